@@ -1,0 +1,370 @@
+//! The Engine: the root supervisor of the actor tree and the handle the rest of the program
+//! holds (webhooks, the console, tests).
+//!
+//! ```text
+//! Engine (root supervisor)
+//! ├── StoreWriter        batched writes; the only writer
+//! ├── Conversations      router + supervisor of one Conversation per chat
+//! └── Outbound × channel sending the outbox, per channel
+//! ```
+//!
+//! Start-up replays every unhandled inbox row and sends every unsent outbox row, before the
+//! caller opens its webhooks: nothing stored is lost, nothing handled is answered twice.
+
+use crate::conversations::{Conversations, ConversationsArgs, RouterMsg, RouterStats};
+use crate::outbound::{Outbound, OutboundArgs, OutboundMsg};
+use crate::store::{InboxMessage, NewInbound, Store, StoreError, WriteOp, WriteOutcome};
+use crate::store_writer::{StoreHandle, StoreWriter, StoreWriterMsg};
+use crate::turns::TurnHandler;
+use channels::Sender;
+use dialogs::Channel;
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+/// Settings of the actor tree.
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    /// Stop a conversation actor after this long without messages (default 30 min).
+    pub idle_after: Duration,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        Self {
+            idle_after: Duration::from_secs(30 * 60),
+        }
+    }
+}
+
+/// What the actors share: the store, the turn handler, and the current channel actors.
+pub struct EngineContext {
+    pub store: StoreHandle,
+    pub turns: Arc<dyn TurnHandler>,
+    outbound: RwLock<HashMap<Channel, ActorRef<OutboundMsg>>>,
+}
+
+impl EngineContext {
+    /// The actor sending on `channel`, if the channel is configured.
+    pub fn outbound(&self, channel: Channel) -> Option<ActorRef<OutboundMsg>> {
+        self.outbound
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&channel)
+            .cloned()
+    }
+}
+
+/// Errors a caller of the engine can see.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the engine is not running: {0}")]
+    Stopped(String),
+    #[error("could not start the engine: {0}")]
+    Start(String),
+}
+
+/// What became of an accepted message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Accepted {
+    /// Stored and on its way to its conversation.
+    New(InboxMessage),
+    /// Seen before (a redelivery): nothing more happens.
+    Duplicate,
+}
+
+/// A cheap, cloneable handle to the running engine.
+#[derive(Clone)]
+pub struct Engine {
+    root: ActorRef<RootMsg>,
+    ctx: Arc<EngineContext>,
+    router: Arc<RwLock<ActorRef<RouterMsg>>>,
+}
+
+impl Engine {
+    /// Starts the actor tree on `store`, with one sending actor per sender, then replays what
+    /// the last run left unfinished.
+    pub async fn start(
+        store: Arc<dyn Store>,
+        senders: Vec<Arc<dyn Sender>>,
+        turns: Arc<dyn TurnHandler>,
+        settings: EngineSettings,
+    ) -> Result<Engine, EngineError> {
+        let (root, _) = Actor::spawn(
+            None,
+            Root,
+            RootArgs {
+                store,
+                senders,
+                turns,
+                settings,
+            },
+        )
+        .await
+        .map_err(|e| EngineError::Start(e.to_string()))?;
+        let (ctx, router) = match root.call(RootMsg::Handles, None).await {
+            Ok(ractor::rpc::CallResult::Success(h)) => h,
+            _ => return Err(EngineError::Start("root supervisor did not answer".into())),
+        };
+        let engine = Engine { root, ctx, router };
+        engine.recover().await?;
+        Ok(engine)
+    }
+
+    async fn recover(&self) -> Result<(), EngineError> {
+        let store = &self.ctx.store.store;
+        let pending = store.pending_inbox().await?;
+        let unsent = store.unsent_outbox().await?;
+        if !pending.is_empty() || !unsent.is_empty() {
+            tracing::info!(
+                inbox = pending.len(),
+                outbox = unsent.len(),
+                "recovering unfinished work from the last run"
+            );
+        }
+        let router = self.router();
+        for message in pending {
+            router
+                .cast(RouterMsg::Deliver(message))
+                .map_err(|e| EngineError::Stopped(e.to_string()))?;
+        }
+        self.ctx.send_replies(unsent);
+        Ok(())
+    }
+
+    fn router(&self) -> ActorRef<RouterMsg> {
+        self.router
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Stores a received message (durably: only then may the channel be acknowledged) and
+    /// hands it to its conversation. A redelivered message is recognised and goes no further.
+    pub async fn accept(&self, inbound: NewInbound) -> Result<Accepted, EngineError> {
+        match self.ctx.store.write(WriteOp::InsertInbound(inbound)).await? {
+            WriteOutcome::Inserted(message) => {
+                // If the router is restarting, the message is still pending in the inbox and
+                // the restart replays it.
+                let _ = self.router().cast(RouterMsg::Deliver(message.clone()));
+                Ok(Accepted::New(message))
+            }
+            WriteOutcome::Duplicate => Ok(Accepted::Duplicate),
+            other => Err(EngineError::Stopped(format!(
+                "unexpected outcome of an inbox insert: {other:?}"
+            ))),
+        }
+    }
+
+    /// The store (reads) and its writer.
+    pub fn store(&self) -> &StoreHandle {
+        &self.ctx.store
+    }
+
+    /// Live conversations and messages in flight.
+    pub async fn stats(&self) -> RouterStats {
+        match self.router().call(RouterMsg::Stats, None).await {
+            Ok(ractor::rpc::CallResult::Success(s)) => s,
+            _ => RouterStats::default(),
+        }
+    }
+
+    /// Stops taking messages, lets each conversation finish the message in hand, flushes the
+    /// store writer, and stops every actor.
+    pub async fn shutdown(&self) {
+        let _ = self.root.call(RootMsg::Shutdown, None).await;
+        let _ = self.root.stop_and_wait(None, None).await;
+    }
+}
+
+enum RootMsg {
+    Handles(RpcReplyPort<(Arc<EngineContext>, Arc<RwLock<ActorRef<RouterMsg>>>)>),
+    Shutdown(RpcReplyPort<()>),
+}
+
+struct Root;
+
+struct RootArgs {
+    store: Arc<dyn Store>,
+    senders: Vec<Arc<dyn Sender>>,
+    turns: Arc<dyn TurnHandler>,
+    settings: EngineSettings,
+}
+
+struct RootState {
+    ctx: Arc<EngineContext>,
+    writer: ActorRef<StoreWriterMsg>,
+    router: Arc<RwLock<ActorRef<RouterMsg>>>,
+    senders: HashMap<Channel, Arc<dyn Sender>>,
+    settings: EngineSettings,
+    shutting_down: bool,
+}
+
+impl Actor for Root {
+    type Msg = RootMsg;
+    type State = RootState;
+    type Arguments = RootArgs;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        args: RootArgs,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        let (writer, _) =
+            Actor::spawn_linked(None, StoreWriter, args.store.clone(), myself.get_cell()).await?;
+        let ctx = Arc::new(EngineContext {
+            store: StoreHandle::new(args.store, writer.clone()),
+            turns: args.turns,
+            outbound: RwLock::new(HashMap::new()),
+        });
+        let senders: HashMap<Channel, Arc<dyn Sender>> =
+            args.senders.into_iter().map(|s| (s.channel(), s)).collect();
+        for sender in senders.values() {
+            spawn_outbound(&myself, &ctx, sender.clone()).await?;
+        }
+        let router = spawn_router(&myself, &ctx, &args.settings).await?;
+        Ok(RootState {
+            ctx,
+            writer,
+            router: Arc::new(RwLock::new(router)),
+            senders,
+            settings: args.settings,
+            shutting_down: false,
+        })
+    }
+
+    async fn handle(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        msg: Self::Msg,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            RootMsg::Handles(reply) => {
+                let _ = reply.send((state.ctx.clone(), state.router.clone()));
+            }
+            RootMsg::Shutdown(reply) => {
+                state.shutting_down = true;
+                let router = state.router.read().unwrap_or_else(|e| e.into_inner()).clone();
+                let _ = router.call(RouterMsg::Shutdown, None).await;
+                let _ = router.stop_and_wait(None, None).await;
+                let outbound: Vec<_> = state
+                    .ctx
+                    .outbound
+                    .write()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .drain()
+                    .map(|(_, a)| a)
+                    .collect();
+                for actor in outbound {
+                    // Sends in flight are abandoned; their rows stay pending and are resent
+                    // (with the same idempotency key) at the next start.
+                    let _ = actor.stop_and_wait(None, None).await;
+                }
+                // Drain: every write already queued is committed before the writer stops.
+                let _ = state.writer.drain_and_wait(None).await;
+                let _ = reply.send(());
+            }
+        }
+        Ok(())
+    }
+
+    async fn handle_supervisor_evt(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        event: SupervisionEvent,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        let (cell, reason) = match event {
+            SupervisionEvent::ActorFailed(cell, e) => (cell, e.to_string()),
+            SupervisionEvent::ActorTerminated(cell, _, reason) => {
+                (cell, reason.unwrap_or_else(|| "stopped".into()))
+            }
+            _ => return Ok(()),
+        };
+        if state.shutting_down {
+            return Ok(());
+        }
+        let id = cell.get_id();
+        if id == state.writer.get_id() {
+            // Without its only writer the engine cannot keep any promise: stop, and let the
+            // service manager restart the process (which replays everything).
+            tracing::error!(%reason, "store writer stopped; stopping the engine");
+            myself.stop(Some(format!("store writer stopped: {reason}")));
+            return Ok(());
+        }
+        let router_id = state.router.read().unwrap_or_else(|e| e.into_inner()).get_id();
+        if id == router_id {
+            tracing::error!(%reason, "conversation router stopped; restarting it");
+            let router = spawn_router(&myself, &state.ctx, &state.settings).await?;
+            *state.router.write().unwrap_or_else(|e| e.into_inner()) = router.clone();
+            for message in state.ctx.store.store.pending_inbox().await? {
+                let _ = router.cast(RouterMsg::Deliver(message));
+            }
+            return Ok(());
+        }
+        let channel = state
+            .ctx
+            .outbound
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .find(|(_, a)| a.get_id() == id)
+            .map(|(c, _)| *c);
+        if let Some(channel) = channel
+            && let Some(sender) = state.senders.get(&channel).cloned()
+        {
+            tracing::error!(%channel, %reason, "channel actor stopped; restarting it");
+            spawn_outbound(&myself, &state.ctx, sender).await?;
+            let unsent = state.ctx.store.store.unsent_outbox().await?;
+            state
+                .ctx
+                .send_replies(unsent.into_iter().filter(|m| m.key.channel == channel).collect());
+        }
+        Ok(())
+    }
+}
+
+async fn spawn_outbound(
+    root: &ActorRef<RootMsg>,
+    ctx: &Arc<EngineContext>,
+    sender: Arc<dyn Sender>,
+) -> Result<(), ActorProcessingErr> {
+    let channel = sender.channel();
+    let (actor, _) = Actor::spawn_linked(
+        None,
+        Outbound,
+        OutboundArgs {
+            sender,
+            store: ctx.store.clone(),
+        },
+        root.get_cell(),
+    )
+    .await?;
+    ctx.outbound
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(channel, actor);
+    Ok(())
+}
+
+async fn spawn_router(
+    root: &ActorRef<RootMsg>,
+    ctx: &Arc<EngineContext>,
+    settings: &EngineSettings,
+) -> Result<ActorRef<RouterMsg>, ActorProcessingErr> {
+    let (router, _) = Actor::spawn_linked(
+        None,
+        Conversations,
+        ConversationsArgs {
+            ctx: ctx.clone(),
+            idle_after: settings.idle_after,
+        },
+        root.get_cell(),
+    )
+    .await?;
+    Ok(router)
+}

@@ -1,0 +1,19 @@
+//! The actors of the engine, their supervision, and the clients each actor alone owns.
+//!
+//! - [`engine`]: the root supervisor and the `Engine` handle (accept a message, shut down).
+//! - [`store`]: the `Store` trait and its SQLite and PostgreSQL implementations.
+//! - [`store_writer`]: the Store actor, the only writer, batching writes into transactions.
+//! - [`conversations`]: the router and supervisor of conversation actors.
+//! - [`conversation`]: one actor per chat (behaviour: `src/conversation.md`).
+//! - [`outbound`]: one actor per channel sending the outbox.
+//! - [`turns`]: how a conversation decides a turn (the dialog policy, or a test double).
+
+pub mod conversation;
+pub mod conversations;
+pub mod engine;
+pub mod outbound;
+pub mod store;
+pub mod store_writer;
+pub mod turns;
+
+pub use engine::{Accepted, Engine, EngineError, EngineSettings};

@@ -1,0 +1,189 @@
+//! One actor per channel that sends the outbox: in order within a chat, concurrently across
+//! chats (up to a cap), retrying what is worth retrying, and recording every result.
+//!
+//! A send runs in its own task and reports back with `Finished`, so a slow channel API never
+//! blocks this actor's mailbox, and a chat's next message waits for its previous one.
+
+use crate::store::{OutboxMessage, WriteOp};
+use crate::store_writer::StoreHandle;
+use channels::{OutgoingMessage, SendError, SendReceipt, Sender};
+use chrono::Utc;
+use ractor::{Actor, ActorProcessingErr, ActorRef};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Attempts before a retryable failure is given up as `failed` (visible in the admin API).
+const MAX_ATTEMPTS: i32 = 8;
+/// Sends in flight at once, across chats.
+const MAX_IN_FLIGHT: usize = 64;
+
+pub enum OutboundMsg {
+    /// Send a committed outbox row.
+    Send(OutboxMessage),
+    /// A send task finished.
+    Finished {
+        message: OutboxMessage,
+        result: Result<SendReceipt, SendError>,
+    },
+    /// Try a message again after a retryable failure.
+    Retry(OutboxMessage),
+}
+
+pub struct Outbound;
+
+pub struct OutboundArgs {
+    pub sender: Arc<dyn Sender>,
+    pub store: StoreHandle,
+}
+
+pub struct OutboundState {
+    sender: Arc<dyn Sender>,
+    store: StoreHandle,
+    /// Messages waiting, per chat, in order.
+    queues: HashMap<String, VecDeque<OutboxMessage>>,
+    /// Chats with a message in flight (or waiting for a retry).
+    busy: HashSet<String>,
+    /// Chats with queued messages that wait for a free slot.
+    ready: VecDeque<String>,
+    in_flight: usize,
+}
+
+impl Actor for Outbound {
+    type Msg = OutboundMsg;
+    type State = OutboundState;
+    type Arguments = OutboundArgs;
+
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        args: OutboundArgs,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        Ok(OutboundState {
+            sender: args.sender,
+            store: args.store,
+            queues: HashMap::new(),
+            busy: HashSet::new(),
+            ready: VecDeque::new(),
+            in_flight: 0,
+        })
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        msg: Self::Msg,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            OutboundMsg::Send(message) => {
+                let chat = message.key.chat_id.clone();
+                state.queues.entry(chat.clone()).or_default().push_back(message);
+                if !state.busy.contains(&chat) {
+                    state.ready.push_back(chat);
+                }
+            }
+            OutboundMsg::Retry(message) => {
+                state.in_flight += 1;
+                spawn_send(&myself, state.sender.clone(), message);
+            }
+            OutboundMsg::Finished { message, result } => {
+                state.in_flight -= 1;
+                let chat = message.key.chat_id.clone();
+                match result {
+                    Ok(receipt) => {
+                        state.store.write_in_background(WriteOp::OutboxSent {
+                            id: message.id.clone(),
+                            external_id: receipt.external_id,
+                            at: Utc::now(),
+                        });
+                        release(state, chat);
+                    }
+                    Err(SendError::Retryable {
+                        reason,
+                        retry_after,
+                    }) if message.attempts + 1 < MAX_ATTEMPTS => {
+                        let mut message = message;
+                        message.attempts += 1;
+                        let delay = retry_after.unwrap_or_else(|| backoff(message.attempts));
+                        tracing::warn!(channel = %message.key.channel, outbox_id = %message.id,
+                            attempt = message.attempts, error = %reason, ?delay, "send failed; will retry");
+                        state.store.write_in_background(WriteOp::OutboxFailed {
+                            id: message.id.clone(),
+                            error: reason,
+                            permanent: false,
+                            at: Utc::now(),
+                        });
+                        // The chat stays busy: its later messages must not overtake this one.
+                        myself.send_after(delay, move || OutboundMsg::Retry(message));
+                    }
+                    Err(error) => {
+                        tracing::error!(channel = %message.key.channel, outbox_id = %message.id,
+                            %error, "send failed for good");
+                        state.store.write_in_background(WriteOp::OutboxFailed {
+                            id: message.id.clone(),
+                            error: error.to_string(),
+                            permanent: true,
+                            at: Utc::now(),
+                        });
+                        release(state, chat);
+                    }
+                }
+            }
+        }
+        start_ready(&myself, state);
+        Ok(())
+    }
+}
+
+/// The chat's message is done: let its next one go.
+fn release(state: &mut OutboundState, chat: String) {
+    state.busy.remove(&chat);
+    if state.queues.get(&chat).is_some_and(|q| !q.is_empty()) {
+        state.ready.push_back(chat);
+    }
+}
+
+fn start_ready(myself: &ActorRef<OutboundMsg>, state: &mut OutboundState) {
+    while state.in_flight < MAX_IN_FLIGHT {
+        let Some(chat) = state.ready.pop_front() else {
+            return;
+        };
+        if state.busy.contains(&chat) {
+            continue;
+        }
+        let Some(queue) = state.queues.get_mut(&chat) else {
+            continue;
+        };
+        let Some(message) = queue.pop_front() else {
+            continue;
+        };
+        if queue.is_empty() {
+            state.queues.remove(&chat);
+        }
+        state.busy.insert(chat);
+        state.in_flight += 1;
+        spawn_send(myself, state.sender.clone(), message);
+    }
+}
+
+fn spawn_send(myself: &ActorRef<OutboundMsg>, sender: Arc<dyn Sender>, message: OutboxMessage) {
+    let myself = myself.clone();
+    tokio::spawn(async move {
+        let outgoing = OutgoingMessage {
+            id: message.id.clone(),
+            chat_id: message.key.chat_id.clone(),
+            route: message.route.clone(),
+            text: message.text.clone(),
+            buttons: message.buttons.clone(),
+        };
+        let result = sender.send(&outgoing).await;
+        // If the actor is gone (shutdown), the row stays pending and is sent at next start.
+        let _ = myself.cast(OutboundMsg::Finished { message, result });
+    });
+}
+
+/// 1 s, 2 s, 4 s … capped at 5 minutes.
+fn backoff(attempt: i32) -> Duration {
+    Duration::from_secs(1u64 << attempt.clamp(0, 8)).min(Duration::from_secs(300))
+}

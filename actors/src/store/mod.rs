@@ -1,0 +1,129 @@
+//! The durable store: conversations, transcript, inbox, outbox, CRM outbox, escalations, prompt
+//! versions and leads. One [`Store`] trait, two implementations — SQLite (embedded default)
+//! and PostgreSQL (production) — checked by one conformance suite (`tests/engine/store.rs`).
+//!
+//! - [`model`]: the rows and the write operations, as plain values.
+//! - `sql`: the SQL shared by both backends, instantiated once per backend.
+//! - [`sqlite`] / [`postgres`]: connecting, migrations and backend-specific settings.
+//!
+//! All writes go through [`Store::write_batch`], which the Store actor calls with many operations
+//! at once: one transaction per batch, and if the batch fails, each operation alone, so one bad
+//! operation never takes the others down with it.
+
+pub mod model;
+pub mod postgres;
+mod sql;
+pub mod sqlite;
+
+pub use model::*;
+
+use async_trait::async_trait;
+use dialogs::ChatKey;
+use std::sync::Arc;
+
+/// Everything that can go wrong talking to the database.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unreadable row in `{table}`: {reason}")]
+    Corrupt { table: &'static str, reason: String },
+    #[error("unsupported DATABASE_URL `{0}`: use sqlite://… or postgres://…")]
+    UnsupportedUrl(String),
+    #[error("the store writer has stopped")]
+    WriterGone,
+}
+
+/// The one interface to the database. Reads may come from anywhere; writes come only from the
+/// Store actor, through [`Store::write_batch`].
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+
+    /// Answers when the database does (readiness).
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Applies `ops` in one transaction; one result per operation, in order.
+    async fn write_batch(&self, ops: Vec<WriteOp>) -> Vec<Result<WriteOutcome, StoreError>>;
+
+    /// The conversation of a chat, if it has one yet.
+    async fn conversation_by_chat(
+        &self,
+        key: &ChatKey,
+    ) -> Result<Option<ConversationRecord>, StoreError>;
+
+    async fn conversation(&self, id: &str) -> Result<Option<ConversationRecord>, StoreError>;
+
+    /// Inbox rows not yet handled, oldest first (replayed at start-up).
+    async fn pending_inbox(&self) -> Result<Vec<InboxMessage>, StoreError>;
+
+    /// The inbox row of one external message.
+    async fn inbox_entry(
+        &self,
+        channel: dialogs::Channel,
+        external_id: &str,
+    ) -> Result<Option<InboxRecord>, StoreError>;
+
+    /// Outbox rows not yet sent, oldest first (sent at start-up).
+    async fn unsent_outbox(&self) -> Result<Vec<OutboxMessage>, StoreError>;
+
+    /// Every outbox row of a conversation, oldest first.
+    async fn outbox_of(&self, conversation_id: &str) -> Result<Vec<OutboxRecord>, StoreError>;
+
+    /// The transcript of a conversation, oldest first.
+    async fn transcript(&self, conversation_id: &str)
+    -> Result<Vec<TranscriptEntry>, StoreError>;
+
+    /// Escalations of a conversation, oldest first.
+    async fn escalations_of(&self, conversation_id: &str)
+    -> Result<Vec<EscalationRecord>, StoreError>;
+
+    /// How many conversations are stored.
+    async fn count_conversations(&self) -> Result<i64, StoreError>;
+}
+
+/// Opens the database named by `url` and applies its migrations.
+///
+/// `sqlite://path/to/file.db` creates the file and its folder when missing;
+/// `postgres://…` connects to an existing database.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(sqlite::SqliteStore::open(url).await?))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Ok(Arc::new(postgres::PgStore::connect(url, None).await?))
+    } else {
+        Err(StoreError::UnsupportedUrl(redact_url(url)))
+    }
+}
+
+/// A database URL with its password replaced by `***`, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let creds = &url[scheme_end + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            super::redact_url("postgres://bot:s3cret@db:5432/cb"),
+            "postgres://bot:***@db:5432/cb"
+        );
+        assert_eq!(
+            super::redact_url("postgres://postgres@127.0.0.1/test"),
+            "postgres://postgres@127.0.0.1/test"
+        );
+    }
+}

@@ -1,0 +1,214 @@
+//! Rows and write operations of the store, as plain values.
+
+use chrono::{DateTime, Utc};
+use dialogs::{Channel, ChatKey, Owner, turn::Button};
+use serde::{Deserialize, Serialize};
+
+/// A new id: UUIDv7, so ids sort by creation time in both databases.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// A message as a channel received it, before it is stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewInbound {
+    pub key: ChatKey,
+    /// The channel's id of this message; (channel, external_id) is unique, which is what makes a
+    /// redelivered message recognisable.
+    pub external_id: String,
+    /// `text`, `contact`, `callback`, `media`, `start`.
+    pub kind: String,
+    pub text: String,
+    pub sender_name: Option<String>,
+    /// How to answer on this channel (e.g. Wazzup `channelId`/`chatType`).
+    pub route: serde_json::Value,
+    /// Channel-specific extras the dialog may use (shared phone, callback data, email subject…).
+    pub payload: serde_json::Value,
+    /// When the customer sent it, by the channel's clock.
+    pub sent_at: DateTime<Utc>,
+}
+
+/// A stored, not yet handled inbound message: what the Conversation actor works on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InboxMessage {
+    pub id: i64,
+    pub inbound: NewInbound,
+    pub received_at: DateTime<Utc>,
+}
+
+/// An inbox row with its handling status.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InboxRecord {
+    pub message: InboxMessage,
+    /// `pending`, `handled` or `failed`.
+    pub status: String,
+    pub error: Option<String>,
+}
+
+/// A conversation as stored: identity, customer, dialog state and owner.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConversationRecord {
+    pub id: String,
+    pub key: ChatKey,
+    pub customer_name: Option<String>,
+    pub customer_phone: Option<String>,
+    pub customer_email: Option<String>,
+    pub route: serde_json::Value,
+    /// The serialised `dialogs::DialogState`.
+    pub state: serde_json::Value,
+    pub owner: Owner,
+    pub owner_since: DateTime<Utc>,
+    /// Who owns it when a manager does (token or manager name).
+    pub owned_by: Option<String>,
+    /// The channel refuses messages to this chat (e.g. the bot was blocked on Telegram).
+    pub unreachable: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl ConversationRecord {
+    /// A conversation that has not been stored yet.
+    pub fn new(key: ChatKey, now: DateTime<Utc>) -> Self {
+        Self {
+            id: new_id(),
+            key,
+            customer_name: None,
+            customer_phone: None,
+            customer_email: None,
+            route: serde_json::json!({}),
+            state: serde_json::json!({}),
+            owner: Owner::Bot,
+            owner_since: now,
+            owned_by: None,
+            unreachable: false,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
+/// A reply waiting to be sent, or being sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxMessage {
+    /// Also the idempotency key at the channel (Wazzup `crmMessageId`).
+    pub id: String,
+    pub conversation_id: String,
+    pub key: ChatKey,
+    pub route: serde_json::Value,
+    pub text: String,
+    pub buttons: Vec<Button>,
+    pub attempts: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An outbox row with its delivery status.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxRecord {
+    pub message: OutboxMessage,
+    /// `pending`, `sent`, `delivered`, `read` or `failed`.
+    pub status: String,
+    pub last_error: Option<String>,
+    /// The channel's id of the sent message.
+    pub external_id: Option<String>,
+}
+
+/// One line of a conversation's transcript.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TranscriptEntry {
+    pub id: i64,
+    /// `in` (customer), `out` (bot), `manager`, `system`.
+    pub direction: String,
+    pub text: String,
+    pub inbox_id: Option<i64>,
+    pub outbox_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A request for a manager.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EscalationRecord {
+    pub id: String,
+    pub conversation_id: String,
+    pub reason: String,
+    pub details: serde_json::Value,
+    /// `open`, `claimed` or `resolved`.
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A new escalation written with a turn.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEscalation {
+    pub id: String,
+    pub reason: String,
+    pub details: serde_json::Value,
+}
+
+/// Everything one handled message changes, written in one transaction: the inbox row becomes
+/// `handled`, the conversation is saved, the transcript grows, replies enter the outbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TurnCommit {
+    pub inbox_id: i64,
+    pub conversation: ConversationRecord,
+    /// The customer's text as it goes into the transcript.
+    pub inbound_text: String,
+    pub replies: Vec<OutboxMessage>,
+    pub escalations: Vec<NewEscalation>,
+    pub at: DateTime<Utc>,
+}
+
+/// A write the Store actor applies.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WriteOp {
+    /// Store a received message unless (channel, external id) is already there.
+    InsertInbound(NewInbound),
+    CommitTurn(Box<TurnCommit>),
+    /// The channel accepted the message.
+    OutboxSent {
+        id: String,
+        external_id: Option<String>,
+        at: DateTime<Utc>,
+    },
+    /// A send failed; `permanent` stops further attempts.
+    OutboxFailed {
+        id: String,
+        error: String,
+        permanent: bool,
+        at: DateTime<Utc>,
+    },
+    /// A message whose handling failed twice: kept, marked `failed`, with the error.
+    ParkInbound {
+        id: i64,
+        error: String,
+        at: DateTime<Utc>,
+    },
+}
+
+/// What a write did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WriteOutcome {
+    /// The message is new and stored.
+    Inserted(InboxMessage),
+    /// The message was stored before: a redelivery.
+    Duplicate,
+    /// The turn is committed.
+    Committed,
+    /// The inbox row had already been handled or parked: nothing was written.
+    AlreadyHandled,
+    Done,
+}
+
+/// The channel of a stored string, or a `Corrupt` error naming the table.
+pub(crate) fn parse_channel(table: &'static str, s: &str) -> Result<Channel, super::StoreError> {
+    s.parse().map_err(|e: dialogs::chat::UnknownName| super::StoreError::Corrupt {
+        table,
+        reason: e.to_string(),
+    })
+}
+
+pub(crate) fn parse_owner(s: &str) -> Result<Owner, super::StoreError> {
+    s.parse().map_err(|e: dialogs::chat::UnknownName| super::StoreError::Corrupt {
+        table: "conversations",
+        reason: e.to_string(),
+    })
+}

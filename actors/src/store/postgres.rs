@@ -1,0 +1,44 @@
+//! The PostgreSQL store, for production. Optionally confined to one schema (tests give each
+//! test its own, so they never see each other's rows).
+
+use super::StoreError;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use std::str::FromStr;
+use std::time::Duration;
+
+pub struct PgStore {
+    pool: sqlx::PgPool,
+}
+
+impl PgStore {
+    /// Connects to `url` and migrates. With `schema`, every connection uses (and the migration
+    /// creates) that schema only.
+    pub async fn connect(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
+        if let Some(schema) = schema
+            && !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(StoreError::Database(sqlx::Error::Configuration(
+                format!("schema name `{schema}` must be letters, digits and `_`").into(),
+            )));
+        }
+        let mut options = PgConnectOptions::from_str(url)?;
+        if let Some(schema) = schema {
+            options = options.options([("search_path", schema)]);
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await?;
+        if let Some(schema) = schema {
+            // Checked above to be a plain identifier, so it can be spliced into the DDL.
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"")))
+                .execute(&pool)
+                .await?;
+        }
+        sqlx::migrate!("../migrations/postgres").run(&pool).await?;
+        Ok(Self { pool })
+    }
+}
+
+super::sql::impl_store!(PgStore, sqlx::Postgres, "postgres");

@@ -1,0 +1,121 @@
+//! The reply template registry. Every sentence a customer reads is a minijinja template from
+//! `prompts/replies/<lang>/<name>.j2`, embedded in the binary as the default; an admin can
+//! replace any of them at run time (`Templates::with_overrides`).
+
+use std::collections::BTreeMap;
+
+/// Languages a reply can be rendered in; the first is the fallback.
+pub const LANGUAGES: [&str; 3] = ["ru", "kk", "en"];
+
+macro_rules! defaults {
+    ($($lang:literal / $name:literal),* $(,)?) => {
+        &[$((concat!("replies/", $lang, "/", $name), include_str!(concat!("../../prompts/replies/", $lang, "/", $name, ".j2")))),*]
+    };
+}
+
+/// The shipped templates, by document name (`replies/<lang>/<name>`).
+pub const DEFAULT_TEMPLATES: &[(&str, &str)] = defaults![
+    "ru" / "greeting", "kk" / "greeting", "en" / "greeting",
+    "ru" / "understood", "kk" / "understood", "en" / "understood",
+    "ru" / "sorry", "kk" / "sorry", "en" / "sorry",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("no template `{0}`")]
+    Missing(String),
+    #[error("template `{name}`: {source}")]
+    Invalid {
+        name: String,
+        #[source]
+        source: minijinja::Error,
+    },
+}
+
+/// A compiled set of templates. Cheap to share (`Arc`), rebuilt whole when an admin changes one.
+pub struct Templates {
+    env: minijinja::Environment<'static>,
+}
+
+impl std::fmt::Debug for Templates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Templates").finish_non_exhaustive()
+    }
+}
+
+impl Templates {
+    /// The templates shipped with the binary.
+    pub fn defaults() -> Self {
+        Self::with_overrides(std::iter::empty()).expect("shipped templates compile")
+    }
+
+    /// The shipped templates with some replaced by `(name, source)` pairs.
+    pub fn with_overrides(
+        overrides: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, TemplateError> {
+        let mut sources: BTreeMap<String, String> = DEFAULT_TEMPLATES
+            .iter()
+            .map(|(n, s)| ((*n).to_owned(), (*s).to_owned()))
+            .collect();
+        sources.extend(overrides);
+        let mut env = minijinja::Environment::new();
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        for (name, source) in sources {
+            env.add_template_owned(name.clone(), source)
+                .map_err(|source| TemplateError::Invalid { name, source })?;
+        }
+        Ok(Self { env })
+    }
+
+    /// Renders `replies/<lang>/<name>`, falling back to Russian when the language lacks it.
+    pub fn render(
+        &self,
+        lang: &str,
+        name: &str,
+        ctx: impl serde::Serialize,
+    ) -> Result<String, TemplateError> {
+        let wanted = format!("replies/{lang}/{name}");
+        let template = match self.env.get_template(&wanted) {
+            Ok(t) => t,
+            Err(_) => self
+                .env
+                .get_template(&format!("replies/{}/{name}", LANGUAGES[0]))
+                .map_err(|_| TemplateError::Missing(wanted.clone()))?,
+        };
+        template
+            .render(minijinja::value::Serde(ctx))
+            .map(|s| s.trim().to_owned())
+            .map_err(|source| TemplateError::Invalid {
+                name: wanted,
+                source,
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shipped_template_renders_in_every_language() {
+        let t = Templates::defaults();
+        for lang in LANGUAGES {
+            let s = t
+                .render(lang, "understood", serde_json::json!({ "text": "x" }))
+                .unwrap();
+            assert!(!s.is_empty());
+            assert!(!t.render(lang, "greeting", ()).unwrap().is_empty());
+        }
+    }
+
+    #[test]
+    fn an_override_replaces_the_default_and_a_broken_one_is_rejected() {
+        let t = Templates::with_overrides([("replies/ru/greeting".into(), "Салют!".into())])
+            .unwrap();
+        assert_eq!(t.render("ru", "greeting", ()).unwrap(), "Салют!");
+        assert!(
+            Templates::with_overrides([("replies/ru/greeting".into(), "{% if %}".into())])
+                .is_err()
+        );
+    }
+}

@@ -1,0 +1,68 @@
+//! One turn of a conversation as plain values: what came in, what the bot says back, and what
+//! else should happen (events for the CRM and the managers).
+
+use serde::{Deserialize, Serialize};
+
+/// A customer message as the dialog sees it: channel details already stripped away.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TurnInput {
+    pub text: String,
+    /// The reference date for relative dates ("завтра", "в марте").
+    pub today: chrono::NaiveDate,
+}
+
+/// A button under a reply (Telegram inline keyboard; other channels show the label as text).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Button {
+    pub label: String,
+    /// What pressing it sends back to the conversation (Telegram callback data).
+    pub action: String,
+}
+
+/// One message the bot sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reply {
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub buttons: Vec<Button>,
+}
+
+impl Reply {
+    pub fn text(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            buttons: Vec::new(),
+        }
+    }
+}
+
+/// Why a chat is handed to a manager.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EscalationReason {
+    HumanRequest,
+    Complaint,
+    BookingRequest,
+    NotUnderstood,
+    SearchUnavailable,
+    Keyword,
+}
+
+/// Something besides replies that a turn asks the engine to do. Stored durably with the turn.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum DialogEvent {
+    /// Bring a manager in: the chat passes to `Owner::Waiting`.
+    Escalate {
+        reason: EscalationReason,
+        /// Everything a manager needs: search parameters, the chosen offer, the error.
+        details: serde_json::Value,
+    },
+}
+
+/// What the dialog decided for one turn.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TurnOutcome {
+    pub replies: Vec<Reply>,
+    pub events: Vec<DialogEvent>,
+}
