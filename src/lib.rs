@@ -1,1 +1,19 @@
-//! crystalbay
+//! The `crystalbay` binary's library: configuration, wiring of the actor tree, the HTTP server
+//! (webhooks, health) and the command line. Everything here only wires; the logic lives in the
+//! `dialogs`, `channels` and `actors` crates.
+//!
+//! - [`config`]: typed configuration from `crystalbay.toml` and the environment.
+//! - [`app`]: start-up — store, engine, HTTP listener — and graceful shutdown.
+//! - [`http`]: the axum router (`/health`, `/ready`, webhooks).
+//! - [`chat`]: `crystalbay chat`, the terminal conversation.
+//! - [`bench`]: `crystalbay bench`, throughput and memory figures.
+//! - [`cli`]: the command line.
+//! - [`telemetry`]: logging set-up.
+
+pub mod app;
+pub mod bench;
+pub mod chat;
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod telemetry;

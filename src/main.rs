@@ -1,1 +1,11 @@
-fn main(){}
+//! The `crystalbay` binary: parses the command line and hands over to the library.
+
+fn main() -> std::process::ExitCode {
+    match crystalbay::cli::main() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("crystalbay: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -28,12 +28,16 @@ use std::time::Duration;
 pub struct EngineSettings {
     /// Stop a conversation actor after this long without messages (default 30 min).
     pub idle_after: Duration,
+    /// Replay only these channels' unfinished work at start-up (`None`: all). `crystalbay chat`
+    /// replays only the console, so it never answers for a running engine on the same database.
+    pub recover_channels: Option<Vec<Channel>>,
 }
 
 impl Default for EngineSettings {
     fn default() -> Self {
         Self {
             idle_after: Duration::from_secs(30 * 60),
+            recover_channels: None,
         }
     }
 }
@@ -93,6 +97,7 @@ impl Engine {
         turns: Arc<dyn TurnHandler>,
         settings: EngineSettings,
     ) -> Result<Engine, EngineError> {
+        let settings_channels = settings.recover_channels.clone();
         let (root, _) = Actor::spawn(
             None,
             Root,
@@ -109,15 +114,19 @@ impl Engine {
             Ok(ractor::rpc::CallResult::Success(h)) => h,
             _ => return Err(EngineError::Start("root supervisor did not answer".into())),
         };
+        let recover = settings_channels;
         let engine = Engine { root, ctx, router };
-        engine.recover().await?;
+        engine.recover(recover.as_deref()).await?;
         Ok(engine)
     }
 
-    async fn recover(&self) -> Result<(), EngineError> {
+    async fn recover(&self, channels: Option<&[Channel]>) -> Result<(), EngineError> {
         let store = &self.ctx.store.store;
-        let pending = store.pending_inbox().await?;
-        let unsent = store.unsent_outbox().await?;
+        let wanted = |c: Channel| channels.is_none_or(|cs| cs.contains(&c));
+        let mut pending = store.pending_inbox().await?;
+        pending.retain(|m| wanted(m.inbound.key.channel));
+        let mut unsent = store.unsent_outbox().await?;
+        unsent.retain(|m| wanted(m.key.channel));
         if !pending.is_empty() || !unsent.is_empty() {
             tracing::info!(
                 inbox = pending.len(),

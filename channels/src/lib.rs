@@ -1,9 +1,14 @@
 //! Channel adapters: parse what arrives, send what leaves, per-channel limits.
 //!
+//! - [`inbound`]: `NewInbound`, the one shape every parser produces; secret comparison.
 //! - [`outbound`]: the `Sender` trait every channel implements, and its error type.
+//! - [`wazzup`]: WhatsApp through Wazzup24 (webhook parsing, sending).
 //! - [`console`]: the terminal channel of `crystalbay chat`.
 
 pub mod console;
+pub mod inbound;
 pub mod outbound;
+pub mod wazzup;
 
+pub use inbound::NewInbound;
 pub use outbound::{OutgoingMessage, SendError, SendReceipt, Sender};

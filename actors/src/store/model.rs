@@ -9,24 +9,7 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-/// A message as a channel received it, before it is stored.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewInbound {
-    pub key: ChatKey,
-    /// The channel's id of this message; (channel, external_id) is unique, which is what makes a
-    /// redelivered message recognisable.
-    pub external_id: String,
-    /// `text`, `contact`, `callback`, `media`, `start`.
-    pub kind: String,
-    pub text: String,
-    pub sender_name: Option<String>,
-    /// How to answer on this channel (e.g. Wazzup `channelId`/`chatType`).
-    pub route: serde_json::Value,
-    /// Channel-specific extras the dialog may use (shared phone, callback data, email subject…).
-    pub payload: serde_json::Value,
-    /// When the customer sent it, by the channel's clock.
-    pub sent_at: DateTime<Utc>,
-}
+pub use channels::inbound::NewInbound;
 
 /// A stored, not yet handled inbound message: what the Conversation actor works on.
 #[derive(Debug, Clone, PartialEq)]

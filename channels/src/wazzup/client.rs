@@ -1,0 +1,211 @@
+//! The Wazzup API client: sending messages, listing channels, registering the webhook.
+//!
+//! Sends always carry `crmMessageId` = our outbox id, so a resend after a crash or a timeout
+//! is refused by Wazzup as `REPEATED_CRM_MESSAGE_ID` instead of reaching the customer twice —
+//! and that refusal counts as sent.
+
+use crate::outbound::{OutgoingMessage, SendError, SendReceipt, Sender};
+use async_trait::async_trait;
+use dialogs::Channel;
+use reqwest::StatusCode;
+use serde::Deserialize;
+use serde_json::json;
+use std::time::Duration;
+
+/// A Wazzup API key and base URL, with an HTTP client.
+pub struct WazzupClient {
+    http: reqwest::Client,
+    base: String,
+    key: String,
+}
+
+/// A channel as `GET /v3/channels` lists it.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct WazzupChannel {
+    pub channel_id: String,
+    pub transport: String,
+    #[serde(default)]
+    pub plain_id: Option<String>,
+    pub state: String,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    #[serde(default)]
+    error: serde_json::Value,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+/// Error codes are compared case-insensitively, ignoring underscores (the docs say
+/// `repeatedCrmMessageId`, live answers `REPEATED_CRM_MESSAGE_ID`).
+fn code_is(code: &str, wanted: &str) -> bool {
+    let norm = |s: &str| s.replace('_', "").to_ascii_lowercase();
+    norm(code) == norm(wanted)
+}
+
+impl WazzupClient {
+    pub fn new(base_url: &str, api_key: &str) -> Result<Self, reqwest::Error> {
+        Ok(Self {
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(20))
+                .connect_timeout(Duration::from_secs(5))
+                .build()?,
+            base: base_url.trim_end_matches('/').to_owned(),
+            key: api_key.trim().trim_start_matches("Bearer ").trim().to_owned(),
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/v3/{path}", self.base)
+    }
+
+    /// Lists the account's channels and their state.
+    pub async fn channels(&self) -> Result<Vec<WazzupChannel>, String> {
+        let resp = self
+            .http
+            .get(self.url("channels"))
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .map_err(|e| format!("Wazzup unreachable: {e}"))?;
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(describe_failure(status, &resp.text().await.unwrap_or_default()));
+        }
+        resp.json().await.map_err(|e| format!("unexpected answer from Wazzup: {e}"))
+    }
+
+    /// Points the account's webhook at `uri` (which carries our secret).
+    pub async fn register_webhook(&self, uri: &str) -> Result<(), String> {
+        let resp = self
+            .http
+            .patch(self.url("webhooks"))
+            .bearer_auth(&self.key)
+            .json(&json!({
+                "webhooksUri": uri,
+                "subscriptions": {"messagesAndStatuses": true, "contactsAndDealsCreation": false,
+                                  "channelsUpdates": false, "templateStatus": false}
+            }))
+            .send()
+            .await
+            .map_err(|e| format!("Wazzup unreachable: {e}"))?;
+        let status = resp.status();
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(describe_failure(status, &resp.text().await.unwrap_or_default()))
+        }
+    }
+}
+
+fn describe_failure(status: StatusCode, body: &str) -> String {
+    let parsed: Option<ErrorBody> = serde_json::from_str(body).ok();
+    match parsed {
+        Some(e) => format!(
+            "HTTP {status}: {} {}",
+            e.error.as_str().map(str::to_owned).unwrap_or_else(|| e.error.to_string()),
+            e.description.unwrap_or_default()
+        ),
+        None if status == StatusCode::UNAUTHORIZED => {
+            "HTTP 401: Wazzup refused the API key (check WAZZUP_API_KEY)".into()
+        }
+        None => format!("HTTP {status}"),
+    }
+}
+
+#[async_trait]
+impl Sender for WazzupClient {
+    fn channel(&self) -> Channel {
+        Channel::Wazzup
+    }
+
+    async fn send(&self, message: &OutgoingMessage) -> Result<SendReceipt, SendError> {
+        let route = &message.route;
+        let field = |name: &str| route.get(name).and_then(|v| v.as_str()).map(str::to_owned);
+        let (Some(channel_id), Some(chat_type), Some(chat_id)) =
+            (field("channelId"), field("chatType"), field("chatId"))
+        else {
+            return Err(SendError::Rejected {
+                reason: "no Wazzup route (channelId/chatType/chatId) for this chat".into(),
+            });
+        };
+        let mut text = message.text.clone();
+        for (i, b) in message.buttons.iter().enumerate() {
+            text.push_str(&format!("\n{}. {}", i + 1, b.label));
+        }
+        let resp = self
+            .http
+            .post(self.url("message"))
+            .bearer_auth(&self.key)
+            .json(&json!({
+                "channelId": channel_id,
+                "chatType": chat_type,
+                "chatId": chat_id,
+                "text": text,
+                "crmMessageId": message.id,
+            }))
+            .send()
+            .await
+            .map_err(|e| SendError::Retryable {
+                reason: format!("Wazzup unreachable: {e}"),
+                retry_after: None,
+            })?;
+        let status = resp.status();
+        let body = resp.text().await.unwrap_or_default();
+        if status.is_success() {
+            let external_id = serde_json::from_str::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v.get("messageId").and_then(|m| m.as_str()).map(str::to_owned));
+            return Ok(SendReceipt { external_id });
+        }
+        let code = serde_json::from_str::<ErrorBody>(&body)
+            .ok()
+            .and_then(|e| e.error.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        if status == StatusCode::BAD_REQUEST && code_is(&code, "REPEATED_CRM_MESSAGE_ID") {
+            // Sent before (we crashed or timed out after Wazzup accepted it).
+            return Ok(SendReceipt::default());
+        }
+        let reason = describe_failure(status, &body);
+        Err(match status {
+            StatusCode::TOO_MANY_REQUESTS => SendError::Retryable {
+                reason,
+                retry_after: Some(Duration::from_secs(5)),
+            },
+            s if s.is_server_error() => SendError::Retryable {
+                reason,
+                retry_after: None,
+            },
+            _ if ["BAD_CONTACT", "CHAT_NO_ACCESS", "CHANNEL_BLOCKED"]
+                .iter()
+                .any(|c| code_is(&code, c)) =>
+            {
+                SendError::Unreachable { reason }
+            }
+            _ if ["MESSAGE_CHANNEL_UNAVAILABLE", "CHANNEL_LIMIT_EXCEEDED"]
+                .iter()
+                .any(|c| code_is(&code, c)) =>
+            {
+                SendError::Retryable {
+                    reason,
+                    retry_after: Some(Duration::from_secs(30)),
+                }
+            }
+            _ => SendError::Rejected { reason },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn error_codes_match_in_any_spelling() {
+        assert!(super::code_is("repeatedCrmMessageId", "REPEATED_CRM_MESSAGE_ID"));
+        assert!(super::code_is("REPEATED_CRM_MESSAGE_ID", "REPEATED_CRM_MESSAGE_ID"));
+        assert!(!super::code_is("BAD_CONTACT", "REPEATED_CRM_MESSAGE_ID"));
+    }
+}

@@ -1,0 +1,115 @@
+//! Start-up: the store, the actor tree, the senders of the configured channels, and the HTTP
+//! server on one listener. A test builds an `Application` on port 0 against local fakes.
+
+use crate::config::Config;
+use crate::http;
+use actors::store::Store;
+use actors::turns::{DialogTurns, SharedTemplates, TurnHandler};
+use actors::{Engine, EngineSettings};
+use anyhow::Context;
+use channels::Sender;
+use secrecy::ExposeSecret;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// A running engine with its HTTP listener bound, not yet serving.
+pub struct Application {
+    engine: Engine,
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+}
+
+/// Parts a caller may replace (tests: a panicking turn handler; `chat`: the console sender).
+#[derive(Default)]
+pub struct Overrides {
+    pub turns: Option<Arc<dyn TurnHandler>>,
+    pub extra_senders: Vec<Arc<dyn Sender>>,
+    /// Start only these senders and replay only these channels (`crystalbay chat`: the console).
+    pub recover_channels: Option<Vec<dialogs::Channel>>,
+}
+
+impl Application {
+    pub async fn build(config: Config, overrides: Overrides) -> anyhow::Result<Application> {
+        let store = actors::store::open(&config.database_url)
+            .await
+            .with_context(|| format!("opening the database {}", actors::store::redact_url(&config.database_url)))?;
+        let engine = start_engine(&config, store, overrides).await?;
+        let listener = tokio::net::TcpListener::bind(config.http_addr)
+            .await
+            .with_context(|| format!("binding HTTP_ADDR {}", config.http_addr))?;
+        let router = http::router(http::AppState::new(engine.clone(), &config));
+        Ok(Application {
+            engine,
+            listener,
+            router,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("bound listener has an address")
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Serves until `shutdown` resolves; then stops taking requests, lets conversations finish
+    /// the message in hand, flushes the store, and returns.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        tracing::info!(addr = %self.local_addr(), "HTTP server listening");
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("HTTP server failed")?;
+        tracing::info!("shutting down: finishing messages in hand");
+        self.engine.shutdown().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Starts the actor tree with the senders of every configured channel.
+pub async fn start_engine(config: &Config, store: Arc<dyn Store>, overrides: Overrides) -> anyhow::Result<Engine> {
+    let mut senders: Vec<Arc<dyn Sender>> = overrides.extra_senders;
+    let only = overrides.recover_channels.clone();
+    let wanted = |c: dialogs::Channel| only.as_ref().is_none_or(|cs| cs.contains(&c));
+    if let Some(w) = config.wazzup.as_ref().filter(|_| wanted(dialogs::Channel::Wazzup)) {
+        senders.push(Arc::new(
+            channels::wazzup::WazzupClient::new(&w.api_url, w.api_key.expose_secret())
+                .context("building the Wazzup client")?,
+        ));
+    }
+    let turns = overrides.turns.unwrap_or_else(|| {
+        Arc::new(DialogTurns {
+            templates: SharedTemplates::new(dialogs::Templates::defaults()),
+        })
+    });
+    let settings = EngineSettings {
+        idle_after: config.conversation_idle,
+        recover_channels: overrides.recover_channels,
+    };
+    Ok(Engine::start(store, senders, turns, settings).await?)
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,80 @@
+//! `crystalbay chat`: talk to the bot in the terminal. Each line goes through the same path as
+//! every channel — inbox, conversation actor, outbox — and lands in the same store.
+
+use crate::app::{Overrides, start_engine};
+use crate::config::Config;
+use actors::Accepted;
+use actors::store::{NewInbound, new_id};
+use anyhow::Context;
+use dialogs::{Channel, ChatKey};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::AsyncBufReadExt;
+
+pub async fn run(config: Config, chat_id: String) -> anyhow::Result<()> {
+    let store = actors::store::open(&config.database_url)
+        .await
+        .with_context(|| format!("opening the database {}", actors::store::redact_url(&config.database_url)))?;
+    let engine = start_engine(
+        &config,
+        store,
+        Overrides {
+            extra_senders: vec![Arc::new(channels::console::ConsoleSender)],
+            recover_channels: Some(vec![Channel::Console]),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let key = ChatKey::new(Channel::Console, chat_id);
+    eprintln!(
+        "Crystal Bay chat as `{}` (database {}). Type a message; Ctrl-D to quit.",
+        key.chat_id,
+        actors::store::redact_url(&config.database_url)
+    );
+    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    while let Some(line) = lines.next_line().await? {
+        let text = line.trim();
+        if text.is_empty() {
+            continue;
+        }
+        let accepted = engine
+            .accept(NewInbound {
+                key: key.clone(),
+                external_id: new_id(),
+                kind: "text".into(),
+                text: text.to_owned(),
+                sender_name: None,
+                route: serde_json::json!({}),
+                payload: serde_json::json!({}),
+                sent_at: chrono::Utc::now(),
+            })
+            .await?;
+        if let Accepted::New(message) = accepted {
+            wait_for_answer(&engine, message.id).await;
+        }
+    }
+    engine.shutdown().await;
+    Ok(())
+}
+
+/// Waits (up to 30 s) until the message is handled and its replies printed, so the bot's
+/// answer appears before the next line is read.
+async fn wait_for_answer(engine: &actors::Engine, inbox_id: i64) {
+    let store = &engine.store().store;
+    for _ in 0..3000 {
+        let handled = store
+            .pending_inbox()
+            .await
+            .map(|p| p.iter().all(|m| m.id != inbox_id))
+            .unwrap_or(true);
+        let sent = store
+            .unsent_outbox()
+            .await
+            .map(|o| o.iter().all(|m| m.key.channel != Channel::Console))
+            .unwrap_or(true);
+        if handled && sent {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}

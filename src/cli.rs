@@ -1,0 +1,84 @@
+//! The command line: `run` (the default), `chat`, `analyze`, `bench`.
+
+use crate::config::Config;
+use clap::{Parser, Subcommand};
+use std::io::{BufRead, Write};
+
+#[derive(Debug, Parser)]
+#[command(name = "crystalbay", version, about = "Crystal Bay conversational engine", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the engine and its HTTP server (the default).
+    Run,
+    /// Talk to the bot in the terminal, through the whole engine and the configured store.
+    Chat {
+        /// Which conversation to continue (each chat id is one conversation).
+        #[arg(long, default_value = "local")]
+        chat_id: String,
+    },
+    /// Analyse messages: JSONL `{"text": …}` on stdin, one JSON result per line on stdout.
+    Analyze {
+        /// Reference date for relative dates (YYYY-MM-DD); default: today.
+        #[arg(long)]
+        today: Option<chrono::NaiveDate>,
+    },
+    /// Measure the engine: throughput through inbox → conversation → outbox, and memory.
+    Bench(crate::bench::BenchArgs),
+}
+
+/// Parses the command line and runs the command. Returns the process exit code.
+pub fn main() -> anyhow::Result<std::process::ExitCode> {
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Run);
+    if let Command::Analyze { today } = command {
+        // No runtime, no configuration, no network: pure analysis.
+        return analyze(today.unwrap_or_else(actors::turns::local_today));
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        match command {
+            Command::Run => {
+                crate::telemetry::init("info");
+                let config = load_config()?;
+                let app = crate::app::Application::build(config, Default::default()).await?;
+                app.run_until(crate::app::shutdown_signal()).await?;
+            }
+            Command::Chat { chat_id } => {
+                crate::telemetry::init("warn");
+                let config = load_config()?;
+                crate::chat::run(config, chat_id).await?;
+            }
+            Command::Bench(args) => {
+                crate::telemetry::init("warn");
+                crate::bench::run(args).await?;
+            }
+            Command::Analyze { .. } => unreachable!("handled above"),
+        }
+        Ok(std::process::ExitCode::SUCCESS)
+    })
+}
+
+fn load_config() -> anyhow::Result<Config> {
+    Config::from_env().map_err(|e| anyhow::anyhow!("configuration: {e}"))
+}
+
+fn analyze(today: chrono::NaiveDate) -> anyhow::Result<std::process::ExitCode> {
+    let stdin = std::io::stdin().lock();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for line in stdin.lines() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let result = dialogs::analysis::analyze_line(&line, today);
+        serde_json::to_writer(&mut out, &result)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(std::process::ExitCode::SUCCESS)
+}

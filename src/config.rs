@@ -1,0 +1,407 @@
+//! Configuration: typed, from an optional `crystalbay.toml` and the environment (the
+//! environment wins). The key names are the public interface; the README lists them.
+//!
+//! Each integration is on when its credentials are present, and off otherwise. An invalid value
+//! stops start-up with an error naming the key. Secrets are `SecretString`: never printed, not
+//! even by `Debug`.
+
+use secrecy::SecretString;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+/// Every key the engine reads, with a one-line meaning (for errors and `--help`).
+pub const KEYS: &[(&str, &str)] = &[
+    ("DATABASE_URL", "sqlite://… (default sqlite://data/crystalbay.db) or postgres://…"),
+    ("HTTP_ADDR", "address of the HTTP server (default 127.0.0.1:8080)"),
+    ("ADMIN_TOKEN", "bearer token of the admin API (admin role)"),
+    ("PUBLIC_URL", "https URL where this server is reachable (webhook mode)"),
+    ("TELEGRAM_BOT_TOKEN", "Telegram bot token (enables Telegram)"),
+    ("TELEGRAM_API_URL", "Telegram Bot API base URL (default https://api.telegram.org)"),
+    ("TELEGRAM_WEBHOOK_SECRET", "secret Telegram sends in X-Telegram-Bot-Api-Secret-Token"),
+    ("TELEGRAM_MANAGERS_CHAT_ID", "Telegram chat id of the managers' group"),
+    ("WAZZUP_API_KEY", "Wazzup24 API key (enables WhatsApp through Wazzup)"),
+    ("WAZZUP_API_URL", "Wazzup24 API base URL (default https://api.wazzup24.com)"),
+    ("WAZZUP_WEBHOOK_SECRET", "secret part of the Wazzup webhook URL"),
+    ("SAMO_API_URL", "full SAMO endpoint URL, e.g. https://…/export/default.php"),
+    ("SAMO_OAUTH_TOKEN", "SAMO Online API token (enables tour search)"),
+    ("SAMO_PROXY", "HTTP(S) proxy for SAMO calls (allow-listed IP)"),
+    ("BITRIX_WEBHOOK_URL", "Bitrix24 incoming webhook URL (enables CRM sync)"),
+    ("OPENAI_API_KEY", "OpenAI-compatible API key (enables the LLM)"),
+    ("OPENAI_BASE_URL", "OpenAI-compatible base URL (default https://api.openai.com/v1)"),
+    ("OPENAI_MODEL", "model name (default gpt-4o)"),
+    ("SMTP_URL", "SMTP server URL for outgoing email (enables email replies)"),
+    ("EMAIL_FROM", "sender address of outgoing email"),
+    ("EMAIL_WEBHOOK_SECRET", "secret part of the inbound email webhook URL"),
+    ("MANAGERS_EMAIL", "address that receives escalations by email"),
+    ("CONVERSATION_IDLE_SECS", "stop an idle conversation actor after this many seconds (default 1800)"),
+];
+
+/// A configuration value that cannot be used.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("invalid {key}: {problem}")]
+    Invalid { key: String, problem: String },
+    #[error("cannot read {path}: {problem}")]
+    File { path: String, problem: String },
+}
+
+fn invalid(key: &str, problem: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.to_owned(),
+        problem: problem.into(),
+    }
+}
+
+/// The whole configuration of one engine process.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub http_addr: SocketAddr,
+    pub admin_token: Option<SecretString>,
+    /// Where the world reaches us; webhooks are registered under it.
+    pub public_url: Option<String>,
+    pub telegram: Option<TelegramConfig>,
+    pub wazzup: Option<WazzupConfig>,
+    pub samo: Option<SamoConfig>,
+    pub bitrix: Option<BitrixConfig>,
+    pub openai: Option<OpenAiConfig>,
+    pub email: Option<EmailConfig>,
+    /// How long a conversation actor may sit idle before it is stopped.
+    pub conversation_idle: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct TelegramConfig {
+    pub bot_token: SecretString,
+    pub api_url: String,
+    pub webhook_secret: Option<SecretString>,
+    pub managers_chat_id: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct WazzupConfig {
+    pub api_key: SecretString,
+    pub api_url: String,
+    pub webhook_secret: Option<SecretString>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SamoConfig {
+    pub api_url: String,
+    pub oauth_token: SecretString,
+    pub proxy: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BitrixConfig {
+    /// The URL is the secret (it carries the webhook code).
+    pub webhook_url: SecretString,
+}
+
+#[derive(Debug, Clone)]
+pub struct OpenAiConfig {
+    pub api_key: SecretString,
+    pub base_url: String,
+    pub model: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct EmailConfig {
+    pub smtp_url: Option<SecretString>,
+    pub from: Option<String>,
+    pub webhook_secret: Option<SecretString>,
+    pub managers_email: Option<String>,
+}
+
+impl Config {
+    /// Reads `crystalbay.toml` (or the file named by `CRYSTALBAY_CONFIG`) when present, then the
+    /// process environment on top.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        let file = std::env::var("CRYSTALBAY_CONFIG").unwrap_or_else(|_| "crystalbay.toml".into());
+        let path = Path::new(&file);
+        let file_values = if path.exists() {
+            read_toml(path)?
+        } else {
+            BTreeMap::new()
+        };
+        Config::from_values(file_values, std::env::vars())
+    }
+
+    /// The configuration from file values overlaid with environment values. Pure: tests use it
+    /// without touching the process environment.
+    pub fn from_values(
+        file: BTreeMap<String, String>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let mut values = file;
+        for (k, v) in env {
+            if KEYS.iter().any(|(key, _)| *key == k) {
+                values.insert(k, v);
+            }
+        }
+        // An empty value counts as unset, as it does for most tools.
+        values.retain(|_, v| !v.trim().is_empty());
+        let get = |key: &str| values.get(key).map(|v| v.trim().to_owned());
+        let secret = |key: &str| get(key).map(SecretString::from);
+
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| "sqlite://data/crystalbay.db".into());
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres:")
+            || database_url.starts_with("postgresql:"))
+        {
+            return Err(invalid("DATABASE_URL", "must start with sqlite:// or postgres://"));
+        }
+        let http_addr = get("HTTP_ADDR")
+            .unwrap_or_else(|| "127.0.0.1:8080".into())
+            .parse()
+            .map_err(|e| invalid("HTTP_ADDR", format!("expected host:port such as 127.0.0.1:8080 ({e})")))?;
+        let public_url = get("PUBLIC_URL").map(|u| http_url("PUBLIC_URL", &u)).transpose()?;
+
+        let telegram = match secret("TELEGRAM_BOT_TOKEN") {
+            None => None,
+            Some(bot_token) => Some(TelegramConfig {
+                bot_token,
+                api_url: http_url(
+                    "TELEGRAM_API_URL",
+                    &get("TELEGRAM_API_URL").unwrap_or_else(|| "https://api.telegram.org".into()),
+                )?,
+                webhook_secret: secret("TELEGRAM_WEBHOOK_SECRET"),
+                managers_chat_id: get("TELEGRAM_MANAGERS_CHAT_ID")
+                    .map(|v| {
+                        v.parse::<i64>()
+                            .map_err(|_| invalid("TELEGRAM_MANAGERS_CHAT_ID", "must be an integer chat id such as -1001234567890"))
+                    })
+                    .transpose()?,
+            }),
+        };
+        let wazzup = match secret("WAZZUP_API_KEY") {
+            None => None,
+            Some(api_key) => Some(WazzupConfig {
+                api_key,
+                api_url: http_url(
+                    "WAZZUP_API_URL",
+                    &get("WAZZUP_API_URL").unwrap_or_else(|| "https://api.wazzup24.com".into()),
+                )?,
+                webhook_secret: secret("WAZZUP_WEBHOOK_SECRET"),
+            }),
+        };
+        let samo = match (get("SAMO_API_URL"), secret("SAMO_OAUTH_TOKEN")) {
+            (None, None) => None,
+            (Some(_), None) => return Err(invalid("SAMO_OAUTH_TOKEN", "is required when SAMO_API_URL is set")),
+            (None, Some(_)) => {
+                return Err(invalid(
+                    "SAMO_API_URL",
+                    "is required when SAMO_OAUTH_TOKEN is set: the operator's full endpoint URL, e.g. https://…/export/default.php",
+                ));
+            }
+            (Some(url), Some(oauth_token)) => Some(SamoConfig {
+                api_url: http_url("SAMO_API_URL", &url)?,
+                oauth_token,
+                proxy: get("SAMO_PROXY").map(|p| http_url("SAMO_PROXY", &p)).transpose()?,
+            }),
+        };
+        let bitrix = match get("BITRIX_WEBHOOK_URL") {
+            None => None,
+            Some(url) => {
+                // Validated, but never echoed: the URL carries the webhook code.
+                if !(url.starts_with("https://") || url.starts_with("http://")) || !url.contains("/rest/") {
+                    return Err(invalid(
+                        "BITRIX_WEBHOOK_URL",
+                        "must look like https://<portal>/rest/<user id>/<webhook code>/",
+                    ));
+                }
+                Some(BitrixConfig {
+                    webhook_url: SecretString::from(url),
+                })
+            }
+        };
+        let openai = match secret("OPENAI_API_KEY") {
+            None => None,
+            Some(api_key) => Some(OpenAiConfig {
+                api_key,
+                base_url: http_url(
+                    "OPENAI_BASE_URL",
+                    &get("OPENAI_BASE_URL").unwrap_or_else(|| "https://api.openai.com/v1".into()),
+                )?,
+                model: get("OPENAI_MODEL").unwrap_or_else(|| "gpt-4o".into()),
+            }),
+        };
+        let email_from = get("EMAIL_FROM").map(|a| email_address("EMAIL_FROM", &a)).transpose()?;
+        let managers_email = get("MANAGERS_EMAIL")
+            .map(|a| email_address("MANAGERS_EMAIL", &a))
+            .transpose()?;
+        let smtp_url = get("SMTP_URL");
+        if let Some(url) = &smtp_url {
+            if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+                return Err(invalid("SMTP_URL", "must start with smtp:// or smtps://"));
+            }
+            if email_from.is_none() {
+                return Err(invalid("EMAIL_FROM", "is required when SMTP_URL is set"));
+            }
+        }
+        let email_webhook_secret = secret("EMAIL_WEBHOOK_SECRET");
+        let email = if smtp_url.is_some() || email_webhook_secret.is_some() || managers_email.is_some() {
+            Some(EmailConfig {
+                smtp_url: smtp_url.map(SecretString::from),
+                from: email_from,
+                webhook_secret: email_webhook_secret,
+                managers_email,
+            })
+        } else {
+            None
+        };
+        let conversation_idle = match get("CONVERSATION_IDLE_SECS") {
+            None => Duration::from_secs(30 * 60),
+            Some(v) => Duration::from_secs(
+                v.parse::<u64>()
+                    .ok()
+                    .filter(|s| *s > 0)
+                    .ok_or_else(|| invalid("CONVERSATION_IDLE_SECS", "must be a positive number of seconds"))?,
+            ),
+        };
+        Ok(Config {
+            database_url,
+            http_addr,
+            admin_token: secret("ADMIN_TOKEN"),
+            public_url,
+            telegram,
+            wazzup,
+            samo,
+            bitrix,
+            openai,
+            email,
+            conversation_idle,
+        })
+    }
+}
+
+/// Reads the flat keys of a TOML file (same names as the environment, any case).
+fn read_toml(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
+    let file_err = |problem: String| ConfigError::File {
+        path: path.display().to_string(),
+        problem,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| file_err(e.to_string()))?;
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| file_err(e.to_string()))?;
+    let mut values = BTreeMap::new();
+    for (key, value) in table {
+        let upper = key.to_ascii_uppercase();
+        if !KEYS.iter().any(|(k, _)| *k == upper) {
+            return Err(file_err(format!("unknown key `{key}`")));
+        }
+        let value = match value {
+            toml::Value::String(s) => s,
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Boolean(b) => b.to_string(),
+            other => return Err(file_err(format!("`{key}` must be a string or a number, not {}", other.type_str()))),
+        };
+        values.insert(upper, value);
+    }
+    Ok(values)
+}
+
+fn http_url(key: &str, url: &str) -> Result<String, ConfigError> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| invalid(key, "must be an http:// or https:// URL"))?;
+    if rest.is_empty() || rest.starts_with('/') || rest.contains(char::is_whitespace) {
+        return Err(invalid(key, "must name a host, e.g. https://example.com"));
+    }
+    Ok(url.trim_end_matches('/').to_owned())
+}
+
+fn email_address(key: &str, address: &str) -> Result<String, ConfigError> {
+    match address.split_once('@') {
+        Some((local, domain)) if !local.is_empty() && domain.contains('.') && !address.contains(char::is_whitespace) => {
+            Ok(address.to_owned())
+        }
+        _ => Err(invalid(key, "must be an email address such as bot@agency.kz")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect()
+    }
+
+    #[test]
+    fn nothing_configured_gives_the_embedded_defaults() {
+        let c = Config::from_values(BTreeMap::new(), env(&[])).unwrap();
+        assert_eq!(c.database_url, "sqlite://data/crystalbay.db");
+        assert_eq!(c.http_addr.to_string(), "127.0.0.1:8080");
+        assert!(c.telegram.is_none() && c.wazzup.is_none() && c.samo.is_none());
+        assert!(c.bitrix.is_none() && c.openai.is_none() && c.email.is_none());
+    }
+
+    #[test]
+    fn the_environment_wins_over_the_file() {
+        let file = BTreeMap::from([("HTTP_ADDR".to_owned(), "0.0.0.0:1".to_owned())]);
+        let c = Config::from_values(file, env(&[("HTTP_ADDR", "127.0.0.1:9999")])).unwrap();
+        assert_eq!(c.http_addr.port(), 9999);
+    }
+
+    #[test]
+    fn integrations_switch_on_with_their_credentials() {
+        let c = Config::from_values(
+            BTreeMap::new(),
+            env(&[
+                ("WAZZUP_API_KEY", "k"),
+                ("SAMO_API_URL", "http://127.0.0.1:1/export/default.php"),
+                ("SAMO_OAUTH_TOKEN", "0123456789abcdef0123456789abcdef"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.wazzup.unwrap().api_url, "https://api.wazzup24.com");
+        assert_eq!(c.samo.unwrap().oauth_token.expose_secret(), "0123456789abcdef0123456789abcdef");
+    }
+
+    #[test]
+    fn an_invalid_value_names_its_key() {
+        let cases = [
+            ("HTTP_ADDR", "localhost"),
+            ("DATABASE_URL", "mysql://x"),
+            ("PUBLIC_URL", "bot.example"),
+            ("TELEGRAM_MANAGERS_CHAT_ID", "managers"),
+            ("CONVERSATION_IDLE_SECS", "0"),
+        ];
+        for (key, value) in cases {
+            let mut pairs = vec![(key, value)];
+            if key == "TELEGRAM_MANAGERS_CHAT_ID" {
+                pairs.push(("TELEGRAM_BOT_TOKEN", "1:x"));
+            }
+            let err = Config::from_values(BTreeMap::new(), env(&pairs)).unwrap_err();
+            assert!(err.to_string().contains(key), "{key}: {err}");
+        }
+        let err = Config::from_values(BTreeMap::new(), env(&[("SAMO_OAUTH_TOKEN", "t")])).unwrap_err();
+        assert!(err.to_string().contains("SAMO_API_URL"));
+    }
+
+    #[test]
+    fn secrets_are_not_printed_by_debug() {
+        let c = Config::from_values(
+            BTreeMap::new(),
+            env(&[("ADMIN_TOKEN", "super-secret-admin"), ("BITRIX_WEBHOOK_URL", "https://p.bitrix24.kz/rest/1/codecode/")]),
+        )
+        .unwrap();
+        let printed = format!("{c:?}");
+        assert!(!printed.contains("super-secret-admin"));
+        assert!(!printed.contains("codecode"));
+    }
+
+    #[test]
+    fn a_toml_file_is_read_and_unknown_keys_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("crystalbay.toml");
+        std::fs::write(&path, "http_addr = \"127.0.0.1:7000\"\n").unwrap();
+        assert_eq!(read_toml(&path).unwrap()["HTTP_ADDR"], "127.0.0.1:7000");
+        std::fs::write(&path, "htp_addr = \"x\"\n").unwrap();
+        assert!(read_toml(&path).unwrap_err().to_string().contains("htp_addr"));
+    }
+}

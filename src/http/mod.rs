@@ -1,0 +1,40 @@
+//! The HTTP server: health and readiness, channel webhooks (and, later, the admin API), merged
+//! into one router on one port.
+
+mod health;
+mod wazzup;
+
+use crate::config::Config;
+use actors::Engine;
+use axum::Router;
+use secrecy::SecretString;
+use std::sync::Arc;
+
+/// What request handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: Engine,
+    pub wazzup_secret: Option<Arc<SecretString>>,
+}
+
+impl AppState {
+    pub fn new(engine: Engine, config: &Config) -> Self {
+        Self {
+            engine,
+            wazzup_secret: config
+                .wazzup
+                .as_ref()
+                .and_then(|w| w.webhook_secret.clone())
+                .map(Arc::new),
+        }
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(health::router())
+        .merge(wazzup::router())
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
