@@ -9,7 +9,6 @@ use crate::store::{
     ConversationRecord, InboxMessage, NewEscalation, OutboxMessage, TurnCommit, WriteOp,
     WriteOutcome, new_id,
 };
-use chrono::Utc;
 use dialogs::{ChatKey, DialogEvent, Owner};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use std::sync::Arc;
@@ -86,7 +85,7 @@ async fn handle_message(
             .store
             .conversation_by_chat(&state.key)
             .await?
-            .unwrap_or_else(|| ConversationRecord::new(state.key.clone(), Utc::now())),
+            .unwrap_or_else(|| ConversationRecord::new(state.key.clone(), crate::store::now())),
     };
     // Work on a copy: if anything below fails, the actor keeps nothing half-done.
     let mut next = record.clone();
@@ -104,7 +103,7 @@ async fn handle_message(
         ctx.turns.handle_turn(&mut next, &message).await?
     };
 
-    let now = Utc::now();
+    let now = crate::store::now();
     next.updated_at = now;
     let replies: Vec<OutboxMessage> = outcome
         .replies

@@ -5,7 +5,6 @@
 use crate::conversation::{Conversation, ConversationArgs, ConversationMsg};
 use crate::engine::EngineContext;
 use crate::store::{InboxMessage, WriteOp};
-use chrono::Utc;
 use dialogs::ChatKey;
 use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use std::collections::{HashMap, VecDeque};
@@ -199,7 +198,7 @@ impl Actor for Conversations {
                 state.ctx.store.write_in_background(WriteOp::ParkInbound {
                     id: failed.id,
                     error: error.clone(),
-                    at: Utc::now(),
+                    at: crate::store::now(),
                 });
             }
         }

@@ -7,7 +7,6 @@
 use crate::store::{OutboxMessage, WriteOp};
 use crate::store_writer::StoreHandle;
 use channels::{OutgoingMessage, SendError, SendReceipt, Sender};
-use chrono::Utc;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -95,7 +94,7 @@ impl Actor for Outbound {
                         state.store.write_in_background(WriteOp::OutboxSent {
                             id: message.id.clone(),
                             external_id: receipt.external_id,
-                            at: Utc::now(),
+                            at: crate::store::now(),
                         });
                         release(state, chat);
                     }
@@ -112,7 +111,7 @@ impl Actor for Outbound {
                             id: message.id.clone(),
                             error: reason,
                             permanent: false,
-                            at: Utc::now(),
+                            at: crate::store::now(),
                         });
                         // The chat stays busy: its later messages must not overtake this one.
                         myself.send_after(delay, move || OutboundMsg::Retry(message));
@@ -124,7 +123,7 @@ impl Actor for Outbound {
                             id: message.id.clone(),
                             error: error.to_string(),
                             permanent: true,
-                            at: Utc::now(),
+                            at: crate::store::now(),
                         });
                         release(state, chat);
                     }

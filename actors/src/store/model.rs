@@ -4,6 +4,13 @@ use chrono::{DateTime, Utc};
 use dialogs::{Channel, ChatKey, Owner, turn::Button};
 use serde::{Deserialize, Serialize};
 
+/// The current time at the precision both databases keep (microseconds), so a value reads back
+/// exactly as it was written.
+pub fn now() -> DateTime<Utc> {
+    use chrono::SubsecRound;
+    Utc::now().trunc_subsecs(6)
+}
+
 /// A new id: UUIDv7, so ids sort by creation time in both databases.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()

@@ -253,7 +253,10 @@ macro_rules! impl_store {
             async fn apply(conn: &mut Conn, op: &WriteOp) -> Result<WriteOutcome, StoreError> {
                 match op {
                     WriteOp::InsertInbound(m) => {
-                        let received_at = Utc::now();
+                        use chrono::SubsecRound;
+                        let received_at = crate::store::model::now();
+                        let mut m = m.clone();
+                        m.sent_at = m.sent_at.trunc_subsecs(6);
                         let id: Option<i64> = sqlx::query_scalar(INSERT_INBOUND)
                             .bind(m.key.channel.as_str())
                             .bind(&m.external_id)
@@ -270,7 +273,7 @@ macro_rules! impl_store {
                         Ok(match id {
                             Some(id) => WriteOutcome::Inserted(InboxMessage {
                                 id,
-                                inbound: m.clone(),
+                                inbound: m,
                                 received_at,
                             }),
                             None => WriteOutcome::Duplicate,

@@ -1,0 +1,103 @@
+//! The real binary, killed with SIGKILL between the acknowledgement and the reply, then
+//! restarted on the same database: the customer gets exactly one reply.
+
+use crate::support::{eventually, fake_wazzup};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+const SECRET: &str = "crash-test-secret";
+const WAIT: Duration = Duration::from_secs(30);
+
+struct Engine {
+    child: Child,
+    base: String,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Starts `crystalbay run` with only the variables given (never the developer's environment).
+async fn start(db: &std::path::Path, port: u16, wazzup_url: &str) -> Engine {
+    let child = Command::new(env!("CARGO_BIN_EXE_crystalbay"))
+        .arg("run")
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env("HTTP_ADDR", format!("127.0.0.1:{port}"))
+        .env("WAZZUP_API_KEY", fake_wazzup::API_KEY)
+        .env("WAZZUP_API_URL", wazzup_url)
+        .env("WAZZUP_WEBHOOK_SECRET", SECRET)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the crystalbay binary");
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let up = eventually(WAIT, || async {
+        http.get(format!("{base}/health")).send().await.is_ok_and(|r| r.status().is_success())
+    })
+    .await;
+    assert!(up, "engine did not come up");
+    Engine { child, base }
+}
+
+impl Engine {
+    fn kill(mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().unwrap();
+    }
+
+    async fn post(&self, body: &serde_json::Value) -> reqwest::StatusCode {
+        reqwest::Client::new()
+            .post(format!("{}/webhooks/wazzup/{SECRET}", self.base))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
+}
+
+#[tokio::test]
+async fn a_reply_interrupted_by_sigkill_reaches_the_customer_once_after_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crash.db");
+    let (wazzup_url, wazzup) = fake_wazzup::start().await;
+    let port = free_port();
+
+    // 1. Killed while the reply is being sent: Wazzup has the request but never answers it.
+    wazzup.hold.store(true, Ordering::SeqCst);
+    let engine = start(&db, port, &wazzup_url).await;
+    let status = engine.post(&fake_wazzup::inbound("crash-1", "77017770001", "Здравствуйте")).await;
+    assert_eq!(status, 200, "acknowledged only once stored");
+    assert!(eventually(WAIT, || async { wazzup.attempts.load(Ordering::SeqCst) >= 1 }).await);
+    engine.kill();
+    assert!(wazzup.delivered_to("77017770001").is_empty(), "nothing delivered before the crash");
+
+    // 2. Killed right after the acknowledgement, before any reply could be sent.
+    wazzup.hold.store(false, Ordering::SeqCst);
+    let engine = start(&db, port, &wazzup_url).await;
+    let status = engine.post(&fake_wazzup::inbound("crash-2", "77017770002", "Здравствуйте")).await;
+    assert_eq!(status, 200);
+    engine.kill();
+
+    // 3. Restart on the same database: both customers get exactly one reply each.
+    let engine = start(&db, port, &wazzup_url).await;
+    for chat in ["77017770001", "77017770002"] {
+        assert!(
+            eventually(WAIT, || async { wazzup.delivered_to(chat).len() == 1 }).await,
+            "{chat} was not answered after the restart"
+        );
+    }
+    // A redelivery of the first message after the restart is recognised, not answered again.
+    engine.post(&fake_wazzup::inbound("crash-1", "77017770001", "Здравствуйте")).await;
+    engine.post(&fake_wazzup::inbound("crash-3", "77017770001", "а в марте?")).await;
+    assert!(eventually(WAIT, || async { wazzup.delivered_to("77017770001").len() == 2 }).await);
+    let replies = wazzup.delivered_to("77017770001");
+    assert!(replies[1].text.contains("а в марте?"), "the second reply answers the new message");
+    assert_eq!(wazzup.delivered_to("77017770002").len(), 1);
+    engine.kill();
+}

@@ -1,0 +1,217 @@
+//! The store conformance suite: the same checks against SQLite and PostgreSQL.
+
+use crate::support::backends;
+use actors::store::*;
+use chrono::Utc;
+use dialogs::{Channel, ChatKey, Owner};
+use serde_json::json;
+
+fn inbound(chat: &str, external_id: &str, text: &str) -> NewInbound {
+    NewInbound {
+        key: ChatKey::new(Channel::Wazzup, chat),
+        external_id: external_id.into(),
+        kind: "text".into(),
+        text: text.into(),
+        sender_name: Some("Айгуль".into()),
+        route: json!({"chatId": chat}),
+        payload: json!({}),
+        sent_at: Utc::now(),
+    }
+}
+
+async fn insert(store: &dyn Store, m: NewInbound) -> InboxMessage {
+    match store.write_batch(vec![WriteOp::InsertInbound(m)]).await.remove(0).unwrap() {
+        WriteOutcome::Inserted(m) => m,
+        other => panic!("expected an insert, got {other:?}"),
+    }
+}
+
+fn turn(message: &InboxMessage, conversation: &ConversationRecord, replies: &[&str]) -> TurnCommit {
+    let now = Utc::now();
+    TurnCommit {
+        inbox_id: message.id,
+        conversation: conversation.clone(),
+        inbound_text: message.inbound.text.clone(),
+        replies: replies
+            .iter()
+            .map(|text| OutboxMessage {
+                id: new_id(),
+                conversation_id: conversation.id.clone(),
+                key: conversation.key.clone(),
+                route: conversation.route.clone(),
+                text: (*text).into(),
+                buttons: vec![dialogs::turn::Button { label: "Ещё".into(), action: "more".into() }],
+                attempts: 0,
+                created_at: now,
+            })
+            .collect(),
+        escalations: vec![],
+        at: now,
+    }
+}
+
+#[tokio::test]
+async fn a_message_is_stored_once_whatever_the_redelivery() {
+    for t in backends::all().await {
+        let s = t.store.as_ref();
+        let first = insert(s, inbound("7701", "m-1", "Здравствуйте")).await;
+        let again = s.write_batch(vec![WriteOp::InsertInbound(inbound("7701", "m-1", "Здравствуйте"))]).await;
+        assert_eq!(again[0].as_ref().unwrap(), &WriteOutcome::Duplicate, "{}", t.name);
+        // The same id twice in one batch (two webhook deliveries racing).
+        let both = s
+            .write_batch(vec![
+                WriteOp::InsertInbound(inbound("7702", "m-2", "a")),
+                WriteOp::InsertInbound(inbound("7702", "m-2", "a")),
+            ])
+            .await;
+        assert!(matches!(both[0], Ok(WriteOutcome::Inserted(_))), "{}", t.name);
+        assert!(matches!(both[1], Ok(WriteOutcome::Duplicate)), "{}", t.name);
+        // The same external id on another channel is another message.
+        let mut other = inbound("7701", "m-1", "x");
+        other.key.channel = Channel::Telegram;
+        insert(s, other).await;
+
+        let pending = s.pending_inbox().await.unwrap();
+        assert_eq!(pending.len(), 3, "{}", t.name);
+        assert_eq!(pending[0], first, "{}: a stored message reads back as written", t.name);
+        assert!(pending.windows(2).all(|w| w[0].id < w[1].id), "{}: oldest first", t.name);
+    }
+}
+
+#[tokio::test]
+async fn a_turn_commits_everything_together_and_only_once() {
+    for t in backends::all().await {
+        let s = t.store.as_ref();
+        let m = insert(s, inbound("7703", "m-3", "Хотим в Нячанг")).await;
+        let mut conv = ConversationRecord::new(m.inbound.key.clone(), Utc::now());
+        conv.route = json!({"chatId": "7703"});
+        conv.state = json!({"turns": 1});
+        conv.customer_name = Some("Айгуль".into());
+        let commit = turn(&m, &conv, &["Здравствуйте!", "Откуда летите?"]);
+        let out = s.write_batch(vec![WriteOp::CommitTurn(Box::new(commit.clone()))]).await;
+        assert_eq!(out[0].as_ref().unwrap(), &WriteOutcome::Committed, "{}", t.name);
+
+        assert!(s.pending_inbox().await.unwrap().is_empty(), "{}", t.name);
+        let entry = s.inbox_entry(Channel::Wazzup, "m-3").await.unwrap().unwrap();
+        assert_eq!(entry.status, "handled");
+        let stored = s.conversation_by_chat(&conv.key).await.unwrap().unwrap();
+        assert_eq!(stored.state, json!({"turns": 1}), "{}", t.name);
+        assert_eq!(stored.owner, Owner::Bot);
+        assert_eq!(stored.customer_name.as_deref(), Some("Айгуль"));
+        assert_eq!(s.conversation(&conv.id).await.unwrap().unwrap().id, conv.id);
+        let transcript = s.transcript(&conv.id).await.unwrap();
+        let lines: Vec<_> = transcript.iter().map(|e| (e.direction.as_str(), e.text.as_str())).collect();
+        assert_eq!(
+            lines,
+            [("in", "Хотим в Нячанг"), ("out", "Здравствуйте!"), ("out", "Откуда летите?")],
+            "{}",
+            t.name
+        );
+        let unsent = s.unsent_outbox().await.unwrap();
+        assert_eq!(unsent.len(), 2, "{}", t.name);
+        assert_eq!(unsent[0].text, "Здравствуйте!", "{}: outbox keeps reply order", t.name);
+        assert_eq!(unsent[0].buttons[0].label, "Ещё");
+
+        // Replaying the same message finds it handled and writes nothing more.
+        let again = s.write_batch(vec![WriteOp::CommitTurn(Box::new(commit))]).await;
+        assert_eq!(again[0].as_ref().unwrap(), &WriteOutcome::AlreadyHandled, "{}", t.name);
+        assert_eq!(s.transcript(&conv.id).await.unwrap().len(), 3, "{}", t.name);
+        assert_eq!(s.outbox_of(&conv.id).await.unwrap().len(), 2, "{}", t.name);
+        assert_eq!(s.count_conversations().await.unwrap(), 1, "{}", t.name);
+    }
+}
+
+#[tokio::test]
+async fn delivery_results_move_outbox_rows() {
+    for t in backends::all().await {
+        let s = t.store.as_ref();
+        let m = insert(s, inbound("7704", "m-4", "привет")).await;
+        let conv = ConversationRecord::new(m.inbound.key.clone(), Utc::now());
+        let commit = turn(&m, &conv, &["one", "two", "three"]);
+        let ids: Vec<String> = commit.replies.iter().map(|r| r.id.clone()).collect();
+        s.write_batch(vec![WriteOp::CommitTurn(Box::new(commit))]).await[0].as_ref().unwrap();
+        let now = Utc::now();
+        let results = s
+            .write_batch(vec![
+                WriteOp::OutboxSent { id: ids[0].clone(), external_id: Some("wz-1".into()), at: now },
+                WriteOp::OutboxFailed { id: ids[1].clone(), error: "HTTP 503".into(), permanent: false, at: now },
+                WriteOp::OutboxFailed { id: ids[2].clone(), error: "BAD_CONTACT".into(), permanent: true, at: now },
+            ])
+            .await;
+        assert!(results.iter().all(Result::is_ok), "{}", t.name);
+        let rows = s.outbox_of(&conv.id).await.unwrap();
+        let by_id = |id: &str| rows.iter().find(|r| r.message.id == id).unwrap();
+        assert_eq!(by_id(&ids[0]).status, "sent", "{}", t.name);
+        assert_eq!(by_id(&ids[0]).external_id.as_deref(), Some("wz-1"));
+        assert_eq!(by_id(&ids[1]).status, "pending", "{}: a retryable failure stays pending", t.name);
+        assert_eq!(by_id(&ids[1]).message.attempts, 1);
+        assert_eq!(by_id(&ids[1]).last_error.as_deref(), Some("HTTP 503"));
+        assert_eq!(by_id(&ids[2]).status, "failed", "{}", t.name);
+        let unsent: Vec<_> = s.unsent_outbox().await.unwrap().into_iter().map(|m| m.id).collect();
+        assert_eq!(unsent, vec![ids[1].clone()], "{}", t.name);
+    }
+}
+
+#[tokio::test]
+async fn a_parked_message_keeps_its_error_and_leaves_the_queue() {
+    for t in backends::all().await {
+        let s = t.store.as_ref();
+        let m = insert(s, inbound("7705", "m-5", "💥")).await;
+        let r = s
+            .write_batch(vec![WriteOp::ParkInbound { id: m.id, error: "panicked: boom".into(), at: Utc::now() }])
+            .await;
+        assert_eq!(r[0].as_ref().unwrap(), &WriteOutcome::Done, "{}", t.name);
+        let entry = s.inbox_entry(Channel::Wazzup, "m-5").await.unwrap().unwrap();
+        assert_eq!(entry.status, "failed", "{}", t.name);
+        assert_eq!(entry.error.as_deref(), Some("panicked: boom"));
+        assert!(s.pending_inbox().await.unwrap().is_empty(), "{}", t.name);
+    }
+}
+
+#[tokio::test]
+async fn one_bad_write_does_not_sink_its_batch() {
+    for t in backends::all().await {
+        let s = t.store.as_ref();
+        let m = insert(s, inbound("7706", "m-6", "hi")).await;
+        let conv = ConversationRecord::new(m.inbound.key.clone(), Utc::now());
+        let mut bad = turn(&m, &conv, &["x"]);
+        // A reply pointing at a conversation that does not exist violates a foreign key.
+        bad.replies[0].conversation_id = "no-such-conversation".into();
+        let results = s
+            .write_batch(vec![
+                WriteOp::CommitTurn(Box::new(bad)),
+                WriteOp::InsertInbound(inbound("7706", "m-7", "still here")),
+            ])
+            .await;
+        assert!(results[0].is_err(), "{}: the bad write fails", t.name);
+        assert!(matches!(results[1], Ok(WriteOutcome::Inserted(_))), "{}: the good one lands", t.name);
+        // Nothing of the failed turn was half-written.
+        let entry = s.inbox_entry(Channel::Wazzup, "m-6").await.unwrap().unwrap();
+        assert_eq!(entry.status, "pending", "{}", t.name);
+        assert!(s.conversation_by_chat(&conv.key).await.unwrap().is_none(), "{}", t.name);
+        assert!(s.transcript(&conv.id).await.unwrap().is_empty(), "{}", t.name);
+    }
+}
+
+#[tokio::test]
+async fn escalations_are_stored_with_their_turn() {
+    for t in backends::all().await {
+        let s = t.store.as_ref();
+        let m = insert(s, inbound("7707", "m-8", "позовите менеджера")).await;
+        let conv = ConversationRecord::new(m.inbound.key.clone(), Utc::now());
+        let mut commit = turn(&m, &conv, &["Менеджер скоро ответит"]);
+        commit.escalations.push(NewEscalation {
+            id: new_id(),
+            reason: "human_request".into(),
+            details: json!({"slots": {"resort": "Nha Trang"}}),
+        });
+        s.write_batch(vec![WriteOp::CommitTurn(Box::new(commit))]).await[0].as_ref().unwrap();
+        let e = s.escalations_of(&conv.id).await.unwrap();
+        assert_eq!(e.len(), 1, "{}", t.name);
+        assert_eq!(e[0].reason, "human_request");
+        assert_eq!(e[0].status, "open");
+        assert_eq!(e[0].details["slots"]["resort"], "Nha Trang", "{}", t.name);
+        s.ping().await.unwrap();
+        assert!(["sqlite", "postgres"].contains(&s.backend()));
+    }
+}

@@ -1,0 +1,127 @@
+//! A local fake of the Wazzup24 v3 API (`../shared/specs/wazzup.md`), enough for the engine's
+//! sending path: Bearer auth (401), `POST /v3/message` validation, `crmMessageId` remembered
+//! (a repeat is a 400 `REPEATED_CRM_MESSAGE_ID`), 201 `{messageId, chatId}`, `GET /v3/channels`.
+//! A switch makes sends hang, to kill the engine while one is in flight.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{Value, json};
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+pub const API_KEY: &str = "test-wazzup-key";
+pub const CHANNEL_ID: &str = "e0629e11-0f67-4567-92a9-2237e91ec1b9";
+
+/// A message the fake accepted (the customer would see it).
+#[derive(Debug, Clone)]
+pub struct Delivered {
+    pub chat_id: String,
+    pub text: String,
+    pub crm_message_id: Option<String>,
+}
+
+#[derive(Default)]
+pub struct FakeWazzup {
+    pub delivered: Mutex<Vec<Delivered>>,
+    crm_ids: Mutex<HashSet<String>>,
+    /// While set, sends are recorded as attempts and never answered.
+    pub hold: AtomicBool,
+    pub attempts: AtomicUsize,
+}
+
+impl FakeWazzup {
+    pub fn delivered_to(&self, chat_id: &str) -> Vec<Delivered> {
+        self.delivered.lock().unwrap().iter().filter(|d| d.chat_id == chat_id).cloned().collect()
+    }
+}
+
+/// Starts the fake on a free port; returns its base URL and state.
+pub async fn start() -> (String, Arc<FakeWazzup>) {
+    let state = Arc::new(FakeWazzup::default());
+    let app = Router::new()
+        .route("/v3/message", post(send))
+        .route("/v3/channels", get(channels))
+        .with_state(state.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, state)
+}
+
+fn authorised(headers: &HeaderMap) -> bool {
+    headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(&format!("Bearer {API_KEY}"))
+}
+
+fn error(status: StatusCode, code: &str, description: &str, data: Value) -> Response {
+    (status, Json(json!({"error": code, "description": description, "data": data}))).into_response()
+}
+
+async fn send(State(fake): State<Arc<FakeWazzup>>, headers: HeaderMap, body: Json<Value>) -> Response {
+    if !authorised(&headers) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    fake.attempts.fetch_add(1, Ordering::SeqCst);
+    if fake.hold.load(Ordering::SeqCst) {
+        std::future::pending::<()>().await;
+    }
+    let b = body.0;
+    let s = |k: &str| b.get(k).and_then(Value::as_str).map(str::to_owned);
+    let mut bad = Vec::new();
+    if s("channelId").as_deref() != Some(CHANNEL_ID) {
+        bad.push("channelId");
+    }
+    if !matches!(s("chatType").as_deref(), Some("whatsapp")) {
+        bad.push("chatType");
+    }
+    if s("chatId").is_none_or(|c| c.is_empty() || !c.chars().all(|ch| ch.is_ascii_digit())) {
+        bad.push("chatId");
+    }
+    if s("text").is_none_or(|t| t.is_empty() || t.chars().count() > 10_000) {
+        bad.push("text");
+    }
+    if !bad.is_empty() {
+        return error(StatusCode::BAD_REQUEST, "INVALID_MESSAGE_DATA", "Invalid message data", json!({"fields": bad}));
+    }
+    let crm = s("crmMessageId");
+    if let Some(id) = &crm
+        && !fake.crm_ids.lock().unwrap().insert(id.clone())
+    {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "REPEATED_CRM_MESSAGE_ID",
+            "You have already sent message with the same crmMessageId",
+            json!({}),
+        );
+    }
+    let chat_id = s("chatId").unwrap();
+    fake.delivered.lock().unwrap().push(Delivered {
+        chat_id: chat_id.clone(),
+        text: s("text").unwrap(),
+        crm_message_id: crm,
+    });
+    (StatusCode::CREATED, Json(json!({"messageId": uuid::Uuid::new_v4().to_string(), "chatId": chat_id}))).into_response()
+}
+
+async fn channels(headers: HeaderMap) -> Response {
+    if !authorised(&headers) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    Json(json!([
+        {"channelId": CHANNEL_ID, "transport": "whatsapp", "plainId": "77010000000", "state": "active", "name": "Офис"},
+        {"channelId": "0b7c2d1e-0000-4000-8000-000000000001", "transport": "whatsapp", "plainId": "77010000001", "state": "phoneUnavailable"}
+    ]))
+    .into_response()
+}
+
+/// A Wazzup webhook body with one inbound customer text message.
+pub fn inbound(message_id: &str, chat_id: &str, text: &str) -> Value {
+    json!({"messages": [{
+        "messageId": message_id, "channelId": CHANNEL_ID, "chatType": "whatsapp", "chatId": chat_id,
+        "dateTime": "2026-11-21T10:15:30.123", "type": "text", "status": "inbound", "isEcho": false,
+        "text": text, "contact": {"name": "Айгуль"}
+    }]})
+}

@@ -1,0 +1,27 @@
+//! Test support: fresh stores on both backends, a fake Wazzup, and an in-process engine.
+
+pub mod app;
+pub mod backends;
+pub mod fake_wazzup;
+
+use std::future::Future;
+use std::time::Duration;
+
+/// Polls `check` every 20 ms until it holds, for at most `limit`; says whether it held.
+/// (A wait with a deadline, not a timing assertion: the deadline only bounds a broken run.)
+pub async fn eventually<F, Fut>(limit: Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let start = std::time::Instant::now();
+    loop {
+        if check().await {
+            return true;
+        }
+        if start.elapsed() > limit {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
