@@ -33,7 +33,12 @@ impl Application {
     pub async fn build(config: Config, overrides: Overrides) -> anyhow::Result<Application> {
         let store = actors::store::open(&config.database_url)
             .await
-            .with_context(|| format!("opening the database {}", actors::store::redact_url(&config.database_url)))?;
+            .with_context(|| {
+                format!(
+                    "opening the database {}",
+                    actors::store::redact_url(&config.database_url)
+                )
+            })?;
         let engine = start_engine(&config, store, overrides).await?;
         let listener = tokio::net::TcpListener::bind(config.http_addr)
             .await
@@ -47,7 +52,9 @@ impl Application {
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("bound listener has an address")
     }
 
     pub fn engine(&self) -> &Engine {
@@ -56,7 +63,10 @@ impl Application {
 
     /// Serves until `shutdown` resolves; then stops taking requests, lets conversations finish
     /// the message in hand, flushes the store, and returns.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         tracing::info!(addr = %self.local_addr(), "HTTP server listening");
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
@@ -70,11 +80,19 @@ impl Application {
 }
 
 /// Starts the actor tree with the senders of every configured channel.
-pub async fn start_engine(config: &Config, store: Arc<dyn Store>, overrides: Overrides) -> anyhow::Result<Engine> {
+pub async fn start_engine(
+    config: &Config,
+    store: Arc<dyn Store>,
+    overrides: Overrides,
+) -> anyhow::Result<Engine> {
     let mut senders: Vec<Arc<dyn Sender>> = overrides.extra_senders;
     let only = overrides.recover_channels.clone();
     let wanted = |c: dialogs::Channel| only.as_ref().is_none_or(|cs| cs.contains(&c));
-    if let Some(w) = config.wazzup.as_ref().filter(|_| wanted(dialogs::Channel::Wazzup)) {
+    if let Some(w) = config
+        .wazzup
+        .as_ref()
+        .filter(|_| wanted(dialogs::Channel::Wazzup))
+    {
         senders.push(Arc::new(
             channels::wazzup::WazzupClient::new(&w.api_url, w.api_key.expose_secret())
                 .context("building the Wazzup client")?,

@@ -47,18 +47,30 @@ impl Sender for CountingSender {
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let (store, label, schema): (Arc<dyn Store>, String, Option<(String, String)>) = match &args.postgres {
-        None => {
-            let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-            (actors::store::open(&url).await?, "SQLite (temp file)".into(), None)
-        }
-        Some(url) => {
-            let schema = format!("bench_{}", std::process::id());
-            let store = actors::store::postgres::PgStore::connect(url, Some(&schema)).await?;
-            (Arc::new(store), format!("PostgreSQL ({})", actors::store::redact_url(url)), Some((url.clone(), schema)))
-        }
-    };
-    println!("crystalbay bench: {} conversations × {} messages on {label}", args.conversations, args.messages);
+    let (store, label, schema): (Arc<dyn Store>, String, Option<(String, String)>) =
+        match &args.postgres {
+            None => {
+                let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+                (
+                    actors::store::open(&url).await?,
+                    "SQLite (temp file)".into(),
+                    None,
+                )
+            }
+            Some(url) => {
+                let schema = format!("bench_{}", std::process::id());
+                let store = actors::store::postgres::PgStore::connect(url, Some(&schema)).await?;
+                (
+                    Arc::new(store),
+                    format!("PostgreSQL ({})", actors::store::redact_url(url)),
+                    Some((url.clone(), schema)),
+                )
+            }
+        };
+    println!(
+        "crystalbay bench: {} conversations × {} messages on {label}",
+        args.conversations, args.messages
+    );
 
     let sent = Arc::new(CountingSender(AtomicU64::new(0)));
     let heap_before = heap_in_use();
@@ -97,7 +109,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
                         key: ChatKey::new(Channel::Console, format!("bench-{conversation}")),
                         external_id: format!("m{n}"),
                         kind: "text".into(),
-                        text: "Хотим в Нячанг из Алматы в начале марта, 2 взрослых, 10 ночей".into(),
+                        text: "Хотим в Нячанг из Алматы в начале марта, 2 взрослых, 10 ночей"
+                            .into(),
                         sender_name: None,
                         route: serde_json::json!({}),
                         payload: serde_json::json!({}),
@@ -119,7 +132,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             );
         }
         if started.elapsed() > Duration::from_secs(600) {
-            anyhow::bail!("gave up after 10 minutes with {} of {total} replies", sent.0.load(Ordering::Relaxed));
+            anyhow::bail!(
+                "gave up after 10 minutes with {} of {total} replies",
+                sent.0.load(Ordering::Relaxed)
+            );
         }
     }
     for p in producers {
@@ -128,8 +144,14 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let elapsed = started.elapsed();
     let stats = engine.stats().await;
     let heap_after = heap_in_use();
-    println!("messages handled durably: {total} in {:.2} s", elapsed.as_secs_f64());
-    println!("throughput (inbox → conversation → outbox → sent): {:.0} messages/s", total as f64 / elapsed.as_secs_f64());
+    println!(
+        "messages handled durably: {total} in {:.2} s",
+        elapsed.as_secs_f64()
+    );
+    println!(
+        "throughput (inbox → conversation → outbox → sent): {:.0} messages/s",
+        total as f64 / elapsed.as_secs_f64()
+    );
     println!("live conversation actors: {}", stats.live);
     if let (Some(before), Some(after)) = (heap_before, heap_after)
         && stats.live > 0
@@ -139,13 +161,18 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             after.saturating_sub(before) as f64 / stats.live as f64 / 1024.0
         );
     }
-    println!("resident memory: {:.1} MB", resident_bytes().unwrap_or(0) as f64 / 1e6);
+    println!(
+        "resident memory: {:.1} MB",
+        resident_bytes().unwrap_or(0) as f64 / 1e6
+    );
     engine.shutdown().await;
     if let Some((url, schema)) = schema {
         let pool = sqlx::PgPool::connect(&url).await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA \"{schema}\" CASCADE")))
-            .execute(&pool)
-            .await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP SCHEMA \"{schema}\" CASCADE"
+        )))
+        .execute(&pool)
+        .await?;
     }
     Ok(())
 }

@@ -14,7 +14,12 @@ use tokio::io::AsyncBufReadExt;
 pub async fn run(config: Config, chat_id: String) -> anyhow::Result<()> {
     let store = actors::store::open(&config.database_url)
         .await
-        .with_context(|| format!("opening the database {}", actors::store::redact_url(&config.database_url)))?;
+        .with_context(|| {
+            format!(
+                "opening the database {}",
+                actors::store::redact_url(&config.database_url)
+            )
+        })?;
     let engine = start_engine(
         &config,
         store,

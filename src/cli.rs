@@ -39,7 +39,9 @@ pub fn main() -> anyhow::Result<std::process::ExitCode> {
         // No runtime, no configuration, no network: pure analysis.
         return analyze(today.unwrap_or_else(actors::turns::local_today));
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async move {
         match command {
             Command::Run => {

@@ -13,29 +13,89 @@ use std::time::Duration;
 
 /// Every key the engine reads, with a one-line meaning (for errors and `--help`).
 pub const KEYS: &[(&str, &str)] = &[
-    ("DATABASE_URL", "sqlite://… (default sqlite://data/crystalbay.db) or postgres://…"),
-    ("HTTP_ADDR", "address of the HTTP server (default 127.0.0.1:8080)"),
+    (
+        "DATABASE_URL",
+        "sqlite://… (default sqlite://data/crystalbay.db) or postgres://…",
+    ),
+    (
+        "HTTP_ADDR",
+        "address of the HTTP server (default 127.0.0.1:8080)",
+    ),
     ("ADMIN_TOKEN", "bearer token of the admin API (admin role)"),
-    ("PUBLIC_URL", "https URL where this server is reachable (webhook mode)"),
-    ("TELEGRAM_BOT_TOKEN", "Telegram bot token (enables Telegram)"),
-    ("TELEGRAM_API_URL", "Telegram Bot API base URL (default https://api.telegram.org)"),
-    ("TELEGRAM_WEBHOOK_SECRET", "secret Telegram sends in X-Telegram-Bot-Api-Secret-Token"),
-    ("TELEGRAM_MANAGERS_CHAT_ID", "Telegram chat id of the managers' group"),
-    ("WAZZUP_API_KEY", "Wazzup24 API key (enables WhatsApp through Wazzup)"),
-    ("WAZZUP_API_URL", "Wazzup24 API base URL (default https://api.wazzup24.com)"),
-    ("WAZZUP_WEBHOOK_SECRET", "secret part of the Wazzup webhook URL"),
-    ("SAMO_API_URL", "full SAMO endpoint URL, e.g. https://…/export/default.php"),
-    ("SAMO_OAUTH_TOKEN", "SAMO Online API token (enables tour search)"),
-    ("SAMO_PROXY", "HTTP(S) proxy for SAMO calls (allow-listed IP)"),
-    ("BITRIX_WEBHOOK_URL", "Bitrix24 incoming webhook URL (enables CRM sync)"),
-    ("OPENAI_API_KEY", "OpenAI-compatible API key (enables the LLM)"),
-    ("OPENAI_BASE_URL", "OpenAI-compatible base URL (default https://api.openai.com/v1)"),
+    (
+        "PUBLIC_URL",
+        "https URL where this server is reachable (webhook mode)",
+    ),
+    (
+        "TELEGRAM_BOT_TOKEN",
+        "Telegram bot token (enables Telegram)",
+    ),
+    (
+        "TELEGRAM_API_URL",
+        "Telegram Bot API base URL (default https://api.telegram.org)",
+    ),
+    (
+        "TELEGRAM_WEBHOOK_SECRET",
+        "secret Telegram sends in X-Telegram-Bot-Api-Secret-Token",
+    ),
+    (
+        "TELEGRAM_MANAGERS_CHAT_ID",
+        "Telegram chat id of the managers' group",
+    ),
+    (
+        "WAZZUP_API_KEY",
+        "Wazzup24 API key (enables WhatsApp through Wazzup)",
+    ),
+    (
+        "WAZZUP_API_URL",
+        "Wazzup24 API base URL (default https://api.wazzup24.com)",
+    ),
+    (
+        "WAZZUP_WEBHOOK_SECRET",
+        "secret part of the Wazzup webhook URL",
+    ),
+    (
+        "SAMO_API_URL",
+        "full SAMO endpoint URL, e.g. https://…/export/default.php",
+    ),
+    (
+        "SAMO_OAUTH_TOKEN",
+        "SAMO Online API token (enables tour search)",
+    ),
+    (
+        "SAMO_PROXY",
+        "HTTP(S) proxy for SAMO calls (allow-listed IP)",
+    ),
+    (
+        "BITRIX_WEBHOOK_URL",
+        "Bitrix24 incoming webhook URL (enables CRM sync)",
+    ),
+    (
+        "OPENAI_API_KEY",
+        "OpenAI-compatible API key (enables the LLM)",
+    ),
+    (
+        "OPENAI_BASE_URL",
+        "OpenAI-compatible base URL (default https://api.openai.com/v1)",
+    ),
     ("OPENAI_MODEL", "model name (default gpt-4o)"),
-    ("SMTP_URL", "SMTP server URL for outgoing email (enables email replies)"),
+    (
+        "SMTP_URL",
+        "SMTP server URL for outgoing email (enables email replies)",
+    ),
     ("EMAIL_FROM", "sender address of outgoing email"),
-    ("EMAIL_WEBHOOK_SECRET", "secret part of the inbound email webhook URL"),
-    ("MANAGERS_EMAIL", "address that receives escalations by email"),
-    ("CONVERSATION_IDLE_SECS", "stop an idle conversation actor after this many seconds (default 1800)"),
+    (
+        "EMAIL_WEBHOOK_SECRET",
+        "secret part of the inbound email webhook URL",
+    ),
+    (
+        "MANAGERS_EMAIL",
+        "address that receives escalations by email",
+    ),
+    (
+        "CONVERSATION_IDLE_SECS",
+        "stop an idle conversation actor after this many seconds (default 1800)",
+    ),
 ];
 
 /// A configuration value that cannot be used.
@@ -146,18 +206,29 @@ impl Config {
         let get = |key: &str| values.get(key).map(|v| v.trim().to_owned());
         let secret = |key: &str| get(key).map(SecretString::from);
 
-        let database_url = get("DATABASE_URL").unwrap_or_else(|| "sqlite://data/crystalbay.db".into());
+        let database_url =
+            get("DATABASE_URL").unwrap_or_else(|| "sqlite://data/crystalbay.db".into());
         if !(database_url.starts_with("sqlite:")
             || database_url.starts_with("postgres:")
             || database_url.starts_with("postgresql:"))
         {
-            return Err(invalid("DATABASE_URL", "must start with sqlite:// or postgres://"));
+            return Err(invalid(
+                "DATABASE_URL",
+                "must start with sqlite:// or postgres://",
+            ));
         }
         let http_addr = get("HTTP_ADDR")
             .unwrap_or_else(|| "127.0.0.1:8080".into())
             .parse()
-            .map_err(|e| invalid("HTTP_ADDR", format!("expected host:port such as 127.0.0.1:8080 ({e})")))?;
-        let public_url = get("PUBLIC_URL").map(|u| http_url("PUBLIC_URL", &u)).transpose()?;
+            .map_err(|e| {
+                invalid(
+                    "HTTP_ADDR",
+                    format!("expected host:port such as 127.0.0.1:8080 ({e})"),
+                )
+            })?;
+        let public_url = get("PUBLIC_URL")
+            .map(|u| http_url("PUBLIC_URL", &u))
+            .transpose()?;
 
         let telegram = match secret("TELEGRAM_BOT_TOKEN") {
             None => None,
@@ -170,8 +241,12 @@ impl Config {
                 webhook_secret: secret("TELEGRAM_WEBHOOK_SECRET"),
                 managers_chat_id: get("TELEGRAM_MANAGERS_CHAT_ID")
                     .map(|v| {
-                        v.parse::<i64>()
-                            .map_err(|_| invalid("TELEGRAM_MANAGERS_CHAT_ID", "must be an integer chat id such as -1001234567890"))
+                        v.parse::<i64>().map_err(|_| {
+                            invalid(
+                                "TELEGRAM_MANAGERS_CHAT_ID",
+                                "must be an integer chat id such as -1001234567890",
+                            )
+                        })
                     })
                     .transpose()?,
             }),
@@ -189,7 +264,12 @@ impl Config {
         };
         let samo = match (get("SAMO_API_URL"), secret("SAMO_OAUTH_TOKEN")) {
             (None, None) => None,
-            (Some(_), None) => return Err(invalid("SAMO_OAUTH_TOKEN", "is required when SAMO_API_URL is set")),
+            (Some(_), None) => {
+                return Err(invalid(
+                    "SAMO_OAUTH_TOKEN",
+                    "is required when SAMO_API_URL is set",
+                ));
+            }
             (None, Some(_)) => {
                 return Err(invalid(
                     "SAMO_API_URL",
@@ -199,14 +279,18 @@ impl Config {
             (Some(url), Some(oauth_token)) => Some(SamoConfig {
                 api_url: http_url("SAMO_API_URL", &url)?,
                 oauth_token,
-                proxy: get("SAMO_PROXY").map(|p| http_url("SAMO_PROXY", &p)).transpose()?,
+                proxy: get("SAMO_PROXY")
+                    .map(|p| http_url("SAMO_PROXY", &p))
+                    .transpose()?,
             }),
         };
         let bitrix = match get("BITRIX_WEBHOOK_URL") {
             None => None,
             Some(url) => {
                 // Validated, but never echoed: the URL carries the webhook code.
-                if !(url.starts_with("https://") || url.starts_with("http://")) || !url.contains("/rest/") {
+                if !(url.starts_with("https://") || url.starts_with("http://"))
+                    || !url.contains("/rest/")
+                {
                     return Err(invalid(
                         "BITRIX_WEBHOOK_URL",
                         "must look like https://<portal>/rest/<user id>/<webhook code>/",
@@ -228,7 +312,9 @@ impl Config {
                 model: get("OPENAI_MODEL").unwrap_or_else(|| "gpt-4o".into()),
             }),
         };
-        let email_from = get("EMAIL_FROM").map(|a| email_address("EMAIL_FROM", &a)).transpose()?;
+        let email_from = get("EMAIL_FROM")
+            .map(|a| email_address("EMAIL_FROM", &a))
+            .transpose()?;
         let managers_email = get("MANAGERS_EMAIL")
             .map(|a| email_address("MANAGERS_EMAIL", &a))
             .transpose()?;
@@ -242,24 +328,27 @@ impl Config {
             }
         }
         let email_webhook_secret = secret("EMAIL_WEBHOOK_SECRET");
-        let email = if smtp_url.is_some() || email_webhook_secret.is_some() || managers_email.is_some() {
-            Some(EmailConfig {
-                smtp_url: smtp_url.map(SecretString::from),
-                from: email_from,
-                webhook_secret: email_webhook_secret,
-                managers_email,
-            })
-        } else {
-            None
-        };
+        let email =
+            if smtp_url.is_some() || email_webhook_secret.is_some() || managers_email.is_some() {
+                Some(EmailConfig {
+                    smtp_url: smtp_url.map(SecretString::from),
+                    from: email_from,
+                    webhook_secret: email_webhook_secret,
+                    managers_email,
+                })
+            } else {
+                None
+            };
         let conversation_idle = match get("CONVERSATION_IDLE_SECS") {
             None => Duration::from_secs(30 * 60),
-            Some(v) => Duration::from_secs(
-                v.parse::<u64>()
-                    .ok()
-                    .filter(|s| *s > 0)
-                    .ok_or_else(|| invalid("CONVERSATION_IDLE_SECS", "must be a positive number of seconds"))?,
-            ),
+            Some(v) => {
+                Duration::from_secs(v.parse::<u64>().ok().filter(|s| *s > 0).ok_or_else(|| {
+                    invalid(
+                        "CONVERSATION_IDLE_SECS",
+                        "must be a positive number of seconds",
+                    )
+                })?)
+            }
         };
         Ok(Config {
             database_url,
@@ -284,7 +373,9 @@ fn read_toml(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
         problem,
     };
     let text = std::fs::read_to_string(path).map_err(|e| file_err(e.to_string()))?;
-    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| file_err(e.to_string()))?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| file_err(e.to_string()))?;
     let mut values = BTreeMap::new();
     for (key, value) in table {
         let upper = key.to_ascii_uppercase();
@@ -295,7 +386,12 @@ fn read_toml(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
             toml::Value::String(s) => s,
             toml::Value::Integer(i) => i.to_string(),
             toml::Value::Boolean(b) => b.to_string(),
-            other => return Err(file_err(format!("`{key}` must be a string or a number, not {}", other.type_str()))),
+            other => {
+                return Err(file_err(format!(
+                    "`{key}` must be a string or a number, not {}",
+                    other.type_str()
+                )));
+            }
         };
         values.insert(upper, value);
     }
@@ -315,10 +411,17 @@ fn http_url(key: &str, url: &str) -> Result<String, ConfigError> {
 
 fn email_address(key: &str, address: &str) -> Result<String, ConfigError> {
     match address.split_once('@') {
-        Some((local, domain)) if !local.is_empty() && domain.contains('.') && !address.contains(char::is_whitespace) => {
+        Some((local, domain))
+            if !local.is_empty()
+                && domain.contains('.')
+                && !address.contains(char::is_whitespace) =>
+        {
             Ok(address.to_owned())
         }
-        _ => Err(invalid(key, "must be an email address such as bot@agency.kz")),
+        _ => Err(invalid(
+            key,
+            "must be an email address such as bot@agency.kz",
+        )),
     }
 }
 
@@ -328,7 +431,10 @@ mod tests {
     use secrecy::ExposeSecret;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect()
     }
 
     #[test]
@@ -359,7 +465,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.wazzup.unwrap().api_url, "https://api.wazzup24.com");
-        assert_eq!(c.samo.unwrap().oauth_token.expose_secret(), "0123456789abcdef0123456789abcdef");
+        assert_eq!(
+            c.samo.unwrap().oauth_token.expose_secret(),
+            "0123456789abcdef0123456789abcdef"
+        );
     }
 
     #[test]
@@ -379,7 +488,8 @@ mod tests {
             let err = Config::from_values(BTreeMap::new(), env(&pairs)).unwrap_err();
             assert!(err.to_string().contains(key), "{key}: {err}");
         }
-        let err = Config::from_values(BTreeMap::new(), env(&[("SAMO_OAUTH_TOKEN", "t")])).unwrap_err();
+        let err =
+            Config::from_values(BTreeMap::new(), env(&[("SAMO_OAUTH_TOKEN", "t")])).unwrap_err();
         assert!(err.to_string().contains("SAMO_API_URL"));
     }
 
@@ -387,7 +497,13 @@ mod tests {
     fn secrets_are_not_printed_by_debug() {
         let c = Config::from_values(
             BTreeMap::new(),
-            env(&[("ADMIN_TOKEN", "super-secret-admin"), ("BITRIX_WEBHOOK_URL", "https://p.bitrix24.kz/rest/1/codecode/")]),
+            env(&[
+                ("ADMIN_TOKEN", "super-secret-admin"),
+                (
+                    "BITRIX_WEBHOOK_URL",
+                    "https://p.bitrix24.kz/rest/1/codecode/",
+                ),
+            ]),
         )
         .unwrap();
         let printed = format!("{c:?}");
@@ -402,6 +518,11 @@ mod tests {
         std::fs::write(&path, "http_addr = \"127.0.0.1:7000\"\n").unwrap();
         assert_eq!(read_toml(&path).unwrap()["HTTP_ADDR"], "127.0.0.1:7000");
         std::fs::write(&path, "htp_addr = \"x\"\n").unwrap();
-        assert!(read_toml(&path).unwrap_err().to_string().contains("htp_addr"));
+        assert!(
+            read_toml(&path)
+                .unwrap_err()
+                .to_string()
+                .contains("htp_addr")
+        );
     }
 }

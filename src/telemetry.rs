@@ -5,8 +5,11 @@
 use tracing_subscriber::EnvFilter;
 
 pub fn init(default_level: &str) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let result = if std::env::var("LOG_FORMAT").is_ok_and(|f| f == "json") {
         builder.json().try_init()
     } else {

@@ -89,7 +89,12 @@ async fn handle_message(
     };
     // Work on a copy: if anything below fails, the actor keeps nothing half-done.
     let mut next = record.clone();
-    if !message.inbound.route.as_object().is_none_or(|o| o.is_empty()) {
+    if !message
+        .inbound
+        .route
+        .as_object()
+        .is_none_or(|o| o.is_empty())
+    {
         next.route = message.inbound.route.clone();
     }
     if next.customer_name.is_none() {
@@ -141,7 +146,11 @@ async fn handle_message(
         escalations,
         at: now,
     };
-    match ctx.store.write(WriteOp::CommitTurn(Box::new(commit))).await? {
+    match ctx
+        .store
+        .write(WriteOp::CommitTurn(Box::new(commit)))
+        .await?
+    {
         WriteOutcome::Committed => {
             record = next;
             ctx.send_replies(replies);

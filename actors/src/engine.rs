@@ -154,7 +154,12 @@ impl Engine {
     /// Stores a received message (durably: only then may the channel be acknowledged) and
     /// hands it to its conversation. A redelivered message is recognised and goes no further.
     pub async fn accept(&self, inbound: NewInbound) -> Result<Accepted, EngineError> {
-        match self.ctx.store.write(WriteOp::InsertInbound(inbound)).await? {
+        match self
+            .ctx
+            .store
+            .write(WriteOp::InsertInbound(inbound))
+            .await?
+        {
             WriteOutcome::Inserted(message) => {
                 // If the router is restarting, the message is still pending in the inbox and
                 // the restart replays it.
@@ -257,7 +262,11 @@ impl Actor for Root {
             }
             RootMsg::Shutdown(reply) => {
                 state.shutting_down = true;
-                let router = state.router.read().unwrap_or_else(|e| e.into_inner()).clone();
+                let router = state
+                    .router
+                    .read()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone();
                 let _ = router.call(RouterMsg::Shutdown, None).await;
                 let _ = router.stop_and_wait(None, None).await;
                 let outbound: Vec<_> = state
@@ -305,7 +314,11 @@ impl Actor for Root {
             myself.stop(Some(format!("store writer stopped: {reason}")));
             return Ok(());
         }
-        let router_id = state.router.read().unwrap_or_else(|e| e.into_inner()).get_id();
+        let router_id = state
+            .router
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_id();
         if id == router_id {
             tracing::error!(%reason, "conversation router stopped; restarting it");
             let router = spawn_router(&myself, &state.ctx, &state.settings).await?;
@@ -329,9 +342,12 @@ impl Actor for Root {
             tracing::error!(%channel, %reason, "channel actor stopped; restarting it");
             spawn_outbound(&myself, &state.ctx, sender).await?;
             let unsent = state.ctx.store.store.unsent_outbox().await?;
-            state
-                .ctx
-                .send_replies(unsent.into_iter().filter(|m| m.key.channel == channel).collect());
+            state.ctx.send_replies(
+                unsent
+                    .into_iter()
+                    .filter(|m| m.key.channel == channel)
+                    .collect(),
+            );
         }
         Ok(())
     }

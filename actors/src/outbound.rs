@@ -77,7 +77,11 @@ impl Actor for Outbound {
         match msg {
             OutboundMsg::Send(message) => {
                 let chat = message.key.chat_id.clone();
-                state.queues.entry(chat.clone()).or_default().push_back(message);
+                state
+                    .queues
+                    .entry(chat.clone())
+                    .or_default()
+                    .push_back(message);
                 if !state.busy.contains(&chat) {
                     state.ready.push_back(chat);
                 }

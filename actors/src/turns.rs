@@ -49,8 +49,8 @@ impl TurnHandler for DialogTurns {
     ) -> anyhow::Result<TurnOutcome> {
         // A state that no longer parses (a bug, a manual edit) restarts the dialog rather than
         // silencing the chat for ever.
-        let mut state: DialogState =
-            serde_json::from_value(conversation.state.clone()).unwrap_or_else(|e| {
+        let mut state: DialogState = serde_json::from_value(conversation.state.clone())
+            .unwrap_or_else(|e| {
                 tracing::warn!(conversation = %conversation.id, error = %e,
                     "stored dialog state unreadable; starting afresh");
                 DialogState::default()

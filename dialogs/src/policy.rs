@@ -21,7 +21,11 @@ pub fn respond(
     let text = if first || looks_like_greeting(&input.text) {
         templates.render(lang, "greeting", ())?
     } else {
-        templates.render(lang, "understood", serde_json::json!({ "text": input.text }))?
+        templates.render(
+            lang,
+            "understood",
+            serde_json::json!({ "text": input.text }),
+        )?
     };
     Ok(TurnOutcome {
         replies: vec![Reply::text(text)],

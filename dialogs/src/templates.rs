@@ -15,9 +15,15 @@ macro_rules! defaults {
 
 /// The shipped templates, by document name (`replies/<lang>/<name>`).
 pub const DEFAULT_TEMPLATES: &[(&str, &str)] = defaults![
-    "ru" / "greeting", "kk" / "greeting", "en" / "greeting",
-    "ru" / "understood", "kk" / "understood", "en" / "understood",
-    "ru" / "sorry", "kk" / "sorry", "en" / "sorry",
+    "ru" / "greeting",
+    "kk" / "greeting",
+    "en" / "greeting",
+    "ru" / "understood",
+    "kk" / "understood",
+    "en" / "understood",
+    "ru" / "sorry",
+    "kk" / "sorry",
+    "en" / "sorry",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -110,12 +116,11 @@ mod tests {
 
     #[test]
     fn an_override_replaces_the_default_and_a_broken_one_is_rejected() {
-        let t = Templates::with_overrides([("replies/ru/greeting".into(), "Салют!".into())])
-            .unwrap();
+        let t =
+            Templates::with_overrides([("replies/ru/greeting".into(), "Салют!".into())]).unwrap();
         assert_eq!(t.render("ru", "greeting", ()).unwrap(), "Салют!");
         assert!(
-            Templates::with_overrides([("replies/ru/greeting".into(), "{% if %}".into())])
-                .is_err()
+            Templates::with_overrides([("replies/ru/greeting".into(), "{% if %}".into())]).is_err()
         );
     }
 }

@@ -25,10 +25,18 @@ pub fn router() -> Router<AppState> {
 }
 
 fn reject(status: StatusCode, reason: impl Into<String>) -> Response {
-    (status, axum::Json(json!({"error": {"code": status.as_u16(), "message": reason.into()}}))).into_response()
+    (
+        status,
+        axum::Json(json!({"error": {"code": status.as_u16(), "message": reason.into()}})),
+    )
+        .into_response()
 }
 
-async fn receive(State(state): State<AppState>, Path(secret): Path<String>, body: Bytes) -> Response {
+async fn receive(
+    State(state): State<AppState>,
+    Path(secret): Path<String>,
+    body: Bytes,
+) -> Response {
     let Some(expected) = &state.wazzup_secret else {
         return reject(StatusCode::NOT_FOUND, "not found");
     };
@@ -42,11 +50,18 @@ async fn receive(State(state): State<AppState>, Path(secret): Path<String>, body
             return reject(StatusCode::BAD_REQUEST, e.to_string());
         }
     };
-    for message in hook.messages.iter().filter(|m| m.class == MessageClass::Incoming) {
+    for message in hook
+        .messages
+        .iter()
+        .filter(|m| m.class == MessageClass::Incoming)
+    {
         if let Err(e) = state.engine.accept(message.to_inbound()).await {
             tracing::error!(error = %e, "could not store a Wazzup message");
             // Not acknowledged: the message is not ours yet.
-            return reject(StatusCode::SERVICE_UNAVAILABLE, "temporarily unable to store the message");
+            return reject(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily unable to store the message",
+            );
         }
     }
     StatusCode::OK.into_response()

@@ -15,7 +15,11 @@ struct Engine {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Starts `crystalbay run` with only the variables given (never the developer's environment).
@@ -37,7 +41,10 @@ async fn start(db: &std::path::Path, port: u16, wazzup_url: &str) -> Engine {
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
     let up = eventually(WAIT, || async {
-        http.get(format!("{base}/health")).send().await.is_ok_and(|r| r.status().is_success())
+        http.get(format!("{base}/health"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
     })
     .await;
     assert!(up, "engine did not come up");
@@ -71,16 +78,36 @@ async fn a_reply_interrupted_by_sigkill_reaches_the_customer_once_after_restart(
     // 1. Killed while the reply is being sent: Wazzup has the request but never answers it.
     wazzup.hold.store(true, Ordering::SeqCst);
     let engine = start(&db, port, &wazzup_url).await;
-    let status = engine.post(&fake_wazzup::inbound("crash-1", "77017770001", "Здравствуйте")).await;
+    let status = engine
+        .post(&fake_wazzup::inbound(
+            "crash-1",
+            "77017770001",
+            "Здравствуйте",
+        ))
+        .await;
     assert_eq!(status, 200, "acknowledged only once stored");
-    assert!(eventually(WAIT, || async { wazzup.attempts.load(Ordering::SeqCst) >= 1 }).await);
+    assert!(
+        eventually(WAIT, || async {
+            wazzup.attempts.load(Ordering::SeqCst) >= 1
+        })
+        .await
+    );
     engine.kill();
-    assert!(wazzup.delivered_to("77017770001").is_empty(), "nothing delivered before the crash");
+    assert!(
+        wazzup.delivered_to("77017770001").is_empty(),
+        "nothing delivered before the crash"
+    );
 
     // 2. Killed right after the acknowledgement, before any reply could be sent.
     wazzup.hold.store(false, Ordering::SeqCst);
     let engine = start(&db, port, &wazzup_url).await;
-    let status = engine.post(&fake_wazzup::inbound("crash-2", "77017770002", "Здравствуйте")).await;
+    let status = engine
+        .post(&fake_wazzup::inbound(
+            "crash-2",
+            "77017770002",
+            "Здравствуйте",
+        ))
+        .await;
     assert_eq!(status, 200);
     engine.kill();
 
@@ -93,11 +120,31 @@ async fn a_reply_interrupted_by_sigkill_reaches_the_customer_once_after_restart(
         );
     }
     // A redelivery of the first message after the restart is recognised, not answered again.
-    engine.post(&fake_wazzup::inbound("crash-1", "77017770001", "Здравствуйте")).await;
-    engine.post(&fake_wazzup::inbound("crash-3", "77017770001", "а в марте?")).await;
-    assert!(eventually(WAIT, || async { wazzup.delivered_to("77017770001").len() == 2 }).await);
+    engine
+        .post(&fake_wazzup::inbound(
+            "crash-1",
+            "77017770001",
+            "Здравствуйте",
+        ))
+        .await;
+    engine
+        .post(&fake_wazzup::inbound(
+            "crash-3",
+            "77017770001",
+            "а в марте?",
+        ))
+        .await;
+    assert!(
+        eventually(WAIT, || async {
+            wazzup.delivered_to("77017770001").len() == 2
+        })
+        .await
+    );
     let replies = wazzup.delivered_to("77017770001");
-    assert!(replies[1].text.contains("а в марте?"), "the second reply answers the new message");
+    assert!(
+        replies[1].text.contains("а в марте?"),
+        "the second reply answers the new message"
+    );
     assert_eq!(wazzup.delivered_to("77017770002").len(), 1);
     engine.kill();
 }

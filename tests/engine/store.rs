@@ -20,7 +20,12 @@ fn inbound(chat: &str, external_id: &str, text: &str) -> NewInbound {
 }
 
 async fn insert(store: &dyn Store, m: NewInbound) -> InboxMessage {
-    match store.write_batch(vec![WriteOp::InsertInbound(m)]).await.remove(0).unwrap() {
+    match store
+        .write_batch(vec![WriteOp::InsertInbound(m)])
+        .await
+        .remove(0)
+        .unwrap()
+    {
         WriteOutcome::Inserted(m) => m,
         other => panic!("expected an insert, got {other:?}"),
     }
@@ -40,7 +45,10 @@ fn turn(message: &InboxMessage, conversation: &ConversationRecord, replies: &[&s
                 key: conversation.key.clone(),
                 route: conversation.route.clone(),
                 text: (*text).into(),
-                buttons: vec![dialogs::turn::Button { label: "Ещё".into(), action: "more".into() }],
+                buttons: vec![dialogs::turn::Button {
+                    label: "Ещё".into(),
+                    action: "more".into(),
+                }],
                 attempts: 0,
                 created_at: now,
             })
@@ -55,8 +63,19 @@ async fn a_message_is_stored_once_whatever_the_redelivery() {
     for t in backends::all().await {
         let s = t.store.as_ref();
         let first = insert(s, inbound("7701", "m-1", "Здравствуйте")).await;
-        let again = s.write_batch(vec![WriteOp::InsertInbound(inbound("7701", "m-1", "Здравствуйте"))]).await;
-        assert_eq!(again[0].as_ref().unwrap(), &WriteOutcome::Duplicate, "{}", t.name);
+        let again = s
+            .write_batch(vec![WriteOp::InsertInbound(inbound(
+                "7701",
+                "m-1",
+                "Здравствуйте",
+            ))])
+            .await;
+        assert_eq!(
+            again[0].as_ref().unwrap(),
+            &WriteOutcome::Duplicate,
+            "{}",
+            t.name
+        );
         // The same id twice in one batch (two webhook deliveries racing).
         let both = s
             .write_batch(vec![
@@ -64,7 +83,11 @@ async fn a_message_is_stored_once_whatever_the_redelivery() {
                 WriteOp::InsertInbound(inbound("7702", "m-2", "a")),
             ])
             .await;
-        assert!(matches!(both[0], Ok(WriteOutcome::Inserted(_))), "{}", t.name);
+        assert!(
+            matches!(both[0], Ok(WriteOutcome::Inserted(_))),
+            "{}",
+            t.name
+        );
         assert!(matches!(both[1], Ok(WriteOutcome::Duplicate)), "{}", t.name);
         // The same external id on another channel is another message.
         let mut other = inbound("7701", "m-1", "x");
@@ -73,8 +96,16 @@ async fn a_message_is_stored_once_whatever_the_redelivery() {
 
         let pending = s.pending_inbox().await.unwrap();
         assert_eq!(pending.len(), 3, "{}", t.name);
-        assert_eq!(pending[0], first, "{}: a stored message reads back as written", t.name);
-        assert!(pending.windows(2).all(|w| w[0].id < w[1].id), "{}: oldest first", t.name);
+        assert_eq!(
+            pending[0], first,
+            "{}: a stored message reads back as written",
+            t.name
+        );
+        assert!(
+            pending.windows(2).all(|w| w[0].id < w[1].id),
+            "{}: oldest first",
+            t.name
+        );
     }
 }
 
@@ -88,11 +119,22 @@ async fn a_turn_commits_everything_together_and_only_once() {
         conv.state = json!({"turns": 1});
         conv.customer_name = Some("Айгуль".into());
         let commit = turn(&m, &conv, &["Здравствуйте!", "Откуда летите?"]);
-        let out = s.write_batch(vec![WriteOp::CommitTurn(Box::new(commit.clone()))]).await;
-        assert_eq!(out[0].as_ref().unwrap(), &WriteOutcome::Committed, "{}", t.name);
+        let out = s
+            .write_batch(vec![WriteOp::CommitTurn(Box::new(commit.clone()))])
+            .await;
+        assert_eq!(
+            out[0].as_ref().unwrap(),
+            &WriteOutcome::Committed,
+            "{}",
+            t.name
+        );
 
         assert!(s.pending_inbox().await.unwrap().is_empty(), "{}", t.name);
-        let entry = s.inbox_entry(Channel::Wazzup, "m-3").await.unwrap().unwrap();
+        let entry = s
+            .inbox_entry(Channel::Wazzup, "m-3")
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(entry.status, "handled");
         let stored = s.conversation_by_chat(&conv.key).await.unwrap().unwrap();
         assert_eq!(stored.state, json!({"turns": 1}), "{}", t.name);
@@ -100,21 +142,39 @@ async fn a_turn_commits_everything_together_and_only_once() {
         assert_eq!(stored.customer_name.as_deref(), Some("Айгуль"));
         assert_eq!(s.conversation(&conv.id).await.unwrap().unwrap().id, conv.id);
         let transcript = s.transcript(&conv.id).await.unwrap();
-        let lines: Vec<_> = transcript.iter().map(|e| (e.direction.as_str(), e.text.as_str())).collect();
+        let lines: Vec<_> = transcript
+            .iter()
+            .map(|e| (e.direction.as_str(), e.text.as_str()))
+            .collect();
         assert_eq!(
             lines,
-            [("in", "Хотим в Нячанг"), ("out", "Здравствуйте!"), ("out", "Откуда летите?")],
+            [
+                ("in", "Хотим в Нячанг"),
+                ("out", "Здравствуйте!"),
+                ("out", "Откуда летите?")
+            ],
             "{}",
             t.name
         );
         let unsent = s.unsent_outbox().await.unwrap();
         assert_eq!(unsent.len(), 2, "{}", t.name);
-        assert_eq!(unsent[0].text, "Здравствуйте!", "{}: outbox keeps reply order", t.name);
+        assert_eq!(
+            unsent[0].text, "Здравствуйте!",
+            "{}: outbox keeps reply order",
+            t.name
+        );
         assert_eq!(unsent[0].buttons[0].label, "Ещё");
 
         // Replaying the same message finds it handled and writes nothing more.
-        let again = s.write_batch(vec![WriteOp::CommitTurn(Box::new(commit))]).await;
-        assert_eq!(again[0].as_ref().unwrap(), &WriteOutcome::AlreadyHandled, "{}", t.name);
+        let again = s
+            .write_batch(vec![WriteOp::CommitTurn(Box::new(commit))])
+            .await;
+        assert_eq!(
+            again[0].as_ref().unwrap(),
+            &WriteOutcome::AlreadyHandled,
+            "{}",
+            t.name
+        );
         assert_eq!(s.transcript(&conv.id).await.unwrap().len(), 3, "{}", t.name);
         assert_eq!(s.outbox_of(&conv.id).await.unwrap().len(), 2, "{}", t.name);
         assert_eq!(s.count_conversations().await.unwrap(), 1, "{}", t.name);
@@ -129,13 +189,30 @@ async fn delivery_results_move_outbox_rows() {
         let conv = ConversationRecord::new(m.inbound.key.clone(), Utc::now());
         let commit = turn(&m, &conv, &["one", "two", "three"]);
         let ids: Vec<String> = commit.replies.iter().map(|r| r.id.clone()).collect();
-        s.write_batch(vec![WriteOp::CommitTurn(Box::new(commit))]).await[0].as_ref().unwrap();
+        s.write_batch(vec![WriteOp::CommitTurn(Box::new(commit))])
+            .await[0]
+            .as_ref()
+            .unwrap();
         let now = Utc::now();
         let results = s
             .write_batch(vec![
-                WriteOp::OutboxSent { id: ids[0].clone(), external_id: Some("wz-1".into()), at: now },
-                WriteOp::OutboxFailed { id: ids[1].clone(), error: "HTTP 503".into(), permanent: false, at: now },
-                WriteOp::OutboxFailed { id: ids[2].clone(), error: "BAD_CONTACT".into(), permanent: true, at: now },
+                WriteOp::OutboxSent {
+                    id: ids[0].clone(),
+                    external_id: Some("wz-1".into()),
+                    at: now,
+                },
+                WriteOp::OutboxFailed {
+                    id: ids[1].clone(),
+                    error: "HTTP 503".into(),
+                    permanent: false,
+                    at: now,
+                },
+                WriteOp::OutboxFailed {
+                    id: ids[2].clone(),
+                    error: "BAD_CONTACT".into(),
+                    permanent: true,
+                    at: now,
+                },
             ])
             .await;
         assert!(results.iter().all(Result::is_ok), "{}", t.name);
@@ -143,11 +220,22 @@ async fn delivery_results_move_outbox_rows() {
         let by_id = |id: &str| rows.iter().find(|r| r.message.id == id).unwrap();
         assert_eq!(by_id(&ids[0]).status, "sent", "{}", t.name);
         assert_eq!(by_id(&ids[0]).external_id.as_deref(), Some("wz-1"));
-        assert_eq!(by_id(&ids[1]).status, "pending", "{}: a retryable failure stays pending", t.name);
+        assert_eq!(
+            by_id(&ids[1]).status,
+            "pending",
+            "{}: a retryable failure stays pending",
+            t.name
+        );
         assert_eq!(by_id(&ids[1]).message.attempts, 1);
         assert_eq!(by_id(&ids[1]).last_error.as_deref(), Some("HTTP 503"));
         assert_eq!(by_id(&ids[2]).status, "failed", "{}", t.name);
-        let unsent: Vec<_> = s.unsent_outbox().await.unwrap().into_iter().map(|m| m.id).collect();
+        let unsent: Vec<_> = s
+            .unsent_outbox()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| m.id)
+            .collect();
         assert_eq!(unsent, vec![ids[1].clone()], "{}", t.name);
     }
 }
@@ -158,10 +246,18 @@ async fn a_parked_message_keeps_its_error_and_leaves_the_queue() {
         let s = t.store.as_ref();
         let m = insert(s, inbound("7705", "m-5", "💥")).await;
         let r = s
-            .write_batch(vec![WriteOp::ParkInbound { id: m.id, error: "panicked: boom".into(), at: Utc::now() }])
+            .write_batch(vec![WriteOp::ParkInbound {
+                id: m.id,
+                error: "panicked: boom".into(),
+                at: Utc::now(),
+            }])
             .await;
         assert_eq!(r[0].as_ref().unwrap(), &WriteOutcome::Done, "{}", t.name);
-        let entry = s.inbox_entry(Channel::Wazzup, "m-5").await.unwrap().unwrap();
+        let entry = s
+            .inbox_entry(Channel::Wazzup, "m-5")
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(entry.status, "failed", "{}", t.name);
         assert_eq!(entry.error.as_deref(), Some("panicked: boom"));
         assert!(s.pending_inbox().await.unwrap().is_empty(), "{}", t.name);
@@ -184,12 +280,28 @@ async fn one_bad_write_does_not_sink_its_batch() {
             ])
             .await;
         assert!(results[0].is_err(), "{}: the bad write fails", t.name);
-        assert!(matches!(results[1], Ok(WriteOutcome::Inserted(_))), "{}: the good one lands", t.name);
+        assert!(
+            matches!(results[1], Ok(WriteOutcome::Inserted(_))),
+            "{}: the good one lands",
+            t.name
+        );
         // Nothing of the failed turn was half-written.
-        let entry = s.inbox_entry(Channel::Wazzup, "m-6").await.unwrap().unwrap();
+        let entry = s
+            .inbox_entry(Channel::Wazzup, "m-6")
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(entry.status, "pending", "{}", t.name);
-        assert!(s.conversation_by_chat(&conv.key).await.unwrap().is_none(), "{}", t.name);
-        assert!(s.transcript(&conv.id).await.unwrap().is_empty(), "{}", t.name);
+        assert!(
+            s.conversation_by_chat(&conv.key).await.unwrap().is_none(),
+            "{}",
+            t.name
+        );
+        assert!(
+            s.transcript(&conv.id).await.unwrap().is_empty(),
+            "{}",
+            t.name
+        );
     }
 }
 
@@ -205,7 +317,10 @@ async fn escalations_are_stored_with_their_turn() {
             reason: "human_request".into(),
             details: json!({"slots": {"resort": "Nha Trang"}}),
         });
-        s.write_batch(vec![WriteOp::CommitTurn(Box::new(commit))]).await[0].as_ref().unwrap();
+        s.write_batch(vec![WriteOp::CommitTurn(Box::new(commit))])
+            .await[0]
+            .as_ref()
+            .unwrap();
         let e = s.escalations_of(&conv.id).await.unwrap();
         assert_eq!(e.len(), 1, "{}", t.name);
         assert_eq!(e[0].reason, "human_request");

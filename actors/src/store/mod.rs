@@ -74,12 +74,13 @@ pub trait Store: Send + Sync + 'static {
     async fn outbox_of(&self, conversation_id: &str) -> Result<Vec<OutboxRecord>, StoreError>;
 
     /// The transcript of a conversation, oldest first.
-    async fn transcript(&self, conversation_id: &str)
-    -> Result<Vec<TranscriptEntry>, StoreError>;
+    async fn transcript(&self, conversation_id: &str) -> Result<Vec<TranscriptEntry>, StoreError>;
 
     /// Escalations of a conversation, oldest first.
-    async fn escalations_of(&self, conversation_id: &str)
-    -> Result<Vec<EscalationRecord>, StoreError>;
+    async fn escalations_of(
+        &self,
+        conversation_id: &str,
+    ) -> Result<Vec<EscalationRecord>, StoreError>;
 
     /// How many conversations are stored.
     async fn count_conversations(&self) -> Result<i64, StoreError>;

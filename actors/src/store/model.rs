@@ -190,15 +190,17 @@ pub enum WriteOutcome {
 
 /// The channel of a stored string, or a `Corrupt` error naming the table.
 pub(crate) fn parse_channel(table: &'static str, s: &str) -> Result<Channel, super::StoreError> {
-    s.parse().map_err(|e: dialogs::chat::UnknownName| super::StoreError::Corrupt {
-        table,
-        reason: e.to_string(),
-    })
+    s.parse()
+        .map_err(|e: dialogs::chat::UnknownName| super::StoreError::Corrupt {
+            table,
+            reason: e.to_string(),
+        })
 }
 
 pub(crate) fn parse_owner(s: &str) -> Result<Owner, super::StoreError> {
-    s.parse().map_err(|e: dialogs::chat::UnknownName| super::StoreError::Corrupt {
-        table: "conversations",
-        reason: e.to_string(),
-    })
+    s.parse()
+        .map_err(|e: dialogs::chat::UnknownName| super::StoreError::Corrupt {
+            table: "conversations",
+            reason: e.to_string(),
+        })
 }

@@ -15,7 +15,9 @@ impl PgStore {
     /// creates) that schema only.
     pub async fn connect(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
         if let Some(schema) = schema
-            && !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !schema
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
         {
             return Err(StoreError::Database(sqlx::Error::Configuration(
                 format!("schema name `{schema}` must be letters, digits and `_`").into(),
@@ -32,9 +34,11 @@ impl PgStore {
             .await?;
         if let Some(schema) = schema {
             // Checked above to be a plain identifier, so it can be spliced into the DDL.
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"")))
-                .execute(&pool)
-                .await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "CREATE SCHEMA IF NOT EXISTS \"{schema}\""
+            )))
+            .execute(&pool)
+            .await?;
         }
         sqlx::migrate!("../migrations/postgres").run(&pool).await?;
         Ok(Self { pool })

@@ -55,7 +55,11 @@ impl WazzupClient {
                 .connect_timeout(Duration::from_secs(5))
                 .build()?,
             base: base_url.trim_end_matches('/').to_owned(),
-            key: api_key.trim().trim_start_matches("Bearer ").trim().to_owned(),
+            key: api_key
+                .trim()
+                .trim_start_matches("Bearer ")
+                .trim()
+                .to_owned(),
         })
     }
 
@@ -74,9 +78,14 @@ impl WazzupClient {
             .map_err(|e| format!("Wazzup unreachable: {e}"))?;
         let status = resp.status();
         if !status.is_success() {
-            return Err(describe_failure(status, &resp.text().await.unwrap_or_default()));
+            return Err(describe_failure(
+                status,
+                &resp.text().await.unwrap_or_default(),
+            ));
         }
-        resp.json().await.map_err(|e| format!("unexpected answer from Wazzup: {e}"))
+        resp.json()
+            .await
+            .map_err(|e| format!("unexpected answer from Wazzup: {e}"))
     }
 
     /// Points the account's webhook at `uri` (which carries our secret).
@@ -97,7 +106,10 @@ impl WazzupClient {
         if status.is_success() {
             Ok(())
         } else {
-            Err(describe_failure(status, &resp.text().await.unwrap_or_default()))
+            Err(describe_failure(
+                status,
+                &resp.text().await.unwrap_or_default(),
+            ))
         }
     }
 }
@@ -107,7 +119,10 @@ fn describe_failure(status: StatusCode, body: &str) -> String {
     match parsed {
         Some(e) => format!(
             "HTTP {status}: {} {}",
-            e.error.as_str().map(str::to_owned).unwrap_or_else(|| e.error.to_string()),
+            e.error
+                .as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| e.error.to_string()),
             e.description.unwrap_or_default()
         ),
         None if status == StatusCode::UNAUTHORIZED => {
@@ -159,7 +174,11 @@ impl Sender for WazzupClient {
         if status.is_success() {
             let external_id = serde_json::from_str::<serde_json::Value>(&body)
                 .ok()
-                .and_then(|v| v.get("messageId").and_then(|m| m.as_str()).map(str::to_owned));
+                .and_then(|v| {
+                    v.get("messageId")
+                        .and_then(|m| m.as_str())
+                        .map(str::to_owned)
+                });
             return Ok(SendReceipt { external_id });
         }
         let code = serde_json::from_str::<ErrorBody>(&body)
@@ -204,8 +223,14 @@ impl Sender for WazzupClient {
 mod tests {
     #[test]
     fn error_codes_match_in_any_spelling() {
-        assert!(super::code_is("repeatedCrmMessageId", "REPEATED_CRM_MESSAGE_ID"));
-        assert!(super::code_is("REPEATED_CRM_MESSAGE_ID", "REPEATED_CRM_MESSAGE_ID"));
+        assert!(super::code_is(
+            "repeatedCrmMessageId",
+            "REPEATED_CRM_MESSAGE_ID"
+        ));
+        assert!(super::code_is(
+            "REPEATED_CRM_MESSAGE_ID",
+            "REPEATED_CRM_MESSAGE_ID"
+        ));
         assert!(!super::code_is("BAD_CONTACT", "REPEATED_CRM_MESSAGE_ID"));
     }
 }

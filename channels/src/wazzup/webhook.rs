@@ -128,7 +128,8 @@ pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
 
 /// Parses one webhook body.
 pub fn parse(body: &[u8]) -> Result<WazzupWebhook, WebhookError> {
-    let raw: RawBody = serde_json::from_slice(body).map_err(|e| WebhookError::Json(e.to_string()))?;
+    let raw: RawBody =
+        serde_json::from_slice(body).map_err(|e| WebhookError::Json(e.to_string()))?;
     let mut hook = WazzupWebhook {
         test: truthy(&raw.test),
         ..Default::default()
@@ -155,15 +156,28 @@ pub fn parse(body: &[u8]) -> Result<WazzupWebhook, WebhookError> {
         };
         hook.messages.push(WazzupMessage {
             class,
-            message_id: m.message_id.filter(|s| !s.is_empty()).ok_or_else(|| problem("messageId is missing"))?,
-            channel_id: m.channel_id.filter(|s| !s.is_empty()).ok_or_else(|| problem("channelId is missing"))?,
-            chat_type: m.chat_type.filter(|s| !s.is_empty()).ok_or_else(|| problem("chatType is missing"))?,
+            message_id: m
+                .message_id
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| problem("messageId is missing"))?,
+            channel_id: m
+                .channel_id
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| problem("channelId is missing"))?,
+            chat_type: m
+                .chat_type
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| problem("chatType is missing"))?,
             chat_id,
             kind: m.kind.unwrap_or_else(|| "text".into()),
             text: m.text,
             contact_name: m.contact.and_then(|c| c.name),
             author_name: m.author_name,
-            sent_at: m.date_time.as_deref().and_then(parse_time).unwrap_or_else(Utc::now),
+            sent_at: m
+                .date_time
+                .as_deref()
+                .and_then(parse_time)
+                .unwrap_or_else(Utc::now),
         });
     }
     for value in raw.statuses {
@@ -185,7 +199,10 @@ pub fn parse(body: &[u8]) -> Result<WazzupWebhook, WebhookError> {
 impl WazzupMessage {
     /// The chat this message belongs to: one per messenger chat.
     pub fn chat_key(&self) -> ChatKey {
-        ChatKey::new(Channel::Wazzup, format!("{}:{}", self.chat_type, self.chat_id))
+        ChatKey::new(
+            Channel::Wazzup,
+            format!("{}:{}", self.chat_type, self.chat_id),
+        )
     }
 
     /// The inbound message for the engine, for an incoming customer message.
@@ -194,7 +211,11 @@ impl WazzupMessage {
         NewInbound {
             key: self.chat_key(),
             external_id: self.message_id.clone(),
-            kind: if is_text { "text".into() } else { "media".into() },
+            kind: if is_text {
+                "text".into()
+            } else {
+                "media".into()
+            },
             text: self.text.clone().unwrap_or_default(),
             sender_name: self.contact_name.clone(),
             route: json!({
@@ -202,7 +223,11 @@ impl WazzupMessage {
                 "chatType": self.chat_type,
                 "chatId": self.chat_id,
             }),
-            payload: if is_text { json!({}) } else { json!({ "type": self.kind }) },
+            payload: if is_text {
+                json!({})
+            } else {
+                json!({ "type": self.kind })
+            },
             sent_at: self.sent_at,
         }
     }
@@ -232,9 +257,15 @@ mod tests {
     fn the_probe_and_classes_are_recognised() {
         assert!(parse(br#"{"test":true}"#).unwrap().test);
         let echo = br#"{"messages":[{"messageId":"m","channelId":"c","chatType":"whatsapp","chatId":"7","isEcho":true,"authorName":"Olga"}]}"#;
-        assert_eq!(parse(echo).unwrap().messages[0].class, MessageClass::Outgoing);
+        assert_eq!(
+            parse(echo).unwrap().messages[0].class,
+            MessageClass::Outgoing
+        );
         let deleted = br#"{"messages":[{"messageId":"m","channelId":"c","chatType":"whatsapp","chatId":"7","isEcho":false,"isDeleted":"true"}]}"#;
-        assert_eq!(parse(deleted).unwrap().messages[0].class, MessageClass::Deleted);
+        assert_eq!(
+            parse(deleted).unwrap().messages[0].class,
+            MessageClass::Deleted
+        );
     }
 
     #[test]
@@ -246,7 +277,8 @@ mod tests {
             parse(missing).unwrap_err().to_string(),
             "messages[0]: messageId is missing"
         );
-        let wrong_type = br#"{"messages":[{"messageId":5,"channelId":"c","chatType":"whatsapp","chatId":"7"}]}"#;
+        let wrong_type =
+            br#"{"messages":[{"messageId":5,"channelId":"c","chatType":"whatsapp","chatId":"7"}]}"#;
         assert!(parse(wrong_type).is_err());
     }
 }

@@ -34,16 +34,25 @@ pub async fn spawn(turns: Option<Arc<dyn TurnHandler>>) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let (wazzup_url, wazzup) = fake_wazzup::start().await;
     let env = [
-        ("DATABASE_URL", format!("sqlite://{}", dir.path().join("app.db").display())),
+        (
+            "DATABASE_URL",
+            format!("sqlite://{}", dir.path().join("app.db").display()),
+        ),
         ("HTTP_ADDR", "127.0.0.1:0".to_owned()),
         ("WAZZUP_API_KEY", fake_wazzup::API_KEY.to_owned()),
         ("WAZZUP_API_URL", wazzup_url),
         ("WAZZUP_WEBHOOK_SECRET", WEBHOOK_SECRET.to_owned()),
     ];
     let config = Config::from_values(BTreeMap::new(), env.map(|(k, v)| (k.to_owned(), v))).unwrap();
-    let app = Application::build(config, Overrides { turns, ..Default::default() })
-        .await
-        .unwrap();
+    let app = Application::build(
+        config,
+        Overrides {
+            turns,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     let base = format!("http://{}", app.local_addr());
     let engine = app.engine().clone();
     let server = tokio::spawn(async move {

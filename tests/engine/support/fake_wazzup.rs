@@ -35,7 +35,13 @@ pub struct FakeWazzup {
 
 impl FakeWazzup {
     pub fn delivered_to(&self, chat_id: &str) -> Vec<Delivered> {
-        self.delivered.lock().unwrap().iter().filter(|d| d.chat_id == chat_id).cloned().collect()
+        self.delivered
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|d| d.chat_id == chat_id)
+            .cloned()
+            .collect()
     }
 }
 
@@ -57,10 +63,18 @@ fn authorised(headers: &HeaderMap) -> bool {
 }
 
 fn error(status: StatusCode, code: &str, description: &str, data: Value) -> Response {
-    (status, Json(json!({"error": code, "description": description, "data": data}))).into_response()
+    (
+        status,
+        Json(json!({"error": code, "description": description, "data": data})),
+    )
+        .into_response()
 }
 
-async fn send(State(fake): State<Arc<FakeWazzup>>, headers: HeaderMap, body: Json<Value>) -> Response {
+async fn send(
+    State(fake): State<Arc<FakeWazzup>>,
+    headers: HeaderMap,
+    body: Json<Value>,
+) -> Response {
     if !authorised(&headers) {
         return StatusCode::UNAUTHORIZED.into_response();
     }
@@ -84,7 +98,12 @@ async fn send(State(fake): State<Arc<FakeWazzup>>, headers: HeaderMap, body: Jso
         bad.push("text");
     }
     if !bad.is_empty() {
-        return error(StatusCode::BAD_REQUEST, "INVALID_MESSAGE_DATA", "Invalid message data", json!({"fields": bad}));
+        return error(
+            StatusCode::BAD_REQUEST,
+            "INVALID_MESSAGE_DATA",
+            "Invalid message data",
+            json!({"fields": bad}),
+        );
     }
     let crm = s("crmMessageId");
     if let Some(id) = &crm
@@ -103,7 +122,11 @@ async fn send(State(fake): State<Arc<FakeWazzup>>, headers: HeaderMap, body: Jso
         text: s("text").unwrap(),
         crm_message_id: crm,
     });
-    (StatusCode::CREATED, Json(json!({"messageId": uuid::Uuid::new_v4().to_string(), "chatId": chat_id}))).into_response()
+    (
+        StatusCode::CREATED,
+        Json(json!({"messageId": uuid::Uuid::new_v4().to_string(), "chatId": chat_id})),
+    )
+        .into_response()
 }
 
 async fn channels(headers: HeaderMap) -> Response {
