@@ -116,12 +116,21 @@ impl StoreHandle {
         }
     }
 
-    /// Queues a write without waiting for it (delivery receipts and the like); failures are
-    /// logged.
+    /// Queues a write without waiting for it (delivery receipts and the like). The write is in
+    /// the writer's mailbox when this returns, so a graceful shutdown (which drains the writer)
+    /// commits it; a failure is logged.
     pub fn write_in_background(&self, op: WriteOp) {
-        let this = self.clone();
+        let (tx, rx) = ractor::concurrency::oneshot();
+        if self
+            .writer
+            .cast(StoreWriterMsg::Write(op, tx.into()))
+            .is_err()
+        {
+            tracing::error!("store writer stopped; a background write is lost");
+            return;
+        }
         tokio::spawn(async move {
-            if let Err(e) = this.write(op).await {
+            if let Ok(Err(e)) = rx.await {
                 tracing::error!(error = %e, "background write failed");
             }
         });

@@ -148,3 +148,46 @@ async fn a_reply_interrupted_by_sigkill_reaches_the_customer_once_after_restart(
     assert_eq!(wazzup.delivered_to("77017770002").len(), 1);
     engine.kill();
 }
+
+#[tokio::test]
+async fn sigterm_finishes_the_work_in_hand_and_exits_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("term.db");
+    let (wazzup_url, wazzup) = fake_wazzup::start().await;
+    let engine = start(&db, free_port(), &wazzup_url).await;
+    assert_eq!(
+        engine
+            .post(&fake_wazzup::inbound(
+                "term-1",
+                "77018880001",
+                "Здравствуйте"
+            ))
+            .await,
+        200
+    );
+    assert!(
+        eventually(WAIT, || async {
+            wazzup.delivered_to("77018880001").len() == 1
+        })
+        .await
+    );
+    let mut child = engine.child;
+    // SAFETY: sending a signal to our own child process.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "exit status after SIGTERM: {status:?}");
+    // Everything the run did is in the database: the message is handled, the reply sent.
+    let store = actors::store::open(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    let entry = store
+        .inbox_entry(dialogs::Channel::Wazzup, "term-1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(entry.status, "handled");
+    assert!(store.unsent_outbox().await.unwrap().is_empty());
+}
