@@ -221,3 +221,68 @@ async fn a_panicking_conversation_leaves_the_others_answering() {
     assert!(parked.error.unwrap().contains("boom"));
     assert!(store.pending_inbox().await.unwrap().is_empty());
 }
+
+/// Records what it is asked to send.
+#[derive(Default)]
+struct Recorder(std::sync::Mutex<Vec<String>>);
+
+#[async_trait]
+impl channels::Sender for Recorder {
+    fn channel(&self) -> Channel {
+        Channel::Console
+    }
+    async fn send(
+        &self,
+        m: &channels::OutgoingMessage,
+    ) -> Result<channels::SendReceipt, channels::SendError> {
+        self.0.lock().unwrap().push(m.text.clone());
+        Ok(channels::SendReceipt::default())
+    }
+}
+
+#[tokio::test]
+async fn an_idle_conversation_is_stopped_and_resumes_from_the_store() {
+    let t = crate::support::backends::sqlite().await;
+    let sent = Arc::new(Recorder::default());
+    let engine = actors::Engine::start(
+        t.store.clone(),
+        vec![sent.clone()],
+        Arc::new(DialogTurns {
+            templates: SharedTemplates::new(dialogs::Templates::defaults()),
+        }),
+        actors::EngineSettings {
+            idle_after: Duration::from_millis(200),
+            recover_channels: None,
+        },
+    )
+    .await
+    .unwrap();
+    let say = |id: &str, text: &str| actors::store::NewInbound {
+        key: dialogs::ChatKey::new(Channel::Console, "idle"),
+        external_id: id.into(),
+        kind: "text".into(),
+        text: text.into(),
+        sender_name: None,
+        route: serde_json::json!({}),
+        payload: serde_json::json!({}),
+        sent_at: chrono::Utc::now(),
+    };
+    engine.accept(say("i-1", "Здравствуйте")).await.unwrap();
+    assert!(eventually(WAIT, || async { sent.0.lock().unwrap().len() == 1 }).await);
+    assert!(
+        eventually(WAIT, || async { engine.stats().await.live == 0 }).await,
+        "idle actor stopped"
+    );
+    engine.accept(say("i-2", "в марте")).await.unwrap();
+    assert!(eventually(WAIT, || async { sent.0.lock().unwrap().len() == 2 }).await);
+    // The new actor continued the stored dialog: not greeted a second time.
+    assert!(sent.0.lock().unwrap()[1].contains("в марте"));
+    let conversation = t
+        .store
+        .conversation_by_chat(&dialogs::ChatKey::new(Channel::Console, "idle"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(conversation.state["turns"], 2);
+    engine.shutdown().await;
+}
