@@ -31,14 +31,7 @@ pub struct Overrides {
 
 impl Application {
     pub async fn build(config: Config, overrides: Overrides) -> anyhow::Result<Application> {
-        let store = actors::store::open(&config.database_url)
-            .await
-            .with_context(|| {
-                format!(
-                    "opening the database {}",
-                    actors::store::redact_url(&config.database_url)
-                )
-            })?;
+        let store = open_store(&config).await?;
         let engine = start_engine(&config, store, overrides).await?;
         let listener = tokio::net::TcpListener::bind(config.http_addr)
             .await
@@ -77,6 +70,18 @@ impl Application {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// Opens the configured database and applies its migrations.
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    actors::store::open(&config.database_url)
+        .await
+        .with_context(|| {
+            format!(
+                "opening the database {}",
+                actors::store::redact_url(&config.database_url)
+            )
+        })
 }
 
 /// Starts the actor tree with the senders of every configured channel.

@@ -5,21 +5,13 @@ use crate::app::{Overrides, start_engine};
 use crate::config::Config;
 use actors::Accepted;
 use actors::store::{NewInbound, new_id};
-use anyhow::Context;
 use dialogs::{Channel, ChatKey};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncBufReadExt;
 
 pub async fn run(config: Config, chat_id: String) -> anyhow::Result<()> {
-    let store = actors::store::open(&config.database_url)
-        .await
-        .with_context(|| {
-            format!(
-                "opening the database {}",
-                actors::store::redact_url(&config.database_url)
-            )
-        })?;
+    let store = crate::app::open_store(&config).await?;
     let engine = start_engine(
         &config,
         store,
