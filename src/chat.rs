@@ -46,8 +46,8 @@ pub async fn run(config: Config, chat_id: String) -> anyhow::Result<()> {
                 sent_at: chrono::Utc::now(),
             })
             .await?;
-        if let Accepted::New(message) = accepted {
-            wait_for_answer(&engine, message.id).await;
+        if let Accepted::New(inbox_id) = accepted {
+            wait_for_answer(&engine, inbox_id).await;
         }
     }
     engine.shutdown().await;

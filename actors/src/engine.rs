@@ -13,7 +13,7 @@
 
 use crate::conversations::{Conversations, ConversationsArgs, RouterMsg, RouterStats};
 use crate::outbound::{Outbound, OutboundArgs, OutboundMsg};
-use crate::store::{InboxMessage, NewInbound, Store, StoreError, WriteOp, WriteOutcome};
+use crate::store::{NewInbound, Store, StoreError, WriteOp, WriteOutcome};
 use crate::store_writer::{StoreHandle, StoreWriter, StoreWriterMsg};
 use crate::turns::TurnHandler;
 use channels::Sender;
@@ -74,8 +74,8 @@ pub enum EngineError {
 /// What became of an accepted message.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Accepted {
-    /// Stored and on its way to its conversation.
-    New(InboxMessage),
+    /// Stored (with this inbox id) and on its way to its conversation.
+    New(i64),
     /// Seen before (a redelivery): nothing more happens.
     Duplicate,
 }
@@ -85,7 +85,7 @@ pub enum Accepted {
 pub struct Engine {
     root: ActorRef<RootMsg>,
     ctx: Arc<EngineContext>,
-    router: Arc<RwLock<ActorRef<RouterMsg>>>,
+    router: RouterSlot,
 }
 
 impl Engine {
@@ -161,10 +161,11 @@ impl Engine {
             .await?
         {
             WriteOutcome::Inserted(message) => {
+                let id = message.id;
                 // If the router is restarting, the message is still pending in the inbox and
                 // the restart replays it.
-                let _ = self.router().cast(RouterMsg::Deliver(message.clone()));
-                Ok(Accepted::New(message))
+                let _ = self.router().cast(RouterMsg::Deliver(*message));
+                Ok(Accepted::New(id))
             }
             WriteOutcome::Duplicate => Ok(Accepted::Duplicate),
             other => Err(EngineError::Stopped(format!(
@@ -194,8 +195,11 @@ impl Engine {
     }
 }
 
+/// The current router; replaced when the root supervisor restarts it.
+type RouterSlot = Arc<RwLock<ActorRef<RouterMsg>>>;
+
 enum RootMsg {
-    Handles(RpcReplyPort<(Arc<EngineContext>, Arc<RwLock<ActorRef<RouterMsg>>>)>),
+    Handles(RpcReplyPort<(Arc<EngineContext>, RouterSlot)>),
     Shutdown(RpcReplyPort<()>),
 }
 
@@ -211,7 +215,7 @@ struct RootArgs {
 struct RootState {
     ctx: Arc<EngineContext>,
     writer: ActorRef<StoreWriterMsg>,
-    router: Arc<RwLock<ActorRef<RouterMsg>>>,
+    router: RouterSlot,
     senders: HashMap<Channel, Arc<dyn Sender>>,
     settings: EngineSettings,
     shutting_down: bool,

@@ -13,6 +13,8 @@ use std::sync::Arc;
 /// The most writes one transaction carries.
 const MAX_BATCH: usize = 512;
 
+// `Flush` is a bare signal; boxing every write to shrink it would cost an allocation per write.
+#[allow(clippy::large_enum_variant)]
 pub enum StoreWriterMsg {
     /// Apply a write; the reply comes once it is committed (or failed).
     Write(WriteOp, RpcReplyPort<Result<WriteOutcome, StoreError>>),

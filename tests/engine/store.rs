@@ -26,7 +26,7 @@ async fn insert(store: &dyn Store, m: NewInbound) -> InboxMessage {
         .remove(0)
         .unwrap()
     {
-        WriteOutcome::Inserted(m) => m,
+        WriteOutcome::Inserted(m) => *m,
         other => panic!("expected an insert, got {other:?}"),
     }
 }

@@ -178,7 +178,7 @@ pub enum WriteOp {
 #[derive(Debug, Clone, PartialEq)]
 pub enum WriteOutcome {
     /// The message is new and stored.
-    Inserted(InboxMessage),
+    Inserted(Box<InboxMessage>),
     /// The message was stored before: a redelivery.
     Duplicate,
     /// The turn is committed.

@@ -271,11 +271,11 @@ macro_rules! impl_store {
                             .fetch_optional(&mut *conn)
                             .await?;
                         Ok(match id {
-                            Some(id) => WriteOutcome::Inserted(InboxMessage {
+                            Some(id) => WriteOutcome::Inserted(Box::new(InboxMessage {
                                 id,
                                 inbound: m,
                                 received_at,
-                            }),
+                            })),
                             None => WriteOutcome::Duplicate,
                         })
                     }
