@@ -89,7 +89,11 @@ async fn flush(state: &mut StoreWriterState) {
     let started = std::time::Instant::now();
     let count = ops.len();
     let results = state.store.write_batch(ops).await;
-    tracing::debug!(writes = count, elapsed_us = started.elapsed().as_micros() as u64, "batch committed");
+    tracing::debug!(
+        writes = count,
+        elapsed_us = started.elapsed().as_micros() as u64,
+        "batch committed"
+    );
     for (reply, result) in replies.into_iter().zip(results) {
         // A caller that gave up waiting is no reason to fail the others.
         let _ = reply.send(result);
