@@ -2,8 +2,9 @@
 //! replies and events. Pure: the caller does all I/O.
 //!
 //! Minimal for now: the first message (or a greeting) gets the greeting, anything else an
-//! acknowledgement that repeats what was understood.
+//! acknowledgement that repeats what was understood, in the customer's language.
 
+use crate::analysis::{Intent, Language, analyze};
 use crate::state::DialogState;
 use crate::templates::{TemplateError, Templates};
 use crate::turn::{Reply, TurnInput, TurnOutcome};
@@ -14,11 +15,12 @@ pub fn respond(
     input: &TurnInput,
     templates: &Templates,
 ) -> Result<TurnOutcome, TemplateError> {
-    let lang = detect_language(&input.text);
+    let analysis = analyze(&input.text, input.today);
+    let lang = language_code(analysis.language);
     state.language = Some(lang.to_owned());
     let first = state.turns == 0;
     state.turns += 1;
-    let text = if first || looks_like_greeting(&input.text) {
+    let text = if first || analysis.intent == Intent::Greeting {
         templates.render(lang, "greeting", ())?
     } else {
         templates.render(
@@ -33,24 +35,12 @@ pub fn respond(
     })
 }
 
-/// Kazakh-specific letters → `kk`; Latin letters only → `en`; otherwise `ru`.
-fn detect_language(text: &str) -> &'static str {
-    if text.chars().any(|c| "әғқңөұүһіӘҒҚҢӨҰҮҺІ".contains(c)) {
-        "kk"
-    } else if text.chars().any(|c| c.is_ascii_alphabetic())
-        && !text.chars().any(|c| ('\u{0400}'..='\u{04FF}').contains(&c))
-    {
-        "en"
-    } else {
-        "ru"
+fn language_code(language: Language) -> &'static str {
+    match language {
+        Language::Ru => "ru",
+        Language::Kk => "kk",
+        Language::En => "en",
     }
-}
-
-fn looks_like_greeting(text: &str) -> bool {
-    let t = text.to_lowercase();
-    ["здравствуй", "привет", "добрый", "сәлем", "hello", "hi "]
-        .iter()
-        .any(|g| t.starts_with(g))
 }
 
 #[cfg(test)]
@@ -77,9 +67,17 @@ mod tests {
     }
 
     #[test]
-    fn language_follows_the_customer() {
-        assert_eq!(detect_language("Сәлеметсіз бе"), "kk");
-        assert_eq!(detect_language("Hi there"), "en");
-        assert_eq!(detect_language("Привет, hi"), "ru");
+    fn replies_follow_the_customer_s_language() {
+        let t = Templates::defaults();
+        for (text, lang) in [
+            ("Сәлеметсіз бе", "kk"),
+            ("Hi there", "en"),
+            ("Привет", "ru"),
+        ] {
+            let mut state = DialogState::default();
+            let out = respond(&mut state, &input(text), &t).unwrap();
+            assert_eq!(state.language.as_deref(), Some(lang));
+            assert_eq!(out.replies[0].text, t.render(lang, "greeting", ()).unwrap());
+        }
     }
 }
