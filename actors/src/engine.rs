@@ -13,7 +13,9 @@
 
 use crate::conversations::{Conversations, ConversationsArgs, RouterMsg, RouterStats};
 use crate::outbound::{Outbound, OutboundArgs, OutboundMsg};
-use crate::store::{NewInbound, Store, StoreError, WriteOp, WriteOutcome};
+use crate::store::{
+    InboxMessage, NewInbound, OutboxMessage, Store, StoreError, WriteOp, WriteOutcome,
+};
 use crate::store_writer::{StoreHandle, StoreWriter, StoreWriterMsg};
 use crate::turns::TurnHandler;
 use channels::Sender;
@@ -47,9 +49,40 @@ pub struct EngineContext {
     pub store: StoreHandle,
     pub turns: Arc<dyn TurnHandler>,
     outbound: RwLock<HashMap<Channel, ActorRef<OutboundMsg>>>,
+    /// The channels whose unfinished work this engine replays (`None`: all).
+    serves: Option<Vec<Channel>>,
 }
 
 impl EngineContext {
+    /// Hands committed replies to their channel's actor. A channel with no actor (not
+    /// configured) keeps them in the outbox.
+    pub fn send_replies(&self, replies: Vec<OutboxMessage>) {
+        for reply in replies {
+            match self.outbound(reply.key.channel) {
+                Some(actor) => {
+                    if actor.cast(OutboundMsg::Send(reply)).is_err() {
+                        tracing::warn!("channel actor stopped; reply stays in the outbox");
+                    }
+                }
+                None => {
+                    tracing::warn!(channel = %reply.key.channel,
+                        "no sender for this channel; reply stays in the outbox")
+                }
+            }
+        }
+    }
+
+    /// Unhandled inbox rows and unsent outbox rows of the channels this engine serves, oldest
+    /// first: what a start or a restart of the router or a channel actor must pick up.
+    async fn unfinished(&self) -> Result<(Vec<InboxMessage>, Vec<OutboxMessage>), StoreError> {
+        let serves = |c: Channel| self.serves.as_ref().is_none_or(|cs| cs.contains(&c));
+        let mut pending = self.store.store.pending_inbox().await?;
+        pending.retain(|m| serves(m.inbound.key.channel));
+        let mut unsent = self.store.store.unsent_outbox().await?;
+        unsent.retain(|m| serves(m.key.channel));
+        Ok((pending, unsent))
+    }
+
     /// The actor sending on `channel`, if the channel is configured.
     pub fn outbound(&self, channel: Channel) -> Option<ActorRef<OutboundMsg>> {
         self.outbound
@@ -97,7 +130,6 @@ impl Engine {
         turns: Arc<dyn TurnHandler>,
         settings: EngineSettings,
     ) -> Result<Engine, EngineError> {
-        let settings_channels = settings.recover_channels.clone();
         let (root, _) = Actor::spawn(
             None,
             Root,
@@ -114,19 +146,13 @@ impl Engine {
             Ok(ractor::rpc::CallResult::Success(h)) => h,
             _ => return Err(EngineError::Start("root supervisor did not answer".into())),
         };
-        let recover = settings_channels;
         let engine = Engine { root, ctx, router };
-        engine.recover(recover.as_deref()).await?;
+        engine.recover().await?;
         Ok(engine)
     }
 
-    async fn recover(&self, channels: Option<&[Channel]>) -> Result<(), EngineError> {
-        let store = &self.ctx.store.store;
-        let wanted = |c: Channel| channels.is_none_or(|cs| cs.contains(&c));
-        let mut pending = store.pending_inbox().await?;
-        pending.retain(|m| wanted(m.inbound.key.channel));
-        let mut unsent = store.unsent_outbox().await?;
-        unsent.retain(|m| wanted(m.key.channel));
+    async fn recover(&self) -> Result<(), EngineError> {
+        let (pending, unsent) = self.ctx.unfinished().await?;
         if !pending.is_empty() || !unsent.is_empty() {
             tracing::info!(
                 inbox = pending.len(),
@@ -195,6 +221,9 @@ impl Engine {
     }
 }
 
+/// How long shutdown waits for sends in flight.
+const SEND_DRAIN_LIMIT: Duration = Duration::from_secs(10);
+
 /// The current router; replaced when the root supervisor restarts it.
 type RouterSlot = Arc<RwLock<ActorRef<RouterMsg>>>;
 
@@ -237,6 +266,7 @@ impl Actor for Root {
             store: StoreHandle::new(args.store, writer.clone()),
             turns: args.turns,
             outbound: RwLock::new(HashMap::new()),
+            serves: args.settings.recover_channels.clone(),
         });
         let senders: HashMap<Channel, Arc<dyn Sender>> =
             args.senders.into_iter().map(|s| (s.channel(), s)).collect();
@@ -282,8 +312,10 @@ impl Actor for Root {
                     .map(|(_, a)| a)
                     .collect();
                 for actor in outbound {
-                    // Sends in flight are abandoned; their rows stay pending and are resent
-                    // (with the same idempotency key) at the next start.
+                    // Let sends in flight report (so what the channel accepted is recorded as
+                    // sent), but not for ever: a send still hanging is resent with the same
+                    // idempotency key at the next start.
+                    let _ = actor.call(OutboundMsg::Drain, Some(SEND_DRAIN_LIMIT)).await;
                     let _ = actor.stop_and_wait(None, None).await;
                 }
                 // Drain: every write already queued is committed before the writer stops.
@@ -327,7 +359,7 @@ impl Actor for Root {
             tracing::error!(%reason, "conversation router stopped; restarting it");
             let router = spawn_router(&myself, &state.ctx, &state.settings).await?;
             *state.router.write().unwrap_or_else(|e| e.into_inner()) = router.clone();
-            for message in state.ctx.store.store.pending_inbox().await? {
+            for message in state.ctx.unfinished().await?.0 {
                 let _ = router.cast(RouterMsg::Deliver(message));
             }
             return Ok(());
@@ -345,7 +377,7 @@ impl Actor for Root {
         {
             tracing::error!(%channel, %reason, "channel actor stopped; restarting it");
             spawn_outbound(&myself, &state.ctx, sender).await?;
-            let unsent = state.ctx.store.store.unsent_outbox().await?;
+            let unsent = state.ctx.unfinished().await?.1;
             state.ctx.send_replies(
                 unsent
                     .into_iter()

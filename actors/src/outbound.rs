@@ -7,7 +7,7 @@
 use crate::store::{OutboxMessage, WriteOp};
 use crate::store_writer::StoreHandle;
 use channels::{OutgoingMessage, SendError, SendReceipt, Sender};
-use ractor::{Actor, ActorProcessingErr, ActorRef};
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,6 +27,9 @@ pub enum OutboundMsg {
     },
     /// Try a message again after a retryable failure.
     Retry(OutboxMessage),
+    /// Shutting down: start nothing new, answer once no send is in flight. What is still
+    /// queued stays pending in the outbox and is sent at the next start.
+    Drain(RpcReplyPort<()>),
 }
 
 pub struct Outbound;
@@ -46,6 +49,8 @@ pub struct OutboundState {
     /// Chats with queued messages that wait for a free slot.
     ready: VecDeque<String>,
     in_flight: usize,
+    /// Set by `Drain`: who waits for the last send in flight to finish.
+    draining: Option<Vec<RpcReplyPort<()>>>,
 }
 
 impl Actor for Outbound {
@@ -65,6 +70,7 @@ impl Actor for Outbound {
             busy: HashSet::new(),
             ready: VecDeque::new(),
             in_flight: 0,
+            draining: None,
         })
     }
 
@@ -87,8 +93,13 @@ impl Actor for Outbound {
                 }
             }
             OutboundMsg::Retry(message) => {
-                state.in_flight += 1;
-                spawn_send(&myself, state.sender.clone(), message);
+                if state.draining.is_none() {
+                    state.in_flight += 1;
+                    spawn_send(&myself, state.sender.clone(), message);
+                }
+            }
+            OutboundMsg::Drain(reply) => {
+                state.draining.get_or_insert_with(Vec::new).push(reply);
             }
             OutboundMsg::Finished { message, result } => {
                 state.in_flight -= 1;
@@ -134,7 +145,15 @@ impl Actor for Outbound {
                 }
             }
         }
-        start_ready(&myself, state);
+        match &mut state.draining {
+            None => start_ready(&myself, state),
+            Some(waiting) if state.in_flight == 0 => {
+                for reply in waiting.drain(..) {
+                    let _ = reply.send(());
+                }
+            }
+            Some(_) => {}
+        }
         Ok(())
     }
 }
