@@ -34,10 +34,11 @@ pub async fn run(config: Config, chat_id: String) -> anyhow::Result<()> {
         if text.is_empty() {
             continue;
         }
+        let external_id = new_id();
         let accepted = engine
             .accept(NewInbound {
                 key: key.clone(),
-                external_id: new_id(),
+                external_id: external_id.clone(),
                 kind: "text".into(),
                 text: text.to_owned(),
                 sender_name: None,
@@ -46,8 +47,8 @@ pub async fn run(config: Config, chat_id: String) -> anyhow::Result<()> {
                 sent_at: chrono::Utc::now(),
             })
             .await?;
-        if let Accepted::New(inbox_id) = accepted {
-            wait_for_answer(&engine, inbox_id).await;
+        if let Accepted::New(_) = accepted {
+            wait_for_answer(&engine, &key, &external_id).await;
         }
     }
     engine.shutdown().await;
@@ -56,21 +57,26 @@ pub async fn run(config: Config, chat_id: String) -> anyhow::Result<()> {
 
 /// Waits (up to 30 s) until the message is handled and its replies printed, so the bot's
 /// answer appears before the next line is read.
-async fn wait_for_answer(engine: &actors::Engine, inbox_id: i64) {
+async fn wait_for_answer(engine: &actors::Engine, key: &ChatKey, external_id: &str) {
     let store = &engine.store().store;
     for _ in 0..3000 {
         let handled = store
-            .pending_inbox()
+            .inbox_entry(key.channel, external_id)
             .await
-            .map(|p| p.iter().all(|m| m.id != inbox_id))
+            .map(|e| e.is_none_or(|e| e.status != "pending"))
             .unwrap_or(true);
-        let sent = store
-            .unsent_outbox()
-            .await
-            .map(|o| o.iter().all(|m| m.key.channel != Channel::Console))
-            .unwrap_or(true);
-        if handled && sent {
-            return;
+        if handled {
+            let sent = match store.conversation_by_chat(key).await {
+                Ok(Some(c)) => store
+                    .outbox_of(&c.id)
+                    .await
+                    .map(|rows| rows.iter().all(|r| r.status != "pending"))
+                    .unwrap_or(true),
+                _ => true,
+            };
+            if sent {
+                return;
+            }
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }

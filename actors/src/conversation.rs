@@ -4,7 +4,6 @@
 
 use crate::conversations::RouterMsg;
 use crate::engine::EngineContext;
-use crate::outbound::OutboundMsg;
 use crate::store::{
     ConversationRecord, InboxMessage, NewEscalation, OutboxMessage, TurnCommit, WriteOp,
     WriteOutcome, new_id,
@@ -167,24 +166,4 @@ async fn handle_message(
     }
     state.record = Some(record);
     Ok(())
-}
-
-impl EngineContext {
-    /// Hands committed replies to their channel's actor. A channel with no actor (not
-    /// configured) keeps them in the outbox.
-    pub fn send_replies(&self, replies: Vec<OutboxMessage>) {
-        for reply in replies {
-            match self.outbound(reply.key.channel) {
-                Some(actor) => {
-                    if actor.cast(OutboundMsg::Send(reply)).is_err() {
-                        tracing::warn!("channel actor stopped; reply stays in the outbox");
-                    }
-                }
-                None => {
-                    tracing::warn!(channel = %reply.key.channel,
-                        "no sender for this channel; reply stays in the outbox")
-                }
-            }
-        }
-    }
 }
