@@ -330,3 +330,87 @@ async fn escalations_are_stored_with_their_turn() {
         assert!(["sqlite", "postgres"].contains(&s.backend()));
     }
 }
+
+#[tokio::test]
+async fn a_batch_of_many_turns_and_receipts_is_applied_whole() {
+    for t in backends::all().await {
+        let s = t.store.as_ref();
+        let mut commits = Vec::new();
+        for n in 0..3 {
+            let m = insert(
+                s,
+                inbound(&format!("78{n}"), &format!("b-{n}"), &format!("msg {n}")),
+            )
+            .await;
+            let conv = ConversationRecord::new(m.inbound.key.clone(), Utc::now());
+            commits.push(turn(
+                &m,
+                &conv,
+                &[&format!("reply {n}a"), &format!("reply {n}b")],
+            ));
+        }
+        // The same turn twice in one batch (a replay racing a live delivery): answered once.
+        let mut ops: Vec<WriteOp> = commits
+            .iter()
+            .cloned()
+            .map(|c| WriteOp::CommitTurn(Box::new(c)))
+            .collect();
+        ops.push(WriteOp::CommitTurn(Box::new(commits[1].clone())));
+        let out = s.write_batch(ops).await;
+        let outcomes: Vec<_> = out.into_iter().map(Result::unwrap).collect();
+        assert_eq!(
+            outcomes,
+            [
+                WriteOutcome::Committed,
+                WriteOutcome::Committed,
+                WriteOutcome::Committed,
+                WriteOutcome::AlreadyHandled
+            ],
+            "{}",
+            t.name
+        );
+        for (n, c) in commits.iter().enumerate() {
+            let lines: Vec<_> = s
+                .transcript(&c.conversation.id)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|e| e.text)
+                .collect();
+            assert_eq!(
+                lines,
+                [
+                    format!("msg {n}"),
+                    format!("reply {n}a"),
+                    format!("reply {n}b")
+                ],
+                "{}",
+                t.name
+            );
+        }
+        assert_eq!(s.unsent_outbox().await.unwrap().len(), 6, "{}", t.name);
+
+        // Every receipt of a batch lands, each with its own external id.
+        let now = Utc::now();
+        let receipts: Vec<WriteOp> = commits
+            .iter()
+            .flat_map(|c| &c.replies)
+            .enumerate()
+            .map(|(k, r)| WriteOp::OutboxSent {
+                id: r.id.clone(),
+                external_id: (k % 2 == 0).then(|| format!("ext-{k}")),
+                at: now,
+            })
+            .collect();
+        assert!(
+            s.write_batch(receipts).await.iter().all(Result::is_ok),
+            "{}",
+            t.name
+        );
+        assert!(s.unsent_outbox().await.unwrap().is_empty(), "{}", t.name);
+        let rows = s.outbox_of(&commits[0].conversation.id).await.unwrap();
+        assert_eq!(rows[0].external_id.as_deref(), Some("ext-0"), "{}", t.name);
+        assert_eq!(rows[1].external_id, None, "{}", t.name);
+        assert!(rows.iter().all(|r| r.status == "sent"), "{}", t.name);
+    }
+}

@@ -3,39 +3,41 @@
 //! the backend's pool type. Timestamps bind as `DateTime<Utc>` (TEXT in SQLite, TIMESTAMPTZ in
 //! PostgreSQL) and JSON as `Json` (TEXT / JSONB).
 
+// Multi-row statements: each is the head of a statement that `QueryBuilder` completes with one
+// `(…)` tuple per row, so a whole batch of writes of one kind is one round trip.
+
 pub(crate) const INSERT_INBOUND: &str = "INSERT INTO inbox \
-    (channel, external_id, chat_id, kind, text, sender_name, route, payload, sent_at, received_at) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-    ON CONFLICT (channel, external_id) DO NOTHING RETURNING id";
+    (channel, external_id, chat_id, kind, text, sender_name, route, payload, sent_at, received_at) ";
+pub(crate) const INSERT_INBOUND_TAIL: &str =
+    " ON CONFLICT (channel, external_id) DO NOTHING RETURNING id, channel, external_id";
 
-pub(crate) const MARK_INBOX_HANDLED: &str =
-    "UPDATE inbox SET status = 'handled', handled_at = $2 WHERE id = $1 AND status = 'pending'";
-
-pub(crate) const PARK_INBOX: &str = "UPDATE inbox SET status = 'failed', error = $2, handled_at = $3 \
-    WHERE id = $1 AND status = 'pending'";
-
-pub(crate) const UPSERT_CONVERSATION: &str = "INSERT INTO conversations \
+pub(crate) const UPSERT_CONVERSATIONS: &str = "INSERT INTO conversations \
     (id, channel, chat_id, customer_name, customer_phone, customer_email, route, state, owner, \
-     owner_since, owned_by, unreachable, created_at, updated_at) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-    ON CONFLICT (id) DO UPDATE SET customer_name = excluded.customer_name, \
-     customer_phone = excluded.customer_phone, customer_email = excluded.customer_email, \
-     route = excluded.route, state = excluded.state, owner = excluded.owner, \
-     owner_since = excluded.owner_since, owned_by = excluded.owned_by, \
+     owner_since, owned_by, unreachable, created_at, updated_at) ";
+pub(crate) const UPSERT_CONVERSATIONS_TAIL: &str = " ON CONFLICT (id) DO UPDATE SET \
+     customer_name = excluded.customer_name, customer_phone = excluded.customer_phone, \
+     customer_email = excluded.customer_email, route = excluded.route, state = excluded.state, \
+     owner = excluded.owner, owner_since = excluded.owner_since, owned_by = excluded.owned_by, \
      unreachable = excluded.unreachable, updated_at = excluded.updated_at";
 
 pub(crate) const INSERT_TRANSCRIPT: &str = "INSERT INTO transcript \
-    (conversation_id, direction, text, inbox_id, outbox_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
+    (conversation_id, direction, text, inbox_id, outbox_id, created_at) ";
 
 pub(crate) const INSERT_OUTBOX: &str = "INSERT INTO outbox \
-    (id, conversation_id, channel, chat_id, route, text, buttons, created_at, updated_at) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)";
+    (id, conversation_id, channel, chat_id, route, text, buttons, created_at, updated_at) ";
 
-pub(crate) const INSERT_ESCALATION: &str = "INSERT INTO escalations \
-    (id, conversation_id, reason, details, created_at) VALUES ($1, $2, $3, $4, $5)";
+pub(crate) const INSERT_ESCALATIONS: &str =
+    "INSERT INTO escalations (id, conversation_id, reason, details, created_at) ";
 
+/// Completed with `VALUES (id, external_id, at), …` (the columns of a VALUES list are named
+/// `column1`… in both databases).
 pub(crate) const OUTBOX_SENT: &str = "UPDATE outbox SET status = 'sent', attempts = attempts + 1, \
-    external_id = $2, last_error = NULL, updated_at = $3 WHERE id = $1 AND status = 'pending'";
+    external_id = v.column2, last_error = NULL, updated_at = v.column3 FROM (";
+pub(crate) const OUTBOX_SENT_TAIL: &str =
+    ") AS v WHERE outbox.id = v.column1 AND outbox.status = 'pending'";
+
+pub(crate) const PARK_INBOX: &str = "UPDATE inbox SET status = 'failed', error = $2, handled_at = $3 \
+    WHERE id = $1 AND status = 'pending'";
 
 pub(crate) const OUTBOX_FAILED: &str = "UPDATE outbox SET attempts = attempts + 1, last_error = $2, \
     status = CASE WHEN $3 THEN 'failed' ELSE status END, updated_at = $4 \
@@ -87,8 +89,9 @@ macro_rules! impl_store {
             use crate::store::*;
             use chrono::{DateTime, Utc};
             use dialogs::{Channel, ChatKey};
-            use sqlx::Row;
             use sqlx::types::Json;
+            use sqlx::{QueryBuilder, Row};
+            use std::collections::{HashMap, HashSet};
 
             type Conn = <$db as sqlx::Database>::Connection;
             type DbRow = <$db as sqlx::Database>::Row;
@@ -173,146 +176,229 @@ macro_rules! impl_store {
                 })
             }
 
-            async fn transcript_line(
+            /// Applies a batch of writes on one connection (inside the caller's transaction),
+            /// with one statement per kind of write rather than one per write. Within a batch
+            /// the writes are independent: a turn's inbox row, or an outbox row being marked
+            /// sent, was committed by an earlier batch.
+            async fn apply_batch(
                 conn: &mut Conn,
-                conversation_id: &str,
-                direction: &str,
-                text: &str,
-                inbox_id: Option<i64>,
-                outbox_id: Option<&str>,
-                at: DateTime<Utc>,
-            ) -> Result<(), StoreError> {
-                sqlx::query(INSERT_TRANSCRIPT)
-                    .bind(conversation_id)
-                    .bind(direction)
-                    .bind(text)
-                    .bind(inbox_id)
-                    .bind(outbox_id)
-                    .bind(at)
-                    .execute(&mut *conn)
-                    .await?;
-                Ok(())
-            }
+                ops: &[WriteOp],
+            ) -> Result<Vec<WriteOutcome>, StoreError> {
+                let mut outcomes: Vec<Option<WriteOutcome>> = vec![None; ops.len()];
+                let now = crate::store::model::now();
 
-            async fn commit_turn(conn: &mut Conn, t: &TurnCommit) -> Result<WriteOutcome, StoreError> {
-                let marked = sqlx::query(MARK_INBOX_HANDLED)
-                    .bind(t.inbox_id)
-                    .bind(t.at)
-                    .execute(&mut *conn)
-                    .await?;
-                if marked.rows_affected() == 0 {
-                    return Ok(WriteOutcome::AlreadyHandled);
-                }
-                let c = &t.conversation;
-                sqlx::query(UPSERT_CONVERSATION)
-                    .bind(&c.id)
-                    .bind(c.key.channel.as_str())
-                    .bind(&c.key.chat_id)
-                    .bind(&c.customer_name)
-                    .bind(&c.customer_phone)
-                    .bind(&c.customer_email)
-                    .bind(Json(&c.route))
-                    .bind(Json(&c.state))
-                    .bind(c.owner.as_str())
-                    .bind(c.owner_since)
-                    .bind(&c.owned_by)
-                    .bind(c.unreachable)
-                    .bind(c.created_at)
-                    .bind(c.updated_at)
-                    .execute(&mut *conn)
-                    .await?;
-                transcript_line(conn, &c.id, "in", &t.inbound_text, Some(t.inbox_id), None, t.at)
-                    .await?;
-                for r in &t.replies {
-                    sqlx::query(INSERT_OUTBOX)
-                        .bind(&r.id)
-                        .bind(&r.conversation_id)
-                        .bind(r.key.channel.as_str())
-                        .bind(&r.key.chat_id)
-                        .bind(Json(&r.route))
-                        .bind(&r.text)
-                        .bind(Json(&r.buttons))
-                        .bind(r.created_at)
-                        .execute(&mut *conn)
-                        .await?;
-                    transcript_line(conn, &c.id, "out", &r.text, None, Some(&r.id), t.at).await?;
-                }
-                for e in &t.escalations {
-                    sqlx::query(INSERT_ESCALATION)
-                        .bind(&e.id)
-                        .bind(&c.id)
-                        .bind(&e.reason)
-                        .bind(Json(&e.details))
-                        .bind(t.at)
-                        .execute(&mut *conn)
-                        .await?;
-                }
-                Ok(WriteOutcome::Committed)
-            }
-
-            async fn apply(conn: &mut Conn, op: &WriteOp) -> Result<WriteOutcome, StoreError> {
-                match op {
-                    WriteOp::InsertInbound(m) => {
-                        use chrono::SubsecRound;
-                        let received_at = crate::store::model::now();
-                        let mut m = m.clone();
-                        m.sent_at = m.sent_at.trunc_subsecs(6);
-                        let id: Option<i64> = sqlx::query_scalar(INSERT_INBOUND)
-                            .bind(m.key.channel.as_str())
-                            .bind(&m.external_id)
-                            .bind(&m.key.chat_id)
-                            .bind(&m.kind)
-                            .bind(&m.text)
-                            .bind(&m.sender_name)
-                            .bind(Json(&m.route))
-                            .bind(Json(&m.payload))
-                            .bind(m.sent_at)
-                            .bind(received_at)
-                            .fetch_optional(&mut *conn)
-                            .await?;
-                        Ok(match id {
-                            Some(id) => WriteOutcome::Inserted(Box::new(InboxMessage {
-                                id,
-                                inbound: m,
-                                received_at,
-                            })),
+                // Inbound messages: one INSERT; the rows it returns are the new ones.
+                let inbound: Vec<(usize, &NewInbound)> = ops
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, op)| match op {
+                        WriteOp::InsertInbound(m) => Some((i, m)),
+                        _ => None,
+                    })
+                    .collect();
+                if !inbound.is_empty() {
+                    use chrono::SubsecRound;
+                    let mut qb = QueryBuilder::<$db>::new(INSERT_INBOUND);
+                    qb.push_values(&inbound, |mut row, (_, m)| {
+                        row.push_bind(m.key.channel.as_str())
+                            .push_bind(&m.external_id)
+                            .push_bind(&m.key.chat_id)
+                            .push_bind(&m.kind)
+                            .push_bind(&m.text)
+                            .push_bind(&m.sender_name)
+                            .push_bind(Json(&m.route))
+                            .push_bind(Json(&m.payload))
+                            .push_bind(m.sent_at.trunc_subsecs(6))
+                            .push_bind(now);
+                    });
+                    qb.push(INSERT_INBOUND_TAIL);
+                    let mut new_ids: HashMap<(String, String), i64> = HashMap::new();
+                    for row in qb.build().fetch_all(&mut *conn).await? {
+                        new_ids.insert((row.try_get("channel")?, row.try_get("external_id")?), row.try_get("id")?);
+                    }
+                    for (i, m) in inbound {
+                        // The same message twice in one batch: the first is the new one.
+                        let key = (m.key.channel.as_str().to_owned(), m.external_id.clone());
+                        outcomes[i] = Some(match new_ids.remove(&key) {
+                            Some(id) => {
+                                let mut inbound = m.clone();
+                                inbound.sent_at = inbound.sent_at.trunc_subsecs(6);
+                                WriteOutcome::Inserted(Box::new(InboxMessage { id, inbound, received_at: now }))
+                            }
                             None => WriteOutcome::Duplicate,
-                        })
-                    }
-                    WriteOp::CommitTurn(t) => commit_turn(conn, t).await,
-                    WriteOp::OutboxSent { id, external_id, at } => {
-                        sqlx::query(OUTBOX_SENT)
-                            .bind(id)
-                            .bind(external_id)
-                            .bind(*at)
-                            .execute(&mut *conn)
-                            .await?;
-                        Ok(WriteOutcome::Done)
-                    }
-                    WriteOp::OutboxFailed { id, error, permanent, at } => {
-                        sqlx::query(OUTBOX_FAILED)
-                            .bind(id)
-                            .bind(error)
-                            .bind(*permanent)
-                            .bind(*at)
-                            .execute(&mut *conn)
-                            .await?;
-                        Ok(WriteOutcome::Done)
-                    }
-                    WriteOp::ParkInbound { id, error, at } => {
-                        let parked = sqlx::query(PARK_INBOX)
-                            .bind(*id)
-                            .bind(error)
-                            .bind(*at)
-                            .execute(&mut *conn)
-                            .await?;
-                        Ok(if parked.rows_affected() == 0 {
-                            WriteOutcome::AlreadyHandled
-                        } else {
-                            WriteOutcome::Done
-                        })
+                        });
                     }
                 }
+
+                // Turns: claim their inbox rows in one UPDATE; a turn whose row was handled
+                // before (a replay racing a live delivery) writes nothing.
+                let turns: Vec<(usize, &TurnCommit)> = ops
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, op)| match op {
+                        WriteOp::CommitTurn(t) => Some((i, t.as_ref())),
+                        _ => None,
+                    })
+                    .collect();
+                if !turns.is_empty() {
+                    let mut qb = QueryBuilder::<$db>::new("UPDATE inbox SET status = 'handled', handled_at = ");
+                    qb.push_bind(now);
+                    qb.push(" WHERE status = 'pending' AND id IN (");
+                    let mut ids = qb.separated(", ");
+                    for (_, t) in &turns {
+                        ids.push_bind(t.inbox_id);
+                    }
+                    qb.push(") RETURNING id");
+                    let mut claimable: HashSet<i64> = HashSet::new();
+                    for row in qb.build().fetch_all(&mut *conn).await? {
+                        claimable.insert(row.try_get("id")?);
+                    }
+                    let mut live: Vec<&TurnCommit> = Vec::new();
+                    for (i, t) in turns {
+                        // `remove`: of two turns for one message, only the first is live.
+                        outcomes[i] = Some(if claimable.remove(&t.inbox_id) {
+                            live.push(t);
+                            WriteOutcome::Committed
+                        } else {
+                            WriteOutcome::AlreadyHandled
+                        });
+                    }
+                    if !live.is_empty() {
+                        write_turns(conn, &live).await?;
+                    }
+                }
+
+                // Delivery receipts: one UPDATE joined with the list of sent messages.
+                let sent: Vec<(usize, &String, &Option<String>, DateTime<Utc>)> = ops
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, op)| match op {
+                        WriteOp::OutboxSent { id, external_id, at } => Some((i, id, external_id, *at)),
+                        _ => None,
+                    })
+                    .collect();
+                if !sent.is_empty() {
+                    let mut qb = QueryBuilder::<$db>::new(OUTBOX_SENT);
+                    qb.push_values(&sent, |mut row, (_, id, external_id, at)| {
+                        row.push_bind(*id).push_bind(*external_id).push_bind(*at);
+                    });
+                    qb.push(OUTBOX_SENT_TAIL);
+                    qb.build().execute(&mut *conn).await?;
+                    for (i, ..) in sent {
+                        outcomes[i] = Some(WriteOutcome::Done);
+                    }
+                }
+
+                // Rare writes: one statement each.
+                for (i, op) in ops.iter().enumerate() {
+                    match op {
+                        WriteOp::OutboxFailed { id, error, permanent, at } => {
+                            sqlx::query(OUTBOX_FAILED)
+                                .bind(id)
+                                .bind(error)
+                                .bind(*permanent)
+                                .bind(*at)
+                                .execute(&mut *conn)
+                                .await?;
+                            outcomes[i] = Some(WriteOutcome::Done);
+                        }
+                        WriteOp::ParkInbound { id, error, at } => {
+                            let parked = sqlx::query(PARK_INBOX)
+                                .bind(*id)
+                                .bind(error)
+                                .bind(*at)
+                                .execute(&mut *conn)
+                                .await?;
+                            outcomes[i] = Some(if parked.rows_affected() == 0 {
+                                WriteOutcome::AlreadyHandled
+                            } else {
+                                WriteOutcome::Done
+                            });
+                        }
+                        _ => {}
+                    }
+                }
+                Ok(outcomes
+                    .into_iter()
+                    .map(|o| o.expect("every write kind is applied above"))
+                    .collect())
+            }
+
+            /// Writes what the live turns of a batch produced: conversations, transcript lines,
+            /// outbox rows, escalations — one statement each.
+            async fn write_turns(conn: &mut Conn, turns: &[&TurnCommit]) -> Result<(), StoreError> {
+                let mut qb = QueryBuilder::<$db>::new(UPSERT_CONVERSATIONS);
+                qb.push_values(turns, |mut row, t| {
+                    let c = &t.conversation;
+                    row.push_bind(&c.id)
+                        .push_bind(c.key.channel.as_str())
+                        .push_bind(&c.key.chat_id)
+                        .push_bind(&c.customer_name)
+                        .push_bind(&c.customer_phone)
+                        .push_bind(&c.customer_email)
+                        .push_bind(Json(&c.route))
+                        .push_bind(Json(&c.state))
+                        .push_bind(c.owner.as_str())
+                        .push_bind(c.owner_since)
+                        .push_bind(&c.owned_by)
+                        .push_bind(c.unreachable)
+                        .push_bind(c.created_at)
+                        .push_bind(c.updated_at);
+                });
+                qb.push(UPSERT_CONVERSATIONS_TAIL);
+                qb.build().execute(&mut *conn).await?;
+
+                // In order: each turn's inbound line, then its replies.
+                let mut lines: Vec<(&str, &str, &str, Option<i64>, Option<&str>, DateTime<Utc>)> = Vec::new();
+                for t in turns {
+                    let c = t.conversation.id.as_str();
+                    lines.push((c, "in", &t.inbound_text, Some(t.inbox_id), None, t.at));
+                    for r in &t.replies {
+                        lines.push((c, "out", &r.text, None, Some(&r.id), t.at));
+                    }
+                }
+                let mut qb = QueryBuilder::<$db>::new(INSERT_TRANSCRIPT);
+                qb.push_values(&lines, |mut row, (c, direction, text, inbox_id, outbox_id, at)| {
+                    row.push_bind(*c)
+                        .push_bind(*direction)
+                        .push_bind(*text)
+                        .push_bind(*inbox_id)
+                        .push_bind(*outbox_id)
+                        .push_bind(*at);
+                });
+                qb.build().execute(&mut *conn).await?;
+
+                let replies: Vec<&OutboxMessage> = turns.iter().flat_map(|t| &t.replies).collect();
+                if !replies.is_empty() {
+                    let mut qb = QueryBuilder::<$db>::new(INSERT_OUTBOX);
+                    qb.push_values(&replies, |mut row, r| {
+                        row.push_bind(&r.id)
+                            .push_bind(&r.conversation_id)
+                            .push_bind(r.key.channel.as_str())
+                            .push_bind(&r.key.chat_id)
+                            .push_bind(Json(&r.route))
+                            .push_bind(&r.text)
+                            .push_bind(Json(&r.buttons))
+                            .push_bind(r.created_at)
+                            .push_bind(r.created_at);
+                    });
+                    qb.build().execute(&mut *conn).await?;
+                }
+
+                let escalations: Vec<(&TurnCommit, &NewEscalation)> =
+                    turns.iter().flat_map(|t| t.escalations.iter().map(move |e| (*t, e))).collect();
+                if !escalations.is_empty() {
+                    let mut qb = QueryBuilder::<$db>::new(INSERT_ESCALATIONS);
+                    qb.push_values(&escalations, |mut row, (t, e)| {
+                        row.push_bind(&e.id)
+                            .push_bind(&t.conversation.id)
+                            .push_bind(&e.reason)
+                            .push_bind(Json(&e.details))
+                            .push_bind(t.at);
+                    });
+                    qb.build().execute(&mut *conn).await?;
+                }
+                Ok(())
             }
 
             impl $store {
@@ -321,10 +407,7 @@ macro_rules! impl_store {
                     ops: &[WriteOp],
                 ) -> Result<Vec<WriteOutcome>, StoreError> {
                     let mut tx = self.pool.begin().await?;
-                    let mut outcomes = Vec::with_capacity(ops.len());
-                    for op in ops {
-                        outcomes.push(apply(&mut tx, op).await?);
-                    }
+                    let outcomes = apply_batch(&mut tx, ops).await?;
                     tx.commit().await?;
                     Ok(outcomes)
                 }
