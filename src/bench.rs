@@ -73,7 +73,6 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     );
 
     let sent = Arc::new(CountingSender(AtomicU64::new(0)));
-    let heap_before = heap_in_use();
     let engine = Engine::start(
         store.clone(),
         vec![sent.clone()],
@@ -142,8 +141,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         p.await??;
     }
     let elapsed = started.elapsed();
-    let stats = engine.stats().await;
-    let heap_after = heap_in_use();
+    let live = engine.stats().await.live;
     println!(
         "messages handled durably: {total} in {:.2} s",
         elapsed.as_secs_f64()
@@ -152,19 +150,23 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         "throughput (inbox → conversation → outbox → sent): {:.0} messages/s",
         total as f64 / elapsed.as_secs_f64()
     );
-    println!("live conversation actors: {}", stats.live);
-    if let (Some(before), Some(after)) = (heap_before, heap_after)
-        && stats.live > 0
-    {
-        println!(
-            "heap per live conversation (state + actor + mailbox, after the run): {:.1} KB",
-            after.saturating_sub(before) as f64 / stats.live as f64 / 1024.0
-        );
-    }
     println!(
-        "resident memory: {:.1} MB",
+        "resident memory with {live} live conversations: {:.1} MB",
         resident_bytes().unwrap_or(0) as f64 / 1e6
     );
+    // What a live conversation costs: the heap freed by stopping every (idle) conversation
+    // actor — actor, mailbox, cached state, router entry — apart from the engine's caches.
+    let heap_live = heap_in_use();
+    let stopped = engine.passivate_all().await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    if let (Some(before), Some(after)) = (heap_live, heap_in_use())
+        && stopped > 0
+    {
+        println!(
+            "heap per live conversation actor: {:.1} KB ({stopped} passivated)",
+            before.saturating_sub(after) as f64 / stopped as f64 / 1024.0
+        );
+    }
     engine.shutdown().await;
     if let Some((url, schema)) = schema {
         let pool = sqlx::PgPool::connect(&url).await?;

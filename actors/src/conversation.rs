@@ -62,7 +62,9 @@ impl Actor for Conversation {
     ) -> Result<(), ActorProcessingErr> {
         let ConversationMsg::Handle(message) = msg;
         let inbox_id = message.id;
-        handle_message(state, message).await?;
+        // Boxed: an idle actor's task would otherwise reserve room for this (large) future
+        // all its life; boxed, the room exists only while a message is in hand.
+        Box::pin(handle_message(state, message)).await?;
         // Tell the router this message is finished, so it is not redelivered after a failure.
         state.router.cast(RouterMsg::Done {
             key: state.key.clone(),

@@ -19,8 +19,12 @@ pub enum RouterMsg {
     Deliver(InboxMessage),
     /// A conversation finished a message.
     Done { key: ChatKey, inbox_id: i64 },
-    /// Stop conversations idle for longer than the idle period.
-    Passivate,
+    /// Stop conversations idle for longer than `idle_for` (default: the idle period); reply
+    /// with how many were stopped once they have.
+    Passivate {
+        idle_for: Option<Duration>,
+        reply: Option<RpcReplyPort<usize>>,
+    },
     /// Counts for metrics and benchmarks.
     Stats(RpcReplyPort<RouterStats>),
     /// Stop every conversation once it has finished the message in hand; reply when done.
@@ -74,7 +78,10 @@ impl Actor for Conversations {
         args: ConversationsArgs,
     ) -> Result<Self::State, ActorProcessingErr> {
         let tick = (args.idle_after / 4).clamp(Duration::from_millis(10), Duration::from_secs(60));
-        myself.send_interval(tick, || RouterMsg::Passivate);
+        myself.send_interval(tick, || RouterMsg::Passivate {
+            idle_for: None,
+            reply: None,
+        });
         Ok(ConversationsState {
             ctx: args.ctx,
             idle_after: args.idle_after,
@@ -126,19 +133,27 @@ impl Actor for Conversations {
                 }
                 state.failures.remove(&inbox_id);
             }
-            RouterMsg::Passivate => {
-                let idle_after = state.idle_after;
+            RouterMsg::Passivate { idle_for, reply } => {
+                let idle_after = idle_for.unwrap_or(state.idle_after);
                 let idle: Vec<ChatKey> = state
                     .live
                     .iter()
                     .filter(|(_, l)| l.pending.is_empty() && l.last_active.elapsed() >= idle_after)
                     .map(|(k, _)| k.clone())
                     .collect();
+                let mut stopped = Vec::with_capacity(idle.len());
                 for key in idle {
                     if let Some(live) = state.live.remove(&key) {
                         state.by_actor.remove(&live.actor.get_id());
                         live.actor.stop(Some("idle".into()));
+                        stopped.push(live.actor);
                     }
+                }
+                if let Some(reply) = reply {
+                    for actor in &stopped {
+                        actor.wait(None).await.ok();
+                    }
+                    let _ = reply.send(stopped.len());
                 }
             }
             RouterMsg::Stats(reply) => {

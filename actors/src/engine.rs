@@ -213,6 +213,19 @@ impl Engine {
         }
     }
 
+    /// Stops every conversation that has nothing in flight (their state is in the store; the
+    /// next message restores it). Returns how many were stopped.
+    pub async fn passivate_all(&self) -> usize {
+        let msg = |reply| RouterMsg::Passivate {
+            idle_for: Some(Duration::ZERO),
+            reply: Some(reply),
+        };
+        match self.router().call(msg, None).await {
+            Ok(ractor::rpc::CallResult::Success(n)) => n,
+            _ => 0,
+        }
+    }
+
     /// Stops taking messages, lets each conversation finish the message in hand, flushes the
     /// store writer, and stops every actor.
     pub async fn shutdown(&self) {
