@@ -156,15 +156,14 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     );
     // What a live conversation costs: the heap freed by stopping every (idle) conversation
     // actor — actor, mailbox, cached state, router entry — apart from the engine's caches.
-    let heap_live = heap_in_use();
+    crate::memory::start_counting();
     let stopped = engine.passivate_all().await;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    if let (Some(before), Some(after)) = (heap_live, heap_in_use())
-        && stopped > 0
-    {
+    let freed = -crate::memory::counted_bytes();
+    if stopped > 0 {
         println!(
             "heap per live conversation actor: {:.1} KB ({stopped} passivated)",
-            before.saturating_sub(after) as f64 / stopped as f64 / 1024.0
+            freed as f64 / stopped as f64 / 1024.0
         );
     }
     engine.shutdown().await;
@@ -177,20 +176,6 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         .await?;
     }
     Ok(())
-}
-
-/// Bytes allocated on the heap right now (glibc), if known.
-fn heap_in_use() -> Option<usize> {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        // SAFETY: mallinfo2 only reads the allocator's counters.
-        let info = unsafe { libc::mallinfo2() };
-        Some(info.uordblks + info.hblkhd)
-    }
-    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-    {
-        None
-    }
 }
 
 /// Resident set size of this process, from /proc.

@@ -9,6 +9,7 @@
 //! - [`bench`]: `crystalbay bench`, throughput and memory figures.
 //! - [`cli`]: the command line.
 //! - [`telemetry`]: logging set-up.
+//! - [`memory`]: the allocator (mimalloc) and the bench's byte counter.
 
 pub mod app;
 pub mod bench;
@@ -16,4 +17,5 @@ pub mod chat;
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod memory;
 pub mod telemetry;
