@@ -29,9 +29,10 @@ pub struct ConversationState {
     key: ChatKey,
     ctx: Arc<EngineContext>,
     router: ActorRef<RouterMsg>,
-    /// Loaded from the store on the first message, so a restart always starts from the last
-    /// committed turn.
-    record: Option<ConversationRecord>,
+    /// The last committed record, as compact JSON: an idle actor holds a few hundred bytes
+    /// rather than the parsed record. Empty until the first message (then loaded from the
+    /// store, so a restarted actor starts from the last committed turn).
+    snapshot: Option<Box<[u8]>>,
 }
 
 impl Actor for Conversation {
@@ -50,7 +51,7 @@ impl Actor for Conversation {
             key: args.key,
             ctx: args.ctx,
             router: args.router,
-            record: None,
+            snapshot: None,
         })
     }
 
@@ -79,7 +80,13 @@ async fn handle_message(
     message: InboxMessage,
 ) -> Result<(), ActorProcessingErr> {
     let ctx = state.ctx.clone();
-    let mut record = match state.record.take() {
+    // Taken, not borrowed: if anything below fails, the actor holds nothing half-done (and a
+    // failed actor is replaced by one that reloads from the store).
+    let cached = state
+        .snapshot
+        .take()
+        .and_then(|bytes| serde_json::from_slice::<ConversationRecord>(&bytes).ok());
+    let mut next = match cached {
         Some(r) => r,
         None => ctx
             .store
@@ -88,8 +95,6 @@ async fn handle_message(
             .await?
             .unwrap_or_else(|| ConversationRecord::new(state.key.clone(), crate::store::now())),
     };
-    // Work on a copy: if anything below fails, the actor keeps nothing half-done.
-    let mut next = record.clone();
     if !message
         .inbound
         .route
@@ -153,19 +158,15 @@ async fn handle_message(
         .await?
     {
         WriteOutcome::Committed => {
-            record = next;
+            state.snapshot = serde_json::to_vec(&next).ok().map(Vec::into_boxed_slice);
             ctx.send_replies(replies);
         }
         // Handled before (a replay that raced a live delivery): the stored state is newer than
-        // ours, so reload it next time.
-        WriteOutcome::AlreadyHandled => {
-            state.record = None;
-            return Ok(());
-        }
+        // ours, so it is reloaded next time.
+        WriteOutcome::AlreadyHandled => {}
         other => {
             return Err(format!("unexpected outcome of a turn commit: {other:?}").into());
         }
     }
-    state.record = Some(record);
     Ok(())
 }

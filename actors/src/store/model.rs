@@ -36,7 +36,7 @@ pub struct InboxRecord {
 }
 
 /// A conversation as stored: identity, customer, dialog state and owner.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConversationRecord {
     pub id: String,
     pub key: ChatKey,
