@@ -43,6 +43,21 @@ pub(crate) const OUTBOX_FAILED: &str = "UPDATE outbox SET attempts = attempts + 
     status = CASE WHEN $3 THEN 'failed' ELSE status END, updated_at = $4 \
     WHERE id = $1 AND status = 'pending'";
 
+/// Splits rows into chunks of 64, 32, 16, … 1, so a multi-row statement comes in at most seven
+/// shapes and its prepared form is reused from the statement cache instead of being parsed
+/// again for every batch.
+pub(crate) fn cacheable_chunks<T>(mut rows: &[T]) -> impl Iterator<Item = &[T]> {
+    std::iter::from_fn(move || {
+        if rows.is_empty() {
+            return None;
+        }
+        let size = 1usize << rows.len().min(64).ilog2();
+        let (chunk, rest) = rows.split_at(size);
+        rows = rest;
+        Some(chunk)
+    })
+}
+
 /// `SELECT <every conversation column> FROM conversations WHERE <clause>`, as a literal.
 macro_rules! select_conversations {
     ($clause:literal) => {
@@ -198,8 +213,10 @@ macro_rules! impl_store {
                     .collect();
                 if !inbound.is_empty() {
                     use chrono::SubsecRound;
+                    let mut new_ids: HashMap<(String, String), i64> = HashMap::new();
+                    for chunk in cacheable_chunks(&inbound) {
                     let mut qb = QueryBuilder::<$db>::new(INSERT_INBOUND);
-                    qb.push_values(&inbound, |mut row, (_, m)| {
+                    qb.push_values(chunk, |mut row, (_, m)| {
                         row.push_bind(m.key.channel.as_str())
                             .push_bind(&m.external_id)
                             .push_bind(&m.key.chat_id)
@@ -212,9 +229,9 @@ macro_rules! impl_store {
                             .push_bind(now);
                     });
                     qb.push(INSERT_INBOUND_TAIL);
-                    let mut new_ids: HashMap<(String, String), i64> = HashMap::new();
                     for row in qb.build().fetch_all(&mut *conn).await? {
                         new_ids.insert((row.try_get("channel")?, row.try_get("external_id")?), row.try_get("id")?);
+                    }
                     }
                     for (i, m) in inbound {
                         // The same message twice in one batch: the first is the new one.
@@ -241,17 +258,19 @@ macro_rules! impl_store {
                     })
                     .collect();
                 if !turns.is_empty() {
-                    let mut qb = QueryBuilder::<$db>::new("UPDATE inbox SET status = 'handled', handled_at = ");
-                    qb.push_bind(now);
-                    qb.push(" WHERE status = 'pending' AND id IN (");
-                    let mut ids = qb.separated(", ");
-                    for (_, t) in &turns {
-                        ids.push_bind(t.inbox_id);
-                    }
-                    qb.push(") RETURNING id");
                     let mut claimable: HashSet<i64> = HashSet::new();
-                    for row in qb.build().fetch_all(&mut *conn).await? {
-                        claimable.insert(row.try_get("id")?);
+                    for chunk in cacheable_chunks(&turns) {
+                        let mut qb = QueryBuilder::<$db>::new("UPDATE inbox SET status = 'handled', handled_at = ");
+                        qb.push_bind(now);
+                        qb.push(" WHERE status = 'pending' AND id IN (");
+                        let mut ids = qb.separated(", ");
+                        for (_, t) in chunk {
+                            ids.push_bind(t.inbox_id);
+                        }
+                        qb.push(") RETURNING id");
+                        for row in qb.build().fetch_all(&mut *conn).await? {
+                            claimable.insert(row.try_get("id")?);
+                        }
                     }
                     let mut live: Vec<&TurnCommit> = Vec::new();
                     for (i, t) in turns {
@@ -278,12 +297,14 @@ macro_rules! impl_store {
                     })
                     .collect();
                 if !sent.is_empty() {
-                    let mut qb = QueryBuilder::<$db>::new(OUTBOX_SENT);
-                    qb.push_values(&sent, |mut row, (_, id, external_id, at)| {
-                        row.push_bind(*id).push_bind(*external_id).push_bind(*at);
-                    });
-                    qb.push(OUTBOX_SENT_TAIL);
-                    qb.build().execute(&mut *conn).await?;
+                    for chunk in cacheable_chunks(&sent) {
+                        let mut qb = QueryBuilder::<$db>::new(OUTBOX_SENT);
+                        qb.push_values(chunk, |mut row, (_, id, external_id, at)| {
+                            row.push_bind(*id).push_bind(*external_id).push_bind(*at);
+                        });
+                        qb.push(OUTBOX_SENT_TAIL);
+                        qb.build().execute(&mut *conn).await?;
+                    }
                     for (i, ..) in sent {
                         outcomes[i] = Some(WriteOutcome::Done);
                     }
@@ -327,8 +348,9 @@ macro_rules! impl_store {
             /// Writes what the live turns of a batch produced: conversations, transcript lines,
             /// outbox rows, escalations — one statement each.
             async fn write_turns(conn: &mut Conn, turns: &[&TurnCommit]) -> Result<(), StoreError> {
+                for chunk in cacheable_chunks(turns) {
                 let mut qb = QueryBuilder::<$db>::new(UPSERT_CONVERSATIONS);
-                qb.push_values(turns, |mut row, t| {
+                qb.push_values(chunk, |mut row, t| {
                     let c = &t.conversation;
                     row.push_bind(&c.id)
                         .push_bind(c.key.channel.as_str())
@@ -347,6 +369,7 @@ macro_rules! impl_store {
                 });
                 qb.push(UPSERT_CONVERSATIONS_TAIL);
                 qb.build().execute(&mut *conn).await?;
+                }
 
                 // In order: each turn's inbound line, then its replies.
                 let mut lines: Vec<(&str, &str, &str, Option<i64>, Option<&str>, DateTime<Utc>)> = Vec::new();
@@ -357,8 +380,9 @@ macro_rules! impl_store {
                         lines.push((c, "out", &r.text, None, Some(&r.id), t.at));
                     }
                 }
+                for chunk in cacheable_chunks(&lines) {
                 let mut qb = QueryBuilder::<$db>::new(INSERT_TRANSCRIPT);
-                qb.push_values(&lines, |mut row, (c, direction, text, inbox_id, outbox_id, at)| {
+                qb.push_values(chunk, |mut row, (c, direction, text, inbox_id, outbox_id, at)| {
                     row.push_bind(*c)
                         .push_bind(*direction)
                         .push_bind(*text)
@@ -367,11 +391,13 @@ macro_rules! impl_store {
                         .push_bind(*at);
                 });
                 qb.build().execute(&mut *conn).await?;
+                }
 
                 let replies: Vec<&OutboxMessage> = turns.iter().flat_map(|t| &t.replies).collect();
                 if !replies.is_empty() {
+                    for chunk in cacheable_chunks(&replies) {
                     let mut qb = QueryBuilder::<$db>::new(INSERT_OUTBOX);
-                    qb.push_values(&replies, |mut row, r| {
+                    qb.push_values(chunk, |mut row, r| {
                         row.push_bind(&r.id)
                             .push_bind(&r.conversation_id)
                             .push_bind(r.key.channel.as_str())
@@ -383,6 +409,7 @@ macro_rules! impl_store {
                             .push_bind(r.created_at);
                     });
                     qb.build().execute(&mut *conn).await?;
+                    }
                 }
 
                 let escalations: Vec<(&TurnCommit, &NewEscalation)> =
@@ -581,3 +608,16 @@ macro_rules! impl_store {
 }
 
 pub(crate) use impl_store;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rows_split_into_few_reusable_shapes() {
+        let rows: Vec<u32> = (0..100).collect();
+        let sizes: Vec<usize> = super::cacheable_chunks(&rows).map(<[u32]>::len).collect();
+        assert_eq!(sizes, [64, 32, 4]);
+        let flat: Vec<u32> = super::cacheable_chunks(&rows).flatten().copied().collect();
+        assert_eq!(flat, rows, "order kept, nothing lost");
+        assert_eq!(super::cacheable_chunks::<u32>(&[]).count(), 0);
+    }
+}
