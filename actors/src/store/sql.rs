@@ -43,15 +43,15 @@ pub(crate) const OUTBOX_FAILED: &str = "UPDATE outbox SET attempts = attempts + 
     status = CASE WHEN $3 THEN 'failed' ELSE status END, updated_at = $4 \
     WHERE id = $1 AND status = 'pending'";
 
-/// Splits rows into chunks of 64, 32, 16, … 1, so a multi-row statement comes in at most seven
-/// shapes and its prepared form is reused from the statement cache instead of being parsed
-/// again for every batch.
-pub(crate) fn cacheable_chunks<T>(mut rows: &[T]) -> impl Iterator<Item = &[T]> {
+/// Splits rows into chunks of `max`, `max/2`, … 1 rows (`max` a power of two), so a multi-row
+/// statement comes in a handful of shapes and its prepared form is reused from the statement
+/// cache instead of being parsed again for every batch.
+pub(crate) fn cacheable_chunks<T>(mut rows: &[T], max: usize) -> impl Iterator<Item = &[T]> {
     std::iter::from_fn(move || {
         if rows.is_empty() {
             return None;
         }
-        let size = 1usize << rows.len().min(64).ilog2();
+        let size = 1usize << rows.len().min(max.max(1)).ilog2();
         let (chunk, rest) = rows.split_at(size);
         rows = rest;
         Some(chunk)
@@ -94,9 +94,10 @@ macro_rules! select_outbox {
 
 pub(crate) use {select_conversations, select_inbox, select_outbox};
 
-/// Implements `Store` for `$store` (a struct with a `pool: sqlx::Pool<$db>` field).
+/// Implements `Store` for `$store` (a struct with a `pool: sqlx::Pool<$db>` field), with
+/// multi-row statements of at most `$max_rows` rows.
 macro_rules! impl_store {
-    ($store:ty, $db:ty, $backend:literal) => {
+    ($store:ty, $db:ty, $backend:literal, max_rows = $max_rows:expr) => {
         mod shared_sql {
             use super::*;
             use crate::store::model::{parse_channel, parse_owner};
@@ -214,7 +215,7 @@ macro_rules! impl_store {
                 if !inbound.is_empty() {
                     use chrono::SubsecRound;
                     let mut new_ids: HashMap<(String, String), i64> = HashMap::new();
-                    for chunk in cacheable_chunks(&inbound) {
+                    for chunk in cacheable_chunks(&inbound, $max_rows) {
                     let mut qb = QueryBuilder::<$db>::new(INSERT_INBOUND);
                     qb.push_values(chunk, |mut row, (_, m)| {
                         row.push_bind(m.key.channel.as_str())
@@ -259,7 +260,7 @@ macro_rules! impl_store {
                     .collect();
                 if !turns.is_empty() {
                     let mut claimable: HashSet<i64> = HashSet::new();
-                    for chunk in cacheable_chunks(&turns) {
+                    for chunk in cacheable_chunks(&turns, $max_rows) {
                         let mut qb = QueryBuilder::<$db>::new("UPDATE inbox SET status = 'handled', handled_at = ");
                         qb.push_bind(now);
                         qb.push(" WHERE status = 'pending' AND id IN (");
@@ -297,7 +298,7 @@ macro_rules! impl_store {
                     })
                     .collect();
                 if !sent.is_empty() {
-                    for chunk in cacheable_chunks(&sent) {
+                    for chunk in cacheable_chunks(&sent, $max_rows) {
                         let mut qb = QueryBuilder::<$db>::new(OUTBOX_SENT);
                         qb.push_values(chunk, |mut row, (_, id, external_id, at)| {
                             row.push_bind(*id).push_bind(*external_id).push_bind(*at);
@@ -348,7 +349,7 @@ macro_rules! impl_store {
             /// Writes what the live turns of a batch produced: conversations, transcript lines,
             /// outbox rows, escalations — one statement each.
             async fn write_turns(conn: &mut Conn, turns: &[&TurnCommit]) -> Result<(), StoreError> {
-                for chunk in cacheable_chunks(turns) {
+                for chunk in cacheable_chunks(turns, $max_rows) {
                 let mut qb = QueryBuilder::<$db>::new(UPSERT_CONVERSATIONS);
                 qb.push_values(chunk, |mut row, t| {
                     let c = &t.conversation;
@@ -380,7 +381,7 @@ macro_rules! impl_store {
                         lines.push((c, "out", &r.text, None, Some(&r.id), t.at));
                     }
                 }
-                for chunk in cacheable_chunks(&lines) {
+                for chunk in cacheable_chunks(&lines, $max_rows) {
                 let mut qb = QueryBuilder::<$db>::new(INSERT_TRANSCRIPT);
                 qb.push_values(chunk, |mut row, (c, direction, text, inbox_id, outbox_id, at)| {
                     row.push_bind(*c)
@@ -395,7 +396,7 @@ macro_rules! impl_store {
 
                 let replies: Vec<&OutboxMessage> = turns.iter().flat_map(|t| &t.replies).collect();
                 if !replies.is_empty() {
-                    for chunk in cacheable_chunks(&replies) {
+                    for chunk in cacheable_chunks(&replies, $max_rows) {
                     let mut qb = QueryBuilder::<$db>::new(INSERT_OUTBOX);
                     qb.push_values(chunk, |mut row, r| {
                         row.push_bind(&r.id)
@@ -614,10 +615,19 @@ mod tests {
     #[test]
     fn rows_split_into_few_reusable_shapes() {
         let rows: Vec<u32> = (0..100).collect();
-        let sizes: Vec<usize> = super::cacheable_chunks(&rows).map(<[u32]>::len).collect();
+        let sizes: Vec<usize> = super::cacheable_chunks(&rows, 64)
+            .map(<[u32]>::len)
+            .collect();
         assert_eq!(sizes, [64, 32, 4]);
-        let flat: Vec<u32> = super::cacheable_chunks(&rows).flatten().copied().collect();
+        let sizes: Vec<usize> = super::cacheable_chunks(&rows, 16)
+            .map(<[u32]>::len)
+            .collect();
+        assert_eq!(sizes, [16, 16, 16, 16, 16, 16, 4]);
+        let flat: Vec<u32> = super::cacheable_chunks(&rows, 64)
+            .flatten()
+            .copied()
+            .collect();
         assert_eq!(flat, rows, "order kept, nothing lost");
-        assert_eq!(super::cacheable_chunks::<u32>(&[]).count(), 0);
+        assert_eq!(super::cacheable_chunks::<u32>(&[], 64).count(), 0);
     }
 }

@@ -40,4 +40,5 @@ impl SqliteStore {
     }
 }
 
-super::sql::impl_store!(SqliteStore, sqlx::Sqlite, "sqlite");
+// 64 rows: fewer round trips to sqlx's SQLite worker thread, which is where the time goes.
+super::sql::impl_store!(SqliteStore, sqlx::Sqlite, "sqlite", max_rows = 64);
