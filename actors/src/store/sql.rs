@@ -29,12 +29,10 @@ pub(crate) const INSERT_OUTBOX: &str = "INSERT INTO outbox \
 pub(crate) const INSERT_ESCALATIONS: &str =
     "INSERT INTO escalations (id, conversation_id, reason, details, created_at) ";
 
-/// Completed with `VALUES (id, external_id, at), …` (the columns of a VALUES list are named
-/// `column1`… in both databases).
+/// Completed with `WHEN <id> THEN <external id> … END, updated_at = <at> WHERE id IN (<ids>)`:
+/// rows addressed by primary key, each with its own external id.
 pub(crate) const OUTBOX_SENT: &str = "UPDATE outbox SET status = 'sent', attempts = attempts + 1, \
-    external_id = v.column2, last_error = NULL, updated_at = v.column3 FROM (";
-pub(crate) const OUTBOX_SENT_TAIL: &str =
-    ") AS v WHERE outbox.id = v.column1 AND outbox.status = 'pending'";
+    last_error = NULL, external_id = CASE id";
 
 pub(crate) const PARK_INBOX: &str = "UPDATE inbox SET status = 'failed', error = $2, handled_at = $3 \
     WHERE id = $1 AND status = 'pending'";
@@ -263,12 +261,12 @@ macro_rules! impl_store {
                     for chunk in cacheable_chunks(&turns, $max_rows) {
                         let mut qb = QueryBuilder::<$db>::new("UPDATE inbox SET status = 'handled', handled_at = ");
                         qb.push_bind(now);
-                        qb.push(" WHERE status = 'pending' AND id IN (");
+                        qb.push(" WHERE id IN (");
                         let mut ids = qb.separated(", ");
                         for (_, t) in chunk {
                             ids.push_bind(t.inbox_id);
                         }
-                        qb.push(") RETURNING id");
+                        qb.push(") AND status = 'pending' RETURNING id");
                         for row in qb.build().fetch_all(&mut *conn).await? {
                             claimable.insert(row.try_get("id")?);
                         }
@@ -300,10 +298,16 @@ macro_rules! impl_store {
                 if !sent.is_empty() {
                     for chunk in cacheable_chunks(&sent, $max_rows) {
                         let mut qb = QueryBuilder::<$db>::new(OUTBOX_SENT);
-                        qb.push_values(chunk, |mut row, (_, id, external_id, at)| {
-                            row.push_bind(*id).push_bind(*external_id).push_bind(*at);
-                        });
-                        qb.push(OUTBOX_SENT_TAIL);
+                        for (_, id, external_id, _) in chunk {
+                            qb.push(" WHEN ").push_bind(*id).push(" THEN ").push_bind(*external_id);
+                        }
+                        let latest = chunk.iter().map(|(.., at)| *at).max().unwrap_or(now);
+                        qb.push(" END, updated_at = ").push_bind(latest).push(" WHERE id IN (");
+                        let mut ids = qb.separated(", ");
+                        for (_, id, ..) in chunk {
+                            ids.push_bind(*id);
+                        }
+                        qb.push(") AND status = 'pending'");
                         qb.build().execute(&mut *conn).await?;
                     }
                     for (i, ..) in sent {
