@@ -17,3 +17,5 @@ pub mod store_writer;
 pub mod turns;
 
 pub use engine::{Accepted, Engine, EngineError, EngineSettings};
+pub mod llm;
+pub mod tours;

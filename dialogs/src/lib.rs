@@ -9,6 +9,8 @@
 //! - [`privacy`]: masking of phone numbers and emails for logs.
 
 pub mod analysis;
+pub mod faq;
+pub mod search;
 pub mod chat;
 pub mod policy;
 pub mod privacy;

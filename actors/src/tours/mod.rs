@@ -1,0 +1,37 @@
+//! Tours: the only caller of the tour operator's SAMO API.
+//!
+//! [`TourSearch`] is what a conversation asks; [`ToursHandle`] (the Tours actor) answers it
+//! from SAMO with cached dictionaries and cached, paced, coalesced searches. Tests of the
+//! dialog plug in their own implementation.
+
+use async_trait::async_trait;
+use dialogs::search::{OfferPage, PageRequest, SearchFailure, SearchQuery};
+
+/// Finds real offers. Implementations never invent one: a failure is a [`SearchFailure`].
+#[async_trait]
+pub trait TourSearch: Send + Sync + 'static {
+    /// The offers `page.offset..page.offset + page.limit` of `query`'s results, sorted as
+    /// the query asks (cheapest offer per hotel).
+    async fn search(
+        &self,
+        query: &SearchQuery,
+        page: PageRequest,
+    ) -> Result<OfferPage, SearchFailure>;
+}
+
+/// Used when no SAMO endpoint is configured: every search is honestly unavailable, so the
+/// customer is told so and a manager is brought in.
+pub struct NotConfigured;
+
+#[async_trait]
+impl TourSearch for NotConfigured {
+    async fn search(
+        &self,
+        _query: &SearchQuery,
+        _page: PageRequest,
+    ) -> Result<OfferPage, SearchFailure> {
+        Err(SearchFailure::Unavailable {
+            cause: "SAMO is not configured (set SAMO_API_URL and SAMO_OAUTH_TOKEN)".into(),
+        })
+    }
+}
