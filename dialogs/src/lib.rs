@@ -4,16 +4,20 @@
 //! - [`chat`]: who a conversation is with (channel, chat, owner).
 //! - [`turn`]: one turn as values — the input, the replies, the events.
 //! - [`state`]: what a conversation remembers between messages.
-//! - [`policy`]: decides the replies and events of a turn.
+//! - [`policy`]: decides a turn: ask for what is missing, search, show offers, answer, escalate.
+//! - [`search`]: a tour search as values (query, offers, failures) for the Tours actor.
+//! - [`faq`]: answers to common questions from the editable `prompts/faq.toml`.
+//! - [`names`]: place names and money as a customer reads them.
 //! - [`templates`]: the registry of reply templates (`prompts/replies`), replaceable at run time.
 //! - [`privacy`]: masking of phone numbers and emails for logs.
 
 pub mod analysis;
-pub mod faq;
-pub mod search;
 pub mod chat;
+pub mod faq;
+pub mod names;
 pub mod policy;
 pub mod privacy;
+pub mod search;
 pub mod state;
 pub mod templates;
 pub mod turn;

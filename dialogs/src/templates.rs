@@ -8,22 +8,62 @@ use std::collections::BTreeMap;
 pub const LANGUAGES: [&str; 3] = ["ru", "kk", "en"];
 
 macro_rules! defaults {
-    ($($lang:literal / $name:literal),* $(,)?) => {
-        &[$((concat!("replies/", $lang, "/", $name), include_str!(concat!("../../prompts/replies/", $lang, "/", $name, ".j2")))),*]
+    ($($name:literal),* $(,)?) => {
+        &[$(
+            (concat!("replies/ru/", $name), include_str!(concat!("../../prompts/replies/ru/", $name, ".j2"))),
+            (concat!("replies/kk/", $name), include_str!(concat!("../../prompts/replies/kk/", $name, ".j2"))),
+            (concat!("replies/en/", $name), include_str!(concat!("../../prompts/replies/en/", $name, ".j2"))),
+        )*]
     };
 }
 
+/// Names of the shipped templates; each exists in every language of [`LANGUAGES`].
+/// `summary` and `meal` are fragments other templates include or the policy renders inline.
+pub const TEMPLATE_NAMES: &[&str] = &[
+    "greeting",
+    "ask",
+    "summary",
+    "offers",
+    "no_offers",
+    "no_more_offers",
+    "not_offered",
+    "search_unavailable",
+    "booking",
+    "which_offer",
+    "human",
+    "complaint",
+    "thanks",
+    "faq_unknown",
+    "not_understood",
+    "sorry",
+    "meal",
+    "button_book",
+    "button_more",
+    "button_manager",
+];
+
 /// The shipped templates, by document name (`replies/<lang>/<name>`).
 pub const DEFAULT_TEMPLATES: &[(&str, &str)] = defaults![
-    "ru" / "greeting",
-    "kk" / "greeting",
-    "en" / "greeting",
-    "ru" / "understood",
-    "kk" / "understood",
-    "en" / "understood",
-    "ru" / "sorry",
-    "kk" / "sorry",
-    "en" / "sorry",
+    "greeting",
+    "ask",
+    "summary",
+    "offers",
+    "no_offers",
+    "no_more_offers",
+    "not_offered",
+    "search_unavailable",
+    "booking",
+    "which_offer",
+    "human",
+    "complaint",
+    "thanks",
+    "faq_unknown",
+    "not_understood",
+    "sorry",
+    "meal",
+    "button_book",
+    "button_more",
+    "button_manager",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -106,11 +146,18 @@ mod tests {
     fn every_shipped_template_renders_in_every_language() {
         let t = Templates::defaults();
         for lang in LANGUAGES {
+            for name in TEMPLATE_NAMES {
+                assert!(
+                    DEFAULT_TEMPLATES
+                        .iter()
+                        .any(|(n, _)| *n == format!("replies/{lang}/{name}")),
+                    "{lang}/{name} is not shipped"
+                );
+            }
             let s = t
-                .render(lang, "understood", serde_json::json!({ "text": "x" }))
+                .render(lang, "greeting", serde_json::json!({ "again": false }))
                 .unwrap();
-            assert!(!s.is_empty());
-            assert!(!t.render(lang, "greeting", ()).unwrap().is_empty());
+            assert!(s.contains("Crystal Bay"));
         }
     }
 
@@ -119,6 +166,10 @@ mod tests {
         let t =
             Templates::with_overrides([("replies/ru/greeting".into(), "Салют!".into())]).unwrap();
         assert_eq!(t.render("ru", "greeting", ()).unwrap(), "Салют!");
+        assert_eq!(
+            DEFAULT_TEMPLATES.len(),
+            TEMPLATE_NAMES.len() * LANGUAGES.len()
+        );
         assert!(
             Templates::with_overrides([("replies/ru/greeting".into(), "{% if %}".into())]).is_err()
         );

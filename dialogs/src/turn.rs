@@ -9,6 +9,22 @@ pub struct TurnInput {
     pub text: String,
     /// The reference date for relative dates ("завтра", "в марте").
     pub today: chrono::NaiveDate,
+    /// Set when the customer pressed a button: its [`Button::action`].
+    pub action: Option<String>,
+    /// The customer's phone when the channel itself gives it (WhatsApp), E.164.
+    pub customer_phone: Option<String>,
+}
+
+impl TurnInput {
+    /// A typed message.
+    pub fn text(text: impl Into<String>, today: chrono::NaiveDate) -> Self {
+        Self {
+            text: text.into(),
+            today,
+            action: None,
+            customer_phone: None,
+        }
+    }
 }
 
 /// A button under a reply (Telegram inline keyboard; other channels show the label as text).

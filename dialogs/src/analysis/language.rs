@@ -141,8 +141,9 @@ fn kk_ending(w: &str) -> bool {
 }
 
 /// The main language of the message; `ignore(i)` marks words that say nothing about it
-/// (place names, e-mails, phone digits).
-pub(crate) fn detect(t: &Text, ignore: &dyn Fn(usize) -> bool) -> Language {
+/// (place names, e-mails, phone digits). The flag is false when nothing but such words (or
+/// Cyrillic words common to Russian and Kazakh) was there to go on: "10", "Нячанг".
+pub(crate) fn detect(t: &Text, ignore: &dyn Fn(usize) -> bool) -> (Language, bool) {
     let (mut latin, mut cyr, mut kk, mut ru) = (0usize, 0usize, 0usize, 0usize);
     let (mut latin_all, mut cyr_all) = (0usize, 0usize);
     for (i, w) in t.words.iter().enumerate() {
@@ -162,12 +163,13 @@ pub(crate) fn detect(t: &Text, ignore: &dyn Fn(usize) -> bool) -> Language {
             }
         }
     }
+    let sure = latin > 0 || kk > 0 || ru > 0;
     if latin + cyr == 0 {
         // Only names, numbers or emoji: fall back to the script of whatever is there.
         (latin, cyr) = (latin_all, cyr_all);
         kk = t.words.iter().filter(|w| w.kk).count();
     }
-    if latin > cyr {
+    let language = if latin > cyr {
         Language::En
     } else if cyr == 0 {
         Language::Ru
@@ -175,5 +177,6 @@ pub(crate) fn detect(t: &Text, ignore: &dyn Fn(usize) -> bool) -> Language {
         Language::Kk
     } else {
         Language::Ru
-    }
+    };
+    (language, sure)
 }

@@ -179,6 +179,10 @@ pub struct Hints {
 pub struct Analysis {
     pub intent: Intent,
     pub language: Language,
+    /// Words of the language were seen; false for "10" or a bare place name, where a dialog
+    /// should keep the language the customer has been using.
+    #[serde(skip)]
+    pub language_sure: bool,
     pub slots: Slots,
     /// Offer navigation for the dialog layer; skipped in the SCHEMA output.
     #[serde(skip)]
@@ -212,7 +216,7 @@ pub fn analyze(text: &str, today: NaiveDate) -> Analysis {
 
     let hints = hints::detect(&t, &used);
     let in_contact = |i: usize| contact_words.iter().any(|r| r.contains(&i));
-    let language = language::detect(&t, &|i| {
+    let (language, language_sure) = language::detect(&t, &|i| {
         known.get(i).copied().unwrap_or(false) || in_contact(i)
     });
     let intent = intent::classify(&t, &cues, &slots, &hints);
@@ -240,6 +244,7 @@ pub fn analyze(text: &str, today: NaiveDate) -> Analysis {
     Analysis {
         intent,
         language,
+        language_sure,
         slots,
         hints,
     }
