@@ -151,15 +151,13 @@ pub fn decide(
     {
         return book(state, n, input, &t);
     }
-    if analysis.intent == Intent::BookingRequest && !changed {
-        if shown {
-            let count = state.shown.as_ref().map_or(0, |s| s.offers.len());
-            return Ok(Step::Reply(reply_with(
-                t.say("which_offer", json!({ "count": count }))?,
-                offer_buttons(&t, state)?,
-            )));
-        }
-        // "Хочу забронировать тур": nothing to book yet, so find one first.
+    // "Хочу забронировать тур" with nothing shown yet: find one first (below).
+    if analysis.intent == Intent::BookingRequest && !changed && shown {
+        let count = state.shown.as_ref().map_or(0, |s| s.offers.len());
+        return Ok(Step::Reply(reply_with(
+            t.say("which_offer", json!({ "count": count }))?,
+            offer_buttons(&t, state)?,
+        )));
     }
     if analysis.hints.more && shown && !changed {
         return more(state, &t);
