@@ -4,7 +4,8 @@
 use crate::config::Config;
 use crate::http;
 use actors::store::Store;
-use actors::turns::{DialogTurns, SharedTemplates, TurnHandler};
+use actors::tours::TourSearch;
+use actors::turns::{DialogTurns, TurnHandler};
 use actors::{Engine, EngineSettings};
 use anyhow::Context;
 use channels::Sender;
@@ -27,6 +28,8 @@ pub struct Overrides {
     pub extra_senders: Vec<Arc<dyn Sender>>,
     /// Start only these senders and replay only these channels (`crystalbay chat`: the console).
     pub recover_channels: Option<Vec<dialogs::Channel>>,
+    /// Tests of the dialog: a stand-in for the Tours actor.
+    pub tours: Option<Arc<dyn TourSearch>>,
 }
 
 impl Application {
@@ -103,14 +106,22 @@ pub async fn start_engine(
                 .context("building the Wazzup client")?,
         ));
     }
-    let turns = overrides.turns.unwrap_or_else(|| {
-        Arc::new(DialogTurns {
-            templates: SharedTemplates::new(dialogs::Templates::defaults()),
-        })
-    });
+    let turns = match overrides.turns {
+        Some(turns) => turns,
+        None => {
+            let tours: Arc<dyn TourSearch> = match overrides.tours {
+                Some(tours) => tours,
+                None => Arc::new(actors::tours::NotConfigured),
+            };
+            let mut dialog = DialogTurns::new(tours);
+            dialog.page_size = config.offers_per_page;
+            Arc::new(dialog)
+        }
+    };
     let settings = EngineSettings {
         idle_after: config.conversation_idle,
         recover_channels: overrides.recover_channels,
+        burst_window: config.burst_window,
     };
     Ok(Engine::start(store, senders, turns, settings).await?)
 }

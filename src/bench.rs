@@ -6,7 +6,7 @@
 //! second, then messages per second end to end and heap per live conversation actor.
 
 use actors::store::{NewInbound, Store};
-use actors::turns::{DialogTurns, SharedTemplates};
+use actors::turns::DialogTurns;
 use actors::{Engine, EngineSettings};
 use async_trait::async_trait;
 use channels::{OutgoingMessage, SendError, SendReceipt, Sender};
@@ -76,12 +76,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let engine = Engine::start(
         store.clone(),
         vec![sent.clone()],
-        Arc::new(DialogTurns {
-            templates: SharedTemplates::new(dialogs::Templates::defaults()),
-        }),
+        Arc::new(DialogTurns::new(Arc::new(actors::tours::NotConfigured))),
         EngineSettings {
             idle_after: Duration::from_secs(3600),
             recover_channels: None,
+            burst_window: Duration::ZERO,
         },
     )
     .await?;

@@ -96,6 +96,11 @@ pub const KEYS: &[(&str, &str)] = &[
         "CONVERSATION_IDLE_SECS",
         "stop an idle conversation actor after this many seconds (default 1800)",
     ),
+    (
+        "BURST_WINDOW_MS",
+        "messages of one chat within this many milliseconds are answered together (default 1500; 0 = each at once)",
+    ),
+    ("OFFERS_PER_PAGE", "offers shown at a time (default 5)"),
 ];
 
 /// A configuration value that cannot be used.
@@ -130,6 +135,10 @@ pub struct Config {
     pub email: Option<EmailConfig>,
     /// How long a conversation actor may sit idle before it is stopped.
     pub conversation_idle: Duration,
+    /// Messages of one chat within this window are answered together.
+    pub burst_window: Duration,
+    /// Offers shown at a time.
+    pub offers_per_page: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -350,6 +359,28 @@ impl Config {
                 })?)
             }
         };
+        let burst_window = match get("BURST_WINDOW_MS") {
+            None => Duration::from_millis(1500),
+            Some(v) => Duration::from_millis(
+                v.parse::<u64>()
+                    .ok()
+                    .filter(|ms| *ms <= 60_000)
+                    .ok_or_else(|| {
+                        invalid(
+                            "BURST_WINDOW_MS",
+                            "must be a number of milliseconds from 0 to 60000",
+                        )
+                    })?,
+            ),
+        };
+        let offers_per_page = match get("OFFERS_PER_PAGE") {
+            None => 5,
+            Some(v) => v
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=10).contains(n))
+                .ok_or_else(|| invalid("OFFERS_PER_PAGE", "must be a number from 1 to 10"))?,
+        };
         Ok(Config {
             database_url,
             http_addr,
@@ -362,6 +393,8 @@ impl Config {
             openai,
             email,
             conversation_idle,
+            burst_window,
+            offers_per_page,
         })
     }
 }

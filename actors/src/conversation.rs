@@ -15,7 +15,12 @@ use std::sync::Arc;
 pub enum ConversationMsg {
     /// Handle one stored inbound message. Sent only by the router, in inbox order.
     Handle(InboxMessage),
+    /// The burst window of the messages held is over: answer them.
+    Flush,
 }
+
+/// At most this many messages are answered together, however fast they come.
+const MAX_BURST: usize = 10;
 
 pub struct Conversation;
 
@@ -33,6 +38,8 @@ pub struct ConversationState {
     /// rather than the parsed record. Empty until the first message (then loaded from the
     /// store, so a restarted actor starts from the last committed turn).
     snapshot: Option<Box<[u8]>>,
+    /// Messages held for the burst window, oldest first (answered together by one turn).
+    held: Vec<InboxMessage>,
 }
 
 impl Actor for Conversation {
@@ -52,33 +59,72 @@ impl Actor for Conversation {
             ctx: args.ctx,
             router: args.router,
             snapshot: None,
+            held: Vec::new(),
         })
     }
 
     async fn handle(
         &self,
-        _myself: ActorRef<Self::Msg>,
+        myself: ActorRef<Self::Msg>,
         msg: Self::Msg,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
-        let ConversationMsg::Handle(message) = msg;
-        let inbox_id = message.id;
-        // Boxed: an idle actor's task would otherwise reserve room for this (large) future
-        // all its life; boxed, the room exists only while a message is in hand.
-        Box::pin(handle_message(state, message)).await?;
-        // Tell the router this message is finished, so it is not redelivered after a failure.
+        match msg {
+            ConversationMsg::Handle(message) => {
+                let window = state.ctx.burst_window;
+                // Button presses, contacts and media are answered on their own, at once; so is
+                // everything when there is no window.
+                if window.is_zero() || message.inbound.kind != "text" {
+                    flush(state).await?;
+                    return answer(state, vec![message]).await;
+                }
+                state.held.push(message);
+                if state.held.len() >= MAX_BURST {
+                    flush(state).await?;
+                } else if state.held.len() == 1 {
+                    myself.send_after(window, || ConversationMsg::Flush);
+                }
+                Ok(())
+            }
+            // A stale timer (its burst already answered) finds nothing held.
+            ConversationMsg::Flush => flush(state).await,
+        }
+    }
+}
+
+/// Answers the held messages, if any, as one turn.
+async fn flush(state: &mut ConversationState) -> Result<(), ActorProcessingErr> {
+    if state.held.is_empty() {
+        return Ok(());
+    }
+    let burst = std::mem::take(&mut state.held);
+    answer(state, burst).await
+}
+
+/// One turn for `messages` (oldest first), then tells the router each is finished, so none is
+/// redelivered after a later failure.
+async fn answer(
+    state: &mut ConversationState,
+    messages: Vec<InboxMessage>,
+) -> Result<(), ActorProcessingErr> {
+    let ids: Vec<i64> = messages.iter().map(|m| m.id).collect();
+    // Boxed: an idle actor's task would otherwise reserve room for this (large) future all its
+    // life; boxed, the room exists only while a message is in hand.
+    Box::pin(handle_messages(state, messages)).await?;
+    for inbox_id in ids {
         state.router.cast(RouterMsg::Done {
             key: state.key.clone(),
             inbox_id,
         })?;
-        Ok(())
     }
+    Ok(())
 }
 
-async fn handle_message(
+async fn handle_messages(
     state: &mut ConversationState,
-    message: InboxMessage,
+    messages: Vec<InboxMessage>,
 ) -> Result<(), ActorProcessingErr> {
+    let message = messages.last().expect("a turn has a message");
     let ctx = state.ctx.clone();
     // Taken, not borrowed: if anything below fails, the actor holds nothing half-done (and a
     // failed actor is replaced by one that reloads from the store).
@@ -111,7 +157,7 @@ async fn handle_message(
         // A manager speaks for the agency here: store the message, say nothing.
         dialogs::TurnOutcome::default()
     } else {
-        ctx.turns.handle_turn(&mut next, &message).await?
+        ctx.turns.handle_turn(&mut next, &messages).await?
     };
 
     let now = crate::store::now();
@@ -145,9 +191,11 @@ async fn handle_message(
         })
         .collect();
     let commit = TurnCommit {
-        inbox_id: message.id,
+        inbound: messages
+            .iter()
+            .map(|m| (m.id, m.inbound.text.clone()))
+            .collect(),
         conversation: next.clone(),
-        inbound_text: message.inbound.text.clone(),
         replies: replies.clone(),
         escalations,
         at: now,

@@ -33,6 +33,9 @@ pub struct EngineSettings {
     /// Replay only these channels' unfinished work at start-up (`None`: all). `crystalbay chat`
     /// replays only the console, so it never answers for a running engine on the same database.
     pub recover_channels: Option<Vec<Channel>>,
+    /// Messages of one chat arriving within this window of the first are answered together,
+    /// once (default 1.5 s; zero answers each at once).
+    pub burst_window: Duration,
 }
 
 impl Default for EngineSettings {
@@ -40,6 +43,7 @@ impl Default for EngineSettings {
         Self {
             idle_after: Duration::from_secs(30 * 60),
             recover_channels: None,
+            burst_window: Duration::from_millis(1500),
         }
     }
 }
@@ -51,6 +55,8 @@ pub struct EngineContext {
     outbound: RwLock<HashMap<Channel, ActorRef<OutboundMsg>>>,
     /// The channels whose unfinished work this engine replays (`None`: all).
     serves: Option<Vec<Channel>>,
+    /// See [`EngineSettings::burst_window`].
+    pub burst_window: Duration,
 }
 
 impl EngineContext {
@@ -280,6 +286,7 @@ impl Actor for Root {
             turns: args.turns,
             outbound: RwLock::new(HashMap::new()),
             serves: args.settings.recover_channels.clone(),
+            burst_window: args.settings.burst_window,
         });
         let senders: HashMap<Channel, Arc<dyn Sender>> =
             args.senders.into_iter().map(|s| (s.channel(), s)).collect();

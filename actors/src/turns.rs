@@ -1,18 +1,26 @@
-//! What a Conversation asks to decide a turn. The engine's own implementation runs the dialog
-//! policy of the `dialogs` crate; tests may plug in another (one that panics, say).
+//! What a Conversation asks to decide a turn. The engine's own implementation, [`DialogTurns`],
+//! runs the dialog policy of the `dialogs` crate, calling the Tours actor for searches and the
+//! optional LLM where the rules fall short; tests may plug in another (one that panics, say).
 
+use crate::llm::{AnswerRequest, LanguageModel};
 use crate::store::{ConversationRecord, InboxMessage};
+use crate::tours::TourSearch;
 use async_trait::async_trait;
-use dialogs::{DialogState, Templates, TurnInput, TurnOutcome};
+use dialogs::analysis::{Analysis, Intent, analyze};
+use dialogs::faq::Faq;
+use dialogs::policy::{self, Context, Step};
+use dialogs::search::SearchFailure;
+use dialogs::{Channel, DialogState, Reply, Templates, TurnInput, TurnOutcome};
 use std::sync::{Arc, RwLock};
 
-/// Decides the replies and events of one message, updating the conversation in place.
+/// Decides the replies and events of one turn, updating the conversation in place. A turn
+/// answers one message, or several that came in one burst (oldest first).
 #[async_trait]
 pub trait TurnHandler: Send + Sync + 'static {
     async fn handle_turn(
         &self,
         conversation: &mut ConversationRecord,
-        message: &InboxMessage,
+        messages: &[InboxMessage],
     ) -> anyhow::Result<TurnOutcome>;
 }
 
@@ -38,6 +46,26 @@ impl SharedTemplates {
 /// The engine's turn handler: the dialog policy over the stored dialog state.
 pub struct DialogTurns {
     pub templates: SharedTemplates,
+    pub faq: Arc<Faq>,
+    /// Where searches go: the Tours actor (or, in tests of the dialog, a stand-in).
+    pub tours: Arc<dyn TourSearch>,
+    /// The optional model; `None` runs on rules alone.
+    pub llm: Option<Arc<dyn LanguageModel>>,
+    /// Offers per page.
+    pub page_size: usize,
+}
+
+impl DialogTurns {
+    /// Rules only, with the shipped templates and FAQ.
+    pub fn new(tours: Arc<dyn TourSearch>) -> Self {
+        Self {
+            templates: SharedTemplates::new(Templates::defaults()),
+            faq: Arc::new(Faq::defaults()),
+            tours,
+            llm: None,
+            page_size: 5,
+        }
+    }
 }
 
 #[async_trait]
@@ -45,7 +73,7 @@ impl TurnHandler for DialogTurns {
     async fn handle_turn(
         &self,
         conversation: &mut ConversationRecord,
-        message: &InboxMessage,
+        messages: &[InboxMessage],
     ) -> anyhow::Result<TurnOutcome> {
         // A state that no longer parses (a bug, a manual edit) restarts the dialog rather than
         // silencing the chat for ever.
@@ -55,14 +83,137 @@ impl TurnHandler for DialogTurns {
                     "stored dialog state unreadable; starting afresh");
                 DialogState::default()
             });
-        let input = TurnInput {
-            text: message.inbound.text.clone(),
-            today: local_today(),
-        };
-        let outcome = dialogs::policy::respond(&mut state, &input, &self.templates.current())?;
+        let templates = self.templates.current();
+        let outcome = self
+            .turn(&mut state, conversation, messages, &templates)
+            .await?;
         conversation.state = serde_json::to_value(&state)?;
         Ok(outcome)
     }
+}
+
+impl DialogTurns {
+    async fn turn(
+        &self,
+        state: &mut DialogState,
+        conversation: &ConversationRecord,
+        messages: &[InboxMessage],
+        templates: &Templates,
+    ) -> anyhow::Result<TurnOutcome> {
+        let Some(last) = messages.last() else {
+            return Ok(TurnOutcome::default());
+        };
+        let today = local_today();
+        if last.inbound.kind == "media" && last.inbound.text.trim().is_empty() {
+            let lang = state.language.as_deref().unwrap_or("ru");
+            return Ok(TurnOutcome {
+                replies: vec![Reply::text(templates.render(lang, "media", ())?)],
+                events: Vec::new(),
+            });
+        }
+        let text = messages
+            .iter()
+            .map(|m| m.inbound.text.trim())
+            .filter(|t| !t.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let action = (last.inbound.kind == "callback").then(|| {
+            last.inbound.payload["data"]
+                .as_str()
+                .unwrap_or(&last.inbound.text)
+                .to_owned()
+        });
+        let input = TurnInput {
+            text,
+            today,
+            action,
+            customer_phone: channel_phone(conversation),
+        };
+
+        let mut analysis = analyze(&input.text, today);
+        if let Some(llm) = &self.llm
+            && input.action.is_none()
+            && not_understood(&analysis)
+        {
+            match llm.extract(&input.text, today).await {
+                Ok(found) => {
+                    if analysis.intent == Intent::Other
+                        && let Some(intent) = found.intent
+                    {
+                        analysis.intent = intent;
+                    }
+                    if !analysis.language_sure
+                        && let Some(language) = found.language
+                    {
+                        analysis.language = language;
+                        analysis.language_sure = true;
+                    }
+                    // The rules' values win where both found one.
+                    let mut slots = found.slots;
+                    slots.merge(&analysis.slots);
+                    analysis.slots = slots;
+                }
+                Err(e) => tracing::warn!(conversation = %conversation.id, error = %e,
+                    "LLM extraction failed; going on with the rules"),
+            }
+        }
+
+        let ctx = Context {
+            templates,
+            faq: &self.faq,
+            page_size: self.page_size,
+        };
+        Ok(match policy::decide(state, &analysis, &input, &ctx)? {
+            Step::Reply(outcome) => outcome,
+            Step::Search { query, page } => {
+                let result = self.tours.search(&query, page).await;
+                if let Err(SearchFailure::Unavailable { cause }) = &result {
+                    tracing::error!(conversation = %conversation.id, %cause,
+                        "tour search unavailable; the customer is told and a manager brought in");
+                }
+                policy::present(state, query, page, result, &ctx)?
+            }
+            Step::FreeForm { language, fallback } => match &self.llm {
+                None => fallback,
+                Some(llm) => {
+                    let request = AnswerRequest {
+                        language,
+                        customer_text: input.text.clone(),
+                        known: state.slots.clone(),
+                    };
+                    match llm.answer(&request).await {
+                        Ok(answer) => TurnOutcome {
+                            replies: vec![Reply::text(answer)],
+                            events: fallback.events,
+                        },
+                        Err(e) => {
+                            tracing::warn!(conversation = %conversation.id, error = %e,
+                                "LLM answer failed; replying from the template");
+                            fallback
+                        }
+                    }
+                }
+            },
+        })
+    }
+}
+
+/// The rules found nothing to act on: no intent, no slot, no hint.
+fn not_understood(a: &Analysis) -> bool {
+    a.intent == Intent::Other
+        && a.slots.is_empty()
+        && !a.hints.more
+        && !a.hints.cheaper
+        && a.hints.choice.is_none()
+}
+
+/// The customer's phone when the channel is a phone number (WhatsApp through Wazzup).
+fn channel_phone(conversation: &ConversationRecord) -> Option<String> {
+    if conversation.key.channel != Channel::Wazzup {
+        return None;
+    }
+    let digits = conversation.key.chat_id.strip_prefix("whatsapp:")?;
+    (digits.len() >= 10 && digits.chars().all(|c| c.is_ascii_digit())).then(|| format!("+{digits}"))
 }
 
 /// Today in Kazakhstan (UTC+5), the agency's reference for "завтра" and "в марте".

@@ -3,7 +3,8 @@
 
 use crate::support::{app, eventually, fake_wazzup};
 use actors::store::{ConversationRecord, InboxMessage};
-use actors::turns::{DialogTurns, SharedTemplates, TurnHandler};
+use actors::tours::NotConfigured;
+use actors::turns::{DialogTurns, TurnHandler};
 use async_trait::async_trait;
 use dialogs::Channel;
 use reqwest::StatusCode;
@@ -161,20 +162,18 @@ impl TurnHandler for Exploding {
     async fn handle_turn(
         &self,
         conversation: &mut ConversationRecord,
-        message: &InboxMessage,
+        messages: &[InboxMessage],
     ) -> anyhow::Result<dialogs::TurnOutcome> {
-        if message.inbound.text == "💥" {
+        if messages.iter().any(|m| m.inbound.text == "💥") {
             panic!("boom: forced failure for a test");
         }
-        self.0.handle_turn(conversation, message).await
+        self.0.handle_turn(conversation, messages).await
     }
 }
 
 #[tokio::test]
 async fn a_panicking_conversation_leaves_the_others_answering() {
-    let turns = Arc::new(Exploding(DialogTurns {
-        templates: SharedTemplates::new(dialogs::Templates::defaults()),
-    }));
+    let turns = Arc::new(Exploding(DialogTurns::new(Arc::new(NotConfigured))));
     let app = app::spawn(Some(turns)).await;
     let (victim, bystander) = ("77019990001", "77019990002");
     app.post_wazzup(&fake_wazzup::inbound("p-1", victim, "Здравствуйте"))
@@ -208,7 +207,7 @@ async fn a_panicking_conversation_leaves_the_others_answering() {
     assert!(
         app.wazzup.delivered_to(victim)[1]
             .text
-            .contains("а в марте?")
+            .contains("01.03–31.03")
     );
     // The poisonous message was retried once, then parked with its error.
     let store = &app.engine.store().store;
@@ -247,12 +246,11 @@ async fn an_idle_conversation_is_stopped_and_resumes_from_the_store() {
     let engine = actors::Engine::start(
         t.store.clone(),
         vec![sent.clone()],
-        Arc::new(DialogTurns {
-            templates: SharedTemplates::new(dialogs::Templates::defaults()),
-        }),
+        Arc::new(DialogTurns::new(Arc::new(NotConfigured))),
         actors::EngineSettings {
             idle_after: Duration::from_millis(200),
             recover_channels: None,
+            burst_window: Duration::ZERO,
         },
     )
     .await
@@ -275,8 +273,11 @@ async fn an_idle_conversation_is_stopped_and_resumes_from_the_store() {
     );
     engine.accept(say("i-2", "в марте")).await.unwrap();
     assert!(eventually(WAIT, || async { sent.0.lock().unwrap().len() == 2 }).await);
-    // The new actor continued the stored dialog: not greeted a second time.
-    assert!(sent.0.lock().unwrap()[1].contains("в марте"));
+    // The new actor continued the stored dialog: not greeted a second time, and it asks for
+    // the rest of the trip with the month it was told.
+    let second = sent.0.lock().unwrap()[1].clone();
+    assert!(!second.contains("Crystal Bay"), "{second}");
+    assert!(second.contains("01.03–31.03"), "{second}");
     let conversation = t
         .store
         .conversation_by_chat(&dialogs::ChatKey::new(Channel::Console, "idle"))

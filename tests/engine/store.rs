@@ -34,9 +34,8 @@ async fn insert(store: &dyn Store, m: NewInbound) -> InboxMessage {
 fn turn(message: &InboxMessage, conversation: &ConversationRecord, replies: &[&str]) -> TurnCommit {
     let now = Utc::now();
     TurnCommit {
-        inbox_id: message.id,
+        inbound: vec![(message.id, message.inbound.text.clone())],
         conversation: conversation.clone(),
-        inbound_text: message.inbound.text.clone(),
         replies: replies
             .iter()
             .map(|text| OutboxMessage {

@@ -138,10 +138,10 @@ pub struct NewEscalation {
 /// `handled`, the conversation is saved, the transcript grows, replies enter the outbox.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TurnCommit {
-    pub inbox_id: i64,
+    /// The messages this turn answers, oldest first, each with its text as it goes into the
+    /// transcript. Several when they came in one burst; never empty.
+    pub inbound: Vec<(i64, String)>,
     pub conversation: ConversationRecord,
-    /// The customer's text as it goes into the transcript.
-    pub inbound_text: String,
     pub replies: Vec<OutboxMessage>,
     pub escalations: Vec<NewEscalation>,
     pub at: DateTime<Utc>,

@@ -258,13 +258,17 @@ macro_rules! impl_store {
                     .collect();
                 if !turns.is_empty() {
                     let mut claimable: HashSet<i64> = HashSet::new();
-                    for chunk in cacheable_chunks(&turns, $max_rows) {
+                    let ids: Vec<i64> = turns
+                        .iter()
+                        .flat_map(|(_, t)| t.inbound.iter().map(|(id, _)| *id))
+                        .collect();
+                    for chunk in cacheable_chunks(&ids, $max_rows) {
                         let mut qb = QueryBuilder::<$db>::new("UPDATE inbox SET status = 'handled', handled_at = ");
                         qb.push_bind(now);
                         qb.push(" WHERE id IN (");
-                        let mut ids = qb.separated(", ");
-                        for (_, t) in chunk {
-                            ids.push_bind(t.inbox_id);
+                        let mut separated = qb.separated(", ");
+                        for id in chunk {
+                            separated.push_bind(*id);
                         }
                         qb.push(") AND status = 'pending' RETURNING id");
                         for row in qb.build().fetch_all(&mut *conn).await? {
@@ -273,8 +277,14 @@ macro_rules! impl_store {
                     }
                     let mut live: Vec<&TurnCommit> = Vec::new();
                     for (i, t) in turns {
-                        // `remove`: of two turns for one message, only the first is live.
-                        outcomes[i] = Some(if claimable.remove(&t.inbox_id) {
+                        // A turn is live when its oldest message was still pending; `remove`:
+                        // of two turns for one message, only the first is live.
+                        let first = t.inbound.first().map(|(id, _)| *id);
+                        let live_turn = first.is_some_and(|id| claimable.remove(&id));
+                        for (id, _) in &t.inbound {
+                            claimable.remove(id);
+                        }
+                        outcomes[i] = Some(if live_turn {
                             live.push(t);
                             WriteOutcome::Committed
                         } else {
@@ -380,7 +390,9 @@ macro_rules! impl_store {
                 let mut lines: Vec<(&str, &str, &str, Option<i64>, Option<&str>, DateTime<Utc>)> = Vec::new();
                 for t in turns {
                     let c = t.conversation.id.as_str();
-                    lines.push((c, "in", &t.inbound_text, Some(t.inbox_id), None, t.at));
+                    for (id, text) in &t.inbound {
+                        lines.push((c, "in", text, Some(*id), None, t.at));
+                    }
                     for r in &t.replies {
                         lines.push((c, "out", &r.text, None, Some(&r.id), t.at));
                     }

@@ -1,6 +1,7 @@
 //! The whole engine in-process on port 0, on a fresh SQLite file, with a fake Wazzup behind it.
 
 use super::fake_wazzup::{self, FakeWazzup};
+use actors::tours::TourSearch;
 use actors::turns::TurnHandler;
 use crystalbay::app::{Application, Overrides};
 use crystalbay::config::Config;
@@ -31,6 +32,23 @@ impl TestApp {
 }
 
 pub async fn spawn(turns: Option<Arc<dyn TurnHandler>>) -> TestApp {
+    spawn_with(Options {
+        turns,
+        ..Options::default()
+    })
+    .await
+}
+
+/// What a test may change about the app.
+#[derive(Default)]
+pub struct Options {
+    pub turns: Option<Arc<dyn TurnHandler>>,
+    pub tours: Option<Arc<dyn TourSearch>>,
+    /// Extra configuration keys (they win over the defaults below).
+    pub env: Vec<(&'static str, String)>,
+}
+
+pub async fn spawn_with(options: Options) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let (wazzup_url, wazzup) = fake_wazzup::start().await;
     let env = [
@@ -42,12 +60,19 @@ pub async fn spawn(turns: Option<Arc<dyn TurnHandler>>) -> TestApp {
         ("WAZZUP_API_KEY", fake_wazzup::API_KEY.to_owned()),
         ("WAZZUP_API_URL", wazzup_url),
         ("WAZZUP_WEBHOOK_SECRET", WEBHOOK_SECRET.to_owned()),
+        // Answer each message at once unless a test is about bursts.
+        ("BURST_WINDOW_MS", "0".to_owned()),
     ];
-    let config = Config::from_values(BTreeMap::new(), env.map(|(k, v)| (k.to_owned(), v))).unwrap();
+    let values = env
+        .into_iter()
+        .chain(options.env)
+        .map(|(k, v)| (k.to_owned(), v));
+    let config = Config::from_values(BTreeMap::new(), values).unwrap();
     let app = Application::build(
         config,
         Overrides {
-            turns,
+            turns: options.turns,
+            tours: options.tours,
             ..Default::default()
         },
     )
