@@ -145,7 +145,12 @@ pub fn decide(
     }
 
     let shown = state.shown.is_some();
-    if let Some(n) = analysis.hints.choice
+    // Under a list of offers, a bare "2" (or "№2") picks one.
+    let choice = analysis.hints.choice.or_else(|| {
+        let t = input.text.trim().trim_start_matches(['№', '#']).trim();
+        t.parse::<u32>().ok().filter(|n| (1..=100).contains(n))
+    });
+    if let Some(n) = choice
         && shown
         && !changed
     {
@@ -887,6 +892,11 @@ mod tests {
 
         let out = bot.turn("бронируем второй", 12);
         let DialogEvent::Escalate { reason, details } = &out.events[0];
+        let bare = bot.turn("7", 12);
+        let DialogEvent::Escalate {
+            details: seventh, ..
+        } = &bare.events[0];
+        assert_eq!(seventh["offer"]["id"], "offer-7");
         assert_eq!(*reason, EscalationReason::BookingRequest);
         assert_eq!(details["offer"]["id"], "offer-2");
         assert_eq!(details["query"]["departure_city"], "Almaty");

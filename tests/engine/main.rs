@@ -2,6 +2,7 @@
 //! against SQLite and PostgreSQL. One binary, so everything links once.
 
 mod crash;
+mod dialog;
 mod durable;
 mod store;
 mod support;

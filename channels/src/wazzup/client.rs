@@ -148,10 +148,10 @@ impl Sender for WazzupClient {
                 reason: "no Wazzup route (channelId/chatType/chatId) for this chat".into(),
             });
         };
-        let mut text = message.text.clone();
-        for (i, b) in message.buttons.iter().enumerate() {
-            text.push_str(&format!("\n{}. {}", i + 1, b.label));
-        }
+        // WhatsApp through Wazzup has no inline buttons: the reply's text already says what to
+        // type ("2", "ещё", "менеджер"), so the buttons are left out rather than listed as
+        // numbered lines that would read like offers.
+        let text = message.text.clone();
         let resp = self
             .http
             .post(self.url("message"))

@@ -52,6 +52,26 @@ fn ordinal(w: &str) -> Option<u32> {
             || matches!(w, "fifth" | "5th" | "бесинши")
         {
             5
+        } else if (stem("шест") && !matches!(w, "шесть" | "шести" | "шестеро"))
+            || matches!(w, "sixth" | "6th" | "алтыншы")
+        {
+            6
+        } else if (stem("седьм") && !w.starts_with("седьмиц"))
+            || matches!(w, "seventh" | "7th" | "жетинши")
+        {
+            7
+        } else if (stem("восьм") && !matches!(w, "восьми" | "восьмью"))
+            || matches!(w, "eighth" | "8th" | "сегизинши")
+        {
+            8
+        } else if (stem("девят") && !matches!(w, "девять" | "девяти" | "девятью"))
+            || matches!(w, "ninth" | "9th" | "тогызыншы")
+        {
+            9
+        } else if (stem("десят") && !matches!(w, "десять" | "десяти" | "десятью" | "десятка"))
+            || matches!(w, "tenth" | "10th" | "оныншы")
+        {
+            10
         } else {
             return None;
         },

@@ -1,0 +1,473 @@
+//! Whole conversations through the real engine: WhatsApp messages in through the Wazzup webhook,
+//! the real Conversation actors and dialog policy, a stand-in for the Tours actor (its SAMO
+//! side is tested in `tours.rs`), replies out through the fake Wazzup, escalations in the store.
+
+use crate::support::app::{self, Options, TestApp};
+use crate::support::{eventually, fake_wazzup};
+use actors::store::EscalationRecord;
+use actors::tours::TourSearch;
+use async_trait::async_trait;
+use dialogs::search::{
+    Availability, Offer, OfferPage, PageRequest, SearchFailure, SearchField, SearchQuery,
+};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// What the stand-in does with a search.
+#[derive(Clone)]
+enum Answer {
+    /// This many offers, "<Resort> Hotel N", cheapest first.
+    Offers(usize),
+    NotOffered(SearchField, &'static str, Vec<&'static str>),
+    Unavailable,
+}
+
+/// Answers searches with offers made from the query, and records every query.
+struct FakeTours {
+    answer: Mutex<Answer>,
+    queries: Mutex<Vec<(SearchQuery, PageRequest)>>,
+}
+
+impl FakeTours {
+    fn new(answer: Answer) -> Arc<Self> {
+        Arc::new(Self {
+            answer: Mutex::new(answer),
+            queries: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn queries(&self) -> Vec<(SearchQuery, PageRequest)> {
+        self.queries.lock().unwrap().clone()
+    }
+}
+
+#[async_trait]
+impl TourSearch for FakeTours {
+    async fn search(
+        &self,
+        query: &SearchQuery,
+        page: PageRequest,
+    ) -> Result<OfferPage, SearchFailure> {
+        self.queries.lock().unwrap().push((query.clone(), page));
+        let answer = self.answer.lock().unwrap().clone();
+        match answer {
+            Answer::Offers(total) => {
+                let resort = query.resort.clone().unwrap_or_else(|| "Nha Trang".into());
+                let all: Vec<Offer> = (1..=total as u64)
+                    .map(|n| Offer {
+                        id: format!("{resort}-{}-{n}", query.date_from),
+                        hotel: format!("{resort} Hotel {n}"),
+                        stars: Some(4),
+                        resort: resort.clone(),
+                        check_in: query.date_from,
+                        nights: query.nights_from,
+                        meal: query.meal.clone().unwrap_or_else(|| "AI".into()),
+                        room: "Standard".into(),
+                        price: 600_000 + n * 25_000,
+                        currency: "KZT".into(),
+                        availability: Availability::Available,
+                    })
+                    .collect();
+                let offers: Vec<Offer> = all
+                    .iter()
+                    .skip(page.offset)
+                    .take(page.limit)
+                    .cloned()
+                    .collect();
+                Ok(OfferPage {
+                    more: page.offset + offers.len() < all.len(),
+                    offers,
+                    offset: page.offset,
+                })
+            }
+            Answer::NotOffered(field, value, alternatives) => Err(SearchFailure::NotOffered {
+                field,
+                value: value.into(),
+                alternatives: alternatives.into_iter().map(String::from).collect(),
+            }),
+            Answer::Unavailable => Err(SearchFailure::Unavailable {
+                cause: "SAMO answered HTTP 403 apiKey blacklisted".into(),
+            }),
+        }
+    }
+}
+
+/// A customer on WhatsApp talking to the engine.
+struct Chat<'a> {
+    app: &'a TestApp,
+    phone: &'static str,
+    sent: usize,
+}
+
+impl<'a> Chat<'a> {
+    fn new(app: &'a TestApp, phone: &'static str) -> Self {
+        Self {
+            app,
+            phone,
+            sent: 0,
+        }
+    }
+
+    /// Sends one message and returns the bot's reply to it.
+    async fn say(&mut self, text: &str) -> String {
+        let before = self.app.wazzup.delivered_to(self.phone).len();
+        self.send(text).await;
+        let phone = self.phone;
+        assert!(
+            eventually(WAIT, || async {
+                self.app.wazzup.delivered_to(phone).len() > before
+            })
+            .await,
+            "no reply to {text:?}"
+        );
+        let delivered = self.app.wazzup.delivered_to(phone);
+        assert_eq!(delivered.len(), before + 1, "one reply to {text:?}");
+        delivered[before].text.clone()
+    }
+
+    async fn send(&mut self, text: &str) {
+        self.sent += 1;
+        let id = format!("{}-{}", self.phone, self.sent);
+        let status = self
+            .app
+            .post_wazzup(&fake_wazzup::inbound(&id, self.phone, text))
+            .await;
+        assert_eq!(status, reqwest::StatusCode::OK);
+    }
+
+    async fn escalations(&self) -> Vec<EscalationRecord> {
+        let store = &self.app.engine.store().store;
+        let key =
+            dialogs::ChatKey::new(dialogs::Channel::Wazzup, format!("whatsapp:{}", self.phone));
+        let Some(conversation) = store.conversation_by_chat(&key).await.unwrap() else {
+            return Vec::new();
+        };
+        store.escalations_of(&conversation.id).await.unwrap()
+    }
+}
+
+async fn app_with(tours: Arc<FakeTours>) -> TestApp {
+    app::spawn_with(Options {
+        tours: Some(tours),
+        ..Options::default()
+    })
+    .await
+}
+
+/// Text with no-break spaces (the price format) turned into plain ones.
+fn plain(text: &str) -> String {
+    text.replace('\u{a0}', " ")
+}
+
+#[tokio::test]
+async fn a_full_request_in_one_message_is_answered_with_offers() {
+    let tours = FakeTours::new(Answer::Offers(3));
+    let app = app_with(tours.clone()).await;
+    let mut chat = Chat::new(&app, "77010000001");
+    let reply = plain(
+        &chat
+            .say("Хотим в Нячанг из Алматы в начале марта, 2 взрослых, 10 ночей")
+            .await,
+    );
+    assert!(reply.contains("1. Nha Trang Hotel 1 4*"), "{reply}");
+    assert!(reply.contains("625 000 ₸"), "{reply}");
+    assert!(reply.contains("3. Nha Trang Hotel 3"), "{reply}");
+    assert!(reply.contains("всё включено"), "{reply}");
+    let queries = tours.queries();
+    assert_eq!(queries.len(), 1);
+    let (q, page) = &queries[0];
+    assert_eq!(
+        (
+            q.departure_city.as_str(),
+            q.resort.as_deref(),
+            q.adults,
+            q.nights_from
+        ),
+        ("Almaty", Some("Nha Trang"), 2, 10)
+    );
+    assert_eq!(q.date_from.format("%m-%d").to_string(), "03-01");
+    assert_eq!(q.date_to.format("%m-%d").to_string(), "03-10");
+    assert_eq!((page.offset, page.limit), (0, 5));
+}
+
+#[tokio::test]
+async fn missing_parameters_are_collected_over_three_messages() {
+    let tours = FakeTours::new(Answer::Offers(2));
+    let app = app_with(tours.clone()).await;
+    let mut chat = Chat::new(&app, "77010000002");
+    let first = chat.say("Здравствуйте, хотим во Вьетнам на Фукуок").await;
+    assert!(first.contains("Фукуок"), "{first}");
+    assert!(
+        first.contains("из какого города") && first.contains("когда"),
+        "{first}"
+    );
+    let second = chat.say("из Астаны, в конце января").await;
+    assert!(
+        second.contains("ночей") && second.contains("сколько вас"),
+        "{second}"
+    );
+    assert!(
+        tours.queries().is_empty(),
+        "nothing searched before all is known"
+    );
+    let third = chat.say("на неделю, нас трое").await;
+    assert!(third.contains("Phu Quoc Hotel 1"), "{third}");
+    let (q, _) = &tours.queries()[0];
+    assert_eq!(q.departure_city, "Astana");
+    assert_eq!(q.resort.as_deref(), Some("Phu Quoc"));
+    assert_eq!((q.nights_from, q.adults), (7, 3));
+    assert_eq!(q.date_from.format("%m-%d").to_string(), "01-21");
+}
+
+#[tokio::test]
+async fn a_new_month_after_offers_searches_again_keeping_the_rest() {
+    let tours = FakeTours::new(Answer::Offers(3));
+    let app = app_with(tours.clone()).await;
+    let mut chat = Chat::new(&app, "77010000003");
+    chat.say("Нячанг из Алматы в марте на 10 ночей, двое взрослых")
+        .await;
+    let reply = chat.say("а если в апреле?").await;
+    assert!(reply.contains("Nha Trang Hotel 1"), "{reply}");
+    assert!(reply.contains(".04."), "the April offers: {reply}");
+    let reply = chat.say("а с завтраками?").await;
+    assert!(reply.contains("завтраки"), "{reply}");
+    let queries = tours.queries();
+    assert_eq!(queries.len(), 3);
+    let (april, _) = &queries[1];
+    assert_eq!(april.date_from.format("%m-%d").to_string(), "04-01");
+    assert_eq!(
+        (
+            april.departure_city.as_str(),
+            april.nights_from,
+            april.adults
+        ),
+        ("Almaty", 10, 2)
+    );
+    assert_eq!(queries[2].0.meal.as_deref(), Some("BB"));
+    assert_eq!(queries[2].0.date_from, april.date_from);
+}
+
+#[tokio::test]
+async fn more_shows_the_next_offers_and_then_says_there_are_no_more() {
+    let tours = FakeTours::new(Answer::Offers(7));
+    let app = app_with(tours.clone()).await;
+    let mut chat = Chat::new(&app, "77010000004");
+    let first = chat
+        .say("Нячанг из Алматы в марте на 10 ночей вдвоём")
+        .await;
+    assert!(first.contains("5. Nha Trang Hotel 5") && !first.contains("Hotel 6"));
+    let next = chat.say("ещё").await;
+    assert!(
+        next.contains("6. Nha Trang Hotel 6") && next.contains("7. Nha Trang Hotel 7"),
+        "{next}"
+    );
+    assert!(!next.contains("Hotel 5"), "{next}");
+    let last = chat.say("есть ещё варианты?").await;
+    assert!(last.contains("Других вариантов"), "{last}");
+    let pages: Vec<usize> = tours.queries().iter().map(|(_, p)| p.offset).collect();
+    assert_eq!(pages, [0, 5]);
+}
+
+#[tokio::test]
+async fn choosing_an_offer_hands_the_booking_to_a_manager_with_everything() {
+    let tours = FakeTours::new(Answer::Offers(4));
+    let app = app_with(tours).await;
+    let mut chat = Chat::new(&app, "77010000005");
+    chat.say("Нячанг из Алматы в марте на 10 ночей вдвоём")
+        .await;
+    let reply = plain(&chat.say("бронируем второй").await);
+    assert!(reply.contains("Nha Trang Hotel 2"), "{reply}");
+    assert!(reply.contains("650 000 ₸"), "{reply}");
+    // WhatsApp gives the phone: the bot does not ask for it.
+    assert!(!reply.contains("номер телефона"), "{reply}");
+    let escalations = chat.escalations().await;
+    assert_eq!(escalations.len(), 1);
+    let e = &escalations[0];
+    assert_eq!(e.reason, "booking_request");
+    assert_eq!(e.details["offer"]["hotel"], "Nha Trang Hotel 2");
+    assert_eq!(e.details["offer"]["price"], 650_000);
+    assert_eq!(e.details["query"]["departure_city"], "Almaty");
+    assert_eq!(e.details["query"]["nights_from"], 10);
+    assert_eq!(e.details["slots"]["phone"], "+77010000005");
+}
+
+#[tokio::test]
+async fn a_complaint_gets_an_apology_and_a_manager() {
+    let app = app_with(FakeTours::new(Answer::Offers(1))).await;
+    let mut chat = Chat::new(&app, "77010000006");
+    let reply = chat
+        .say("Мы вернулись из Нячанга, отель был ужасный, грязно, никто не помог. Верните деньги!")
+        .await;
+    assert!(reply.contains("жаль"), "{reply}");
+    let escalations = chat.escalations().await;
+    assert_eq!(escalations.len(), 1);
+    assert_eq!(escalations[0].reason, "complaint");
+    assert!(
+        escalations[0].details["text"]
+            .as_str()
+            .unwrap()
+            .contains("ужасный")
+    );
+}
+
+#[tokio::test]
+async fn a_request_for_a_person_brings_a_manager_in_kazakh() {
+    let app = app_with(FakeTours::new(Answer::Offers(1))).await;
+    let mut chat = Chat::new(&app, "77010000007");
+    let reply = chat.say("Менеджермен сөйлескім келеді").await;
+    assert!(reply.contains("менеджер"), "{reply}");
+    let escalations = chat.escalations().await;
+    assert_eq!(escalations.len(), 1);
+    assert_eq!(escalations[0].reason, "human_request");
+    assert_eq!(escalations[0].details["language"], "kk");
+}
+
+#[tokio::test]
+async fn an_faq_question_is_answered_from_the_faq() {
+    let app = app_with(FakeTours::new(Answer::Offers(1))).await;
+    let mut chat = Chat::new(&app, "77010000008");
+    let reply = chat
+        .say("Нужна ли виза во Вьетнам для граждан Казахстана?")
+        .await;
+    assert!(reply.contains("виз"), "{reply}");
+    assert!(reply.contains("30"), "the visa-free stay: {reply}");
+    assert!(chat.escalations().await.is_empty());
+}
+
+#[tokio::test]
+async fn thanks_are_answered_kindly_after_a_booking() {
+    let app = app_with(FakeTours::new(Answer::Offers(2))).await;
+    let mut chat = Chat::new(&app, "77010000009");
+    chat.say("Нячанг из Алматы в марте на 10 ночей вдвоём")
+        .await;
+    chat.say("берём первый").await;
+    let reply = chat.say("Спасибо большое!").await;
+    assert!(reply.contains("Спасибо"), "{reply}");
+    assert!(reply.contains("Менеджер свяжется"), "{reply}");
+    assert_eq!(chat.escalations().await.len(), 1, "thanks escalate nothing");
+}
+
+#[tokio::test]
+async fn a_kazakh_conversation_is_answered_in_kazakh_to_the_booking() {
+    let tours = FakeTours::new(Answer::Offers(6));
+    let app = app_with(tours.clone()).await;
+    let mut chat = Chat::new(&app, "77010000010");
+    let hello = chat.say("Сәлеметсіз бе").await;
+    assert!(hello.contains("Сәлеметсіз бе"), "{hello}");
+    let ask = chat.say("Алматыдан Дананге наурызда барғымыз келеді").await;
+    assert!(ask.contains("неше түнге"), "{ask}");
+    let offers = chat.say("10 түн, 2 ересек").await;
+    assert!(offers.contains("Da Nang Hotel 1"), "{offers}");
+    assert!(offers.contains("тамақ"), "{offers}");
+    let more = chat.say("тағы көрсетіңіз").await;
+    assert!(more.contains("6. Da Nang Hotel 6"), "{more}");
+    let booked = chat.say("алтыншы нұсқаны брондаймыз").await;
+    assert!(booked.contains("Da Nang Hotel 6"), "{booked}");
+    assert!(booked.contains("менеджер"), "{booked}");
+    let e = chat.escalations().await;
+    assert_eq!(e.len(), 1);
+    assert_eq!(e[0].details["offer"]["hotel"], "Da Nang Hotel 6");
+}
+
+#[tokio::test]
+async fn an_english_conversation_fills_slots_and_pages() {
+    let tours = FakeTours::new(Answer::Offers(8));
+    let app = app_with(tours.clone()).await;
+    let mut chat = Chat::new(&app, "77010000011");
+    let ask = chat
+        .say("Hi! We'd like a beach holiday in Phu Quoc in February")
+        .await;
+    assert!(ask.contains("which city you fly from"), "{ask}");
+    assert!(ask.contains("how many nights"), "{ask}");
+    let ask = chat.say("from Almaty, 7 nights").await;
+    assert!(ask.contains("how many people"), "{ask}");
+    let offers = chat.say("2 adults and a child of 5").await;
+    assert!(offers.contains("Phu Quoc Hotel 1"), "{offers}");
+    assert!(offers.contains("in total"), "{offers}");
+    let more = chat.say("more options please").await;
+    assert!(more.contains("6. Phu Quoc Hotel 6"), "{more}");
+    let (q, _) = &tours.queries()[0];
+    assert_eq!((q.adults, q.child_ages.clone()), (2, vec![5]));
+}
+
+#[tokio::test]
+async fn when_search_is_down_the_customer_is_told_and_a_manager_gets_the_request() {
+    let app = app_with(FakeTours::new(Answer::Unavailable)).await;
+    let mut chat = Chat::new(&app, "77010000012");
+    let reply = chat
+        .say("Хотим в Нячанг из Алматы в начале марта, 2 взрослых, 10 ночей")
+        .await;
+    assert!(reply.contains("временно недоступен"), "{reply}");
+    assert!(!reply.contains('₸') && !reply.contains("Hotel"), "{reply}");
+    assert!(
+        !reply.contains("403"),
+        "the cause is for operators: {reply}"
+    );
+    let e = chat.escalations().await;
+    assert_eq!(e.len(), 1);
+    assert_eq!(e[0].reason, "search_unavailable");
+    assert_eq!(
+        e[0].details["error"],
+        "SAMO answered HTTP 403 apiKey blacklisted"
+    );
+    assert_eq!(e[0].details["query"]["resort"], "Nha Trang");
+}
+
+#[tokio::test]
+async fn a_city_without_departures_is_reported_with_the_alternatives() {
+    let tours = FakeTours::new(Answer::NotOffered(
+        SearchField::DepartureCity,
+        "Pavlodar",
+        vec!["Алматы", "Астана"],
+    ));
+    let app = app_with(tours.clone()).await;
+    let mut chat = Chat::new(&app, "77010000013");
+    let reply = chat
+        .say("Нячанг из Павлодара в марте на 10 ночей вдвоём")
+        .await;
+    assert!(reply.contains("Из города Павлодар вылетов"), "{reply}");
+    assert!(reply.contains("Алматы, Астана"), "{reply}");
+    *tours.answer.lock().unwrap() = Answer::Offers(1);
+    let reply = chat.say("тогда из Алматы").await;
+    assert!(reply.contains("Nha Trang Hotel 1"), "{reply}");
+    assert_eq!(tours.queries()[1].0.departure_city, "Almaty");
+}
+
+#[tokio::test]
+async fn messages_sent_in_a_burst_are_answered_once() {
+    let tours = FakeTours::new(Answer::Offers(2));
+    let app = app::spawn_with(Options {
+        tours: Some(tours.clone()),
+        // Long enough that three local posts always land inside it.
+        env: vec![("BURST_WINDOW_MS", "1500".into())],
+        ..Options::default()
+    })
+    .await;
+    let mut chat = Chat::new(&app, "77010000014");
+    chat.send("Хотим в Нячанг").await;
+    chat.send("из Алматы в марте").await;
+    chat.send("10 ночей, двое").await;
+    assert!(
+        eventually(WAIT, || async {
+            !app.wazzup.delivered_to("77010000014").is_empty()
+        })
+        .await
+    );
+    // The turn that answered all three has committed; a fourth message gets the next reply.
+    let reply = chat.say("спасибо").await;
+    assert!(reply.contains("Спасибо"), "{reply}");
+    let delivered = app.wazzup.delivered_to("77010000014");
+    assert_eq!(
+        delivered.len(),
+        2,
+        "one answer for the burst, one for the thanks"
+    );
+    assert!(
+        delivered[0].text.contains("Nha Trang Hotel 1"),
+        "{}",
+        delivered[0].text
+    );
+    assert_eq!(tours.queries().len(), 1);
+}
