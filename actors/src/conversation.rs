@@ -12,6 +12,8 @@ use dialogs::{ChatKey, DialogEvent, Owner};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use std::sync::Arc;
 
+// `Flush` is tiny and rare; boxing every message to even out the sizes would cost more.
+#[allow(clippy::large_enum_variant)]
 pub enum ConversationMsg {
     /// Handle one stored inbound message. Sent only by the router, in inbox order.
     Handle(InboxMessage),
