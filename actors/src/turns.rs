@@ -117,20 +117,31 @@ impl DialogTurns {
             .filter(|t| !t.is_empty())
             .collect::<Vec<_>>()
             .join("\n");
-        let action = (last.inbound.kind == "callback").then(|| {
-            last.inbound.payload["data"]
-                .as_str()
-                .unwrap_or(&last.inbound.text)
-                .to_owned()
-        });
+        let payload = &last.inbound.payload;
+        let action = match last.inbound.kind.as_str() {
+            "callback" => Some(
+                payload["data"]
+                    .as_str()
+                    .unwrap_or(&last.inbound.text)
+                    .to_owned(),
+            ),
+            "start" => Some(policy::actions::START.to_owned()),
+            "contact" => Some(policy::actions::CONTACT.to_owned()),
+            _ => None,
+        };
+        let shared_phone = (last.inbound.kind == "contact")
+            .then(|| payload["phone"].as_str().map(str::to_owned))
+            .flatten();
         let input = TurnInput {
             text,
             today,
             action,
-            customer_phone: channel_phone(conversation),
+            customer_phone: shared_phone.or_else(|| channel_phone(conversation)),
         };
 
-        let mut analysis = analyze(&input.text, today);
+        // A button press or a shared contact carries no words to analyse.
+        let words = if input.action.is_some() { "" } else { input.text.as_str() };
+        let mut analysis = analyze(words, today);
         if let Some(llm) = &self.llm
             && input.action.is_none()
             && not_understood(&analysis)

@@ -36,6 +36,11 @@ pub mod actions {
     pub const MANAGER: &str = "manager";
     /// Prefix of "book offer N" (`book:2`).
     pub const BOOK: &str = "book:";
+    /// Not a button: the customer opened the chat (Telegram `/start`).
+    pub const START: &str = "start";
+    /// Not a button: the customer shared their contact (the phone is in
+    /// [`TurnInput::customer_phone`](crate::turn::TurnInput::customer_phone)).
+    pub const CONTACT: &str = "contact";
 }
 
 /// Messages in a row the bot may fail to understand before it brings a manager in.
@@ -77,7 +82,8 @@ pub fn decide(
 ) -> Result<Step, TemplateError> {
     let first = state.turns == 0;
     state.turns += 1;
-    if analysis.language_sure || state.language.is_none() {
+    // A button's data ("more", "book:2") says nothing about the customer's language.
+    if (analysis.language_sure && input.action.is_none()) || state.language.is_none() {
         state.language = Some(code(analysis.language).to_owned());
     }
     let t = Talk {
@@ -97,6 +103,21 @@ pub fn decide(
 
     // Buttons first: they say exactly what the customer wants.
     match input.action.as_deref() {
+        Some(actions::START) => {
+            return Ok(Step::Reply(reply(
+                t.say("greeting", json!({ "again": !first }))?,
+            )));
+        }
+        Some(actions::CONTACT) => {
+            let mut outcome = reply(t.say(
+                "contact_thanks",
+                json!({ "booked": !state.booked.is_empty() }),
+            )?);
+            if state.booked.is_empty() && !missing(&state.slots).is_empty() {
+                outcome.replies.push(ask(state, &t, None)?);
+            }
+            return Ok(Step::Reply(outcome));
+        }
         Some(actions::MORE) => return more(state, &t),
         Some(actions::MANAGER) => return human(state, input, &t, EscalationReason::HumanRequest),
         Some(a) if a.starts_with(actions::BOOK) => {
@@ -1062,6 +1083,15 @@ mod tests {
         };
         let step = bot.step(press("more"));
         assert!(matches!(step, Step::Search { page, .. } if page.offset == 5));
+        let shared = TurnInput {
+            action: Some("contact".into()),
+            customer_phone: Some("+77011234567".into()),
+            ..TurnInput::text("", today())
+        };
+        let step = bot.step(shared);
+        let out = bot.finish(step, 7);
+        assert!(out.replies[0].text.contains("Спасибо"), "{:?}", out.replies);
+        assert_eq!(bot.state.slots.phone.as_deref(), Some("+77011234567"));
         let step = bot.step(press("book:3"));
         let out = bot.finish(step, 7);
         let DialogEvent::Escalate { details, .. } = &out.events[0];
