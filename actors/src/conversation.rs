@@ -3,6 +3,7 @@
 //! `conversation.md` beside this file.
 
 use crate::conversations::RouterMsg;
+use crate::crm::NewCrmCommand;
 use crate::engine::EngineContext;
 use crate::store::{
     ConversationRecord, InboxMessage, NewEscalation, OutboxMessage, TurnCommit, WriteOp,
@@ -134,15 +135,13 @@ async fn handle_messages(
         .snapshot
         .take()
         .and_then(|bytes| serde_json::from_slice::<ConversationRecord>(&bytes).ok());
-    let mut next = match cached {
-        Some(r) => r,
-        None => ctx
-            .store
-            .store
-            .conversation_by_chat(&state.key)
-            .await?
-            .unwrap_or_else(|| ConversationRecord::new(state.key.clone(), crate::store::now())),
+    let before = match cached {
+        Some(r) => Some(r),
+        None => ctx.store.store.conversation_by_chat(&state.key).await?,
     };
+    let mut next = before
+        .clone()
+        .unwrap_or_else(|| ConversationRecord::new(state.key.clone(), crate::store::now()));
     if !message
         .inbound
         .route
@@ -162,6 +161,22 @@ async fn handle_messages(
         ctx.turns.handle_turn(&mut next, &messages).await?
     };
 
+    let excerpt = messages
+        .iter()
+        .map(|m| m.inbound.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let crm = if next.owner == Owner::Manager {
+        Vec::new()
+    } else {
+        crate::crm::commands_for_turn(before.as_ref(), &next, &outcome, &excerpt)
+            .into_iter()
+            .map(|command| NewCrmCommand {
+                id: new_id(),
+                command,
+            })
+            .collect()
+    };
     let now = crate::store::now();
     next.updated_at = now;
     let replies: Vec<OutboxMessage> = outcome
@@ -200,6 +215,7 @@ async fn handle_messages(
         conversation: next.clone(),
         replies: replies.clone(),
         escalations,
+        crm,
         at: now,
     };
     match ctx

@@ -10,6 +10,7 @@
 
 pub mod conversation;
 pub mod conversations;
+pub mod crm;
 pub mod engine;
 pub mod outbound;
 pub mod store;

@@ -35,6 +35,7 @@ fn turn(message: &InboxMessage, conversation: &ConversationRecord, replies: &[&s
     let now = Utc::now();
     TurnCommit {
         inbound: vec![(message.id, message.inbound.text.clone())],
+        crm: Vec::new(),
         conversation: conversation.clone(),
         replies: replies
             .iter()

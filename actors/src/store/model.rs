@@ -144,6 +144,8 @@ pub struct TurnCommit {
     pub conversation: ConversationRecord,
     pub replies: Vec<OutboxMessage>,
     pub escalations: Vec<NewEscalation>,
+    /// Commands for the CRM outbox; a `SyncLead` also updates the lead list.
+    pub crm: Vec<crate::crm::NewCrmCommand>,
     pub at: DateTime<Utc>,
 }
 

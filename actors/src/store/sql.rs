@@ -26,6 +26,15 @@ pub(crate) const INSERT_TRANSCRIPT: &str = "INSERT INTO transcript \
 pub(crate) const INSERT_OUTBOX: &str = "INSERT INTO outbox \
     (id, conversation_id, channel, chat_id, route, text, buttons, created_at, updated_at) ";
 
+pub(crate) const INSERT_CRM_OUTBOX: &str = "INSERT INTO crm_outbox \
+    (id, conversation_id, command, payload, next_attempt_at, created_at, updated_at) ";
+
+pub(crate) const UPSERT_LEADS: &str = "INSERT INTO leads \
+    (id, conversation_id, name, phone, email, slots, stage, created_at, updated_at) ";
+pub(crate) const UPSERT_LEADS_TAIL: &str = " ON CONFLICT (conversation_id) DO UPDATE SET \
+    name = excluded.name, phone = excluded.phone, email = excluded.email, slots = excluded.slots, \
+    stage = excluded.stage, updated_at = excluded.updated_at";
+
 pub(crate) const INSERT_ESCALATIONS: &str =
     "INSERT INTO escalations (id, conversation_id, reason, details, created_at) ";
 
@@ -101,6 +110,7 @@ macro_rules! impl_store {
             use crate::store::model::{parse_channel, parse_owner};
             use crate::store::sql::*;
             use crate::store::*;
+            use crate::crm::{CrmCommand, LeadSnapshot, NewCrmCommand};
             use chrono::{DateTime, Utc};
             use dialogs::{Channel, ChatKey};
             use sqlx::types::Json;
@@ -440,6 +450,48 @@ macro_rules! impl_store {
                             .push_bind(Json(&e.details))
                             .push_bind(t.at);
                     });
+                    qb.build().execute(&mut *conn).await?;
+                }
+
+                let crm: Vec<(&TurnCommit, &NewCrmCommand)> =
+                    turns.iter().flat_map(|t| t.crm.iter().map(move |c| (*t, c))).collect();
+                for chunk in cacheable_chunks(&crm, $max_rows) {
+                    let mut qb = QueryBuilder::<$db>::new(INSERT_CRM_OUTBOX);
+                    qb.push_values(chunk, |mut row, (t, c)| {
+                        row.push_bind(&c.id)
+                            .push_bind(&t.conversation.id)
+                            .push_bind(c.command.name())
+                            .push_bind(Json(&c.command))
+                            .push_bind(t.at)
+                            .push_bind(t.at)
+                            .push_bind(t.at);
+                    });
+                    qb.build().execute(&mut *conn).await?;
+                }
+
+                // The lead list follows the newest snapshot of each conversation in the batch
+                // (one row per conversation: an upsert may not touch a row twice).
+                let mut leads: Vec<(&TurnCommit, &LeadSnapshot)> = Vec::new();
+                for (t, c) in &crm {
+                    if let CrmCommand::SyncLead { lead } = &c.command {
+                        leads.retain(|(o, _)| o.conversation.id != t.conversation.id);
+                        leads.push((t, lead));
+                    }
+                }
+                for chunk in cacheable_chunks(&leads, $max_rows) {
+                    let mut qb = QueryBuilder::<$db>::new(UPSERT_LEADS);
+                    qb.push_values(chunk, |mut row, (t, l)| {
+                        row.push_bind(new_id())
+                            .push_bind(&t.conversation.id)
+                            .push_bind(&l.name)
+                            .push_bind(&l.phone)
+                            .push_bind(&l.email)
+                            .push_bind(Json(&l.slots))
+                            .push_bind(serde_json::to_value(l.stage).ok().and_then(|v| v.as_str().map(str::to_owned)))
+                            .push_bind(t.at)
+                            .push_bind(t.at);
+                    });
+                    qb.push(UPSERT_LEADS_TAIL);
                     qb.build().execute(&mut *conn).await?;
                 }
                 Ok(())
