@@ -410,6 +410,13 @@ fn is_stop_word(t: &Text, i: usize) -> bool {
         || t.raw_word(i).chars().all(|c| c.is_uppercase())
 }
 
+/// The words of `raw` folded exactly as the analyser matches them (lower case, `ё`→`е`,
+/// Kazakh letters and diacritics folded, punctuation and emoji dropped), for other matchers
+/// such as the FAQ, so that both see a message the same way.
+pub(crate) fn folded_words(raw: &str) -> Vec<String> {
+    Text::new(raw).words.into_iter().map(|w| w.fold).collect()
+}
+
 /// One JSONL input line (`{"text": "..."}`, optional `"today": "YYYY-MM-DD"` which wins
 /// over `default_today`) → the output object per SCHEMA.md, or `{"error": "..."}` for a
 /// malformed line. Never panics.
