@@ -207,6 +207,10 @@ pub fn decide(
     }
 
     if !understood && !changed {
+        // A question the analyser could not place may still be one the FAQ answers.
+        if let Some(answer) = ctx.faq.answer(&input.text, language(&t.lang)) {
+            return Ok(Step::Reply(reply(answer.text.to_owned())));
+        }
         state.not_understood += 1;
         let mut fallback = reply(t.say(
             "not_understood",
