@@ -122,6 +122,7 @@ pub async fn start_engine(
         idle_after: config.conversation_idle,
         recover_channels: overrides.recover_channels,
         burst_window: config.burst_window,
+        handoff_quiet: config.handoff_quiet,
     };
     Ok(Engine::start(store, senders, turns, settings).await?)
 }

@@ -101,6 +101,10 @@ pub const KEYS: &[(&str, &str)] = &[
         "messages of one chat within this many milliseconds are answered together (default 1500; 0 = each at once)",
     ),
     ("OFFERS_PER_PAGE", "offers shown at a time (default 5)"),
+    (
+        "HANDOFF_QUIET_SECS",
+        "a chat taken by (or waiting for) a manager returns to the bot after this many seconds without manager activity (default 43200 = 12 h)",
+    ),
 ];
 
 /// A configuration value that cannot be used.
@@ -139,6 +143,8 @@ pub struct Config {
     pub burst_window: Duration,
     /// Offers shown at a time.
     pub offers_per_page: usize,
+    /// A chat with a manager returns to the bot after this long without manager activity.
+    pub handoff_quiet: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -381,6 +387,14 @@ impl Config {
                 .filter(|n| (1..=10).contains(n))
                 .ok_or_else(|| invalid("OFFERS_PER_PAGE", "must be a number from 1 to 10"))?,
         };
+        let handoff_quiet = match get("HANDOFF_QUIET_SECS") {
+            None => Duration::from_secs(12 * 3600),
+            Some(v) => {
+                Duration::from_secs(v.parse::<u64>().ok().filter(|s| *s > 0).ok_or_else(|| {
+                    invalid("HANDOFF_QUIET_SECS", "must be a positive number of seconds")
+                })?)
+            }
+        };
         Ok(Config {
             database_url,
             http_addr,
@@ -395,6 +409,7 @@ impl Config {
             conversation_idle,
             burst_window,
             offers_per_page,
+            handoff_quiet,
         })
     }
 }

@@ -6,11 +6,11 @@ use crate::conversations::RouterMsg;
 use crate::crm::NewCrmCommand;
 use crate::engine::EngineContext;
 use crate::store::{
-    ConversationRecord, InboxMessage, NewEscalation, OutboxMessage, TurnCommit, WriteOp,
-    WriteOutcome, new_id,
+    ConversationRecord, InboxMessage, NewEscalation, OutboxMessage, OwnershipChange, TurnCommit,
+    WriteOp, WriteOutcome, new_id,
 };
 use dialogs::{ChatKey, DialogEvent, Owner};
-use ractor::{Actor, ActorProcessingErr, ActorRef};
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use std::sync::Arc;
 
 // `Flush` is tiny and rare; boxing every message to even out the sizes would cost more.
@@ -20,6 +20,12 @@ pub enum ConversationMsg {
     Handle(InboxMessage),
     /// The burst window of the messages held is over: answer them.
     Flush,
+    /// A manager takes, writes to or releases the chat; replies with the owner after it.
+    Manage {
+        action: ManagerAction,
+        by: String,
+        reply: Option<RpcReplyPort<Result<Owner, String>>>,
+    },
 }
 
 /// At most this many messages are answered together, however fast they come.
@@ -91,6 +97,16 @@ impl Actor for Conversation {
             }
             // A stale timer (its burst already answered) finds nothing held.
             ConversationMsg::Flush => flush(state).await,
+            ConversationMsg::Manage { action, by, reply } => {
+                let result = Box::pin(manage(state, action, &by)).await;
+                match reply {
+                    Some(reply) => {
+                        let _ = reply.send(result.map_err(|e| e.to_string()));
+                        Ok(())
+                    }
+                    None => result.map(|_| ()),
+                }
+            }
         }
     }
 }
@@ -129,19 +145,7 @@ async fn handle_messages(
 ) -> Result<(), ActorProcessingErr> {
     let message = messages.last().expect("a turn has a message");
     let ctx = state.ctx.clone();
-    // Taken, not borrowed: if anything below fails, the actor holds nothing half-done (and a
-    // failed actor is replaced by one that reloads from the store).
-    let cached = state
-        .snapshot
-        .take()
-        .and_then(|bytes| serde_json::from_slice::<ConversationRecord>(&bytes).ok());
-    let before = match cached {
-        Some(r) => Some(r),
-        None => ctx.store.store.conversation_by_chat(&state.key).await?,
-    };
-    let mut next = before
-        .clone()
-        .unwrap_or_else(|| ConversationRecord::new(state.key.clone(), crate::store::now()));
+    let (before, mut next) = load(state).await?;
     if !message
         .inbound
         .route
@@ -152,6 +156,16 @@ async fn handle_messages(
     }
     if next.customer_name.is_none() {
         next.customer_name = message.inbound.sender_name.clone();
+    }
+
+    let now = crate::store::now();
+    // A chat a manager took (or was waiting for) and left quiet for the quiet period returns
+    // to the bot.
+    let mut ownership = None;
+    if next.owner != Owner::Bot
+        && (now - next.owner_since).to_std().unwrap_or_default() >= ctx.handoff_quiet
+    {
+        ownership = Some(hand_over(&mut next, Owner::Bot, "bot", "quiet_period", now));
     }
 
     let outcome = if next.owner == Owner::Manager {
@@ -177,23 +191,7 @@ async fn handle_messages(
             })
             .collect()
     };
-    let now = crate::store::now();
-    next.updated_at = now;
-    let replies: Vec<OutboxMessage> = outcome
-        .replies
-        .into_iter()
-        .map(|r| OutboxMessage {
-            id: new_id(),
-            conversation_id: next.id.clone(),
-            key: next.key.clone(),
-            route: next.route.clone(),
-            text: r.text,
-            buttons: r.buttons,
-            attempts: 0,
-            created_at: now,
-        })
-        .collect();
-    let escalations = outcome
+    let escalations: Vec<NewEscalation> = outcome
         .events
         .into_iter()
         .map(|e| match e {
@@ -207,6 +205,15 @@ async fn handle_messages(
             },
         })
         .collect();
+    // An escalation hands the chat to the managers: waiting until one takes it.
+    if let Some(first) = escalations.first()
+        && next.owner == Owner::Bot
+    {
+        let reason = first.reason.clone();
+        ownership = Some(hand_over(&mut next, Owner::Waiting, "bot", &reason, now));
+    }
+    next.updated_at = now;
+    let replies = outbox(&next, outcome.replies, now);
     let commit = TurnCommit {
         inbound: messages
             .iter()
@@ -216,16 +223,95 @@ async fn handle_messages(
         replies: replies.clone(),
         escalations,
         crm,
+        ownership,
         at: now,
     };
-    match ctx
+    commit_turn(state, commit, next, replies).await
+}
+
+/// The conversation as last committed (`None` for a new chat), and a copy to change.
+async fn load(
+    state: &mut ConversationState,
+) -> Result<(Option<ConversationRecord>, ConversationRecord), ActorProcessingErr> {
+    // Taken, not borrowed: if anything after this fails, the actor holds nothing half-done
+    // (and a failed actor is replaced by one that reloads from the store).
+    let cached = state
+        .snapshot
+        .take()
+        .and_then(|bytes| serde_json::from_slice::<ConversationRecord>(&bytes).ok());
+    let before = match cached {
+        Some(r) => Some(r),
+        None => {
+            state
+                .ctx
+                .store
+                .store
+                .conversation_by_chat(&state.key)
+                .await?
+        }
+    };
+    let next = before
+        .clone()
+        .unwrap_or_else(|| ConversationRecord::new(state.key.clone(), crate::store::now()));
+    Ok((before, next))
+}
+
+/// Passes the chat to `to`, returning the change to record.
+fn hand_over(
+    record: &mut ConversationRecord,
+    to: Owner,
+    by: &str,
+    reason: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> OwnershipChange {
+    let change = OwnershipChange {
+        from: record.owner,
+        to,
+        by: by.to_owned(),
+        reason: reason.to_owned(),
+    };
+    record.owner = to;
+    record.owner_since = now;
+    record.owned_by = (to == Owner::Manager).then(|| by.to_owned());
+    change
+}
+
+fn outbox(
+    record: &ConversationRecord,
+    replies: Vec<dialogs::Reply>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<OutboxMessage> {
+    replies
+        .into_iter()
+        .map(|r| OutboxMessage {
+            id: new_id(),
+            conversation_id: record.id.clone(),
+            key: record.key.clone(),
+            route: record.route.clone(),
+            text: r.text,
+            buttons: r.buttons,
+            attempts: 0,
+            created_at: now,
+        })
+        .collect()
+}
+
+/// Writes a turn; once it is committed, keeps the record and hands the replies to the channel.
+async fn commit_turn(
+    state: &mut ConversationState,
+    commit: TurnCommit,
+    next: ConversationRecord,
+    replies: Vec<OutboxMessage>,
+) -> Result<(), ActorProcessingErr> {
+    match state
+        .ctx
         .store
         .write(WriteOp::CommitTurn(Box::new(commit)))
         .await?
     {
         WriteOutcome::Committed => {
             state.snapshot = serde_json::to_vec(&next).ok().map(Vec::into_boxed_slice);
-            ctx.send_replies(replies);
+            state.ctx.send_replies(replies);
         }
         // Handled before (a replay that raced a live delivery): the stored state is newer than
         // ours, so it is reloaded next time.
@@ -235,4 +321,66 @@ async fn handle_messages(
         }
     }
     Ok(())
+}
+
+/// What a manager (or the admin API on their behalf) does to a chat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ManagerAction {
+    /// Take the chat: the bot falls silent.
+    Take,
+    /// Give the chat back to the bot.
+    Release,
+    /// Write to the customer through the chat's channel (taking the chat if not yet taken).
+    Say(String),
+    /// A manager wrote to the customer outside the engine (the Wazzup echo of a message sent
+    /// from the CRM or the phone): take the chat, send nothing.
+    WroteElsewhere,
+}
+
+/// Applies a manager's action: records the change of hands and any message in one commit.
+async fn manage(
+    state: &mut ConversationState,
+    action: ManagerAction,
+    by: &str,
+) -> Result<Owner, ActorProcessingErr> {
+    let (_, mut next) = load(state).await?;
+    let now = crate::store::now();
+    let mut ownership = None;
+    let mut replies = Vec::new();
+    match &action {
+        ManagerAction::Release => {
+            if next.owner != Owner::Bot {
+                ownership = Some(hand_over(&mut next, Owner::Bot, by, "released", now));
+            }
+        }
+        ManagerAction::Take | ManagerAction::WroteElsewhere | ManagerAction::Say(_) => {
+            let reason = match action {
+                ManagerAction::Take => "claimed",
+                ManagerAction::WroteElsewhere => "manager_wrote_elsewhere",
+                _ => "manager_wrote",
+            };
+            if next.owner != Owner::Manager {
+                ownership = Some(hand_over(&mut next, Owner::Manager, by, reason, now));
+            } else {
+                // Activity keeps the chat with the manager through the quiet period.
+                next.owner_since = now;
+            }
+            if let ManagerAction::Say(text) = &action {
+                replies = outbox(&next, vec![dialogs::Reply::text(text.clone())], now);
+            }
+        }
+    }
+    next.updated_at = now;
+    let owner = next.owner;
+    let commit = TurnCommit {
+        inbound: Vec::new(),
+        conversation: next.clone(),
+        replies: replies.clone(),
+        escalations: Vec::new(),
+        crm: Vec::new(),
+        ownership,
+        at: now,
+    };
+    commit_turn(state, commit, next, replies).await?;
+    Ok(owner)
 }

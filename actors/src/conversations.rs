@@ -2,10 +2,10 @@
 //! actor (spawning it on the first message), supervises them, restarts a failed one and
 //! redelivers what it had not finished, and stops idle ones (passivation).
 
-use crate::conversation::{Conversation, ConversationArgs, ConversationMsg};
+use crate::conversation::{Conversation, ConversationArgs, ConversationMsg, ManagerAction};
 use crate::engine::EngineContext;
 use crate::store::{InboxMessage, WriteOp};
-use dialogs::ChatKey;
+use dialogs::{ChatKey, Owner};
 use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -29,6 +29,13 @@ pub enum RouterMsg {
     Stats(RpcReplyPort<RouterStats>),
     /// Stop every conversation once it has finished the message in hand; reply when done.
     Shutdown(RpcReplyPort<()>),
+    /// A manager's action on a chat, for its Conversation (spawned if not live).
+    Manage {
+        key: ChatKey,
+        action: ManagerAction,
+        by: String,
+        reply: RpcReplyPort<Result<Owner, String>>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -123,6 +130,35 @@ impl Actor for Conversations {
                 // If the actor just died, the message stays pending and is redelivered when
                 // its failure is handled.
                 let _ = live.actor.cast(ConversationMsg::Handle(message));
+            }
+            RouterMsg::Manage {
+                key,
+                action,
+                by,
+                reply,
+            } => {
+                if state.shutting_down {
+                    let _ = reply.send(Err("the engine is shutting down".into()));
+                    return Ok(());
+                }
+                if !state.live.contains_key(&key) {
+                    let actor = spawn_conversation(&myself, state, &key).await?;
+                    state.live.insert(
+                        key.clone(),
+                        Live {
+                            actor,
+                            pending: VecDeque::new(),
+                            last_active: Instant::now(),
+                        },
+                    );
+                }
+                let live = state.live.get_mut(&key).expect("inserted above");
+                live.last_active = Instant::now();
+                let _ = live.actor.cast(ConversationMsg::Manage {
+                    action,
+                    by,
+                    reply: Some(reply),
+                });
             }
             RouterMsg::Done { key, inbox_id } => {
                 if let Some(live) = state.live.get_mut(&key) {

@@ -11,6 +11,7 @@
 //! Start-up replays every unhandled inbox row and sends every unsent outbox row, before the
 //! caller opens its webhooks: nothing stored is lost, nothing handled is answered twice.
 
+use crate::conversation::ManagerAction;
 use crate::conversations::{Conversations, ConversationsArgs, RouterMsg, RouterStats};
 use crate::outbound::{Outbound, OutboundArgs, OutboundMsg};
 use crate::store::{
@@ -19,7 +20,7 @@ use crate::store::{
 use crate::store_writer::{StoreHandle, StoreWriter, StoreWriterMsg};
 use crate::turns::TurnHandler;
 use channels::Sender;
-use dialogs::Channel;
+use dialogs::{Channel, ChatKey, Owner};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -36,6 +37,9 @@ pub struct EngineSettings {
     /// Messages of one chat arriving within this window of the first are answered together,
     /// once (default 1.5 s; zero answers each at once).
     pub burst_window: Duration,
+    /// A chat a manager took (or that waits for one) returns to the bot after this long
+    /// without manager activity (default 12 h).
+    pub handoff_quiet: Duration,
 }
 
 impl Default for EngineSettings {
@@ -44,6 +48,7 @@ impl Default for EngineSettings {
             idle_after: Duration::from_secs(30 * 60),
             recover_channels: None,
             burst_window: Duration::from_millis(1500),
+            handoff_quiet: Duration::from_secs(12 * 3600),
         }
     }
 }
@@ -57,6 +62,8 @@ pub struct EngineContext {
     serves: Option<Vec<Channel>>,
     /// See [`EngineSettings::burst_window`].
     pub burst_window: Duration,
+    /// See [`EngineSettings::handoff_quiet`].
+    pub handoff_quiet: Duration,
 }
 
 impl EngineContext {
@@ -206,6 +213,31 @@ impl Engine {
         }
     }
 
+    /// A manager takes, writes to or releases a chat. Runs in the chat's Conversation, in
+    /// order with its messages. Returns who owns the chat afterwards.
+    pub async fn manage(
+        &self,
+        key: ChatKey,
+        action: ManagerAction,
+        by: &str,
+    ) -> Result<Owner, EngineError> {
+        let by = by.to_owned();
+        let msg = |reply| RouterMsg::Manage {
+            key,
+            action,
+            by,
+            reply,
+        };
+        match self.router().call(msg, Some(MANAGE_LIMIT)).await {
+            Ok(ractor::rpc::CallResult::Success(Ok(owner))) => Ok(owner),
+            Ok(ractor::rpc::CallResult::Success(Err(e))) => Err(EngineError::Stopped(e)),
+            Ok(_) => Err(EngineError::Stopped(
+                "the conversation did not answer in time".into(),
+            )),
+            Err(e) => Err(EngineError::Stopped(e.to_string())),
+        }
+    }
+
     /// The store (reads) and its writer.
     pub fn store(&self) -> &StoreHandle {
         &self.ctx.store
@@ -239,6 +271,9 @@ impl Engine {
         let _ = self.root.stop_and_wait(None, None).await;
     }
 }
+
+/// How long a manager's action may wait for the conversation (it may be mid-turn, searching).
+const MANAGE_LIMIT: Duration = Duration::from_secs(60);
 
 /// How long shutdown waits for sends in flight.
 const SEND_DRAIN_LIMIT: Duration = Duration::from_secs(10);
@@ -287,6 +322,7 @@ impl Actor for Root {
             outbound: RwLock::new(HashMap::new()),
             serves: args.settings.recover_channels.clone(),
             burst_window: args.settings.burst_window,
+            handoff_quiet: args.settings.handoff_quiet,
         });
         let senders: HashMap<Channel, Arc<dyn Sender>> =
             args.senders.into_iter().map(|s| (s.channel(), s)).collect();

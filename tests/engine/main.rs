@@ -4,5 +4,6 @@
 mod crash;
 mod dialog;
 mod durable;
+mod handoff;
 mod store;
 mod support;

@@ -36,6 +36,7 @@ fn turn(message: &InboxMessage, conversation: &ConversationRecord, replies: &[&s
     TurnCommit {
         inbound: vec![(message.id, message.inbound.text.clone())],
         crm: Vec::new(),
+        ownership: None,
         conversation: conversation.clone(),
         replies: replies
             .iter()

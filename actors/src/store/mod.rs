@@ -82,6 +82,12 @@ pub trait Store: Send + Sync + 'static {
         conversation_id: &str,
     ) -> Result<Vec<EscalationRecord>, StoreError>;
 
+    /// Changes of hands of a conversation, oldest first.
+    async fn ownership_changes(
+        &self,
+        conversation_id: &str,
+    ) -> Result<Vec<OwnershipRecord>, StoreError>;
+
     /// How many conversations are stored.
     async fn count_conversations(&self) -> Result<i64, StoreError>;
 }

@@ -123,6 +123,7 @@ pub struct EscalationRecord {
     pub details: serde_json::Value,
     /// `open`, `claimed` or `resolved`.
     pub status: String,
+    pub claimed_by: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -136,6 +137,7 @@ pub struct NewEscalation {
 
 /// Everything one handled message changes, written in one transaction: the inbox row becomes
 /// `handled`, the conversation is saved, the transcript grows, replies enter the outbox.
+/// With no inbound message it records what a manager did (took the chat, wrote, released it).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TurnCommit {
     /// The messages this turn answers, oldest first, each with its text as it goes into the
@@ -146,6 +148,27 @@ pub struct TurnCommit {
     pub escalations: Vec<NewEscalation>,
     /// Commands for the CRM outbox; a `SyncLead` also updates the lead list.
     pub crm: Vec<crate::crm::NewCrmCommand>,
+    /// The chat changed hands with this turn (recorded; escalations claimed or resolved).
+    pub ownership: Option<OwnershipChange>,
+    pub at: DateTime<Utc>,
+}
+
+/// Who took a chat from whom, and why. `by` is `bot`, a manager's name or token name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnershipChange {
+    pub from: Owner,
+    pub to: Owner,
+    pub by: String,
+    pub reason: String,
+}
+
+/// A change of a conversation's ownership as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnershipRecord {
+    pub from: Owner,
+    pub to: Owner,
+    pub by: String,
+    pub reason: String,
     pub at: DateTime<Utc>,
 }
 

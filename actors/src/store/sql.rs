@@ -35,6 +35,16 @@ pub(crate) const UPSERT_LEADS_TAIL: &str = " ON CONFLICT (conversation_id) DO UP
     name = excluded.name, phone = excluded.phone, email = excluded.email, slots = excluded.slots, \
     stage = excluded.stage, updated_at = excluded.updated_at";
 
+pub(crate) const INSERT_OWNERSHIP_CHANGE: &str = "INSERT INTO ownership_changes \
+    (conversation_id, from_owner, to_owner, changed_by, reason, created_at) \
+    VALUES ($1, $2, $3, $4, $5, $6)";
+pub(crate) const CLAIM_ESCALATIONS: &str = "UPDATE escalations SET status = 'claimed', \
+    claimed_by = $2, claimed_at = $3 WHERE conversation_id = $1 AND status = 'open'";
+pub(crate) const RESOLVE_ESCALATIONS: &str = "UPDATE escalations SET status = 'resolved', \
+    resolved_at = $2 WHERE conversation_id = $1 AND status IN ('open', 'claimed')";
+pub(crate) const FIRST_ANSWER: &str = "UPDATE escalations SET first_answer_at = $2 \
+    WHERE conversation_id = $1 AND status = 'claimed' AND first_answer_at IS NULL";
+
 pub(crate) const INSERT_ESCALATIONS: &str =
     "INSERT INTO escalations (id, conversation_id, reason, details, created_at) ";
 
@@ -112,7 +122,7 @@ macro_rules! impl_store {
             use crate::store::*;
             use crate::crm::{CrmCommand, LeadSnapshot, NewCrmCommand};
             use chrono::{DateTime, Utc};
-            use dialogs::{Channel, ChatKey};
+            use dialogs::{Channel, ChatKey, Owner};
             use sqlx::types::Json;
             use sqlx::{QueryBuilder, Row};
             use std::collections::{HashMap, HashSet};
@@ -290,7 +300,7 @@ macro_rules! impl_store {
                         // A turn is live when its oldest message was still pending; `remove`:
                         // of two turns for one message, only the first is live.
                         let first = t.inbound.first().map(|(id, _)| *id);
-                        let live_turn = first.is_some_and(|id| claimable.remove(&id));
+                        let live_turn = first.is_none_or(|id| claimable.remove(&id));
                         for (id, _) in &t.inbound {
                             claimable.remove(id);
                         }
@@ -467,6 +477,37 @@ macro_rules! impl_store {
                             .push_bind(t.at);
                     });
                     qb.build().execute(&mut *conn).await?;
+                }
+
+                // Changes of hands, rare: one statement each, after the turn's escalations so a
+                // chat taken over claims them.
+                for t in turns {
+                    let c = &t.conversation.id;
+                    if let Some(change) = &t.ownership {
+                        sqlx::query(INSERT_OWNERSHIP_CHANGE)
+                            .bind(c)
+                            .bind(change.from.as_str())
+                            .bind(change.to.as_str())
+                            .bind(&change.by)
+                            .bind(&change.reason)
+                            .bind(t.at)
+                            .execute(&mut *conn)
+                            .await?;
+                        match change.to {
+                            Owner::Manager => {
+                                sqlx::query(CLAIM_ESCALATIONS).bind(c).bind(&change.by).bind(t.at)
+                                    .execute(&mut *conn).await?;
+                            }
+                            Owner::Bot => {
+                                sqlx::query(RESOLVE_ESCALATIONS).bind(c).bind(t.at)
+                                    .execute(&mut *conn).await?;
+                            }
+                            Owner::Waiting => {}
+                        }
+                    }
+                    if t.inbound.is_empty() && !t.replies.is_empty() {
+                        sqlx::query(FIRST_ANSWER).bind(c).bind(t.at).execute(&mut *conn).await?;
+                    }
                 }
 
                 // The lead list follows the newest snapshot of each conversation in the batch
@@ -646,7 +687,7 @@ macro_rules! impl_store {
                     conversation_id: &str,
                 ) -> Result<Vec<EscalationRecord>, StoreError> {
                     let rows = sqlx::query(
-                        "SELECT id, conversation_id, reason, details, status, created_at \
+                        "SELECT id, conversation_id, reason, details, status, claimed_by, created_at \
                          FROM escalations WHERE conversation_id = $1 ORDER BY id",
                     )
                     .bind(conversation_id)
@@ -660,7 +701,34 @@ macro_rules! impl_store {
                                 reason: row.try_get("reason")?,
                                 details: json(row, "details")?,
                                 status: row.try_get("status")?,
+                                claimed_by: row.try_get("claimed_by")?,
                                 created_at: row.try_get("created_at")?,
+                            })
+                        })
+                        .collect()
+                }
+
+                async fn ownership_changes(
+                    &self,
+                    conversation_id: &str,
+                ) -> Result<Vec<OwnershipRecord>, StoreError> {
+                    let rows = sqlx::query(
+                        "SELECT from_owner, to_owner, changed_by, reason, created_at \
+                         FROM ownership_changes WHERE conversation_id = $1 ORDER BY id",
+                    )
+                    .bind(conversation_id)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    rows.iter()
+                        .map(|row| {
+                            let from: String = row.try_get("from_owner")?;
+                            let to: String = row.try_get("to_owner")?;
+                            Ok(OwnershipRecord {
+                                from: parse_owner(&from)?,
+                                to: parse_owner(&to)?,
+                                by: row.try_get("changed_by")?,
+                                reason: row.try_get("reason")?,
+                                at: row.try_get("created_at")?,
                             })
                         })
                         .collect()
