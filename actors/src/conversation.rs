@@ -6,7 +6,7 @@ use crate::conversations::RouterMsg;
 use crate::crm::NewCrmCommand;
 use crate::engine::EngineContext;
 use crate::store::{
-    ConversationRecord, InboxMessage, NewEscalation, OutboxMessage, OwnershipChange, TurnCommit,
+    ConversationRecord, HandledMessage, InboxMessage, NewEscalation, OutboxMessage, OwnershipChange, TurnCommit,
     WriteOp, WriteOutcome, new_id,
 };
 use dialogs::{ChatKey, DialogEvent, Owner};
@@ -168,6 +168,24 @@ async fn handle_messages(
         ownership = Some(hand_over(&mut next, Owner::Bot, "bot", "quiet_period", now));
     }
 
+    // A manager wrote to the customer from the CRM or the phone (a channel echo): the chat is
+    // theirs now.
+    if message.inbound.kind == "echo" && next.owner != Owner::Manager {
+        let by = message.inbound.payload["author"]
+            .as_str()
+            .unwrap_or("manager")
+            .to_owned();
+        ownership = Some(hand_over(
+            &mut next,
+            Owner::Manager,
+            &by,
+            "manager_wrote_elsewhere",
+            now,
+        ));
+    } else if message.inbound.kind == "echo" {
+        next.owner_since = now;
+    }
+
     let outcome = if next.owner == Owner::Manager {
         // A manager speaks for the agency here: store the message, say nothing.
         dialogs::TurnOutcome::default()
@@ -217,7 +235,11 @@ async fn handle_messages(
     let commit = TurnCommit {
         inbound: messages
             .iter()
-            .map(|m| (m.id, m.inbound.text.clone()))
+            .map(|m| HandledMessage {
+                inbox_id: m.id,
+                text: m.inbound.text.clone(),
+                direction: if m.inbound.kind == "echo" { "out" } else { "in" },
+            })
             .collect(),
         conversation: next.clone(),
         replies: replies.clone(),

@@ -11,6 +11,7 @@ use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use actors::store::WriteOp;
 use channels::wazzup::webhook::{self, MessageClass};
 use secrecy::ExposeSecret;
 use serde_json::json;
@@ -50,19 +51,71 @@ async fn receive(
             return reject(StatusCode::BAD_REQUEST, e.to_string());
         }
     };
-    for message in hook
-        .messages
-        .iter()
-        .filter(|m| m.class == MessageClass::Incoming)
-    {
-        if let Err(e) = state.engine.accept(message.to_inbound()).await {
-            tracing::error!(error = %e, "could not store a Wazzup message");
-            // Not acknowledged: the message is not ours yet.
-            return reject(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "temporarily unable to store the message",
-            );
+    for message in &hook.messages {
+        let inbound = match message.class {
+            MessageClass::Incoming => message.to_inbound(),
+            MessageClass::Outgoing => match is_manager_echo(&state, message).await {
+                Ok(true) => message.to_echo(),
+                Ok(false) => continue,
+                Err(e) => return unavailable(e),
+            },
+            // Edits and deletions change nothing the bot has to answer.
+            MessageClass::Edited | MessageClass::Deleted => continue,
+        };
+        if let Err(e) = state.engine.accept(inbound).await {
+            return unavailable(e);
+        }
+    }
+    for status in &hook.statuses {
+        let op = WriteOp::DeliveryStatus {
+            channel: dialogs::Channel::Wazzup,
+            external_id: status.message_id.clone(),
+            status: status.status.clone(),
+            error: status.error.clone(),
+            at: actors::store::now(),
+        };
+        if let Err(e) = state.engine.store().write(op).await {
+            return unavailable(e);
         }
     }
     StatusCode::OK.into_response()
+}
+
+/// An outgoing message the engine did not send was written by a manager (from the CRM, the
+/// phone or the app): the chat passes to them. Our own sends come back as echoes too, known by
+/// their message id, our `crmMessageId`, or — when the echo outruns the answer to our send —
+/// their text.
+async fn is_manager_echo(
+    state: &AppState,
+    message: &webhook::WazzupMessage,
+) -> Result<bool, actors::store::StoreError> {
+    if let Some(ours) = &message.crm_message_id {
+        let store = &state.engine.store().store;
+        if store
+            .is_own_outgoing(&message.chat_key(), ours, None)
+            .await?
+        {
+            return Ok(false);
+        }
+    }
+    let own = state
+        .engine
+        .store()
+        .store
+        .is_own_outgoing(
+            &message.chat_key(),
+            &message.message_id,
+            message.text.as_deref(),
+        )
+        .await?;
+    Ok(!own)
+}
+
+/// Not acknowledged: Wazzup will deliver the body again.
+fn unavailable(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "could not store a Wazzup webhook");
+    reject(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "temporarily unable to store the message",
+    )
 }

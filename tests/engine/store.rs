@@ -34,7 +34,11 @@ async fn insert(store: &dyn Store, m: NewInbound) -> InboxMessage {
 fn turn(message: &InboxMessage, conversation: &ConversationRecord, replies: &[&str]) -> TurnCommit {
     let now = Utc::now();
     TurnCommit {
-        inbound: vec![(message.id, message.inbound.text.clone())],
+        inbound: vec![actors::store::HandledMessage {
+            inbox_id: message.id,
+            text: message.inbound.text.clone(),
+            direction: "in",
+        }],
         crm: Vec::new(),
         ownership: None,
         conversation: conversation.clone(),

@@ -82,6 +82,16 @@ pub trait Store: Send + Sync + 'static {
         conversation_id: &str,
     ) -> Result<Vec<EscalationRecord>, StoreError>;
 
+    /// Whether an outgoing message the channel reports (an echo) is one the engine sent: by
+    /// the channel's id for it, our outbox id, or (for an echo that outran the answer to our
+    /// send) the same text to the same chat within ten minutes.
+    async fn is_own_outgoing(
+        &self,
+        key: &ChatKey,
+        external_id: &str,
+        text: Option<&str>,
+    ) -> Result<bool, StoreError>;
+
     /// Changes of hands of a conversation, oldest first.
     async fn ownership_changes(
         &self,

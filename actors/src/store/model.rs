@@ -140,9 +140,9 @@ pub struct NewEscalation {
 /// With no inbound message it records what a manager did (took the chat, wrote, released it).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TurnCommit {
-    /// The messages this turn answers, oldest first, each with its text as it goes into the
-    /// transcript. Several when they came in one burst; never empty.
-    pub inbound: Vec<(i64, String)>,
+    /// The inbox messages this turn handles, oldest first (several when they came in one
+    /// burst; none for a manager's action).
+    pub inbound: Vec<HandledMessage>,
     pub conversation: ConversationRecord,
     pub replies: Vec<OutboxMessage>,
     pub escalations: Vec<NewEscalation>,
@@ -151,6 +151,17 @@ pub struct TurnCommit {
     /// The chat changed hands with this turn (recorded; escalations claimed or resolved).
     pub ownership: Option<OwnershipChange>,
     pub at: DateTime<Utc>,
+}
+
+/// An inbox message handled by a turn, and its line in the transcript.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandledMessage {
+    pub inbox_id: i64,
+    /// As it goes into the transcript.
+    pub text: String,
+    /// `in` for the customer's words; `out` for a manager's message that reached the inbox
+    /// as an echo (written from the CRM or the phone).
+    pub direction: &'static str,
 }
 
 /// Who took a chat from whom, and why. `by` is `bot`, a manager's name or token name.
@@ -189,6 +200,15 @@ pub enum WriteOp {
         id: String,
         error: String,
         permanent: bool,
+        at: DateTime<Utc>,
+    },
+    /// What the channel says became of a sent message (`delivered`, `read`, `error`), by the
+    /// channel's message id. Never moves a message back (`read` stays `read`).
+    DeliveryStatus {
+        channel: Channel,
+        external_id: String,
+        status: String,
+        error: Option<String>,
         at: DateTime<Utc>,
     },
     /// A message whose handling failed twice: kept, marked `failed`, with the error.

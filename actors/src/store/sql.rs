@@ -60,6 +60,18 @@ pub(crate) const OUTBOX_FAILED: &str = "UPDATE outbox SET attempts = attempts + 
     status = CASE WHEN $3 THEN 'failed' ELSE status END, updated_at = $4 \
     WHERE id = $1 AND status = 'pending'";
 
+/// `$1` channel, `$2` external id, `$3` status (`delivered`/`read`/`failed`), `$4` error, `$5` at.
+pub(crate) const OUTBOX_DELIVERY: &str = "UPDATE outbox SET status = $3, \
+    last_error = COALESCE($4, last_error), updated_at = $5 \
+    WHERE channel = $1 AND external_id = $2 AND (status = 'sent' \
+    OR (status = 'delivered' AND $3 IN ('read', 'failed')))";
+
+/// Is an outgoing message with this channel id (or our id, or — within ten minutes, for an
+/// echo that outran the send's own answer — this text) one we sent to this chat?
+pub(crate) const OWN_OUTGOING: &str = "SELECT COUNT(*) AS n FROM outbox \
+    WHERE channel = $1 AND chat_id = $2 \
+    AND (external_id = $3 OR id = $4 OR (text = $5 AND created_at > $6))";
+
 /// Splits rows into chunks of `max`, `max/2`, … 1 rows (`max` a power of two), so a multi-row
 /// statement comes in a handful of shapes and its prepared form is reused from the statement
 /// cache instead of being parsed again for every batch.
@@ -280,7 +292,7 @@ macro_rules! impl_store {
                     let mut claimable: HashSet<i64> = HashSet::new();
                     let ids: Vec<i64> = turns
                         .iter()
-                        .flat_map(|(_, t)| t.inbound.iter().map(|(id, _)| *id))
+                        .flat_map(|(_, t)| t.inbound.iter().map(|m| m.inbox_id))
                         .collect();
                     for chunk in cacheable_chunks(&ids, $max_rows) {
                         let mut qb = QueryBuilder::<$db>::new("UPDATE inbox SET status = 'handled', handled_at = ");
@@ -299,10 +311,10 @@ macro_rules! impl_store {
                     for (i, t) in turns {
                         // A turn is live when its oldest message was still pending; `remove`:
                         // of two turns for one message, only the first is live.
-                        let first = t.inbound.first().map(|(id, _)| *id);
+                        let first = t.inbound.first().map(|m| m.inbox_id);
                         let live_turn = first.is_none_or(|id| claimable.remove(&id));
-                        for (id, _) in &t.inbound {
-                            claimable.remove(id);
+                        for m in &t.inbound {
+                            claimable.remove(&m.inbox_id);
                         }
                         outcomes[i] = Some(if live_turn {
                             live.push(t);
@@ -353,6 +365,26 @@ macro_rules! impl_store {
                                 .bind(id)
                                 .bind(error)
                                 .bind(*permanent)
+                                .bind(*at)
+                                .execute(&mut *conn)
+                                .await?;
+                            outcomes[i] = Some(WriteOutcome::Done);
+                        }
+                        WriteOp::DeliveryStatus { channel, external_id, status, error, at } => {
+                            let status = match status.as_str() {
+                                "error" => "failed",
+                                s @ ("delivered" | "read") => s,
+                                // `sent`, `edited`, unknown: nothing to record.
+                                _ => {
+                                    outcomes[i] = Some(WriteOutcome::Done);
+                                    continue;
+                                }
+                            };
+                            sqlx::query(OUTBOX_DELIVERY)
+                                .bind(channel.as_str())
+                                .bind(external_id)
+                                .bind(status)
+                                .bind(error)
                                 .bind(*at)
                                 .execute(&mut *conn)
                                 .await?;
@@ -410,8 +442,8 @@ macro_rules! impl_store {
                 let mut lines: Vec<(&str, &str, &str, Option<i64>, Option<&str>, DateTime<Utc>)> = Vec::new();
                 for t in turns {
                     let c = t.conversation.id.as_str();
-                    for (id, text) in &t.inbound {
-                        lines.push((c, "in", text, Some(*id), None, t.at));
+                    for m in &t.inbound {
+                        lines.push((c, m.direction, &m.text, Some(m.inbox_id), None, t.at));
                     }
                     for r in &t.replies {
                         lines.push((c, "out", &r.text, None, Some(&r.id), t.at));
@@ -706,6 +738,26 @@ macro_rules! impl_store {
                             })
                         })
                         .collect()
+                }
+
+                async fn is_own_outgoing(
+                    &self,
+                    key: &ChatKey,
+                    external_id: &str,
+                    text: Option<&str>,
+                ) -> Result<bool, StoreError> {
+                    let recent = Utc::now() - chrono::Duration::minutes(10);
+                    let row = sqlx::query(OWN_OUTGOING)
+                        .bind(key.channel.as_str())
+                        .bind(&key.chat_id)
+                        .bind(external_id)
+                        .bind(external_id)
+                        .bind(text)
+                        .bind(recent)
+                        .fetch_one(&self.pool)
+                        .await?;
+                    let n: i64 = row.try_get("n")?;
+                    Ok(n > 0)
                 }
 
                 async fn ownership_changes(

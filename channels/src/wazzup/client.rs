@@ -3,6 +3,9 @@
 //! Sends always carry `crmMessageId` = our outbox id, so a resend after a crash or a timeout
 //! is refused by Wazzup as `REPEATED_CRM_MESSAGE_ID` instead of reaching the customer twice —
 //! and that refusal counts as sent.
+//!
+//! Every call waits for the client-side limiter first: Wazzup allows 500 requests per 5 s per
+//! account, and we stay under it (80/s sustained, bursts of 50: at most 450 in any 5 s).
 
 use crate::outbound::{OutgoingMessage, SendError, SendReceipt, Sender};
 use async_trait::async_trait;
@@ -12,11 +15,14 @@ use serde::Deserialize;
 use serde_json::json;
 use std::time::Duration;
 
-/// A Wazzup API key and base URL, with an HTTP client.
+type Limiter = governor::DefaultDirectRateLimiter;
+
+/// A Wazzup API key and base URL, with an HTTP client and the account's rate limiter.
 pub struct WazzupClient {
     http: reqwest::Client,
     base: String,
     key: String,
+    limiter: Limiter,
 }
 
 /// A channel as `GET /v3/channels` lists it.
@@ -60,6 +66,10 @@ impl WazzupClient {
                 .trim_start_matches("Bearer ")
                 .trim()
                 .to_owned(),
+            limiter: governor::RateLimiter::direct(
+                governor::Quota::per_second(std::num::NonZeroU32::new(80).expect("non-zero"))
+                    .allow_burst(std::num::NonZeroU32::new(50).expect("non-zero")),
+            ),
         })
     }
 
@@ -67,8 +77,14 @@ impl WazzupClient {
         format!("{}/v3/{path}", self.base)
     }
 
+    /// Waits for room under the account's request limit.
+    async fn paced(&self) {
+        self.limiter.until_ready().await;
+    }
+
     /// Lists the account's channels and their state.
     pub async fn channels(&self) -> Result<Vec<WazzupChannel>, String> {
+        self.paced().await;
         let resp = self
             .http
             .get(self.url("channels"))
@@ -90,6 +106,7 @@ impl WazzupClient {
 
     /// Points the account's webhook at `uri` (which carries our secret).
     pub async fn register_webhook(&self, uri: &str) -> Result<(), String> {
+        self.paced().await;
         let resp = self
             .http
             .patch(self.url("webhooks"))
@@ -152,6 +169,7 @@ impl Sender for WazzupClient {
         // type ("2", "ещё", "менеджер"), so the buttons are left out rather than listed as
         // numbered lines that would read like offers.
         let text = message.text.clone();
+        self.paced().await;
         let resp = self
             .http
             .post(self.url("message"))

@@ -50,6 +50,8 @@ pub struct WazzupMessage {
     pub contact_name: Option<String>,
     /// The employee who wrote an outgoing message, if Wazzup says.
     pub author_name: Option<String>,
+    /// Our idempotency key on the echo of our own send, if Wazzup repeats it.
+    pub crm_message_id: Option<String>,
     pub sent_at: DateTime<Utc>,
 }
 
@@ -91,6 +93,7 @@ struct RawMessage {
     is_deleted: Option<serde_json::Value>,
     contact: Option<RawContact>,
     author_name: Option<String>,
+    crm_message_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -173,6 +176,7 @@ pub fn parse(body: &[u8]) -> Result<WazzupWebhook, WebhookError> {
             text: m.text,
             contact_name: m.contact.and_then(|c| c.name),
             author_name: m.author_name,
+            crm_message_id: m.crm_message_id.filter(|s| !s.is_empty()),
             sent_at: m
                 .date_time
                 .as_deref()
@@ -203,6 +207,16 @@ impl WazzupMessage {
             Channel::Wazzup,
             format!("{}:{}", self.chat_type, self.chat_id),
         )
+    }
+
+    /// The inbound message for the engine for a manager's echo (a message written from the
+    /// CRM or the phone): kind `echo`, the author in the payload.
+    pub fn to_echo(&self) -> NewInbound {
+        let mut inbound = self.to_inbound();
+        inbound.kind = "echo".into();
+        inbound.sender_name = self.author_name.clone();
+        inbound.payload = json!({ "author": self.author_name });
+        inbound
     }
 
     /// The inbound message for the engine, for an incoming customer message.

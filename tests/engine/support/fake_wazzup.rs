@@ -22,6 +22,8 @@ pub struct Delivered {
     pub chat_id: String,
     pub text: String,
     pub crm_message_id: Option<String>,
+    /// The id the fake answered with (Wazzup's `messageId`).
+    pub message_id: String,
 }
 
 #[derive(Default)]
@@ -31,6 +33,10 @@ pub struct FakeWazzup {
     /// While set, sends are recorded as attempts and never answered.
     pub hold: AtomicBool,
     pub attempts: AtomicUsize,
+    /// The next this-many sends answer 429 (`TOO_MANY_REQUESTS`).
+    pub throttle: AtomicUsize,
+    /// The body of the last `PATCH /v3/webhooks`.
+    pub webhook: Mutex<Option<Value>>,
 }
 
 impl FakeWazzup {
@@ -51,6 +57,7 @@ pub async fn start() -> (String, Arc<FakeWazzup>) {
     let app = Router::new()
         .route("/v3/message", post(send))
         .route("/v3/channels", get(channels))
+        .route("/v3/webhooks", get(webhooks_get).patch(webhooks_patch))
         .with_state(state.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -81,6 +88,18 @@ async fn send(
     fake.attempts.fetch_add(1, Ordering::SeqCst);
     if fake.hold.load(Ordering::SeqCst) {
         std::future::pending::<()>().await;
+    }
+    if fake
+        .throttle
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok()
+    {
+        return error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TOO_MANY_REQUESTS",
+            "Too many requests",
+            json!({}),
+        );
     }
     let b = body.0;
     let s = |k: &str| b.get(k).and_then(Value::as_str).map(str::to_owned);
@@ -117,16 +136,51 @@ async fn send(
         );
     }
     let chat_id = s("chatId").unwrap();
+    let message_id = uuid::Uuid::new_v4().to_string();
     fake.delivered.lock().unwrap().push(Delivered {
         chat_id: chat_id.clone(),
         text: s("text").unwrap(),
         crm_message_id: crm,
+        message_id: message_id.clone(),
     });
     (
         StatusCode::CREATED,
-        Json(json!({"messageId": uuid::Uuid::new_v4().to_string(), "chatId": chat_id})),
+        Json(json!({"messageId": message_id, "chatId": chat_id})),
     )
         .into_response()
+}
+
+async fn webhooks_patch(
+    State(fake): State<Arc<FakeWazzup>>,
+    headers: HeaderMap,
+    body: Json<Value>,
+) -> Response {
+    if !authorised(&headers) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let uri = body.get("webhooksUri").and_then(Value::as_str).unwrap_or("");
+    if !(uri.starts_with("https://") || uri.starts_with("http://")) || uri.len() > 200 {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "URINOTVALID",
+            "Webhooks URI is not valid",
+            json!({}),
+        );
+    }
+    *fake.webhook.lock().unwrap() = Some(body.0);
+    Json(json!({"ok": true})).into_response()
+}
+
+async fn webhooks_get(State(fake): State<Arc<FakeWazzup>>, headers: HeaderMap) -> Response {
+    if !authorised(&headers) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let current = fake.webhook.lock().unwrap().clone();
+    Json(json!({
+        "webhooksUri": current.as_ref().and_then(|b| b.get("webhooksUri").cloned()),
+        "subscriptions": {"messagesAndStatuses": current.is_some(), "contactsAndDealsCreation": false},
+    }))
+    .into_response()
 }
 
 async fn channels(headers: HeaderMap) -> Response {
@@ -147,4 +201,24 @@ pub fn inbound(message_id: &str, chat_id: &str, text: &str) -> Value {
         "dateTime": "2026-11-21T10:15:30.123", "type": "text", "status": "inbound", "isEcho": false,
         "text": text, "contact": {"name": "Айгуль"}
     }]})
+}
+
+/// A Wazzup webhook body with one outgoing message (`isEcho`), as Wazzup reports both our own
+/// sends and what a manager writes from the CRM or the phone (then with `authorName`).
+pub fn echo(message_id: &str, chat_id: &str, text: &str, author: Option<&str>) -> Value {
+    let mut m = json!({
+        "messageId": message_id, "channelId": CHANNEL_ID, "chatType": "whatsapp", "chatId": chat_id,
+        "dateTime": "2026-11-21T10:16:30.123", "type": "text", "status": "sent", "isEcho": true,
+        "text": text
+    });
+    if let Some(author) = author {
+        m["authorName"] = json!(author);
+        m["authorId"] = json!("crm-user-7");
+    }
+    json!({ "messages": [m] })
+}
+
+/// A Wazzup webhook body with one delivery status.
+pub fn status(message_id: &str, status: &str) -> Value {
+    json!({"statuses": [{"messageId": message_id, "timestamp": "2026-11-21T10:17:00.000Z", "status": status}]})
 }
