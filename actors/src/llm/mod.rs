@@ -2,6 +2,10 @@
 //! it; when configured it (a) reads messages the rules could not understand and (b) phrases
 //! free-form answers. It never produces offers, hotels or prices, and the customer's text is
 //! passed as data only.
+//!
+//! - [`schema`]: the extraction tool's JSON schema and the validation of its untrusted output.
+
+pub mod schema;
 
 use async_trait::async_trait;
 use dialogs::analysis::{Intent, Language, Slots};
