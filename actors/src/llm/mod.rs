@@ -4,7 +4,9 @@
 //! passed as data only.
 //!
 //! - [`schema`]: the extraction tool's JSON schema and the validation of its untrusted output.
+//! - [`guard`]: the check of a phrased answer before it may reach a customer.
 
+pub mod guard;
 pub mod schema;
 
 use async_trait::async_trait;
