@@ -4,13 +4,18 @@
 //! passed as data only.
 //!
 //! - [`openai`]: [`OpenAiModel`], the model over an OpenAI-compatible chat-completions API.
+//! - [`actor`]: the Llm actor, the only caller of the model, and [`LlmHandle`] to reach it.
 //! - [`schema`]: the extraction tool's JSON schema and the validation of its untrusted output.
 //! - [`guard`]: the check of a phrased answer before it may reach a customer.
+//!
+//! Start it with [`start`] (or [`actor::start_linked`] under a supervisor) from [`LlmSettings`].
 
+pub mod actor;
 pub mod guard;
 pub mod openai;
 pub mod schema;
 
+pub use actor::{LlmHandle, LlmStats, StartError, start};
 pub use openai::OpenAiModel;
 
 use async_trait::async_trait;
@@ -62,6 +67,8 @@ pub enum PromptError {
     Empty,
     #[error("the prompt is too long ({0} characters, at most {max})", max = openai::MAX_PROMPT_CHARS)]
     TooLong(usize),
+    #[error("the Llm actor has stopped")]
+    Stopped,
 }
 
 /// What the model read in a message the rules left not understood, in the SCHEMA's terms.
