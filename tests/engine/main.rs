@@ -3,5 +3,6 @@
 
 mod crash;
 mod durable;
+mod llm;
 mod store;
 mod support;
