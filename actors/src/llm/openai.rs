@@ -59,9 +59,34 @@ pub struct OpenAiModel {
     model: String,
     timeout: Duration,
     /// The answer prompt; replaced by the admin API, read by every answer.
-    system_prompt: RwLock<Arc<str>>,
+    system_prompt: Prompt,
     /// The extraction prompt; replaced by the admin API, read by every extraction.
-    extract_prompt: RwLock<Arc<str>>,
+    extract_prompt: Prompt,
+}
+
+/// A prompt replaceable at run time; a call takes the current one and keeps it to the end.
+struct Prompt(RwLock<Arc<str>>);
+
+impl Prompt {
+    fn new(text: &str) -> Self {
+        Prompt(RwLock::new(text.into()))
+    }
+
+    fn get(&self) -> Arc<str> {
+        self.0.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn set(&self, text: String) -> Result<(), PromptError> {
+        let chars = text.chars().count();
+        if text.trim().is_empty() {
+            return Err(PromptError::Empty);
+        }
+        if chars > MAX_PROMPT_CHARS {
+            return Err(PromptError::TooLong(chars));
+        }
+        *self.0.write().unwrap_or_else(|p| p.into_inner()) = text.into();
+        Ok(())
+    }
 }
 
 impl std::fmt::Debug for OpenAiModel {
@@ -90,8 +115,8 @@ impl OpenAiModel {
             client: Client::with_config(config).with_http_service(service),
             model: settings.model.clone(),
             timeout: settings.timeout,
-            system_prompt: RwLock::new(DEFAULT_SYSTEM_PROMPT.into()),
-            extract_prompt: RwLock::new(DEFAULT_EXTRACT_PROMPT.into()),
+            system_prompt: Prompt::new(DEFAULT_SYSTEM_PROMPT),
+            extract_prompt: Prompt::new(DEFAULT_EXTRACT_PROMPT),
         })
     }
 
@@ -101,38 +126,22 @@ impl OpenAiModel {
 
     /// The prompt that phrases answers now.
     pub fn system_prompt(&self) -> Arc<str> {
-        self.system_prompt
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.system_prompt.get()
     }
 
     /// Replaces the answer prompt for every later call.
     pub fn set_system_prompt(&self, prompt: String) -> Result<(), PromptError> {
-        let prompt = check_prompt(prompt)?;
-        *self
-            .system_prompt
-            .write()
-            .unwrap_or_else(|p| p.into_inner()) = prompt;
-        Ok(())
+        self.system_prompt.set(prompt)
     }
 
     /// The prompt that guides extraction now.
     pub fn extract_prompt(&self) -> Arc<str> {
-        self.extract_prompt
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.extract_prompt.get()
     }
 
     /// Replaces the extraction prompt for every later call.
     pub fn set_extract_prompt(&self, prompt: String) -> Result<(), PromptError> {
-        let prompt = check_prompt(prompt)?;
-        *self
-            .extract_prompt
-            .write()
-            .unwrap_or_else(|p| p.into_inner()) = prompt;
-        Ok(())
+        self.extract_prompt.set(prompt)
     }
 
     /// One chat completion, bounded by the timeout (the client's retries included).
@@ -221,17 +230,6 @@ fn clip(text: &str) -> &str {
     match text.char_indices().nth(MAX_INPUT_CHARS) {
         Some((end, _)) => &text[..end],
         None => text,
-    }
-}
-
-fn check_prompt(prompt: String) -> Result<Arc<str>, PromptError> {
-    let chars = prompt.chars().count();
-    if prompt.trim().is_empty() {
-        Err(PromptError::Empty)
-    } else if chars > MAX_PROMPT_CHARS {
-        Err(PromptError::TooLong(chars))
-    } else {
-        Ok(prompt.into())
     }
 }
 
