@@ -80,6 +80,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ),
     ("OPENAI_MODEL", "model name (default gpt-4o)"),
     (
+        "OPENAI_TIMEOUT_SECS",
+        "bound on one LLM call, retries included, in seconds (default 15)",
+    ),
+    (
         "SMTP_URL",
         "SMTP server URL for outgoing email (enables email replies)",
     ),
@@ -180,6 +184,8 @@ pub struct OpenAiConfig {
     pub api_key: SecretString,
     pub base_url: String,
     pub model: String,
+    /// Bound on one whole call (the client's retries included); past it the rules path answers.
+    pub timeout: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -325,6 +331,20 @@ impl Config {
                     &get("OPENAI_BASE_URL").unwrap_or_else(|| "https://api.openai.com/v1".into()),
                 )?,
                 model: get("OPENAI_MODEL").unwrap_or_else(|| "gpt-4o".into()),
+                timeout: match get("OPENAI_TIMEOUT_SECS") {
+                    None => Duration::from_secs(15),
+                    Some(v) => Duration::from_secs(
+                        v.parse::<u64>()
+                            .ok()
+                            .filter(|s| (1..=600).contains(s))
+                            .ok_or_else(|| {
+                                invalid(
+                                    "OPENAI_TIMEOUT_SECS",
+                                    "must be a whole number of seconds from 1 to 600",
+                                )
+                            })?,
+                    ),
+                },
             }),
         };
         let email_from = get("EMAIL_FROM")
@@ -520,6 +540,22 @@ mod tests {
     }
 
     #[test]
+    fn the_llm_has_defaults_and_a_configurable_timeout() {
+        let c =
+            Config::from_values(BTreeMap::new(), env(&[("OPENAI_API_KEY", "sk-test")])).unwrap();
+        let openai = c.openai.unwrap();
+        assert_eq!(openai.base_url, "https://api.openai.com/v1");
+        assert_eq!(openai.model, "gpt-4o");
+        assert_eq!(openai.timeout, Duration::from_secs(15));
+        let c = Config::from_values(
+            BTreeMap::new(),
+            env(&[("OPENAI_API_KEY", "sk-test"), ("OPENAI_TIMEOUT_SECS", "5")]),
+        )
+        .unwrap();
+        assert_eq!(c.openai.unwrap().timeout, Duration::from_secs(5));
+    }
+
+    #[test]
     fn an_invalid_value_names_its_key() {
         let cases = [
             ("HTTP_ADDR", "localhost"),
@@ -527,11 +563,16 @@ mod tests {
             ("PUBLIC_URL", "bot.example"),
             ("TELEGRAM_MANAGERS_CHAT_ID", "managers"),
             ("CONVERSATION_IDLE_SECS", "0"),
+            ("OPENAI_TIMEOUT_SECS", "15s"),
+            ("OPENAI_TIMEOUT_SECS", "0"),
         ];
         for (key, value) in cases {
             let mut pairs = vec![(key, value)];
             if key == "TELEGRAM_MANAGERS_CHAT_ID" {
                 pairs.push(("TELEGRAM_BOT_TOKEN", "1:x"));
+            }
+            if key == "OPENAI_TIMEOUT_SECS" {
+                pairs.push(("OPENAI_API_KEY", "sk-test"));
             }
             let err = Config::from_values(BTreeMap::new(), env(&pairs)).unwrap_err();
             assert!(err.to_string().contains(key), "{key}: {err}");

@@ -5,8 +5,10 @@
 use tracing_subscriber::EnvFilter;
 
 pub fn init(default_level: &str) {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+    // async-openai logs whole response bodies of failed calls (model output may quote the
+    // customer); the Llm actor logs each call's outcome itself, with no body.
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new(format!("{default_level},async_openai=off")));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -5,5 +5,6 @@ mod crash;
 mod dialog;
 mod durable;
 mod handoff;
+mod llm;
 mod store;
 mod support;
