@@ -115,6 +115,19 @@ pub async fn start_engine(
             };
             let mut dialog = DialogTurns::new(tours);
             dialog.page_size = config.offers_per_page;
+            if let Some(openai) = &config.openai {
+                let mut settings = actors::llm::LlmSettings::new(
+                    openai.base_url.clone(),
+                    openai.api_key.clone(),
+                    openai.model.clone(),
+                );
+                settings.timeout = openai.timeout;
+                let llm = actors::llm::start(settings)
+                    .await
+                    .context("starting the LLM actor")?;
+                tracing::info!(model = %openai.model, "LLM configured: used where the rules fall short");
+                dialog.llm = Some(Arc::new(llm));
+            }
             Arc::new(dialog)
         }
     };

@@ -29,6 +29,19 @@ pub enum Command {
     },
     /// Measure the engine: throughput through inbox → conversation → outbox, and memory.
     Bench(crate::bench::BenchArgs),
+    /// Wazzup24 account: register the webhook, list channels.
+    Wazzup {
+        #[command(subcommand)]
+        command: WazzupCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WazzupCommand {
+    /// Point the account's webhook at {PUBLIC_URL}/webhooks/wazzup/{WAZZUP_WEBHOOK_SECRET}.
+    RegisterWebhook,
+    /// List the account's channels and their state.
+    Channels,
 }
 
 /// Parses the command line and runs the command. Returns the process exit code.
@@ -58,6 +71,16 @@ pub fn main() -> anyhow::Result<std::process::ExitCode> {
             Command::Bench(args) => {
                 crate::telemetry::init("warn");
                 crate::bench::run(args).await?;
+            }
+            Command::Wazzup { command } => {
+                crate::telemetry::init("warn");
+                let config = load_config()?;
+                match command {
+                    WazzupCommand::RegisterWebhook => {
+                        crate::wazzup::register_webhook(&config).await?
+                    }
+                    WazzupCommand::Channels => crate::wazzup::list_channels(&config).await?,
+                }
             }
             Command::Analyze { .. } => unreachable!("handled above"),
         }

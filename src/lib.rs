@@ -10,6 +10,7 @@
 //! - [`cli`]: the command line.
 //! - [`telemetry`]: logging set-up.
 //! - [`memory`]: the allocator (mimalloc) and the bench's byte counter.
+//! - [`wazzup`]: `crystalbay wazzup register-webhook | channels`.
 
 pub mod app;
 pub mod bench;
@@ -19,3 +20,4 @@ pub mod config;
 pub mod http;
 pub mod memory;
 pub mod telemetry;
+pub mod wazzup;

@@ -6,8 +6,8 @@ use crate::conversations::RouterMsg;
 use crate::crm::NewCrmCommand;
 use crate::engine::EngineContext;
 use crate::store::{
-    ConversationRecord, HandledMessage, InboxMessage, NewEscalation, OutboxMessage, OwnershipChange, TurnCommit,
-    WriteOp, WriteOutcome, new_id,
+    ConversationRecord, HandledMessage, InboxMessage, NewEscalation, OutboxMessage,
+    OwnershipChange, TurnCommit, WriteOp, WriteOutcome, new_id,
 };
 use dialogs::{ChatKey, DialogEvent, Owner};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
@@ -238,7 +238,11 @@ async fn handle_messages(
             .map(|m| HandledMessage {
                 inbox_id: m.id,
                 text: m.inbound.text.clone(),
-                direction: if m.inbound.kind == "echo" { "out" } else { "in" },
+                direction: if m.inbound.kind == "echo" {
+                    "manager"
+                } else {
+                    "in"
+                },
             })
             .collect(),
         conversation: next.clone(),

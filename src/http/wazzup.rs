@@ -5,13 +5,13 @@
 //! so an acknowledged message is never lost; a redelivered one is recognised by its id.
 
 use super::AppState;
+use actors::store::WriteOp;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use actors::store::WriteOp;
 use channels::wazzup::webhook::{self, MessageClass};
 use secrecy::ExposeSecret;
 use serde_json::json;

@@ -333,3 +333,98 @@ async fn a_call_in_flight_does_not_hold_up_the_others() {
     assert!(!stuck.is_finished());
     stuck.abort();
 }
+
+/// Whole conversations with the LLM configured: whatever the model does, the customer gets a
+/// sensible reply, and never an offer from the model.
+mod in_conversation {
+    use super::*;
+    use crate::support::app::{self, Options, TestApp};
+    use crate::support::fake_wazzup;
+
+    const WAIT: Duration = Duration::from_secs(30);
+    /// The rules cannot place this: no intent, no slot.
+    const VAGUE: &str = "эээ ну вы поняли, как в тот раз";
+
+    async fn app_with(mode: Mode) -> (TestApp, Arc<FakeOpenAi>) {
+        let (url, fake) = fake_openai::start(mode).await;
+        let app = app::spawn_with(Options {
+            env: vec![
+                ("OPENAI_API_KEY", fake_openai::API_KEY.into()),
+                ("OPENAI_BASE_URL", url),
+                ("OPENAI_TIMEOUT_SECS", "1".into()),
+            ],
+            ..Options::default()
+        })
+        .await;
+        (app, fake)
+    }
+
+    async fn reply_to(app: &TestApp, phone: &str, text: &str) -> String {
+        let status = app
+            .post_wazzup(&fake_wazzup::inbound(&format!("{phone}-1"), phone, text))
+            .await;
+        assert_eq!(status, reqwest::StatusCode::OK);
+        assert!(
+            eventually(WAIT, || async {
+                !app.wazzup.delivered_to(phone).is_empty()
+            })
+            .await,
+            "no reply"
+        );
+        app.wazzup.delivered_to(phone)[0].text.clone()
+    }
+
+    #[tokio::test]
+    async fn the_model_reads_what_the_rules_could_not_and_the_dialog_goes_on() {
+        let (app, fake) = app_with(Mode::slots_tool_call()).await;
+        let reply = reply_to(&app, "77030000001", VAGUE).await;
+        // The model found destination, city, month and party: the bot asks only for nights.
+        assert!(
+            reply.contains("Нячанг") && reply.contains("Алматы"),
+            "{reply}"
+        );
+        assert!(reply.contains("на сколько ночей"), "{reply}");
+        assert!(!reply.contains("из какого города"), "{reply}");
+        let user = fake.messages("user");
+        assert!(user.iter().any(|m| m.contains("как в тот раз")), "{user:?}");
+    }
+
+    #[tokio::test]
+    async fn a_free_form_question_gets_the_model_s_answer() {
+        let answer = "Во Вьетнаме в декабре тепло и сухо на юге; менеджер подскажет детали.";
+        let (app, _) = app_with(Mode::Text(answer.into())).await;
+        let reply = reply_to(&app, "77030000002", VAGUE).await;
+        assert_eq!(reply, answer);
+    }
+
+    #[tokio::test]
+    async fn a_failing_model_falls_back_to_the_rules_reply() {
+        for (phone, mode) in [
+            ("77030000003", Mode::ServerError),
+            ("77030000004", Mode::Slow(Duration::from_secs(5))),
+            ("77030000005", Mode::InvalidJson),
+            ("77030000006", Mode::MissingFields),
+        ] {
+            let (app, _) = app_with(mode.clone()).await;
+            let reply = reply_to(&app, phone, VAGUE).await;
+            assert!(
+                reply.contains("не совсем понял") && reply.contains("Вьетнам"),
+                "{mode:?}: {reply}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn an_answer_quoting_prices_is_never_shown() {
+        let (app, _) = app_with(Mode::Text(
+            "Есть отличный отель Sunrise за 450 000 тенге на двоих!".into(),
+        ))
+        .await;
+        let reply = reply_to(&app, "77030000007", VAGUE).await;
+        assert!(
+            !reply.contains("450") && !reply.contains("Sunrise"),
+            "{reply}"
+        );
+        assert!(reply.contains("не совсем понял"), "{reply}");
+    }
+}

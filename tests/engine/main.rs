@@ -8,3 +8,4 @@ mod handoff;
 mod llm;
 mod store;
 mod support;
+mod wazzup;

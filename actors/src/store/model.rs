@@ -159,8 +159,8 @@ pub struct HandledMessage {
     pub inbox_id: i64,
     /// As it goes into the transcript.
     pub text: String,
-    /// `in` for the customer's words; `out` for a manager's message that reached the inbox
-    /// as an echo (written from the CRM or the phone).
+    /// `in` for the customer's words; `manager` for a manager's message that reached the
+    /// inbox as an echo (written from the CRM or the phone).
     pub direction: &'static str,
 }
 

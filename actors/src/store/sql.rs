@@ -445,8 +445,10 @@ macro_rules! impl_store {
                     for m in &t.inbound {
                         lines.push((c, m.direction, &m.text, Some(m.inbox_id), None, t.at));
                     }
+                    // Replies of a turn with no inbound message are a manager's words.
+                    let by = if t.inbound.is_empty() { "manager" } else { "out" };
                     for r in &t.replies {
-                        lines.push((c, "out", &r.text, None, Some(&r.id), t.at));
+                        lines.push((c, by, &r.text, None, Some(&r.id), t.at));
                     }
                 }
                 for chunk in cacheable_chunks(&lines, $max_rows) {

@@ -158,7 +158,10 @@ async fn webhooks_patch(
     if !authorised(&headers) {
         return StatusCode::UNAUTHORIZED.into_response();
     }
-    let uri = body.get("webhooksUri").and_then(Value::as_str).unwrap_or("");
+    let uri = body
+        .get("webhooksUri")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     if !(uri.starts_with("https://") || uri.starts_with("http://")) || uri.len() > 200 {
         return error(
             StatusCode::BAD_REQUEST,

@@ -1,0 +1,195 @@
+//! WhatsApp through Wazzup24 beyond the basics of `durable.rs`: a manager's echo takes the
+//! chat, our own echoes do not, delivery statuses reach the outbox, a 429 is retried, and the
+//! operator commands talk to the account.
+
+use crate::support::app::{self, TestApp};
+use crate::support::{eventually, fake_wazzup};
+use dialogs::{Channel, ChatKey, Owner};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+async fn post(app: &TestApp, body: serde_json::Value) {
+    assert_eq!(app.post_wazzup(&body).await, reqwest::StatusCode::OK);
+}
+
+async fn replies(app: &TestApp, phone: &str, n: usize) -> Vec<fake_wazzup::Delivered> {
+    assert!(
+        eventually(WAIT, || async { app.wazzup.delivered_to(phone).len() >= n }).await,
+        "expected {n} replies"
+    );
+    app.wazzup.delivered_to(phone)
+}
+
+async fn conversation(app: &TestApp, phone: &str) -> actors::store::ConversationRecord {
+    let key = ChatKey::new(Channel::Wazzup, format!("whatsapp:{phone}"));
+    app.engine
+        .store()
+        .store
+        .conversation_by_chat(&key)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+async fn transcript(app: &TestApp, phone: &str) -> Vec<(String, String)> {
+    let c = conversation(app, phone).await;
+    app.engine
+        .store()
+        .store
+        .transcript(&c.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.direction, e.text))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_manager_writing_from_the_crm_silences_the_bot_for_that_chat() {
+    let app = app::spawn(None).await;
+    let phone = "77040000001";
+    post(&app, fake_wazzup::inbound("w-1", phone, "Здравствуйте")).await;
+    replies(&app, phone, 1).await;
+    post(
+        &app,
+        fake_wazzup::echo(
+            "crm-77",
+            phone,
+            "Добрый день! Я Мария, помогу вам.",
+            Some("Мария"),
+        ),
+    )
+    .await;
+    post(
+        &app,
+        fake_wazzup::inbound("w-2", phone, "Хотим в Нячанг в марте"),
+    )
+    .await;
+    assert!(
+        eventually(WAIT, || async { transcript(&app, phone).await.len() >= 4 }).await,
+        "echo and message stored"
+    );
+    let lines = transcript(&app, phone).await;
+    assert_eq!(
+        lines[2],
+        ("manager".into(), "Добрый день! Я Мария, помогу вам.".into())
+    );
+    assert_eq!(lines[3], ("in".into(), "Хотим в Нячанг в марте".into()));
+    assert_eq!(
+        app.wazzup.delivered_to(phone).len(),
+        1,
+        "the bot stays silent"
+    );
+    let c = conversation(&app, phone).await;
+    assert_eq!(
+        (c.owner, c.owned_by.as_deref()),
+        (Owner::Manager, Some("Мария"))
+    );
+}
+
+#[tokio::test]
+async fn the_echo_of_our_own_reply_is_not_a_takeover() {
+    let app = app::spawn(None).await;
+    let phone = "77040000002";
+    post(&app, fake_wazzup::inbound("o-1", phone, "Здравствуйте")).await;
+    let sent = replies(&app, phone, 1).await;
+    // The echo by the id Wazzup gave our send, once the send is recorded…
+    let c = conversation(&app, phone).await;
+    assert!(
+        eventually(WAIT, || async {
+            let outbox = app.engine.store().store.outbox_of(&c.id).await.unwrap();
+            outbox[0].external_id.as_deref() == Some(sent[0].message_id.as_str())
+        })
+        .await
+    );
+    post(
+        &app,
+        fake_wazzup::echo(&sent[0].message_id, phone, &sent[0].text, None),
+    )
+    .await;
+    // …and an echo that outran the answer to our send: unknown id, our text.
+    post(
+        &app,
+        fake_wazzup::echo("early-echo", phone, &sent[0].text, None),
+    )
+    .await;
+    post(&app, fake_wazzup::inbound("o-2", phone, "Спасибо")).await;
+    let sent = replies(&app, phone, 2).await;
+    assert!(sent[1].text.contains("Спасибо"), "{}", sent[1].text);
+    assert_eq!(conversation(&app, phone).await.owner, Owner::Bot);
+}
+
+#[tokio::test]
+async fn delivery_statuses_are_recorded_and_never_go_back() {
+    let app = app::spawn(None).await;
+    let phone = "77040000003";
+    post(&app, fake_wazzup::inbound("s-1", phone, "Здравствуйте")).await;
+    let sent = replies(&app, phone, 1).await;
+    let c = conversation(&app, phone).await;
+    let status = || async {
+        let outbox = app.engine.store().store.outbox_of(&c.id).await.unwrap();
+        outbox[0].status.clone()
+    };
+    assert!(eventually(WAIT, || async { status().await == "sent" }).await);
+    let id = sent[0].message_id.clone();
+    post(&app, fake_wazzup::status(&id, "delivered")).await;
+    assert_eq!(status().await, "delivered");
+    post(&app, fake_wazzup::status(&id, "read")).await;
+    assert_eq!(status().await, "read");
+    post(&app, fake_wazzup::status(&id, "delivered")).await;
+    assert_eq!(
+        status().await,
+        "read",
+        "a late 'delivered' does not undo 'read'"
+    );
+}
+
+#[tokio::test]
+async fn a_rate_limited_send_is_retried_and_arrives_once() {
+    let app = app::spawn(None).await;
+    let phone = "77040000004";
+    app.wazzup.throttle.store(2, Ordering::SeqCst);
+    post(&app, fake_wazzup::inbound("r-1", phone, "Здравствуйте")).await;
+    let sent = replies(&app, phone, 1).await;
+    assert!(sent[0].text.contains("Crystal Bay"));
+    assert_eq!(
+        app.wazzup.attempts.load(Ordering::SeqCst),
+        3,
+        "two 429s, then sent"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(app.wazzup.delivered_to(phone).len(), 1);
+}
+
+#[tokio::test]
+async fn the_operator_registers_the_webhook_and_lists_channels() {
+    let (url, fake) = fake_wazzup::start().await;
+    let env = [
+        ("WAZZUP_API_KEY", fake_wazzup::API_KEY),
+        ("WAZZUP_API_URL", url.as_str()),
+        ("WAZZUP_WEBHOOK_SECRET", "hook-secret-42"),
+        ("PUBLIC_URL", "https://bot.crystalbay.kz"),
+    ]
+    .map(|(k, v)| (k.to_owned(), v.to_owned()));
+    let config = crystalbay::config::Config::from_values(Default::default(), env).unwrap();
+    crystalbay::wazzup::register_webhook(&config).await.unwrap();
+    let registered = fake.webhook.lock().unwrap().clone().unwrap();
+    assert_eq!(
+        registered["webhooksUri"],
+        "https://bot.crystalbay.kz/webhooks/wazzup/hook-secret-42"
+    );
+    assert_eq!(registered["subscriptions"]["messagesAndStatuses"], true);
+    crystalbay::wazzup::list_channels(&config).await.unwrap();
+
+    let missing = crystalbay::config::Config::from_values(
+        Default::default(),
+        [("WAZZUP_API_KEY".to_owned(), "k".to_owned())],
+    )
+    .unwrap();
+    let err = crystalbay::wazzup::register_webhook(&missing)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("PUBLIC_URL"), "{err}");
+}
