@@ -6,3 +6,4 @@ mod dialog;
 mod durable;
 mod store;
 mod support;
+mod telegram;
