@@ -19,6 +19,8 @@ pub struct Application {
     engine: Engine,
     listener: tokio::net::TcpListener,
     router: axum::Router,
+    /// Receiving Telegram updates (poller or webhook registration), when Telegram is on.
+    telegram: Option<crate::telegram::Telegram>,
 }
 
 /// Parts a caller may replace (tests: a panicking turn handler; `chat`: the console sender).
@@ -39,11 +41,24 @@ impl Application {
         let listener = tokio::net::TcpListener::bind(config.http_addr)
             .await
             .with_context(|| format!("binding HTTP_ADDR {}", config.http_addr))?;
-        let router = http::router(http::AppState::new(engine.clone(), &config));
+        let mut state = http::AppState::new(engine.clone(), &config);
+        // Telegram: webhook mode when PUBLIC_URL is set (the route below receives), long
+        // polling otherwise. Started after the engine has replayed the last run's work.
+        let telegram = match &config.telegram {
+            Some(t) => Some(crate::telegram::Telegram::start(
+                t,
+                config.public_url.as_deref(),
+                engine.clone(),
+            )?),
+            None => None,
+        };
+        state.telegram = telegram.as_ref().and_then(|t| t.webhook());
+        let router = http::router(state);
         Ok(Application {
             engine,
             listener,
             router,
+            telegram,
         })
     }
 
@@ -69,6 +84,9 @@ impl Application {
             .await
             .context("HTTP server failed")?;
         tracing::info!("shutting down: finishing messages in hand");
+        if let Some(telegram) = self.telegram {
+            telegram.stop().await;
+        }
         self.engine.shutdown().await;
         tracing::info!("stopped");
         Ok(())
@@ -105,6 +123,14 @@ pub async fn start_engine(
             channels::wazzup::WazzupClient::new(&w.api_url, w.api_key.expose_secret())
                 .context("building the Wazzup client")?,
         ));
+    }
+    if let Some(t) = config
+        .telegram
+        .as_ref()
+        .filter(|_| wanted(dialogs::Channel::Telegram))
+    {
+        let api = Arc::new(crate::telegram::api(t)?);
+        senders.push(Arc::new(channels::telegram::TelegramSender::new(api)));
     }
     let turns = match overrides.turns {
         Some(turns) => turns,

@@ -36,7 +36,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ),
     (
         "TELEGRAM_WEBHOOK_SECRET",
-        "secret Telegram sends in X-Telegram-Bot-Api-Secret-Token",
+        "secret Telegram sends in X-Telegram-Bot-Api-Secret-Token (required with PUBLIC_URL)",
     ),
     (
         "TELEGRAM_MANAGERS_CHAT_ID",
@@ -259,7 +259,10 @@ impl Config {
                     "TELEGRAM_API_URL",
                     &get("TELEGRAM_API_URL").unwrap_or_else(|| "https://api.telegram.org".into()),
                 )?,
-                webhook_secret: secret("TELEGRAM_WEBHOOK_SECRET"),
+                webhook_secret: telegram_webhook_secret(
+                    get("TELEGRAM_WEBHOOK_SECRET"),
+                    public_url.is_some(),
+                )?,
                 managers_chat_id: get("TELEGRAM_MANAGERS_CHAT_ID")
                     .map(|v| {
                         v.parse::<i64>().map_err(|_| {
@@ -477,6 +480,33 @@ fn http_url(key: &str, url: &str) -> Result<String, ConfigError> {
     Ok(url.trim_end_matches('/').to_owned())
 }
 
+/// Telegram accepts 1–256 characters `A-Z a-z 0-9 _ -` as a webhook secret; webhook mode
+/// (`PUBLIC_URL` set) needs one, or anyone could post updates to the webhook.
+fn telegram_webhook_secret(
+    value: Option<String>,
+    webhook_mode: bool,
+) -> Result<Option<SecretString>, ConfigError> {
+    const KEY: &str = "TELEGRAM_WEBHOOK_SECRET";
+    match value {
+        None if webhook_mode => Err(invalid(
+            KEY,
+            "is required with PUBLIC_URL (Telegram webhook mode); e.g. 32 random letters and digits",
+        )),
+        None => Ok(None),
+        Some(v)
+            if v.len() <= 256
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') =>
+        {
+            Ok(Some(SecretString::from(v)))
+        }
+        Some(_) => Err(invalid(
+            KEY,
+            "must be 1 to 256 characters A-Z, a-z, 0-9, _ or -",
+        )),
+    }
+}
+
 fn email_address(key: &str, address: &str) -> Result<String, ConfigError> {
     match address.split_once('@') {
         Some((local, domain))
@@ -580,6 +610,32 @@ mod tests {
         let err =
             Config::from_values(BTreeMap::new(), env(&[("SAMO_OAUTH_TOKEN", "t")])).unwrap_err();
         assert!(err.to_string().contains("SAMO_API_URL"));
+    }
+
+    #[test]
+    fn telegram_webhook_mode_needs_a_valid_secret() {
+        let with = |pairs: &[(&str, &str)]| {
+            let mut all = vec![("TELEGRAM_BOT_TOKEN", "1:x")];
+            all.extend_from_slice(pairs);
+            Config::from_values(BTreeMap::new(), env(&all))
+        };
+        let polling = with(&[]).unwrap().telegram.unwrap();
+        assert_eq!(polling.api_url, "https://api.telegram.org");
+        assert!(polling.webhook_secret.is_none());
+        let missing = with(&[("PUBLIC_URL", "https://bot.example.kz")]).unwrap_err();
+        assert!(missing.to_string().contains("TELEGRAM_WEBHOOK_SECRET"));
+        let bad = with(&[("TELEGRAM_WEBHOOK_SECRET", "not allowed!")]).unwrap_err();
+        assert!(bad.to_string().contains("TELEGRAM_WEBHOOK_SECRET"));
+        let ok = with(&[
+            ("PUBLIC_URL", "https://bot.example.kz/"),
+            ("TELEGRAM_WEBHOOK_SECRET", "Abc_123-xyz"),
+        ])
+        .unwrap();
+        assert_eq!(ok.public_url.as_deref(), Some("https://bot.example.kz"));
+        assert_eq!(
+            ok.telegram.unwrap().webhook_secret.unwrap().expose_secret(),
+            "Abc_123-xyz"
+        );
     }
 
     #[test]

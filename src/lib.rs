@@ -5,6 +5,7 @@
 //! - [`config`]: typed configuration from `crystalbay.toml` and the environment.
 //! - [`app`]: start-up — store, engine, HTTP listener — and graceful shutdown.
 //! - [`http`]: the axum router (`/health`, `/ready`, webhooks).
+//! - [`telegram`]: Telegram updates into the engine (webhook registration or long polling).
 //! - [`chat`]: `crystalbay chat`, the terminal conversation.
 //! - [`bench`]: `crystalbay bench`, throughput and memory figures.
 //! - [`cli`]: the command line.
@@ -19,5 +20,6 @@ pub mod cli;
 pub mod config;
 pub mod http;
 pub mod memory;
+pub mod telegram;
 pub mod telemetry;
 pub mod wazzup;

@@ -134,6 +134,12 @@ impl Actor for Outbound {
                     Err(error) => {
                         tracing::error!(channel = %message.key.channel, outbox_id = %message.id,
                             %error, "send failed for good");
+                        if matches!(error, SendError::Unreachable { .. }) {
+                            state.store.write_in_background(WriteOp::MarkUnreachable {
+                                conversation_id: message.conversation_id.clone(),
+                                at: crate::store::now(),
+                            });
+                        }
                         state.store.write_in_background(WriteOp::OutboxFailed {
                             id: message.id.clone(),
                             error: error.to_string(),

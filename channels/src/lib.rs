@@ -2,12 +2,14 @@
 //!
 //! - [`inbound`]: `NewInbound`, the one shape every parser produces; secret comparison.
 //! - [`outbound`]: the `Sender` trait every channel implements, and its error type.
+//! - [`telegram`]: Telegram through the Bot API (update parsing, the API client, sending).
 //! - [`wazzup`]: WhatsApp through Wazzup24 (webhook parsing, sending).
 //! - [`console`]: the terminal channel of `crystalbay chat`.
 
 pub mod console;
 pub mod inbound;
 pub mod outbound;
+pub mod telegram;
 pub mod wazzup;
 
 pub use inbound::NewInbound;

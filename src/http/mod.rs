@@ -2,6 +2,7 @@
 //! into one router on one port.
 
 mod health;
+mod telegram;
 mod wazzup;
 
 use crate::config::Config;
@@ -15,6 +16,8 @@ use std::sync::Arc;
 pub struct AppState {
     pub engine: Engine,
     pub wazzup_secret: Option<Arc<SecretString>>,
+    /// Set in Telegram webhook mode (by `app`, which starts Telegram).
+    pub telegram: Option<Arc<crate::telegram::Webhook>>,
 }
 
 impl AppState {
@@ -26,6 +29,7 @@ impl AppState {
                 .as_ref()
                 .and_then(|w| w.webhook_secret.clone())
                 .map(Arc::new),
+            telegram: None,
         }
     }
 }
@@ -34,6 +38,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(wazzup::router())
+        .merge(telegram::router())
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

@@ -8,4 +8,5 @@ mod handoff;
 mod llm;
 mod store;
 mod support;
+mod telegram;
 mod wazzup;

@@ -246,6 +246,32 @@ async fn delivery_results_move_outbox_rows() {
 }
 
 #[tokio::test]
+async fn a_chat_that_refuses_messages_is_marked_unreachable() {
+    for t in backends::all().await {
+        let s = t.store.as_ref();
+        let m = insert(s, inbound("7710", "m-10", "привет")).await;
+        let conv = ConversationRecord::new(m.inbound.key.clone(), Utc::now());
+        s.write_batch(vec![WriteOp::CommitTurn(Box::new(turn(
+            &m,
+            &conv,
+            &["hi"],
+        )))])
+        .await[0]
+            .as_ref()
+            .unwrap();
+        let r = s
+            .write_batch(vec![WriteOp::MarkUnreachable {
+                conversation_id: conv.id.clone(),
+                at: Utc::now(),
+            }])
+            .await;
+        assert_eq!(r[0].as_ref().unwrap(), &WriteOutcome::Done, "{}", t.name);
+        let stored = s.conversation(&conv.id).await.unwrap().unwrap();
+        assert!(stored.unreachable, "{}", t.name);
+    }
+}
+
+#[tokio::test]
 async fn a_parked_message_keeps_its_error_and_leaves_the_queue() {
     for t in backends::all().await {
         let s = t.store.as_ref();

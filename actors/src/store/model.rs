@@ -211,6 +211,13 @@ pub enum WriteOp {
         error: Option<String>,
         at: DateTime<Utc>,
     },
+    /// The channel refuses messages to this conversation's chat for good (the customer blocked
+    /// the bot): `unreachable` is set. The conversation's next turn (the customer wrote again)
+    /// writes it back as the actor holds it.
+    MarkUnreachable {
+        conversation_id: String,
+        at: DateTime<Utc>,
+    },
     /// A message whose handling failed twice: kept, marked `failed`, with the error.
     ParkInbound {
         id: i64,

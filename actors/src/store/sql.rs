@@ -56,6 +56,9 @@ pub(crate) const OUTBOX_SENT: &str = "UPDATE outbox SET status = 'sent', attempt
 pub(crate) const PARK_INBOX: &str = "UPDATE inbox SET status = 'failed', error = $2, handled_at = $3 \
     WHERE id = $1 AND status = 'pending'";
 
+pub(crate) const MARK_UNREACHABLE: &str =
+    "UPDATE conversations SET unreachable = $2, updated_at = $3 WHERE id = $1";
+
 pub(crate) const OUTBOX_FAILED: &str = "UPDATE outbox SET attempts = attempts + 1, last_error = $2, \
     status = CASE WHEN $3 THEN 'failed' ELSE status END, updated_at = $4 \
     WHERE id = $1 AND status = 'pending'";
@@ -385,6 +388,15 @@ macro_rules! impl_store {
                                 .bind(external_id)
                                 .bind(status)
                                 .bind(error)
+                                .bind(*at)
+                                .execute(&mut *conn)
+                                .await?;
+                            outcomes[i] = Some(WriteOutcome::Done);
+                        }
+                        WriteOp::MarkUnreachable { conversation_id, at } => {
+                            sqlx::query(MARK_UNREACHABLE)
+                                .bind(conversation_id)
+                                .bind(true)
                                 .bind(*at)
                                 .execute(&mut *conn)
                                 .await?;

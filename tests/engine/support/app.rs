@@ -1,5 +1,7 @@
-//! The whole engine in-process on port 0, on a fresh SQLite file, with a fake Wazzup behind it.
+//! The whole engine in-process on port 0, on a fresh SQLite file, with a fake Wazzup behind it
+//! (and, when a test asks, a fake Telegram Bot API in webhook or polling mode).
 
+use super::fake_telegram::{self, FakeTelegram};
 use super::fake_wazzup::{self, FakeWazzup};
 use actors::tours::TourSearch;
 use actors::turns::TurnHandler;
@@ -9,6 +11,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub const WEBHOOK_SECRET: &str = "wz-secret-0123456789";
+pub const TELEGRAM_SECRET: &str = "tg-secret_0123456789";
+/// `PUBLIC_URL` in Telegram webhook mode (the fake never calls it).
+pub const PUBLIC_URL: &str = "https://bot.crystalbay.test";
 
 pub struct TestApp {
     pub base: String,
@@ -29,6 +34,31 @@ impl TestApp {
             .unwrap()
             .status()
     }
+
+    /// Posts a Telegram update to the webhook with this secret header (none: no header).
+    pub async fn post_telegram(
+        &self,
+        update: &serde_json::Value,
+        secret: Option<&str>,
+    ) -> reqwest::StatusCode {
+        let mut request = self
+            .http
+            .post(format!("{}/webhooks/telegram", self.base))
+            .json(update);
+        if let Some(secret) = secret {
+            request = request.header("X-Telegram-Bot-Api-Secret-Token", secret);
+        }
+        request.send().await.unwrap().status()
+    }
+}
+
+/// How the app receives Telegram updates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TelegramMode {
+    /// `PUBLIC_URL` set: `setWebhook` at start, updates posted to `/webhooks/telegram`.
+    Webhook,
+    /// No `PUBLIC_URL`: the engine polls `getUpdates`.
+    Polling,
 }
 
 pub async fn spawn(turns: Option<Arc<dyn TurnHandler>>) -> TestApp {
@@ -46,6 +76,8 @@ pub struct Options {
     pub tours: Option<Arc<dyn TourSearch>>,
     /// Extra configuration keys (they win over the defaults below).
     pub env: Vec<(&'static str, String)>,
+    /// Telegram against this fake Bot API, in this mode.
+    pub telegram: Option<(TelegramMode, Arc<FakeTelegram>)>,
 }
 
 pub async fn spawn_with(options: Options) -> TestApp {
@@ -63,8 +95,18 @@ pub async fn spawn_with(options: Options) -> TestApp {
         // Answer each message at once unless a test is about bursts.
         ("BURST_WINDOW_MS", "0".to_owned()),
     ];
+    let mut telegram_env: Vec<(&'static str, String)> = Vec::new();
+    if let Some((mode, fake)) = &options.telegram {
+        telegram_env.push(("TELEGRAM_BOT_TOKEN", fake_telegram::TOKEN.to_owned()));
+        telegram_env.push(("TELEGRAM_API_URL", fake.url.clone()));
+        if *mode == TelegramMode::Webhook {
+            telegram_env.push(("PUBLIC_URL", PUBLIC_URL.to_owned()));
+            telegram_env.push(("TELEGRAM_WEBHOOK_SECRET", TELEGRAM_SECRET.to_owned()));
+        }
+    }
     let values = env
         .into_iter()
+        .chain(telegram_env)
         .chain(options.env)
         .map(|(k, v)| (k.to_owned(), v));
     let config = Config::from_values(BTreeMap::new(), values).unwrap();

@@ -1,0 +1,296 @@
+//! Telegram updates into the engine, in one of two modes:
+//!
+//! - **webhook** (when `PUBLIC_URL` is set): at start-up `setWebhook` points Telegram at
+//!   `{PUBLIC_URL}/webhooks/telegram` with our secret (retried in the background until it
+//!   succeeds); `http::telegram` receives the updates.
+//! - **long polling** (otherwise): a poller calls `deleteWebhook`, then `getUpdates` in a loop.
+//!   It stores each update in the inbox *before* moving its offset past it, so a crash loses
+//!   nothing: the next start fetches the unconfirmed updates again, and the inbox (unique on
+//!   `update_id`) recognises the ones already stored. Errors are logged and backed off. The
+//!   poller runs as a supervised task: a panic restarts it.
+//!
+//! Both modes take the same path, [`Inbound::accept`]: classify, store, and answer a button
+//! press (`answerCallbackQuery`) once it is stored.
+
+use crate::config::TelegramConfig;
+use actors::{Engine, EngineError};
+use channels::telegram::{Incoming, TelegramApi, Update, update};
+use secrecy::{ExposeSecret, SecretString};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// How long one `getUpdates` waits for an update to arrive.
+const LONG_POLL: Duration = Duration::from_secs(25);
+/// The longest pause between failed calls.
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// How long shutdown waits for the poller to finish the update in hand.
+const STOP_LIMIT: Duration = Duration::from_secs(10);
+
+/// The one way a Telegram update enters the engine.
+#[derive(Clone)]
+pub struct Inbound {
+    engine: Engine,
+    api: Arc<TelegramApi>,
+    /// The managers' group: never a customer chat.
+    managers_chat_id: Option<i64>,
+}
+
+impl Inbound {
+    /// Stores the update in the inbox (a repeat is recognised by its `update_id`), then answers
+    /// a button press. Updates not for the bot are dropped. `Ok` means it is safe to
+    /// acknowledge the update to Telegram.
+    pub async fn accept(&self, update: Update) -> Result<(), EngineError> {
+        match update.classify(self.managers_chat_id) {
+            Incoming::Ignored(why) => {
+                tracing::debug!(update_id = update.update_id, why, "Telegram update ignored");
+                Ok(())
+            }
+            Incoming::Customer {
+                inbound,
+                callback_query_id,
+            } => {
+                self.engine.accept(*inbound).await?;
+                // Also for a repeat: if the first answer was lost, the spinner still turns.
+                if let Some(id) = callback_query_id {
+                    let api = self.api.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = api.answer_callback_query(&id).await {
+                            tracing::warn!(error = %e, "could not answer a Telegram button press");
+                        }
+                    });
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// What the HTTP route needs in webhook mode.
+pub struct Webhook {
+    /// Compared with `X-Telegram-Bot-Api-Secret-Token`.
+    pub secret: SecretString,
+    pub inbound: Inbound,
+}
+
+/// The running Telegram receiver: the webhook registration or the poller.
+pub struct Telegram {
+    webhook: Option<Arc<Webhook>>,
+    /// Set to `true` to stop the background task.
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl Telegram {
+    /// Starts receiving: webhook mode when `public_url` is set, long polling otherwise.
+    pub fn start(
+        config: &TelegramConfig,
+        public_url: Option<&str>,
+        engine: Engine,
+    ) -> anyhow::Result<Telegram> {
+        let api = Arc::new(api(config)?);
+        let inbound = Inbound {
+            engine,
+            api: api.clone(),
+            managers_chat_id: config.managers_chat_id,
+        };
+        let (stop, stopped) = watch::channel(false);
+        match (public_url, &config.webhook_secret) {
+            (Some(public_url), Some(secret)) => {
+                let url = format!("{public_url}/webhooks/telegram");
+                let task = tokio::spawn(register_webhook(
+                    api,
+                    url,
+                    secret.expose_secret().to_owned(),
+                    stopped,
+                ));
+                Ok(Telegram {
+                    webhook: Some(Arc::new(Webhook {
+                        secret: secret.clone(),
+                        inbound,
+                    })),
+                    stop,
+                    task,
+                })
+            }
+            (Some(_), None) => {
+                anyhow::bail!(
+                    "TELEGRAM_WEBHOOK_SECRET is required in webhook mode (PUBLIC_URL set)"
+                )
+            }
+            (None, _) => Ok(Telegram {
+                webhook: None,
+                stop,
+                task: tokio::spawn(supervise_poller(inbound, stopped)),
+            }),
+        }
+    }
+
+    /// The webhook route's part, in webhook mode.
+    pub fn webhook(&self) -> Option<Arc<Webhook>> {
+        self.webhook.clone()
+    }
+
+    /// Stops the poller (after the update in hand is stored) or the webhook registration.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let mut task = self.task;
+        if tokio::time::timeout(STOP_LIMIT, &mut task).await.is_err() {
+            // Still storing after the limit: what it fetched and did not confirm is fetched
+            // again at the next start.
+            task.abort();
+        }
+    }
+}
+
+/// The Bot API client of the configured bot.
+pub fn api(config: &TelegramConfig) -> anyhow::Result<TelegramApi> {
+    use anyhow::Context;
+    TelegramApi::new(&config.api_url, config.bot_token.expose_secret())
+        .context("building the Telegram client")
+}
+
+/// `setWebhook`, retried with backoff until Telegram accepts it.
+async fn register_webhook(
+    api: Arc<TelegramApi>,
+    url: String,
+    secret: String,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let mut failures = 0;
+    loop {
+        let result = tokio::select! {
+            r = api.set_webhook(&url, &secret) => r,
+            _ = stopped.changed() => return,
+        };
+        match result {
+            Ok(()) => {
+                tracing::info!(%url, "Telegram webhook registered");
+                return;
+            }
+            Err(e) => {
+                failures += 1;
+                tracing::error!(error = %e, %url, "could not register the Telegram webhook; will retry");
+                if !pause(&mut stopped, backoff(failures)).await {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Runs the poller, restarting it if it panics, until told to stop.
+async fn supervise_poller(inbound: Inbound, stopped: watch::Receiver<bool>) {
+    loop {
+        let mut poller = tokio::spawn(poll(inbound.clone(), stopped.clone()));
+        let mut watch = stopped.clone();
+        let result = tokio::select! {
+            r = &mut poller => r,
+            // Give the update in hand its chance to be stored, then go.
+            _ = stop_requested(&mut watch) => {
+                let _ = tokio::time::timeout(STOP_LIMIT, &mut poller).await;
+                poller.abort();
+                return;
+            }
+        };
+        match result {
+            Ok(()) => return,
+            Err(e) => {
+                tracing::error!(error = %e, "Telegram poller failed; restarting it");
+                if !pause(&mut watch, Duration::from_secs(1)).await {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// The polling loop: `deleteWebhook`, then `getUpdates` until stopped.
+async fn poll(inbound: Inbound, mut stopped: watch::Receiver<bool>) {
+    let api = inbound.api.clone();
+    let mut failures = 0;
+    // `getUpdates` is refused while a webhook is set.
+    loop {
+        let result = tokio::select! {
+            r = api.delete_webhook() => r,
+            _ = stop_requested(&mut stopped) => return,
+        };
+        match result {
+            Ok(()) => break,
+            Err(e) => {
+                failures += 1;
+                tracing::error!(error = %e, "could not switch Telegram to polling (deleteWebhook); will retry");
+                if !pause(&mut stopped, backoff(failures)).await {
+                    return;
+                }
+            }
+        }
+    }
+    tracing::info!("polling Telegram for updates");
+    failures = 0;
+    // The first update not yet stored. `None` at start: Telegram serves what is unconfirmed.
+    let mut offset: Option<i64> = None;
+    loop {
+        let result = tokio::select! {
+            r = api.get_updates(offset, LONG_POLL) => r,
+            _ = stop_requested(&mut stopped) => return,
+        };
+        let updates = match result {
+            Ok(updates) => {
+                failures = 0;
+                updates
+            }
+            Err(e) => {
+                failures += 1;
+                tracing::warn!(error = %e, attempt = failures, "Telegram getUpdates failed; backing off");
+                if !pause(&mut stopped, backoff(failures)).await {
+                    return;
+                }
+                continue;
+            }
+        };
+        for raw in updates {
+            // Not raced with the stop signal: an update being stored is stored whole.
+            let Some(update_id) = raw.get("update_id").and_then(serde_json::Value::as_i64) else {
+                tracing::warn!("a Telegram update without update_id; skipped");
+                continue;
+            };
+            match update::parse_value(raw) {
+                Ok(update) => {
+                    if let Err(e) = inbound.accept(update).await {
+                        // Not confirmed: fetched again after the pause.
+                        tracing::error!(error = %e, update_id, "could not store a Telegram update; will fetch it again");
+                        failures += 1;
+                        if !pause(&mut stopped, backoff(failures)).await {
+                            return;
+                        }
+                        break;
+                    }
+                }
+                // It will never parse: skipping it is all that can be done.
+                Err(e) => {
+                    tracing::warn!(error = %e, update_id, "unreadable Telegram update; skipped")
+                }
+            }
+            offset = Some(update_id + 1);
+        }
+    }
+}
+
+/// Resolves once a stop is requested (or the `Telegram` that could request it is gone).
+async fn stop_requested(stopped: &mut watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|stop| *stop).await;
+}
+
+/// Sleeps `delay` unless told to stop first; `false` when stopping.
+async fn pause(stopped: &mut watch::Receiver<bool>, delay: Duration) -> bool {
+    tokio::time::timeout(delay, stop_requested(stopped))
+        .await
+        .is_err()
+}
+
+/// 1 s, 2 s, 4 s … up to a minute.
+fn backoff(failures: u32) -> Duration {
+    Duration::from_secs(1u64 << failures.saturating_sub(1).min(6)).min(MAX_BACKOFF)
+}
