@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::http;
 use actors::store::Store;
 use actors::tours::TourSearch;
-use actors::turns::{DialogTurns, TurnHandler};
+use actors::turns::{DialogTurns, SharedFaq, SharedTemplates, TurnHandler};
 use actors::{Engine, EngineSettings};
 use anyhow::Context;
 use channels::Sender;
@@ -37,11 +37,12 @@ pub struct Overrides {
 impl Application {
     pub async fn build(config: Config, overrides: Overrides) -> anyhow::Result<Application> {
         let store = open_store(&config).await?;
-        let engine = start_engine(&config, store, overrides).await?;
+        let Started { engine, live } = start_engine(&config, store, overrides).await?;
         let listener = tokio::net::TcpListener::bind(config.http_addr)
             .await
             .with_context(|| format!("binding HTTP_ADDR {}", config.http_addr))?;
         let mut state = http::AppState::new(engine.clone(), &config);
+        state.live = live;
         // Telegram: webhook mode when PUBLIC_URL is set (the route below receives), long
         // polling otherwise. Started after the engine has replayed the last run's work.
         let telegram = match &config.telegram {
@@ -105,12 +106,27 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
         })
 }
 
+/// What admins can change while the engine runs: reply templates, the FAQ, and the LLM's
+/// prompts. The next message of every conversation uses what is in force.
+#[derive(Clone)]
+pub struct LiveSettings {
+    pub templates: SharedTemplates,
+    pub faq: SharedFaq,
+    pub llm: Option<actors::llm::LlmHandle>,
+}
+
+/// A started engine, with the handles admins change (none when a test replaced the dialog).
+pub struct Started {
+    pub engine: Engine,
+    pub live: Option<LiveSettings>,
+}
+
 /// Starts the actor tree with the senders of every configured channel.
 pub async fn start_engine(
     config: &Config,
     store: Arc<dyn Store>,
     overrides: Overrides,
-) -> anyhow::Result<Engine> {
+) -> anyhow::Result<Started> {
     let mut senders: Vec<Arc<dyn Sender>> = overrides.extra_senders;
     let only = overrides.recover_channels.clone();
     let wanted = |c: dialogs::Channel| only.as_ref().is_none_or(|cs| cs.contains(&c));
@@ -132,6 +148,7 @@ pub async fn start_engine(
         let api = Arc::new(crate::telegram::api(t)?);
         senders.push(Arc::new(channels::telegram::TelegramSender::new(api)));
     }
+    let mut live = None;
     let turns = match overrides.turns {
         Some(turns) => turns,
         None => {
@@ -141,6 +158,7 @@ pub async fn start_engine(
             };
             let mut dialog = DialogTurns::new(tours);
             dialog.page_size = config.offers_per_page;
+            let mut llm_handle = None;
             if let Some(openai) = &config.openai {
                 let mut settings = actors::llm::LlmSettings::new(
                     openai.base_url.clone(),
@@ -152,8 +170,14 @@ pub async fn start_engine(
                     .await
                     .context("starting the LLM actor")?;
                 tracing::info!(model = %openai.model, "LLM configured: used where the rules fall short");
-                dialog.llm = Some(Arc::new(llm));
+                dialog.llm = Some(Arc::new(llm.clone()));
+                llm_handle = Some(llm);
             }
+            live = Some(LiveSettings {
+                templates: dialog.templates.clone(),
+                faq: dialog.faq.clone(),
+                llm: llm_handle,
+            });
             Arc::new(dialog)
         }
     };
@@ -163,7 +187,10 @@ pub async fn start_engine(
         burst_window: config.burst_window,
         handoff_quiet: config.handoff_quiet,
     };
-    Ok(Engine::start(store, senders, turns, settings).await?)
+    Ok(Started {
+        engine: Engine::start(store, senders, turns, settings).await?,
+        live,
+    })
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.

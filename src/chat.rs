@@ -21,7 +21,8 @@ pub async fn run(config: Config, chat_id: String) -> anyhow::Result<()> {
             ..Default::default()
         },
     )
-    .await?;
+    .await?
+    .engine;
     let key = ChatKey::new(Channel::Console, chat_id);
     eprintln!(
         "Crystal Bay chat as `{}` (database {}). Type a message; Ctrl-D to quit.",

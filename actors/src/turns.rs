@@ -24,29 +24,39 @@ pub trait TurnHandler: Send + Sync + 'static {
     ) -> anyhow::Result<TurnOutcome>;
 }
 
-/// The reply templates in force. Replaced whole when an admin publishes a new version, so the
-/// next message of every conversation uses it, with no restart.
-#[derive(Clone)]
-pub struct SharedTemplates(Arc<RwLock<Arc<Templates>>>);
+/// A value admins may replace at run time (reply templates, the FAQ): the next message of
+/// every conversation uses the new one, with no restart. Cheap to clone and to read.
+pub struct Shared<T>(Arc<RwLock<Arc<T>>>);
 
-impl SharedTemplates {
-    pub fn new(templates: Templates) -> Self {
-        Self(Arc::new(RwLock::new(Arc::new(templates))))
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl<T> Shared<T> {
+    pub fn new(value: T) -> Self {
+        Self(Arc::new(RwLock::new(Arc::new(value))))
     }
 
-    pub fn current(&self) -> Arc<Templates> {
+    pub fn current(&self) -> Arc<T> {
         self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    pub fn replace(&self, templates: Templates) {
-        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(templates);
+    pub fn replace(&self, value: T) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(value);
     }
 }
+
+/// The reply templates in force.
+pub type SharedTemplates = Shared<Templates>;
+/// The FAQ in force.
+pub type SharedFaq = Shared<Faq>;
 
 /// The engine's turn handler: the dialog policy over the stored dialog state.
 pub struct DialogTurns {
     pub templates: SharedTemplates,
-    pub faq: Arc<Faq>,
+    pub faq: SharedFaq,
     /// Where searches go: the Tours actor (or, in tests of the dialog, a stand-in).
     pub tours: Arc<dyn TourSearch>,
     /// The optional model; `None` runs on rules alone.
@@ -60,7 +70,7 @@ impl DialogTurns {
     pub fn new(tours: Arc<dyn TourSearch>) -> Self {
         Self {
             templates: SharedTemplates::new(Templates::defaults()),
-            faq: Arc::new(Faq::defaults()),
+            faq: SharedFaq::new(Faq::defaults()),
             tours,
             llm: None,
             page_size: 5,
@@ -84,8 +94,9 @@ impl TurnHandler for DialogTurns {
                 DialogState::default()
             });
         let templates = self.templates.current();
+        let faq = self.faq.current();
         let outcome = self
-            .turn(&mut state, conversation, messages, &templates)
+            .turn(&mut state, conversation, messages, &templates, &faq)
             .await?;
         conversation.state = serde_json::to_value(&state)?;
         Ok(outcome)
@@ -99,6 +110,7 @@ impl DialogTurns {
         conversation: &ConversationRecord,
         messages: &[InboxMessage],
         templates: &Templates,
+        faq: &Faq,
     ) -> anyhow::Result<TurnOutcome> {
         let Some(last) = messages.last() else {
             return Ok(TurnOutcome::default());
@@ -175,7 +187,7 @@ impl DialogTurns {
 
         let ctx = Context {
             templates,
-            faq: &self.faq,
+            faq,
             page_size: self.page_size,
         };
         Ok(match policy::decide(state, &analysis, &input, &ctx)? {

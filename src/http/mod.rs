@@ -18,6 +18,8 @@ pub struct AppState {
     pub wazzup_secret: Option<Arc<SecretString>>,
     /// Set in Telegram webhook mode (by `app`, which starts Telegram).
     pub telegram: Option<Arc<crate::telegram::Webhook>>,
+    /// What admins may change at run time (set by `app`; `None` when a test replaced the dialog).
+    pub live: Option<crate::app::LiveSettings>,
 }
 
 impl AppState {
@@ -30,6 +32,7 @@ impl AppState {
                 .and_then(|w| w.webhook_secret.clone())
                 .map(Arc::new),
             telegram: None,
+            live: None,
         }
     }
 }
