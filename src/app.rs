@@ -158,6 +158,9 @@ pub async fn start_engine(
             };
             let mut dialog = DialogTurns::new(tours);
             dialog.page_size = config.offers_per_page;
+            dialog.hours = Some(config.working_hours.clone());
+            dialog.utc_offset = config.timezone;
+            dialog.keywords = config.escalation_keywords.clone();
             let mut llm_handle = None;
             if let Some(openai) = &config.openai {
                 let mut settings = actors::llm::LlmSettings::new(

@@ -106,6 +106,18 @@ pub const KEYS: &[(&str, &str)] = &[
     ),
     ("OFFERS_PER_PAGE", "offers shown at a time (default 5)"),
     (
+        "WORKING_HOURS",
+        "managers' hours in MANAGER_TIMEZONE, e.g. \"Mon-Fri 10:00-19:00, Sat 11:00-16:00\" (the default); out of hours the bot says when a manager answers",
+    ),
+    (
+        "MANAGER_TIMEZONE",
+        "the agency's time zone: Asia/Almaty (default) or another Kazakhstan zone, UTC, or an offset like +05:00",
+    ),
+    (
+        "ESCALATION_KEYWORDS",
+        "comma-separated words or phrases that bring a manager in at once (e.g. \"юрист, суд, претензия\")",
+    ),
+    (
         "HANDOFF_QUIET_SECS",
         "a chat taken by (or waiting for) a manager returns to the bot after this many seconds without manager activity (default 43200 = 12 h)",
     ),
@@ -149,6 +161,10 @@ pub struct Config {
     pub offers_per_page: usize,
     /// A chat with a manager returns to the bot after this long without manager activity.
     pub handoff_quiet: Duration,
+    pub working_hours: dialogs::hours::WorkingHours,
+    pub timezone: chrono::FixedOffset,
+    /// Lower case, trimmed, non-empty.
+    pub escalation_keywords: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -418,6 +434,27 @@ impl Config {
                 })?)
             }
         };
+        let working_hours = dialogs::hours::WorkingHours::parse(
+            &get("WORKING_HOURS").unwrap_or_else(|| "Mon-Fri 10:00-19:00, Sat 11:00-16:00".into()),
+        )
+        .map_err(|e| invalid("WORKING_HOURS", &e.to_string()))?;
+        let timezone = match get("MANAGER_TIMEZONE") {
+            None => actors::turns::almaty(),
+            Some(tz) => parse_timezone(&tz).ok_or_else(|| {
+                invalid(
+                    "MANAGER_TIMEZONE",
+                    "must be a Kazakhstan zone such as Asia/Almaty, UTC, or an offset like +05:00",
+                )
+            })?,
+        };
+        let escalation_keywords = get("ESCALATION_KEYWORDS")
+            .map(|v| {
+                v.split(',')
+                    .map(|k| k.trim().to_lowercase().replace('ё', "е"))
+                    .filter(|k| !k.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
         Ok(Config {
             database_url,
             http_addr,
@@ -433,8 +470,49 @@ impl Config {
             burst_window,
             offers_per_page,
             handoff_quiet,
+            working_hours,
+            timezone,
+            escalation_keywords,
         })
     }
+}
+
+/// A time zone as a fixed offset: Kazakhstan's zones (all UTC+5 since March 2024), `UTC`, or
+/// `+05:00` / `UTC+5` forms.
+fn parse_timezone(tz: &str) -> Option<chrono::FixedOffset> {
+    let tz = tz.trim();
+    const KAZAKHSTAN: &[&str] = &[
+        "Asia/Almaty",
+        "Asia/Qostanay",
+        "Asia/Aqtau",
+        "Asia/Aqtobe",
+        "Asia/Atyrau",
+        "Asia/Oral",
+        "Asia/Qyzylorda",
+    ];
+    if KAZAKHSTAN.iter().any(|z| z.eq_ignore_ascii_case(tz)) {
+        return chrono::FixedOffset::east_opt(5 * 3600);
+    }
+    let offset = tz
+        .strip_prefix("UTC")
+        .or_else(|| tz.strip_prefix("GMT"))
+        .unwrap_or(tz);
+    if offset.is_empty() {
+        return chrono::FixedOffset::east_opt(0);
+    }
+    let (sign, rest) = match offset.as_bytes().first()? {
+        b'+' => (1, &offset[1..]),
+        b'-' => (-1, &offset[1..]),
+        _ => return None,
+    };
+    let (h, m) = match rest.split_once(':') {
+        Some((h, m)) => (h.parse::<i32>().ok()?, m.parse::<i32>().ok()?),
+        None => (rest.parse::<i32>().ok()?, 0),
+    };
+    if !(0..=14).contains(&h) || !(0..60).contains(&m) {
+        return None;
+    }
+    chrono::FixedOffset::east_opt(sign * (h * 3600 + m * 60))
 }
 
 /// Reads the flat keys of a TOML file (same names as the environment, any case).

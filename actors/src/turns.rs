@@ -6,8 +6,10 @@ use crate::llm::{AnswerRequest, LanguageModel};
 use crate::store::{ConversationRecord, InboxMessage};
 use crate::tours::TourSearch;
 use async_trait::async_trait;
+use chrono::FixedOffset;
 use dialogs::analysis::{Analysis, Intent, analyze};
 use dialogs::faq::Faq;
+use dialogs::hours::WorkingHours;
 use dialogs::policy::{self, Context, Step};
 use dialogs::search::SearchFailure;
 use dialogs::{Channel, DialogState, Reply, Templates, TurnInput, TurnOutcome};
@@ -63,6 +65,12 @@ pub struct DialogTurns {
     pub llm: Option<Arc<dyn LanguageModel>>,
     /// Offers per page.
     pub page_size: usize,
+    /// Managers' working hours (`None`: replies say a manager answers shortly).
+    pub hours: Option<WorkingHours>,
+    /// The agency's time zone, for "today" and working hours.
+    pub utc_offset: FixedOffset,
+    /// Words that bring a manager in at once (lower case).
+    pub keywords: Vec<String>,
 }
 
 impl DialogTurns {
@@ -74,6 +82,9 @@ impl DialogTurns {
             tours,
             llm: None,
             page_size: 5,
+            hours: None,
+            utc_offset: almaty(),
+            keywords: Vec::new(),
         }
     }
 }
@@ -115,7 +126,8 @@ impl DialogTurns {
         let Some(last) = messages.last() else {
             return Ok(TurnOutcome::default());
         };
-        let today = local_today();
+        let local_now = (chrono::Utc::now() + self.utc_offset).naive_utc();
+        let today = local_now.date();
         if last.inbound.kind == "media" && last.inbound.text.trim().is_empty() {
             let lang = state.language.as_deref().unwrap_or("ru");
             return Ok(TurnOutcome {
@@ -149,6 +161,7 @@ impl DialogTurns {
             today,
             action,
             customer_phone: shared_phone.or_else(|| channel_phone(conversation)),
+            office: self.hours.as_ref().map(|h| h.at(local_now)),
         };
 
         // A button press or a shared contact carries no words to analyse.
@@ -189,6 +202,7 @@ impl DialogTurns {
             templates,
             faq,
             page_size: self.page_size,
+            keywords: &self.keywords,
         };
         Ok(match policy::decide(state, &analysis, &input, &ctx)? {
             Step::Reply(outcome) => outcome,
@@ -198,7 +212,7 @@ impl DialogTurns {
                     tracing::error!(conversation = %conversation.id, %cause,
                         "tour search unavailable; the customer is told and a manager brought in");
                 }
-                policy::present(state, query, page, result, &ctx)?
+                policy::present(state, query, page, result, input.office.clone(), &ctx)?
             }
             Step::FreeForm { language, fallback } => match &self.llm {
                 None => fallback,
@@ -243,7 +257,12 @@ fn channel_phone(conversation: &ConversationRecord) -> Option<String> {
     (digits.len() >= 10 && digits.chars().all(|c| c.is_ascii_digit())).then(|| format!("+{digits}"))
 }
 
+/// Asia/Almaty: UTC+5 all year (no daylight saving since 2024).
+pub fn almaty() -> FixedOffset {
+    FixedOffset::east_opt(5 * 3600).expect("a valid offset")
+}
+
 /// Today in Kazakhstan (UTC+5), the agency's reference for "завтра" and "в марте".
 pub fn local_today() -> chrono::NaiveDate {
-    (chrono::Utc::now() + chrono::Duration::hours(5)).date_naive()
+    (chrono::Utc::now() + almaty()).date_naive()
 }

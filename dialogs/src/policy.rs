@@ -19,6 +19,7 @@
 
 use crate::analysis::{Analysis, Intent, Language, Slots};
 use crate::faq::Faq;
+use crate::hours::Office;
 use crate::names;
 use crate::search::{
     Availability, Offer, OfferPage, PageRequest, SearchFailure, SearchField, SearchQuery, SortOrder,
@@ -53,6 +54,8 @@ pub struct Context<'a> {
     pub faq: &'a Faq,
     /// Offers per page (top 5 by default).
     pub page_size: usize,
+    /// Words or phrases an admin configured that bring a manager in at once (lower case).
+    pub keywords: &'a [String],
 }
 
 /// The first step of a turn.
@@ -89,6 +92,7 @@ pub fn decide(
     let t = Talk {
         ctx,
         lang: state.language.clone().unwrap_or_else(|| "ru".into()),
+        office: input.office.clone().unwrap_or_else(Office::always_open),
     };
 
     let mut said = analysis.slots.clone();
@@ -129,6 +133,18 @@ pub fn decide(
     }
 
     // What the channel knows (the WhatsApp phone) is not something the customer said.
+    // Words an admin chose always bring a manager in.
+    if !ctx.keywords.is_empty() {
+        let folded = input.text.to_lowercase().replace('ё', "е");
+        if ctx
+            .keywords
+            .iter()
+            .any(|k| !k.is_empty() && folded.contains(k.as_str()))
+        {
+            return human(state, input, &t, EscalationReason::Keyword);
+        }
+    }
+
     let understood = analysis.intent != Intent::Other
         || !analysis.slots.is_empty()
         || changed
@@ -251,11 +267,13 @@ pub fn present(
     query: SearchQuery,
     page: PageRequest,
     result: Result<OfferPage, SearchFailure>,
+    office: Option<Office>,
     ctx: &Context<'_>,
 ) -> Result<TurnOutcome, TemplateError> {
     let t = Talk {
         ctx,
         lang: state.language.clone().unwrap_or_else(|| "ru".into()),
+        office: office.unwrap_or_else(Office::always_open),
     };
     match result {
         Ok(found) if found.offers.is_empty() => {
@@ -378,14 +396,19 @@ pub fn apology(lang: Option<&str>, templates: &Templates) -> Result<Reply, Templ
     )?))
 }
 
-/// Renders replies in the conversation's language.
+/// Renders replies in the conversation's language. Every template also sees `office`: whether
+/// managers are at work, and if not when they will be.
 struct Talk<'a> {
     ctx: &'a Context<'a>,
     lang: String,
+    office: Office,
 }
 
 impl Talk<'_> {
-    fn say(&self, name: &str, data: Value) -> Result<String, TemplateError> {
+    fn say(&self, name: &str, mut data: Value) -> Result<String, TemplateError> {
+        if let Some(map) = data.as_object_mut() {
+            map.insert("office".into(), json!(self.office));
+        }
         self.ctx.templates.render(&self.lang, name, data)
     }
 
@@ -793,6 +816,7 @@ mod tests {
                 templates: &self.templates,
                 faq: &self.faq,
                 page_size: 5,
+                keywords: &[],
             };
             let analysis = analyze(&input.text, input.today);
             decide(&mut self.state, &analysis, &input, &ctx).unwrap()
@@ -825,13 +849,14 @@ mod tests {
                         templates: &self.templates,
                         faq: &self.faq,
                         page_size: 5,
+                        keywords: &[],
                     };
                     let found = OfferPage {
                         offers,
                         offset: page.offset,
                         more,
                     };
-                    present(&mut self.state, query, page, Ok(found), &ctx).unwrap()
+                    present(&mut self.state, query, page, Ok(found), None, &ctx).unwrap()
                 }
             }
         }
@@ -985,6 +1010,7 @@ mod tests {
             templates: &bot.templates,
             faq: &bot.faq,
             page_size: 5,
+            keywords: &[],
         };
         let out = present(
             &mut bot.state,
@@ -993,6 +1019,7 @@ mod tests {
             Err(SearchFailure::Unavailable {
                 cause: "HTTP 403 blacklisted".into(),
             }),
+            None,
             &ctx,
         )
         .unwrap();
@@ -1015,6 +1042,7 @@ mod tests {
             templates: &bot.templates,
             faq: &bot.faq,
             page_size: 5,
+            keywords: &[],
         };
         let out = present(
             &mut bot.state,
@@ -1025,6 +1053,7 @@ mod tests {
                 value: "Pavlodar".into(),
                 alternatives: vec!["Алматы".into(), "Астана".into()],
             }),
+            None,
             &ctx,
         )
         .unwrap();
@@ -1115,5 +1144,72 @@ mod tests {
             };
             assert_eq!(fallback.events.len(), usize::from(i == 2), "attempt {i}");
         }
+    }
+}
+
+#[cfg(test)]
+mod office_tests {
+    use super::*;
+    use crate::analysis::analyze;
+
+    #[test]
+    fn out_of_hours_the_customer_is_told_when_a_manager_answers() {
+        let templates = Templates::defaults();
+        let faq = Faq::default();
+        let keywords = vec!["юрист".to_owned()];
+        let ctx = Context {
+            templates: &templates,
+            faq: &faq,
+            page_size: 5,
+            keywords: &keywords,
+        };
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
+        let closed = crate::hours::WorkingHours::parse("Mon-Fri 10:00-19:00")
+            .unwrap()
+            .at(today.and_hms_opt(12, 0, 0).unwrap());
+        for (lang_text, expect) in [
+            ("позовите менеджера", "в понедельник с 10:00"),
+            ("I want to talk to a manager", "on Monday from 10:00"),
+            ("менеджермен сөйлескім келеді", "дүйсенбі күні сағат 10:00"),
+        ] {
+            let mut state = DialogState::default();
+            let input = TurnInput {
+                office: Some(closed.clone()),
+                ..TurnInput::text(lang_text, today)
+            };
+            let Step::Reply(out) =
+                decide(&mut state, &analyze(lang_text, today), &input, &ctx).unwrap()
+            else {
+                panic!()
+            };
+            assert!(
+                out.replies[0].text.contains(expect),
+                "{}",
+                out.replies[0].text
+            );
+        }
+        let mut state = DialogState::default();
+        let text = "Нужен ЮРИСТ по моему туру";
+        let Step::Reply(out) = decide(
+            &mut state,
+            &analyze(text, today),
+            &TurnInput::text(text, today),
+            &ctx,
+        )
+        .unwrap() else {
+            panic!()
+        };
+        assert!(matches!(
+            &out.events[..],
+            [DialogEvent::Escalate {
+                reason: EscalationReason::Keyword,
+                ..
+            }]
+        ));
+        assert!(
+            out.replies[0].text.contains("в ближайшее время"),
+            "{}",
+            out.replies[0].text
+        );
     }
 }

@@ -13,6 +13,8 @@ pub struct TurnInput {
     pub action: Option<String>,
     /// The customer's phone when the channel itself gives it (WhatsApp), E.164.
     pub customer_phone: Option<String>,
+    /// Whether managers are at work now (`None`: as if they were).
+    pub office: Option<crate::hours::Office>,
 }
 
 impl TurnInput {
@@ -23,6 +25,7 @@ impl TurnInput {
             today,
             action: None,
             customer_phone: None,
+            office: None,
         }
     }
 }
