@@ -140,7 +140,11 @@ impl DialogTurns {
         };
 
         // A button press or a shared contact carries no words to analyse.
-        let words = if input.action.is_some() { "" } else { input.text.as_str() };
+        let words = if input.action.is_some() {
+            ""
+        } else {
+            input.text.as_str()
+        };
         let mut analysis = analyze(words, today);
         if let Some(llm) = &self.llm
             && input.action.is_none()

@@ -108,8 +108,16 @@ pub fn commands_for_turn(
     };
     let snapshot = |r: &ConversationRecord, state: &DialogState, stage: DealStage| LeadSnapshot {
         name: state.slots.name.clone().or_else(|| r.customer_name.clone()),
-        phone: state.slots.phone.clone().or_else(|| r.customer_phone.clone()),
-        email: state.slots.email.clone().or_else(|| r.customer_email.clone()),
+        phone: state
+            .slots
+            .phone
+            .clone()
+            .or_else(|| r.customer_phone.clone()),
+        email: state
+            .slots
+            .email
+            .clone()
+            .or_else(|| r.customer_email.clone()),
         channel: r.key.channel.to_string(),
         stage,
         slots: state.slots.clone(),
