@@ -511,16 +511,17 @@ async fn crm_commands_come_due_in_order_per_conversation() {
 
         // A retry later: the conversation's next command waits behind it.
         let later = now + chrono::Duration::minutes(5);
+        let start = |id: &str, attempts: i32, at| WriteOp::CrmStarted {
+            id: id.to_owned(),
+            attempts,
+            at,
+        };
+        assert_eq!(write(s, start(&a_ids[0], 0, now)).await, WriteOutcome::Done);
         assert_eq!(
-            write(
-                s,
-                WriteOp::CrmStarted {
-                    id: a_ids[0].clone(),
-                    at: now
-                }
-            )
-            .await,
-            WriteOutcome::Done
+            write(s, start(&a_ids[0], 0, now)).await,
+            WriteOutcome::AlreadyHandled,
+            "{}: of two claims on the same reading, one wins",
+            t.name
         );
         write(
             s,
@@ -551,14 +552,7 @@ async fn crm_commands_come_due_in_order_per_conversation() {
         assert!(row.last_error.as_deref().unwrap().contains("QUERY_LIMIT"));
 
         // Done, with what Bitrix24 gave back: the next one comes due.
-        write(
-            s,
-            WriteOp::CrmStarted {
-                id: a_ids[0].clone(),
-                at: later,
-            },
-        )
-        .await;
+        write(s, start(&a_ids[0], 1, later)).await;
         let result = json!({"contact_id": 46, "deal_id": 394});
         assert_eq!(
             write(
@@ -594,14 +588,7 @@ async fn crm_commands_come_due_in_order_per_conversation() {
         );
 
         // Failed for good: kept with its error, listed, and no longer in the way.
-        write(
-            s,
-            WriteOp::CrmStarted {
-                id: a_ids[1].clone(),
-                at: later,
-            },
-        )
-        .await;
+        write(s, start(&a_ids[1], 0, later)).await;
         write(
             s,
             WriteOp::CrmFailed {

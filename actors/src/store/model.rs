@@ -175,9 +175,12 @@ pub enum WriteOp {
         at: DateTime<Utc>,
     },
     /// The Crm actor begins executing a pending CRM command (`attempts + 1`). Committed before
-    /// the first call to Bitrix24; `AlreadyHandled` when the row is no longer pending.
+    /// the first call to Bitrix24. `attempts` is the count as read: of two engines that read
+    /// the same row, only one claims it. `AlreadyHandled` when the row is no longer pending or
+    /// was claimed by someone else.
     CrmStarted {
         id: String,
+        attempts: i32,
         at: DateTime<Utc>,
     },
     /// A CRM command went through; `result` says what Bitrix24 gave back.

@@ -51,7 +51,7 @@ pub(crate) const OUTBOX_FAILED: &str = "UPDATE outbox SET attempts = attempts + 
     WHERE id = $1 AND status = 'pending'";
 
 pub(crate) const CRM_STARTED: &str = "UPDATE crm_outbox SET attempts = attempts + 1, updated_at = $2 \
-    WHERE id = $1 AND status = 'pending'";
+    WHERE id = $1 AND status = 'pending' AND attempts = $3";
 
 pub(crate) const CRM_DONE: &str = "UPDATE crm_outbox SET status = 'done', result = $2, \
     last_error = NULL, updated_at = $3 WHERE id = $1 AND status = 'pending'";
@@ -452,8 +452,13 @@ macro_rules! impl_store {
                                 WriteOutcome::Done
                             });
                         }
-                        WriteOp::CrmStarted { id, at } => {
-                            let r = sqlx::query(CRM_STARTED).bind(id).bind(*at).execute(&mut *conn).await?;
+                        WriteOp::CrmStarted { id, attempts, at } => {
+                            let r = sqlx::query(CRM_STARTED)
+                                .bind(id)
+                                .bind(*at)
+                                .bind(*attempts)
+                                .execute(&mut *conn)
+                                .await?;
                             outcomes[i] = Some(done_or_handled(r.rows_affected()));
                         }
                         WriteOp::CrmDone { id, result, at } => {
