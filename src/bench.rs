@@ -81,6 +81,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             idle_after: Duration::from_secs(3600),
             recover_channels: None,
             burst_window: Duration::ZERO,
+            crm: None,
         },
     )
     .await?;

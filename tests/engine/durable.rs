@@ -251,6 +251,7 @@ async fn an_idle_conversation_is_stopped_and_resumes_from_the_store() {
             idle_after: Duration::from_millis(200),
             recover_channels: None,
             burst_window: Duration::ZERO,
+            crm: None,
         },
     )
     .await
