@@ -333,6 +333,45 @@ async fn the_same_phone_on_whatsapp_and_telegram_is_one_contact() {
 }
 
 #[tokio::test]
+async fn one_person_writing_on_two_channels_at_once_is_still_one_contact() {
+    let bitrix = fake_bitrix::start().await;
+    let app = spawn(&bitrix, vec![]).await;
+    let phone = "77010000113";
+    let whatsapp = fake_wazzup::inbound("wa-1", phone, "Здравствуйте");
+    let (status, accepted) = tokio::join!(
+        app.post_wazzup(&whatsapp),
+        app.engine.accept(NewInbound {
+            key: ChatKey::new(Channel::Telegram, "5550113"),
+            external_id: "tg-1".into(),
+            kind: "contact".into(),
+            text: String::new(),
+            sender_name: Some("Айгуль".into()),
+            route: json!({}),
+            payload: json!({"phone": format!("+{phone}")}),
+            sent_at: chrono::Utc::now(),
+        })
+    );
+    assert_eq!(status, reqwest::StatusCode::OK);
+    accepted.unwrap();
+    let store = &app.engine.store().store;
+    assert!(
+        eventually(WAIT, || async {
+            store.pending_inbox().await.unwrap().is_empty()
+                && !commands(&app, "done").await.is_empty()
+        })
+        .await
+    );
+    all_synced(&app).await;
+    let contacts = bitrix.contacts();
+    assert_eq!(contacts.len(), 1, "{contacts:#?}");
+    let deals = bitrix.deals();
+    assert_eq!(deals.len(), 2);
+    for deal in &deals {
+        assert_eq!(deal["CONTACT_IDS"], json!([id(&contacts[0])]), "{deal:#?}");
+    }
+}
+
+#[tokio::test]
 async fn a_customer_already_in_bitrix_is_found_not_created_again() {
     let bitrix = fake_bitrix::start().await;
     // A manager entered the customer by hand, phone written their way.
