@@ -184,16 +184,35 @@ pub async fn start_engine(
             Arc::new(dialog)
         }
     };
+    // One engine per database syncs the CRM: `chat` (which serves only the console) leaves
+    // its conversations' commands to the running engine.
+    let crm = crm_settings(config).filter(|_| overrides.recover_channels.is_none());
     let settings = EngineSettings {
         idle_after: config.conversation_idle,
         recover_channels: overrides.recover_channels,
         burst_window: config.burst_window,
         handoff_quiet: config.handoff_quiet,
+        crm,
     };
     Ok(Started {
         engine: Engine::start(store, senders, turns, settings).await?,
         live,
     })
+}
+
+/// The Crm actor's settings, when Bitrix24 is configured.
+fn crm_settings(config: &Config) -> Option<actors::crm::CrmSettings> {
+    let b = config.bitrix.as_ref()?;
+    let mut s = actors::crm::CrmSettings::new(b.webhook_url.clone());
+    s.sync = actors::crm::SyncSettings {
+        deal_category: b.deal_category.clone(),
+        stage_names: b.stage_names.clone(),
+    };
+    s.rate_per_sec = b.rate_per_sec;
+    s.burst = b.burst;
+    s.retry_base = b.retry_base;
+    s.max_attempts = b.max_attempts;
+    Some(s)
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.

@@ -71,6 +71,62 @@ pub const KEYS: &[(&str, &str)] = &[
         "Bitrix24 incoming webhook URL (enables CRM sync)",
     ),
     (
+        "BITRIX_DEAL_CATEGORY",
+        "name of the Bitrix24 deal pipeline (default: the default pipeline)",
+    ),
+    (
+        "BITRIX_STAGE_NEW",
+        "deal stage name for a new request (default Новый запрос)",
+    ),
+    (
+        "BITRIX_STAGE_CONSULTATION",
+        "deal stage name for a consultation (default Консультация)",
+    ),
+    (
+        "BITRIX_STAGE_TOUR_SELECTION",
+        "deal stage name while search parameters are collected (default Подбор тура)",
+    ),
+    (
+        "BITRIX_STAGE_OFFER",
+        "deal stage name once offers were shown (default Коммерческое предложение)",
+    ),
+    (
+        "BITRIX_STAGE_INTEGRATIONS",
+        "managers' deal stage (default Добавление интеграций)",
+    ),
+    (
+        "BITRIX_STAGE_PAID",
+        "managers' deal stage (default Оплатили)",
+    ),
+    (
+        "BITRIX_STAGE_ACCEPTED",
+        "managers' deal stage (default Принято заказчиком)",
+    ),
+    (
+        "BITRIX_STAGE_CONFIRMED",
+        "managers' deal stage (default Подтверждено)",
+    ),
+    (
+        "BITRIX_STAGE_DONE",
+        "managers' deal stage (default Завершено)",
+    ),
+    (
+        "BITRIX_RATE_PER_SEC",
+        "Bitrix24 requests per second (default 2; Enterprise 5)",
+    ),
+    (
+        "BITRIX_BURST",
+        "Bitrix24 requests at once before pacing (default 50; Enterprise 250)",
+    ),
+    (
+        "BITRIX_RETRY_BASE_MS",
+        "first retry delay of a failed Bitrix24 sync, doubled per attempt (default 1000)",
+    ),
+    (
+        "BITRIX_MAX_ATTEMPTS",
+        "attempts before a Bitrix24 sync is marked failed (default 10)",
+    ),
+    (
         "OPENAI_API_KEY",
         "OpenAI-compatible API key (enables the LLM)",
     ),
@@ -193,7 +249,28 @@ pub struct SamoConfig {
 pub struct BitrixConfig {
     /// The URL is the secret (it carries the webhook code).
     pub webhook_url: SecretString,
+    /// The deal pipeline by name; `None`: the portal's default pipeline.
+    pub deal_category: Option<String>,
+    /// The pipeline's stage names, first to last (the bot sets the first four).
+    pub stage_names: [String; 9],
+    pub rate_per_sec: f64,
+    pub burst: u32,
+    pub retry_base: Duration,
+    pub max_attempts: i32,
 }
+
+/// The stage keys, in pipeline order (their defaults: `actors::crm::DEFAULT_STAGE_NAMES`).
+const BITRIX_STAGE_KEYS: [&str; 9] = [
+    "BITRIX_STAGE_NEW",
+    "BITRIX_STAGE_CONSULTATION",
+    "BITRIX_STAGE_TOUR_SELECTION",
+    "BITRIX_STAGE_OFFER",
+    "BITRIX_STAGE_INTEGRATIONS",
+    "BITRIX_STAGE_PAID",
+    "BITRIX_STAGE_ACCEPTED",
+    "BITRIX_STAGE_CONFIRMED",
+    "BITRIX_STAGE_DONE",
+];
 
 #[derive(Debug, Clone)]
 pub struct OpenAiConfig {
@@ -336,8 +413,41 @@ impl Config {
                         "must look like https://<portal>/rest/<user id>/<webhook code>/",
                     ));
                 }
+                let number = |key: &str, default: f64, range: std::ops::RangeInclusive<f64>| {
+                    match get(key) {
+                        None => Ok(default),
+                        Some(v) => v
+                            .parse::<f64>()
+                            .ok()
+                            .filter(|n| range.contains(n))
+                            .ok_or_else(|| {
+                                invalid(
+                                    key,
+                                    format!(
+                                        "must be a number from {} to {}",
+                                        range.start(),
+                                        range.end()
+                                    ),
+                                )
+                            }),
+                    }
+                };
+                let stage_names = std::array::from_fn(|i| {
+                    get(BITRIX_STAGE_KEYS[i])
+                        .unwrap_or_else(|| actors::crm::DEFAULT_STAGE_NAMES[i].to_owned())
+                });
                 Some(BitrixConfig {
                     webhook_url: SecretString::from(url),
+                    deal_category: get("BITRIX_DEAL_CATEGORY"),
+                    stage_names,
+                    rate_per_sec: number("BITRIX_RATE_PER_SEC", 2.0, 0.1..=1000.0)?,
+                    burst: number("BITRIX_BURST", 50.0, 1.0..=10_000.0)? as u32,
+                    retry_base: Duration::from_millis(number(
+                        "BITRIX_RETRY_BASE_MS",
+                        1000.0,
+                        1.0..=600_000.0,
+                    )? as u64),
+                    max_attempts: number("BITRIX_MAX_ATTEMPTS", 10.0, 1.0..=100.0)? as i32,
                 })
             }
         };
@@ -437,7 +547,7 @@ impl Config {
         let working_hours = dialogs::hours::WorkingHours::parse(
             &get("WORKING_HOURS").unwrap_or_else(|| "Mon-Fri 10:00-19:00, Sat 11:00-16:00".into()),
         )
-        .map_err(|e| invalid("WORKING_HOURS", &e.to_string()))?;
+        .map_err(|e| invalid("WORKING_HOURS", e.to_string()))?;
         let timezone = match get("MANAGER_TIMEZONE") {
             None => actors::turns::almaty(),
             Some(tz) => parse_timezone(&tz).ok_or_else(|| {
@@ -732,6 +842,37 @@ mod tests {
         let printed = format!("{c:?}");
         assert!(!printed.contains("super-secret-admin"));
         assert!(!printed.contains("codecode"));
+    }
+
+    #[test]
+    fn bitrix_settings_have_defaults_and_are_checked() {
+        let url = (
+            "BITRIX_WEBHOOK_URL",
+            "https://p.bitrix24.kz/rest/1/codecode/",
+        );
+        let c = Config::from_values(BTreeMap::new(), env(&[url])).unwrap();
+        let b = c.bitrix.unwrap();
+        assert_eq!((b.rate_per_sec, b.burst, b.max_attempts), (2.0, 50, 10));
+        assert_eq!(b.stage_names[2], "Подбор тура");
+        assert_eq!(b.deal_category, None);
+        let c = Config::from_values(
+            BTreeMap::new(),
+            env(&[
+                url,
+                ("BITRIX_DEAL_CATEGORY", "Туры"),
+                ("BITRIX_STAGE_OFFER", "КП"),
+                ("BITRIX_RATE_PER_SEC", "5"),
+                ("BITRIX_BURST", "250"),
+            ]),
+        )
+        .unwrap();
+        let b = c.bitrix.unwrap();
+        assert_eq!(b.deal_category.as_deref(), Some("Туры"));
+        assert_eq!(b.stage_names[3], "КП");
+        assert_eq!((b.rate_per_sec, b.burst), (5.0, 250));
+        let err = Config::from_values(BTreeMap::new(), env(&[url, ("BITRIX_BURST", "many")]))
+            .unwrap_err();
+        assert!(err.to_string().contains("BITRIX_BURST"), "{err}");
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! Engine (root supervisor)
 //! ├── StoreWriter        batched writes; the only writer
 //! ├── Conversations      router + supervisor of one Conversation per chat
-//! └── Outbound × channel sending the outbox, per channel
+//! ├── Outbound × channel sending the outbox, per channel
+//! └── Crm                Bitrix24 sync from the CRM outbox (when Bitrix24 is configured)
 //! ```
 //!
 //! Start-up replays every unhandled inbox row and sends every unsent outbox row, before the
@@ -13,6 +14,7 @@
 
 use crate::conversation::ManagerAction;
 use crate::conversations::{Conversations, ConversationsArgs, RouterMsg, RouterStats};
+use crate::crm::{Crm, CrmArgs, CrmMsg, CrmSettings};
 use crate::outbound::{Outbound, OutboundArgs, OutboundMsg};
 use crate::store::{
     InboxMessage, NewInbound, OutboxMessage, Store, StoreError, WriteOp, WriteOutcome,
@@ -40,6 +42,9 @@ pub struct EngineSettings {
     /// A chat a manager took (or that waits for one) returns to the bot after this long
     /// without manager activity (default 12 h).
     pub handoff_quiet: Duration,
+    /// Bitrix24: with settings, the Crm actor syncs the CRM outbox; without, commands wait in
+    /// the outbox.
+    pub crm: Option<CrmSettings>,
 }
 
 impl Default for EngineSettings {
@@ -49,6 +54,7 @@ impl Default for EngineSettings {
             recover_channels: None,
             burst_window: Duration::from_millis(1500),
             handoff_quiet: Duration::from_secs(12 * 3600),
+            crm: None,
         }
     }
 }
@@ -300,6 +306,7 @@ struct RootState {
     writer: ActorRef<StoreWriterMsg>,
     router: RouterSlot,
     senders: HashMap<Channel, Arc<dyn Sender>>,
+    crm: Option<ActorRef<CrmMsg>>,
     settings: EngineSettings,
     shutting_down: bool,
 }
@@ -330,11 +337,16 @@ impl Actor for Root {
             spawn_outbound(&myself, &ctx, sender.clone()).await?;
         }
         let router = spawn_router(&myself, &ctx, &args.settings).await?;
+        let crm = match &args.settings.crm {
+            Some(settings) => Some(spawn_crm(&myself, &ctx, settings.clone()).await?),
+            None => None,
+        };
         Ok(RootState {
             ctx,
             writer,
             router: Arc::new(RwLock::new(router)),
             senders,
+            crm,
             settings: args.settings,
             shutting_down: false,
         })
@@ -373,6 +385,12 @@ impl Actor for Root {
                     // idempotency key at the next start.
                     let _ = actor.call(OutboundMsg::Drain, Some(SEND_DRAIN_LIMIT)).await;
                     let _ = actor.stop_and_wait(None, None).await;
+                }
+                if let Some(crm) = state.crm.take() {
+                    // Let Bitrix24 calls in flight finish and record their ids (a call cut off
+                    // is looked for before anything is created again at the next start).
+                    let _ = crm.call(CrmMsg::Drain, Some(SEND_DRAIN_LIMIT)).await;
+                    let _ = crm.stop_and_wait(None, None).await;
                 }
                 // Drain: every write already queued is committed before the writer stops.
                 let _ = state.writer.drain_and_wait(None).await;
@@ -418,6 +436,13 @@ impl Actor for Root {
             for message in state.ctx.unfinished().await?.0 {
                 let _ = router.cast(RouterMsg::Deliver(message));
             }
+            return Ok(());
+        }
+        if state.crm.as_ref().is_some_and(|c| c.get_id() == id)
+            && let Some(settings) = state.settings.crm.clone()
+        {
+            tracing::error!(%reason, "CRM actor stopped; restarting it");
+            state.crm = Some(spawn_crm(&myself, &state.ctx, settings).await?);
             return Ok(());
         }
         let channel = state
@@ -484,4 +509,22 @@ async fn spawn_router(
     )
     .await?;
     Ok(router)
+}
+
+async fn spawn_crm(
+    root: &ActorRef<RootMsg>,
+    ctx: &Arc<EngineContext>,
+    settings: CrmSettings,
+) -> Result<ActorRef<CrmMsg>, ActorProcessingErr> {
+    let (crm, _) = Actor::spawn_linked(
+        None,
+        Crm,
+        CrmArgs {
+            settings,
+            store: ctx.store.clone(),
+        },
+        root.get_cell(),
+    )
+    .await?;
+    Ok(crm)
 }

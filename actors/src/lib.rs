@@ -6,6 +6,7 @@
 //! - [`conversations`]: the router and supervisor of conversation actors.
 //! - [`conversation`]: one actor per chat (behaviour: `src/conversation.md`).
 //! - [`outbound`]: one actor per channel sending the outbox.
+//! - [`crm`]: CRM commands, the Bitrix24 client, and the Crm actor that syncs the CRM outbox.
 //! - [`turns`]: how a conversation decides a turn (the dialog policy, or a test double).
 
 pub mod conversation;

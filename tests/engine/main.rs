@@ -2,6 +2,7 @@
 //! against SQLite and PostgreSQL. One binary, so everything links once.
 
 mod crash;
+mod crm;
 mod dialog;
 mod durable;
 mod handoff;

@@ -445,3 +445,346 @@ async fn a_batch_of_many_turns_and_receipts_is_applied_whole() {
         assert!(rows.iter().all(|r| r.status == "sent"), "{}", t.name);
     }
 }
+
+fn lead(
+    phone: Option<&str>,
+    email: Option<&str>,
+    stage: actors::crm::DealStage,
+) -> actors::crm::CrmCommand {
+    actors::crm::CrmCommand::SyncLead {
+        lead: actors::crm::LeadSnapshot {
+            name: Some("Айгуль".into()),
+            phone: phone.map(str::to_owned),
+            email: email.map(str::to_owned),
+            channel: "wazzup".into(),
+            stage,
+            slots: Default::default(),
+        },
+    }
+}
+
+/// Commits one turn of a new conversation on `chat` carrying `commands`; returns the
+/// conversation and the command ids, in order.
+async fn turn_with_crm(
+    store: &dyn Store,
+    chat: &str,
+    commands: Vec<actors::crm::CrmCommand>,
+) -> (ConversationRecord, Vec<String>) {
+    let m = insert(
+        store,
+        inbound(chat, &format!("crm-{chat}-{}", new_id()), "hi"),
+    )
+    .await;
+    let conv = match store.conversation_by_chat(&m.inbound.key).await.unwrap() {
+        Some(c) => c,
+        None => ConversationRecord::new(m.inbound.key.clone(), Utc::now()),
+    };
+    let mut commit = turn(&m, &conv, &["ok"]);
+    commit.crm = commands
+        .into_iter()
+        .map(|command| actors::crm::NewCrmCommand {
+            id: new_id(),
+            command,
+        })
+        .collect();
+    let ids = commit.crm.iter().map(|c| c.id.clone()).collect();
+    let out = store
+        .write_batch(vec![WriteOp::CommitTurn(Box::new(commit))])
+        .await;
+    assert_eq!(out[0].as_ref().unwrap(), &WriteOutcome::Committed);
+    (conv, ids)
+}
+
+async fn write(store: &dyn Store, op: WriteOp) -> WriteOutcome {
+    store.write_batch(vec![op]).await.remove(0).unwrap()
+}
+
+#[tokio::test]
+async fn crm_commands_come_due_in_order_per_conversation() {
+    use actors::crm::DealStage;
+    for t in backends::all().await {
+        let s = t.store.as_ref();
+        let note = actors::crm::CrmCommand::EscalationNote {
+            reason: "human_request".into(),
+            excerpt: "позовите менеджера".into(),
+        };
+        let (a, a_ids) = turn_with_crm(
+            s,
+            "7711",
+            vec![
+                lead(Some("+77011111111"), None, DealStage::New),
+                note.clone(),
+                lead(Some("+77011111111"), None, DealStage::Consultation),
+            ],
+        )
+        .await;
+        let (_, b_ids) = turn_with_crm(s, "7712", vec![lead(None, None, DealStage::New)]).await;
+        let due = |at: chrono::DateTime<Utc>| async move {
+            s.due_crm_commands(at, 100)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| r.id)
+                .collect::<Vec<_>>()
+        };
+        let now = actors::store::now();
+        assert_eq!(
+            due(now).await,
+            [a_ids[0].clone(), b_ids[0].clone()],
+            "{}: the head of each conversation, oldest first",
+            t.name
+        );
+        assert!(
+            due(now - chrono::Duration::hours(1)).await.is_empty(),
+            "{}: nothing is due before it was created",
+            t.name
+        );
+
+        // A retry later: the conversation's next command waits behind it.
+        let later = now + chrono::Duration::minutes(5);
+        let start = |id: &str, attempts: i32, at| WriteOp::CrmStarted {
+            id: id.to_owned(),
+            attempts,
+            at,
+        };
+        assert_eq!(write(s, start(&a_ids[0], 0, now)).await, WriteOutcome::Done);
+        assert_eq!(
+            write(s, start(&a_ids[0], 0, now)).await,
+            WriteOutcome::AlreadyHandled,
+            "{}: of two claims on the same reading, one wins",
+            t.name
+        );
+        write(
+            s,
+            WriteOp::CrmRetry {
+                id: a_ids[0].clone(),
+                error: "Bitrix24 rate limit (QUERY_LIMIT_EXCEEDED)".into(),
+                next_attempt_at: later,
+                at: now,
+            },
+        )
+        .await;
+        assert_eq!(due(now).await, [b_ids[0].clone()], "{}", t.name);
+        assert_eq!(
+            due(later).await,
+            [a_ids[0].clone(), b_ids[0].clone()],
+            "{}",
+            t.name
+        );
+        let row = s.crm_command(&a_ids[0]).await.unwrap().unwrap();
+        assert_eq!(
+            (row.status.as_str(), row.attempts),
+            ("pending", 1),
+            "{}",
+            t.name
+        );
+        assert_eq!(row.next_attempt_at, later, "{}", t.name);
+        assert!(row.tried_before());
+        assert!(row.last_error.as_deref().unwrap().contains("QUERY_LIMIT"));
+
+        // Done, with what Bitrix24 gave back: the next one comes due.
+        write(s, start(&a_ids[0], 1, later)).await;
+        let result = json!({"contact_id": 46, "deal_id": 394});
+        assert_eq!(
+            write(
+                s,
+                WriteOp::CrmDone {
+                    id: a_ids[0].clone(),
+                    result: result.clone(),
+                    at: later
+                }
+            )
+            .await,
+            WriteOutcome::Done
+        );
+        let row = s.crm_command(&a_ids[0]).await.unwrap().unwrap();
+        assert_eq!(row.status, "done", "{}", t.name);
+        assert_eq!(row.result, Some(result), "{}", t.name);
+        assert_eq!(row.last_error, None);
+        assert_eq!(row.attempts, 2);
+        assert_eq!(due(later).await, [a_ids[1].clone(), b_ids[0].clone()]);
+        assert_eq!(
+            write(
+                s,
+                WriteOp::CrmDone {
+                    id: a_ids[0].clone(),
+                    result: json!({}),
+                    at: later
+                }
+            )
+            .await,
+            WriteOutcome::AlreadyHandled,
+            "{}: a done command stays done",
+            t.name
+        );
+
+        // Failed for good: kept with its error, listed, and no longer in the way.
+        write(s, start(&a_ids[1], 0, later)).await;
+        write(
+            s,
+            WriteOp::CrmFailed {
+                id: a_ids[1].clone(),
+                error: "not found in Bitrix24: OWNER_NOT_FOUND".into(),
+                at: later,
+            },
+        )
+        .await;
+        assert_eq!(due(later).await, [a_ids[2].clone(), b_ids[0].clone()]);
+        let failed = s.crm_commands("failed", 10).await.unwrap();
+        assert_eq!(failed.len(), 1, "{}", t.name);
+        assert_eq!(failed[0].id, a_ids[1]);
+        assert_eq!(failed[0].parse().unwrap(), note, "{}", t.name);
+        assert_eq!(failed[0].command, "escalation_note");
+        assert_eq!(s.crm_commands("pending", 10).await.unwrap().len(), 2);
+
+        // Retried: pending again with fresh attempts, ahead of its successor once more.
+        assert_eq!(
+            write(
+                s,
+                WriteOp::CrmRequeue {
+                    id: a_ids[1].clone(),
+                    at: later
+                }
+            )
+            .await,
+            WriteOutcome::Done
+        );
+        assert_eq!(
+            write(
+                s,
+                WriteOp::CrmRequeue {
+                    id: a_ids[1].clone(),
+                    at: later
+                }
+            )
+            .await,
+            WriteOutcome::AlreadyHandled,
+            "{}: only a failed command is requeued",
+            t.name
+        );
+        let row = s.crm_command(&a_ids[1]).await.unwrap().unwrap();
+        assert_eq!(
+            (row.status.as_str(), row.attempts),
+            ("pending", 0),
+            "{}",
+            t.name
+        );
+        assert!(row.tried_before(), "{}: its last error is kept", t.name);
+        assert_eq!(due(later).await, [a_ids[1].clone(), b_ids[0].clone()]);
+
+        let all: Vec<String> = s
+            .crm_commands_of(&a.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(all, a_ids, "{}", t.name);
+        assert!(s.crm_command("no-such-id").await.unwrap().is_none());
+    }
+}
+
+#[tokio::test]
+async fn bitrix_ids_stay_with_the_lead_and_find_the_same_person() {
+    use actors::crm::DealStage;
+    for t in backends::all().await {
+        let s = t.store.as_ref();
+        let phone = "+77012222222";
+        let (a, _) = turn_with_crm(s, "7721", vec![lead(Some(phone), None, DealStage::New)]).await;
+        let row = s.lead(&a.id).await.unwrap().unwrap();
+        assert_eq!(row.phone.as_deref(), Some(phone), "{}", t.name);
+        assert_eq!((row.crm_contact_id, row.crm_deal_id), (None, None));
+        assert_eq!(row.stage.as_deref(), Some("new"));
+
+        write(
+            s,
+            WriteOp::LeadSynced(LeadCrmUpdate {
+                conversation_id: a.id.clone(),
+                contact_id: Some(46),
+                phone: Some(phone.into()),
+                ..Default::default()
+            }),
+        )
+        .await;
+        write(
+            s,
+            WriteOp::LeadSynced(LeadCrmUpdate {
+                conversation_id: a.id.clone(),
+                deal_id: Some(394),
+                stage: Some("new".into()),
+                ..Default::default()
+            }),
+        )
+        .await;
+        // A later turn updates the lead and keeps what Bitrix24 gave.
+        turn_with_crm(
+            s,
+            "7721",
+            vec![lead(
+                Some(phone),
+                Some("a@mail.kz"),
+                DealStage::TourSelection,
+            )],
+        )
+        .await;
+        let row = s.lead(&a.id).await.unwrap().unwrap();
+        assert_eq!(
+            (row.crm_contact_id, row.crm_deal_id),
+            (Some(46), Some(394)),
+            "{}",
+            t.name
+        );
+        assert_eq!(row.crm_stage.as_deref(), Some("new"));
+        assert_eq!(row.crm_phone.as_deref(), Some(phone));
+        assert_eq!(row.crm_email, None);
+        assert_eq!(row.stage.as_deref(), Some("tour_selection"), "{}", t.name);
+        assert_eq!(row.email.as_deref(), Some("a@mail.kz"));
+
+        // The same person on another channel: found by phone or by email, never itself.
+        let (b, _) = turn_with_crm(s, "7722", vec![lead(Some(phone), None, DealStage::New)]).await;
+        let by_phone = s.lead_with_contact(Some(phone), None, &b.id).await.unwrap();
+        assert_eq!(
+            by_phone.map(|l| l.crm_contact_id),
+            Some(Some(46)),
+            "{}",
+            t.name
+        );
+        let by_email = s
+            .lead_with_contact(Some("+70000000000"), Some("a@mail.kz"), &b.id)
+            .await
+            .unwrap();
+        assert_eq!(by_email.map(|l| l.conversation_id), Some(a.id.clone()));
+        assert!(
+            s.lead_with_contact(Some(phone), None, &a.id)
+                .await
+                .unwrap()
+                .is_none(),
+            "{}: a lead is not its own duplicate (b has no contact yet)",
+            t.name
+        );
+        assert!(
+            s.lead_with_contact(None, None, &b.id)
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        // Ids for a conversation whose lead row is missing are not lost.
+        let (c, _) = turn_with_crm(s, "7723", vec![]).await;
+        write(
+            s,
+            WriteOp::LeadSynced(LeadCrmUpdate {
+                conversation_id: c.id.clone(),
+                deal_id: Some(7),
+                ..Default::default()
+            }),
+        )
+        .await;
+        assert_eq!(
+            s.lead(&c.id).await.unwrap().unwrap().crm_deal_id,
+            Some(7),
+            "{}",
+            t.name
+        );
+    }
+}

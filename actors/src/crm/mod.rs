@@ -5,6 +5,20 @@
 //! actor — the only caller of Bitrix24 — executes them in order per conversation, paced,
 //! retried and idempotent (Bitrix ids are stored with the lead), so every lead lands exactly
 //! once even when Bitrix24 is slow or down.
+//!
+//! - [`bitrix`]: the Bitrix24 REST client (webhook calls, envelopes, typed errors, `batch`).
+//! - `pace`: the leaky bucket that paces calls the way the portal counts them.
+//! - [`sync`]: what each command does in Bitrix24, idempotently.
+//! - [`actor`]: the Crm actor — polls the outbox, runs commands in order per conversation,
+//!   retries, records outcomes.
+
+pub mod actor;
+pub mod bitrix;
+mod pace;
+pub mod sync;
+
+pub use actor::{Crm, CrmArgs, CrmMsg, CrmSettings};
+pub use sync::{DEFAULT_STAGE_NAMES, SyncSettings};
 
 use crate::store::ConversationRecord;
 use dialogs::analysis::Slots;

@@ -100,6 +100,43 @@ pub trait Store: Send + Sync + 'static {
 
     /// How many conversations are stored.
     async fn count_conversations(&self) -> Result<i64, StoreError>;
+
+    /// The CRM commands to execute now: pending, due (`next_attempt_at <= now`), and each the
+    /// oldest pending command of its conversation (a later one waits for it, even when the
+    /// earlier one waits for a retry). In creation order, at most `limit`.
+    async fn due_crm_commands(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        limit: i64,
+    ) -> Result<Vec<CrmOutboxRecord>, StoreError>;
+
+    /// CRM commands with this status (`pending`, `done`, `failed`), oldest first, at most
+    /// `limit` (the admin API lists failed ones).
+    async fn crm_commands(
+        &self,
+        status: &str,
+        limit: i64,
+    ) -> Result<Vec<CrmOutboxRecord>, StoreError>;
+
+    /// Every CRM command of a conversation, oldest first.
+    async fn crm_commands_of(
+        &self,
+        conversation_id: &str,
+    ) -> Result<Vec<CrmOutboxRecord>, StoreError>;
+
+    async fn crm_command(&self, id: &str) -> Result<Option<CrmOutboxRecord>, StoreError>;
+
+    /// The lead of a conversation, with its Bitrix24 ids.
+    async fn lead(&self, conversation_id: &str) -> Result<Option<LeadRecord>, StoreError>;
+
+    /// Another conversation's lead with the same phone or email whose Bitrix24 contact is
+    /// known: the same person on another channel.
+    async fn lead_with_contact(
+        &self,
+        phone: Option<&str>,
+        email: Option<&str>,
+        except_conversation: &str,
+    ) -> Result<Option<LeadRecord>, StoreError>;
 }
 
 /// Opens the database named by `url` and applies its migrations.

@@ -224,6 +224,44 @@ pub enum WriteOp {
         error: String,
         at: DateTime<Utc>,
     },
+    /// The Crm actor begins executing a pending CRM command (`attempts + 1`). Committed before
+    /// the first call to Bitrix24. `attempts` is the count as read: of two engines that read
+    /// the same row, only one claims it. `AlreadyHandled` when the row is no longer pending or
+    /// was claimed by someone else.
+    CrmStarted {
+        id: String,
+        attempts: i32,
+        at: DateTime<Utc>,
+    },
+    /// A CRM command went through; `result` says what Bitrix24 gave back.
+    CrmDone {
+        id: String,
+        result: serde_json::Value,
+        at: DateTime<Utc>,
+    },
+    /// A CRM command failed in a way worth retrying: stays pending until `next_attempt_at`.
+    CrmRetry {
+        id: String,
+        error: String,
+        next_attempt_at: DateTime<Utc>,
+        at: DateTime<Utc>,
+    },
+    /// A CRM command failed for good (a permanent error, or out of attempts): kept, `failed`,
+    /// with the error, until someone retries it.
+    CrmFailed {
+        id: String,
+        error: String,
+        at: DateTime<Utc>,
+    },
+    /// A failed CRM command goes back to pending with fresh attempts (its last error is kept,
+    /// so the next execution looks for what an earlier one may have created).
+    /// `AlreadyHandled` when the row was not failed.
+    CrmRequeue {
+        id: String,
+        at: DateTime<Utc>,
+    },
+    /// Records Bitrix24 ids and what the bot last told Bitrix24 about a lead.
+    LeadSynced(LeadCrmUpdate),
 }
 
 /// What a write did.
@@ -255,4 +293,78 @@ pub(crate) fn parse_owner(s: &str) -> Result<Owner, super::StoreError> {
             table: "conversations",
             reason: e.to_string(),
         })
+}
+
+/// A row of the CRM outbox: one command for Bitrix24 and how its execution went.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CrmOutboxRecord {
+    pub id: String,
+    /// The conversation the command belongs to; its commands run in creation order.
+    pub conversation_id: Option<String>,
+    /// `sync_lead`, `escalation_note` or `booking_task`.
+    pub command: String,
+    /// The serialised [`CrmCommand`](crate::crm::CrmCommand).
+    pub payload: serde_json::Value,
+    /// `pending`, `done` or `failed`.
+    pub status: String,
+    /// Executions begun (a claim is counted before the first call to Bitrix24, so a command
+    /// interrupted by a crash is known to have been tried).
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    /// What Bitrix24 gave back (ids of what was created or found), once `done`.
+    pub result: Option<serde_json::Value>,
+    /// A pending command is not tried before this time (backoff after a failure).
+    pub next_attempt_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl CrmOutboxRecord {
+    /// The command, or why the stored payload is not one.
+    pub fn parse(&self) -> Result<crate::crm::CrmCommand, serde_json::Error> {
+        serde_json::from_value(self.payload.clone())
+    }
+
+    /// An earlier execution was begun (and may have reached Bitrix24 before it was cut off):
+    /// what it may have created must be looked for before creating anything.
+    pub fn tried_before(&self) -> bool {
+        self.attempts > 0 || self.last_error.is_some()
+    }
+}
+
+/// A conversation's lead: what the bot knows of the customer, and what Bitrix24 has of it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LeadRecord {
+    pub id: String,
+    pub conversation_id: String,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    /// The serialised `dialogs::analysis::Slots`.
+    pub slots: serde_json::Value,
+    /// The [`DealStage`](crate::crm::DealStage) the conversation reached, snake_case.
+    pub stage: Option<String>,
+    /// The Bitrix24 contact, once found or created.
+    pub crm_contact_id: Option<i64>,
+    /// The Bitrix24 deal, once created.
+    pub crm_deal_id: Option<i64>,
+    /// The stage last set on the deal by the bot (snake_case `DealStage`).
+    pub crm_stage: Option<String>,
+    /// The phone and email the contact is known to carry (so a value is never sent twice:
+    /// Bitrix24 appends every multi-field value sent without its id).
+    pub crm_phone: Option<String>,
+    pub crm_email: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What became known in Bitrix24 about a conversation's lead. `None` leaves a value as it is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LeadCrmUpdate {
+    pub conversation_id: String,
+    pub contact_id: Option<i64>,
+    pub deal_id: Option<i64>,
+    pub stage: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
 }

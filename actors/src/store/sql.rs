@@ -75,6 +75,34 @@ pub(crate) const OWN_OUTGOING: &str = "SELECT COUNT(*) AS n FROM outbox \
     WHERE channel = $1 AND chat_id = $2 \
     AND (external_id = $3 OR id = $4 OR (text = $5 AND created_at > $6))";
 
+pub(crate) const CRM_STARTED: &str = "UPDATE crm_outbox SET attempts = attempts + 1, updated_at = $2 \
+    WHERE id = $1 AND status = 'pending' AND attempts = $3";
+
+pub(crate) const CRM_DONE: &str = "UPDATE crm_outbox SET status = 'done', result = $2, \
+    last_error = NULL, updated_at = $3 WHERE id = $1 AND status = 'pending'";
+
+pub(crate) const CRM_RETRY: &str = "UPDATE crm_outbox SET last_error = $2, next_attempt_at = $3, \
+    updated_at = $4 WHERE id = $1 AND status = 'pending'";
+
+pub(crate) const CRM_FAILED: &str = "UPDATE crm_outbox SET status = 'failed', last_error = $2, \
+    updated_at = $3 WHERE id = $1 AND status = 'pending'";
+
+pub(crate) const CRM_REQUEUE: &str = "UPDATE crm_outbox SET status = 'pending', attempts = 0, \
+    next_attempt_at = $2, updated_at = $2 WHERE id = $1 AND status = 'failed'";
+
+/// A lead row exists once its conversation synced a lead; the upsert also covers a command
+/// whose lead row is missing, so an id Bitrix24 gave is never dropped.
+pub(crate) const LEAD_SYNCED: &str = "INSERT INTO leads \
+    (id, conversation_id, crm_contact_id, crm_deal_id, crm_stage, crm_phone, crm_email, \
+     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
+    ON CONFLICT (conversation_id) DO UPDATE SET \
+    crm_contact_id = COALESCE(excluded.crm_contact_id, leads.crm_contact_id), \
+    crm_deal_id = COALESCE(excluded.crm_deal_id, leads.crm_deal_id), \
+    crm_stage = COALESCE(excluded.crm_stage, leads.crm_stage), \
+    crm_phone = COALESCE(excluded.crm_phone, leads.crm_phone), \
+    crm_email = COALESCE(excluded.crm_email, leads.crm_email), \
+    updated_at = excluded.updated_at";
+
 /// Splits rows into chunks of `max`, `max/2`, … 1 rows (`max` a power of two), so a multi-row
 /// statement comes in a handful of shapes and its prepared form is reused from the statement
 /// cache instead of being parsed again for every batch.
@@ -124,7 +152,33 @@ macro_rules! select_outbox {
     };
 }
 
-pub(crate) use {select_conversations, select_inbox, select_outbox};
+/// `SELECT <every crm_outbox column> FROM crm_outbox c WHERE <clause>`, as a literal.
+macro_rules! select_crm_outbox {
+    ($clause:literal) => {
+        concat!(
+            "SELECT c.id, c.conversation_id, c.command, c.payload, c.status, c.attempts, ",
+            "c.last_error, c.result, c.next_attempt_at, c.created_at, c.updated_at ",
+            "FROM crm_outbox c WHERE ",
+            $clause
+        )
+    };
+}
+
+/// `SELECT <every leads column> FROM leads WHERE <clause>`, as a literal.
+macro_rules! select_leads {
+    ($clause:literal) => {
+        concat!(
+            "SELECT id, conversation_id, name, phone, email, slots, stage, crm_contact_id, ",
+            "crm_deal_id, crm_stage, crm_phone, crm_email, created_at, updated_at ",
+            "FROM leads WHERE ",
+            $clause
+        )
+    };
+}
+
+pub(crate) use {
+    select_conversations, select_crm_outbox, select_inbox, select_leads, select_outbox,
+};
 
 /// Implements `Store` for `$store` (a struct with a `pool: sqlx::Pool<$db>` field), with
 /// multi-row statements of at most `$max_rows` rows.
@@ -222,6 +276,43 @@ macro_rules! impl_store {
                     status: row.try_get("status")?,
                     last_error: row.try_get("last_error")?,
                     external_id: row.try_get("external_id")?,
+                })
+            }
+
+            fn crm_outbox_from(row: &DbRow) -> Result<CrmOutboxRecord, StoreError> {
+                Ok(CrmOutboxRecord {
+                    id: row.try_get("id")?,
+                    conversation_id: row.try_get("conversation_id")?,
+                    command: row.try_get("command")?,
+                    payload: json(row, "payload")?,
+                    status: row.try_get("status")?,
+                    attempts: row.try_get("attempts")?,
+                    last_error: row.try_get("last_error")?,
+                    result: row
+                        .try_get::<Option<Json<serde_json::Value>>, _>("result")?
+                        .map(|j| j.0),
+                    next_attempt_at: row.try_get("next_attempt_at")?,
+                    created_at: row.try_get("created_at")?,
+                    updated_at: row.try_get("updated_at")?,
+                })
+            }
+
+            fn lead_from(row: &DbRow) -> Result<LeadRecord, StoreError> {
+                Ok(LeadRecord {
+                    id: row.try_get("id")?,
+                    conversation_id: row.try_get("conversation_id")?,
+                    name: row.try_get("name")?,
+                    phone: row.try_get("phone")?,
+                    email: row.try_get("email")?,
+                    slots: json(row, "slots")?,
+                    stage: row.try_get("stage")?,
+                    crm_contact_id: row.try_get("crm_contact_id")?,
+                    crm_deal_id: row.try_get("crm_deal_id")?,
+                    crm_stage: row.try_get("crm_stage")?,
+                    crm_phone: row.try_get("crm_phone")?,
+                    crm_email: row.try_get("crm_email")?,
+                    created_at: row.try_get("created_at")?,
+                    updated_at: row.try_get("updated_at")?,
                 })
             }
 
@@ -415,6 +506,61 @@ macro_rules! impl_store {
                                 WriteOutcome::Done
                             });
                         }
+                        WriteOp::CrmStarted { id, attempts, at } => {
+                            let r = sqlx::query(CRM_STARTED)
+                                .bind(id)
+                                .bind(*at)
+                                .bind(*attempts)
+                                .execute(&mut *conn)
+                                .await?;
+                            outcomes[i] = Some(done_or_handled(r.rows_affected()));
+                        }
+                        WriteOp::CrmDone { id, result, at } => {
+                            let r = sqlx::query(CRM_DONE)
+                                .bind(id)
+                                .bind(Json(result))
+                                .bind(*at)
+                                .execute(&mut *conn)
+                                .await?;
+                            outcomes[i] = Some(done_or_handled(r.rows_affected()));
+                        }
+                        WriteOp::CrmRetry { id, error, next_attempt_at, at } => {
+                            let r = sqlx::query(CRM_RETRY)
+                                .bind(id)
+                                .bind(error)
+                                .bind(*next_attempt_at)
+                                .bind(*at)
+                                .execute(&mut *conn)
+                                .await?;
+                            outcomes[i] = Some(done_or_handled(r.rows_affected()));
+                        }
+                        WriteOp::CrmFailed { id, error, at } => {
+                            let r = sqlx::query(CRM_FAILED)
+                                .bind(id)
+                                .bind(error)
+                                .bind(*at)
+                                .execute(&mut *conn)
+                                .await?;
+                            outcomes[i] = Some(done_or_handled(r.rows_affected()));
+                        }
+                        WriteOp::CrmRequeue { id, at } => {
+                            let r = sqlx::query(CRM_REQUEUE).bind(id).bind(*at).execute(&mut *conn).await?;
+                            outcomes[i] = Some(done_or_handled(r.rows_affected()));
+                        }
+                        WriteOp::LeadSynced(u) => {
+                            sqlx::query(LEAD_SYNCED)
+                                .bind(new_id())
+                                .bind(&u.conversation_id)
+                                .bind(u.contact_id)
+                                .bind(u.deal_id)
+                                .bind(&u.stage)
+                                .bind(&u.phone)
+                                .bind(&u.email)
+                                .bind(now)
+                                .execute(&mut *conn)
+                                .await?;
+                            outcomes[i] = Some(WriteOutcome::Done);
+                        }
                         _ => {}
                     }
                 }
@@ -422,6 +568,11 @@ macro_rules! impl_store {
                     .into_iter()
                     .map(|o| o.expect("every write kind is applied above"))
                     .collect())
+            }
+
+            /// `Done` when the update touched its row, `AlreadyHandled` when the row had moved on.
+            fn done_or_handled(rows: u64) -> WriteOutcome {
+                if rows == 0 { WriteOutcome::AlreadyHandled } else { WriteOutcome::Done }
             }
 
             /// Writes what the live turns of a batch produced: conversations, transcript lines,
@@ -804,6 +955,109 @@ macro_rules! impl_store {
                     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM conversations")
                         .fetch_one(&self.pool)
                         .await?)
+                }
+
+                async fn due_crm_commands(
+                    &self,
+                    now: DateTime<Utc>,
+                    limit: i64,
+                ) -> Result<Vec<CrmOutboxRecord>, StoreError> {
+                    sqlx::query(select_crm_outbox!(
+                        "c.status = 'pending' AND c.next_attempt_at <= $1 AND NOT EXISTS ( \
+                         SELECT 1 FROM crm_outbox e WHERE e.status = 'pending' \
+                         AND e.conversation_id = c.conversation_id \
+                         AND (e.created_at < c.created_at \
+                              OR (e.created_at = c.created_at AND e.id < c.id))) \
+                         ORDER BY c.created_at, c.id LIMIT $2"
+                    ))
+                    .bind(now)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(crm_outbox_from)
+                    .collect()
+                }
+
+                async fn crm_commands(
+                    &self,
+                    status: &str,
+                    limit: i64,
+                ) -> Result<Vec<CrmOutboxRecord>, StoreError> {
+                    sqlx::query(select_crm_outbox!(
+                        "c.status = $1 ORDER BY c.created_at, c.id LIMIT $2"
+                    ))
+                    .bind(status)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(crm_outbox_from)
+                    .collect()
+                }
+
+                async fn crm_commands_of(
+                    &self,
+                    conversation_id: &str,
+                ) -> Result<Vec<CrmOutboxRecord>, StoreError> {
+                    sqlx::query(select_crm_outbox!(
+                        "c.conversation_id = $1 ORDER BY c.created_at, c.id"
+                    ))
+                    .bind(conversation_id)
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(crm_outbox_from)
+                    .collect()
+                }
+
+                async fn crm_command(
+                    &self,
+                    id: &str,
+                ) -> Result<Option<CrmOutboxRecord>, StoreError> {
+                    sqlx::query(select_crm_outbox!("c.id = $1"))
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await?
+                        .as_ref()
+                        .map(crm_outbox_from)
+                        .transpose()
+                }
+
+                async fn lead(
+                    &self,
+                    conversation_id: &str,
+                ) -> Result<Option<LeadRecord>, StoreError> {
+                    sqlx::query(select_leads!("conversation_id = $1"))
+                        .bind(conversation_id)
+                        .fetch_optional(&self.pool)
+                        .await?
+                        .as_ref()
+                        .map(lead_from)
+                        .transpose()
+                }
+
+                async fn lead_with_contact(
+                    &self,
+                    phone: Option<&str>,
+                    email: Option<&str>,
+                    except_conversation: &str,
+                ) -> Result<Option<LeadRecord>, StoreError> {
+                    if phone.is_none() && email.is_none() {
+                        return Ok(None);
+                    }
+                    sqlx::query(select_leads!(
+                        "crm_contact_id IS NOT NULL AND conversation_id <> $3 \
+                         AND (phone = $1 OR email = $2) ORDER BY created_at, id LIMIT 1"
+                    ))
+                    .bind(phone)
+                    .bind(email)
+                    .bind(except_conversation)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .as_ref()
+                    .map(lead_from)
+                    .transpose()
                 }
             }
         }

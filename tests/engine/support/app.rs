@@ -25,6 +25,12 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// Stops the engine as SIGTERM would (finishing what is in hand) and closes its port.
+    pub async fn stop(self) {
+        self.engine.shutdown().await;
+        self._server.abort();
+    }
+
     pub async fn post_wazzup(&self, body: &serde_json::Value) -> reqwest::StatusCode {
         self.http
             .post(format!("{}/webhooks/wazzup/{WEBHOOK_SECRET}", self.base))
