@@ -187,17 +187,51 @@ pub async fn start_engine(
     // One engine per database syncs the CRM: `chat` (which serves only the console) leaves
     // its conversations' commands to the running engine.
     let crm = crm_settings(config).filter(|_| overrides.recover_channels.is_none());
+    // Likewise, only the running engine tells the managers.
+    let escalations = escalation_settings(config)?.filter(|_| overrides.recover_channels.is_none());
     let settings = EngineSettings {
         idle_after: config.conversation_idle,
         recover_channels: overrides.recover_channels,
         burst_window: config.burst_window,
         handoff_quiet: config.handoff_quiet,
         crm,
+        escalations,
     };
     Ok(Started {
         engine: Engine::start(store, senders, turns, settings).await?,
         live,
     })
+}
+
+/// Who hears about escalations: the managers' Telegram chat when configured.
+fn escalation_settings(
+    config: &Config,
+) -> anyhow::Result<Option<actors::escalations::EscalationsSettings>> {
+    let mut notifiers: Vec<Arc<dyn actors::escalations::ManagerNotifier>> = Vec::new();
+    if let Some(t) = &config.telegram
+        && let Some(chat_id) = t.managers_chat_id
+    {
+        notifiers.push(Arc::new(crate::managers::TelegramNotifier {
+            api: Arc::new(crate::telegram::api(t)?),
+            chat_id,
+            crm_base: config
+                .bitrix
+                .as_ref()
+                .and_then(|b| portal(b.webhook_url.expose_secret())),
+        }));
+    }
+    if notifiers.is_empty() {
+        return Ok(None);
+    }
+    let mut settings = actors::escalations::EscalationsSettings::new(notifiers);
+    settings.remind_after = config.escalation_remind;
+    Ok(Some(settings))
+}
+
+/// `https://<portal>` of a Bitrix24 webhook URL (`https://<portal>/rest/<user>/<code>/`).
+fn portal(webhook_url: &str) -> Option<String> {
+    let (base, _) = webhook_url.split_once("/rest/")?;
+    Some(base.trim_end_matches('/').to_owned())
 }
 
 /// The Crm actor's settings, when Bitrix24 is configured.

@@ -174,6 +174,10 @@ pub const KEYS: &[(&str, &str)] = &[
         "comma-separated words or phrases that bring a manager in at once (e.g. \"юрист, суд, претензия\")",
     ),
     (
+        "ESCALATION_REMIND_SECS",
+        "an escalation no manager claimed is announced again after this many seconds (default 600)",
+    ),
+    (
         "HANDOFF_QUIET_SECS",
         "a chat taken by (or waiting for) a manager returns to the bot after this many seconds without manager activity (default 43200 = 12 h)",
     ),
@@ -221,6 +225,8 @@ pub struct Config {
     pub timezone: chrono::FixedOffset,
     /// Lower case, trimmed, non-empty.
     pub escalation_keywords: Vec<String>,
+    /// An unclaimed escalation is announced again after this long.
+    pub escalation_remind: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -565,6 +571,17 @@ impl Config {
                     .collect()
             })
             .unwrap_or_default();
+        let escalation_remind = match get("ESCALATION_REMIND_SECS") {
+            None => Duration::from_secs(600),
+            Some(v) => {
+                Duration::from_secs(v.parse::<u64>().ok().filter(|s| *s > 0).ok_or_else(|| {
+                    invalid(
+                        "ESCALATION_REMIND_SECS",
+                        "must be a positive number of seconds",
+                    )
+                })?)
+            }
+        };
         Ok(Config {
             database_url,
             http_addr,
@@ -583,6 +600,7 @@ impl Config {
             working_hours,
             timezone,
             escalation_keywords,
+            escalation_remind,
         })
     }
 }

@@ -6,6 +6,7 @@
 //! - [`app`]: start-up — store, engine, HTTP listener — and graceful shutdown.
 //! - [`http`]: the axum router (`/health`, `/ready`, webhooks).
 //! - [`telegram`]: Telegram updates into the engine (webhook registration or long polling).
+//! - [`managers`]: the managers' Telegram chat — escalation announcements, claim, release, replies.
 //! - [`chat`]: `crystalbay chat`, the terminal conversation.
 //! - [`bench`]: `crystalbay bench`, throughput and memory figures.
 //! - [`cli`]: the command line.
@@ -19,6 +20,7 @@ pub mod chat;
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod managers;
 pub mod memory;
 pub mod telegram;
 pub mod telemetry;

@@ -43,6 +43,19 @@ impl Inbound {
     /// acknowledge the update to Telegram.
     pub async fn accept(&self, update: Update) -> Result<(), EngineError> {
         match update.classify(self.managers_chat_id) {
+            Incoming::Manager(update) => {
+                // Off the request: the chat's conversation may be mid-turn (searching), and
+                // Telegram must have its answer now.
+                if let Some(chat_id) = self.managers_chat_id {
+                    tokio::spawn(crate::managers::act(
+                        self.engine.clone(),
+                        self.api.clone(),
+                        chat_id,
+                        update,
+                    ));
+                }
+                Ok(())
+            }
             Incoming::Ignored(why) => {
                 tracing::debug!(update_id = update.update_id, why, "Telegram update ignored");
                 Ok(())

@@ -6,7 +6,8 @@
 //! ├── StoreWriter        batched writes; the only writer
 //! ├── Conversations      router + supervisor of one Conversation per chat
 //! ├── Outbound × channel sending the outbox, per channel
-//! └── Crm                Bitrix24 sync from the CRM outbox (when Bitrix24 is configured)
+//! ├── Crm                Bitrix24 sync from the CRM outbox (when Bitrix24 is configured)
+//! └── Escalations        tells managers about open escalations, reminds (when configured)
 //! ```
 //!
 //! Start-up replays every unhandled inbox row and sends every unsent outbox row, before the
@@ -15,6 +16,7 @@
 use crate::conversation::ManagerAction;
 use crate::conversations::{Conversations, ConversationsArgs, RouterMsg, RouterStats};
 use crate::crm::{Crm, CrmArgs, CrmMsg, CrmSettings};
+use crate::escalations::{Escalations, EscalationsArgs, EscalationsMsg, EscalationsSettings};
 use crate::outbound::{Outbound, OutboundArgs, OutboundMsg};
 use crate::store::{
     InboxMessage, NewInbound, OutboxMessage, Store, StoreError, WriteOp, WriteOutcome,
@@ -45,6 +47,9 @@ pub struct EngineSettings {
     /// Bitrix24: with settings, the Crm actor syncs the CRM outbox; without, commands wait in
     /// the outbox.
     pub crm: Option<CrmSettings>,
+    /// Managers' notifications: with settings, the Escalations actor announces open
+    /// escalations and reminds about unclaimed ones.
+    pub escalations: Option<EscalationsSettings>,
 }
 
 impl Default for EngineSettings {
@@ -55,6 +60,7 @@ impl Default for EngineSettings {
             burst_window: Duration::from_millis(1500),
             handoff_quiet: Duration::from_secs(12 * 3600),
             crm: None,
+            escalations: None,
         }
     }
 }
@@ -307,6 +313,7 @@ struct RootState {
     router: RouterSlot,
     senders: HashMap<Channel, Arc<dyn Sender>>,
     crm: Option<ActorRef<CrmMsg>>,
+    escalations: Option<ActorRef<EscalationsMsg>>,
     settings: EngineSettings,
     shutting_down: bool,
 }
@@ -341,12 +348,17 @@ impl Actor for Root {
             Some(settings) => Some(spawn_crm(&myself, &ctx, settings.clone()).await?),
             None => None,
         };
+        let escalations = match &args.settings.escalations {
+            Some(settings) => Some(spawn_escalations(&myself, &ctx, settings.clone()).await?),
+            None => None,
+        };
         Ok(RootState {
             ctx,
             writer,
             router: Arc::new(RwLock::new(router)),
             senders,
             crm,
+            escalations,
             settings: args.settings,
             shutting_down: false,
         })
@@ -385,6 +397,9 @@ impl Actor for Root {
                     // idempotency key at the next start.
                     let _ = actor.call(OutboundMsg::Drain, Some(SEND_DRAIN_LIMIT)).await;
                     let _ = actor.stop_and_wait(None, None).await;
+                }
+                if let Some(escalations) = state.escalations.take() {
+                    let _ = escalations.stop_and_wait(None, None).await;
                 }
                 if let Some(crm) = state.crm.take() {
                     // Let Bitrix24 calls in flight finish and record their ids (a call cut off
@@ -436,6 +451,13 @@ impl Actor for Root {
             for message in state.ctx.unfinished().await?.0 {
                 let _ = router.cast(RouterMsg::Deliver(message));
             }
+            return Ok(());
+        }
+        if state.escalations.as_ref().is_some_and(|e| e.get_id() == id)
+            && let Some(settings) = state.settings.escalations.clone()
+        {
+            tracing::error!(%reason, "escalations actor stopped; restarting it");
+            state.escalations = Some(spawn_escalations(&myself, &state.ctx, settings).await?);
             return Ok(());
         }
         if state.crm.as_ref().is_some_and(|c| c.get_id() == id)
@@ -509,6 +531,24 @@ async fn spawn_router(
     )
     .await?;
     Ok(router)
+}
+
+async fn spawn_escalations(
+    root: &ActorRef<RootMsg>,
+    ctx: &Arc<EngineContext>,
+    settings: EscalationsSettings,
+) -> Result<ActorRef<EscalationsMsg>, ActorProcessingErr> {
+    let (actor, _) = Actor::spawn_linked(
+        None,
+        Escalations,
+        EscalationsArgs {
+            settings,
+            store: ctx.store.clone(),
+        },
+        root.get_cell(),
+    )
+    .await?;
+    Ok(actor)
 }
 
 async fn spawn_crm(

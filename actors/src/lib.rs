@@ -13,6 +13,7 @@ pub mod conversation;
 pub mod conversations;
 pub mod crm;
 pub mod engine;
+pub mod escalations;
 pub mod outbound;
 pub mod store;
 pub mod store_writer;

@@ -7,6 +7,7 @@ mod dialog;
 mod durable;
 mod handoff;
 mod llm;
+mod managers;
 mod store;
 mod support;
 mod telegram;

@@ -82,6 +82,16 @@ pub trait Store: Send + Sync + 'static {
         conversation_id: &str,
     ) -> Result<Vec<EscalationRecord>, StoreError>;
 
+    /// One escalation.
+    async fn escalation_by_id(&self, id: &str) -> Result<Option<EscalationRecord>, StoreError>;
+
+    /// Open escalations the managers were never told about, or last told about before
+    /// `told_before`: oldest first, at most 100.
+    async fn escalations_to_announce(
+        &self,
+        told_before: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<EscalationRecord>, StoreError>;
+
     /// Whether an outgoing message the channel reports (an echo) is one the engine sent: by
     /// the channel's id for it, our outbox id, or (for an echo that outran the answer to our
     /// send) the same text to the same chat within ten minutes.

@@ -124,6 +124,11 @@ pub struct EscalationRecord {
     /// `open`, `claimed` or `resolved`.
     pub status: String,
     pub claimed_by: Option<String>,
+    pub claimed_at: Option<DateTime<Utc>>,
+    /// When a manager first wrote to the customer after claiming.
+    pub first_answer_at: Option<DateTime<Utc>>,
+    /// When the managers were last told about it.
+    pub notified_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -209,6 +214,11 @@ pub enum WriteOp {
         external_id: String,
         status: String,
         error: Option<String>,
+        at: DateTime<Utc>,
+    },
+    /// The managers were told about this escalation (now, or again as a reminder).
+    EscalationAnnounced {
+        id: String,
         at: DateTime<Utc>,
     },
     /// The channel refuses messages to this conversation's chat for good (the customer blocked

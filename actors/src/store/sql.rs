@@ -118,6 +118,15 @@ pub(crate) fn cacheable_chunks<T>(mut rows: &[T], max: usize) -> impl Iterator<I
     })
 }
 
+/// The columns of an escalation, as [`escalation_row`] reads them.
+macro_rules! escalation_columns {
+    () => {
+        "id, conversation_id, reason, details, status, claimed_by, claimed_at, first_answer_at, \
+         notified_at, created_at"
+    };
+}
+pub(crate) use escalation_columns;
+
 /// `SELECT <every conversation column> FROM conversations WHERE <clause>`, as a literal.
 macro_rules! select_conversations {
     ($clause:literal) => {
@@ -484,6 +493,14 @@ macro_rules! impl_store {
                                 .await?;
                             outcomes[i] = Some(WriteOutcome::Done);
                         }
+                        WriteOp::EscalationAnnounced { id, at } => {
+                            sqlx::query("UPDATE escalations SET notified_at = $2 WHERE id = $1")
+                                .bind(id)
+                                .bind(*at)
+                                .execute(&mut *conn)
+                                .await?;
+                            outcomes[i] = Some(WriteOutcome::Done);
+                        }
                         WriteOp::MarkUnreachable { conversation_id, at } => {
                             sqlx::query(MARK_UNREACHABLE)
                                 .bind(conversation_id)
@@ -735,6 +752,21 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            fn escalation_row(row: &DbRow) -> Result<EscalationRecord, StoreError> {
+                Ok(EscalationRecord {
+                    id: row.try_get("id")?,
+                    conversation_id: row.try_get("conversation_id")?,
+                    reason: row.try_get("reason")?,
+                    details: json(row, "details")?,
+                    status: row.try_get("status")?,
+                    claimed_by: row.try_get("claimed_by")?,
+                    claimed_at: row.try_get("claimed_at")?,
+                    first_answer_at: row.try_get("first_answer_at")?,
+                    notified_at: row.try_get("notified_at")?,
+                    created_at: row.try_get("created_at")?,
+                })
+            }
+
             impl $store {
                 async fn apply_in_one_transaction(
                     &self,
@@ -883,26 +915,39 @@ macro_rules! impl_store {
                     &self,
                     conversation_id: &str,
                 ) -> Result<Vec<EscalationRecord>, StoreError> {
-                    let rows = sqlx::query(
-                        "SELECT id, conversation_id, reason, details, status, claimed_by, created_at \
-                         FROM escalations WHERE conversation_id = $1 ORDER BY id",
-                    )
+                    let rows = sqlx::query(concat!(
+                        "SELECT ", escalation_columns!(),
+                        " FROM escalations WHERE conversation_id = $1 ORDER BY id"
+                    ))
                     .bind(conversation_id)
                     .fetch_all(&self.pool)
                     .await?;
-                    rows.iter()
-                        .map(|row| {
-                            Ok(EscalationRecord {
-                                id: row.try_get("id")?,
-                                conversation_id: row.try_get("conversation_id")?,
-                                reason: row.try_get("reason")?,
-                                details: json(row, "details")?,
-                                status: row.try_get("status")?,
-                                claimed_by: row.try_get("claimed_by")?,
-                                created_at: row.try_get("created_at")?,
-                            })
-                        })
-                        .collect()
+                    rows.iter().map(escalation_row).collect()
+                }
+
+                async fn escalation_by_id(&self, id: &str) -> Result<Option<EscalationRecord>, StoreError> {
+                    let row = sqlx::query(concat!(
+                        "SELECT ", escalation_columns!(), " FROM escalations WHERE id = $1"
+                    ))
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    row.as_ref().map(escalation_row).transpose()
+                }
+
+                async fn escalations_to_announce(
+                    &self,
+                    told_before: DateTime<Utc>,
+                ) -> Result<Vec<EscalationRecord>, StoreError> {
+                    let rows = sqlx::query(concat!(
+                        "SELECT ", escalation_columns!(),
+                        " FROM escalations WHERE status = 'open' \
+                          AND (notified_at IS NULL OR notified_at < $1) ORDER BY created_at LIMIT 100"
+                    ))
+                    .bind(told_before)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    rows.iter().map(escalation_row).collect()
                 }
 
                 async fn is_own_outgoing(

@@ -12,4 +12,4 @@ pub mod update;
 
 pub use api::{ApiError, TelegramApi};
 pub use sender::TelegramSender;
-pub use update::{Incoming, Update, UpdateError};
+pub use update::{Incoming, ManagerButton, ManagerUpdate, Update, UpdateError};

@@ -45,6 +45,9 @@ pub struct Message {
     pub caption: Option<String>,
     #[serde(default)]
     pub contact: Option<Contact>,
+    /// The message this one replies to (a manager answering a notification).
+    #[serde(default)]
+    pub reply_to_message: Option<Box<Message>>,
     /// Every other field (`photo`, `voice`, `sticker`, …): what kind of media this is.
     #[serde(flatten)]
     pub other: serde_json::Map<String, Value>,
@@ -162,8 +165,48 @@ pub enum Incoming {
         inbound: Box<NewInbound>,
         callback_query_id: Option<String>,
     },
+    /// A manager acting in the managers' chat on an escalation the bot announced there.
+    Manager(ManagerUpdate),
     /// Not for the bot: acknowledged and dropped, for this reason.
     Ignored(&'static str),
+}
+
+/// What a manager did in the managers' chat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ManagerUpdate {
+    /// Pressed "Взять" (`claim:<escalation id>`) or "Вернуть боту" (`release:<id>`) under an
+    /// announcement.
+    Button {
+        action: ManagerButton,
+        escalation_id: String,
+        by: String,
+        callback_query_id: String,
+    },
+    /// Replied to an announcement: `text` goes to that escalation's customer.
+    Reply {
+        escalation_id: String,
+        text: String,
+        by: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ManagerButton {
+    Claim,
+    Release,
+}
+
+/// The line of an announcement that names its escalation (the reply relay reads it back from
+/// the message a manager replies to).
+pub const ESCALATION_TAG: &str = "ID: ";
+
+/// The escalation an announcement's text names.
+pub fn escalation_in(text: &str) -> Option<String> {
+    text.lines()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix(ESCALATION_TAG))
+        .map(|id| id.trim().to_owned())
+        .filter(|id| !id.is_empty() && id.len() <= 64)
 }
 
 impl Update {
@@ -173,7 +216,24 @@ impl Update {
         let external_id = self.update_id.to_string();
         if let Some(m) = &self.message {
             if Some(m.chat.id) == managers_chat_id {
-                return Incoming::Ignored("the managers' chat");
+                // A reply to one of the bot's announcements is a message for that customer.
+                let by = m.from.as_ref().and_then(User::name);
+                return match (&m.reply_to_message, &m.text, by) {
+                    (Some(original), Some(text), Some(by))
+                        if !text.trim().is_empty()
+                            && m.from.as_ref().is_some_and(|u| !u.is_bot) =>
+                    {
+                        match original.text.as_deref().and_then(escalation_in) {
+                            Some(escalation_id) => Incoming::Manager(ManagerUpdate::Reply {
+                                escalation_id,
+                                text: text.trim().to_owned(),
+                                by,
+                            }),
+                            None => Incoming::Ignored("managers' talk"),
+                        }
+                    }
+                    _ => Incoming::Ignored("managers' talk"),
+                };
             }
             if m.chat.kind != "private" {
                 return Incoming::Ignored("not a private chat");
@@ -201,7 +261,17 @@ impl Update {
                 return Incoming::Ignored("a button press without chat or data");
             };
             if Some(message.chat.id) == managers_chat_id {
-                return Incoming::Ignored("the managers' chat");
+                let (action, id) = match data.split_once(':') {
+                    Some(("claim", id)) => (ManagerButton::Claim, id),
+                    Some(("release", id)) => (ManagerButton::Release, id),
+                    _ => return Incoming::Ignored("an unknown button in the managers' chat"),
+                };
+                return Incoming::Manager(ManagerUpdate::Button {
+                    action,
+                    escalation_id: id.to_owned(),
+                    by: q.from.name().unwrap_or_else(|| q.from.id.to_string()),
+                    callback_query_id: q.id.clone(),
+                });
             }
             if message.chat.kind != "private" {
                 return Incoming::Ignored("not a private chat");
@@ -320,7 +390,7 @@ mod tests {
                 inbound,
                 callback_query_id,
             } => (*inbound, callback_query_id),
-            Incoming::Ignored(why) => panic!("ignored: {why}"),
+            other => panic!("not a customer's: {other:?}"),
         }
     }
 
@@ -396,10 +466,43 @@ mod tests {
         .unwrap();
         assert_eq!(
             managers.classify(Some(-100)),
-            Incoming::Ignored("the managers' chat")
+            Incoming::Ignored("managers' talk")
         );
         let edit = parse_value(json!({"update_id": 3, "edited_message": {}})).unwrap();
         assert!(matches!(edit.classify(None), Incoming::Ignored(_)));
+    }
+
+    #[test]
+    fn managers_claim_with_a_button_and_answer_by_replying() {
+        let press = parse_value(json!({"update_id": 7, "callback_query": {
+            "id": "cq-1", "from": {"id": 5, "first_name": "Айдана"},
+            "message": {"message_id": 9, "date": 1, "chat": {"id": -100, "type": "supergroup"}},
+            "data": "claim:0193-abc"}}))
+        .unwrap();
+        assert_eq!(
+            press.classify(Some(-100)),
+            Incoming::Manager(ManagerUpdate::Button {
+                action: ManagerButton::Claim,
+                escalation_id: "0193-abc".into(),
+                by: "Айдана".into(),
+                callback_query_id: "cq-1".into(),
+            })
+        );
+        let reply = parse_value(json!({"update_id": 8, "message": {
+            "message_id": 10, "date": 1, "chat": {"id": -100, "type": "supergroup"},
+            "from": {"id": 5, "first_name": "Айдана"}, "text": " Добрый день! ",
+            "reply_to_message": {"message_id": 9, "date": 1,
+                "chat": {"id": -100, "type": "supergroup"},
+                "text": "Нужен менеджер\nID: 0193-abc"}}}))
+        .unwrap();
+        assert_eq!(
+            reply.classify(Some(-100)),
+            Incoming::Manager(ManagerUpdate::Reply {
+                escalation_id: "0193-abc".into(),
+                text: "Добрый день!".into(),
+                by: "Айдана".into(),
+            })
+        );
     }
 
     #[test]

@@ -1,0 +1,192 @@
+//! Escalations: tells the managers about chats that need them, and reminds them.
+//!
+//! Escalations are rows written with the turn that raised them (so none is lost). This actor
+//! looks for open ones nobody has been told about — or told about longer ago than the
+//! reminder period without anyone claiming them — and announces each through every
+//! configured [`ManagerNotifier`] (the managers' Telegram chat, email). An announcement is
+//! recorded (`notified_at`) only once a notifier delivered it; the announcement carries who the
+//! customer is, why, the search, the chosen offer, the last messages and the CRM deal.
+//!
+//! Claiming, writing and releasing happen through `Engine::manage`; the time to claim and to
+//! first answer are recorded on the escalation by those commits.
+
+use crate::store::{ConversationRecord, EscalationRecord, StoreError, TranscriptEntry, WriteOp};
+use crate::store_writer::StoreHandle;
+use async_trait::async_trait;
+use ractor::{Actor, ActorProcessingErr, ActorRef};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What managers are told about one escalation.
+#[derive(Debug, Clone)]
+pub struct Notice {
+    pub escalation: EscalationRecord,
+    pub conversation: ConversationRecord,
+    /// The last lines of the conversation, oldest first.
+    pub recent: Vec<TranscriptEntry>,
+    /// The conversation's Bitrix24 deal, once synced.
+    pub deal_id: Option<i64>,
+    /// Told before and still not claimed.
+    pub reminder: bool,
+}
+
+/// A way to reach the managers.
+#[async_trait]
+pub trait ManagerNotifier: Send + Sync + 'static {
+    /// A name for logs ("telegram", "email").
+    fn name(&self) -> &'static str;
+
+    async fn announce(&self, notice: &Notice) -> Result<(), String>;
+}
+
+#[derive(Clone)]
+pub struct EscalationsSettings {
+    pub notifiers: Vec<Arc<dyn ManagerNotifier>>,
+    /// An open escalation nobody claimed is announced again after this long (default 10 min).
+    pub remind_after: Duration,
+    /// How often to look for escalations to announce (default 2 s).
+    pub tick: Duration,
+}
+
+impl std::fmt::Debug for EscalationsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EscalationsSettings")
+            .field(
+                "notifiers",
+                &self.notifiers.iter().map(|n| n.name()).collect::<Vec<_>>(),
+            )
+            .field("remind_after", &self.remind_after)
+            .field("tick", &self.tick)
+            .finish()
+    }
+}
+
+impl EscalationsSettings {
+    pub fn new(notifiers: Vec<Arc<dyn ManagerNotifier>>) -> Self {
+        Self {
+            notifiers,
+            remind_after: Duration::from_secs(600),
+            tick: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Lines of the conversation shown with an announcement.
+const RECENT_LINES: usize = 6;
+
+pub enum EscalationsMsg {
+    /// Look for escalations to announce.
+    Tick,
+    /// A round of announcements finished.
+    RoundDone,
+}
+
+pub struct Escalations;
+
+pub struct EscalationsArgs {
+    pub settings: EscalationsSettings,
+    pub store: StoreHandle,
+}
+
+pub struct EscalationsState {
+    settings: EscalationsSettings,
+    store: StoreHandle,
+    /// A round is running (announcements may be slow): ticks meanwhile are skipped.
+    busy: bool,
+}
+
+impl Actor for Escalations {
+    type Msg = EscalationsMsg;
+    type State = EscalationsState;
+    type Arguments = EscalationsArgs;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        args: EscalationsArgs,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        myself.send_interval(args.settings.tick, || EscalationsMsg::Tick);
+        let _ = myself.cast(EscalationsMsg::Tick);
+        Ok(EscalationsState {
+            settings: args.settings,
+            store: args.store,
+            busy: false,
+        })
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        msg: Self::Msg,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            EscalationsMsg::Tick if !state.busy => {
+                state.busy = true;
+                let settings = state.settings.clone();
+                let store = state.store.clone();
+                // Off the mailbox: a slow notifier never holds up the next tick's bookkeeping.
+                tokio::spawn(async move {
+                    if let Err(e) = announce_due(&settings, &store).await {
+                        tracing::warn!(error = %e, "could not look for escalations to announce");
+                    }
+                    let _ = myself.cast(EscalationsMsg::RoundDone);
+                });
+            }
+            EscalationsMsg::Tick => {}
+            EscalationsMsg::RoundDone => state.busy = false,
+        }
+        Ok(())
+    }
+}
+
+/// Announces every escalation that is due, each through every notifier.
+async fn announce_due(
+    settings: &EscalationsSettings,
+    store: &StoreHandle,
+) -> Result<(), StoreError> {
+    let now = crate::store::now();
+    let remind_before = now - chrono::Duration::from_std(settings.remind_after).unwrap_or_default();
+    for escalation in store.store.escalations_to_announce(remind_before).await? {
+        let Some(conversation) = store
+            .store
+            .conversation(&escalation.conversation_id)
+            .await?
+        else {
+            continue;
+        };
+        let transcript = store.store.transcript(&conversation.id).await?;
+        let recent = transcript[transcript.len().saturating_sub(RECENT_LINES)..].to_vec();
+        let deal_id = store
+            .store
+            .lead(&conversation.id)
+            .await?
+            .and_then(|l| l.crm_deal_id);
+        let notice = Notice {
+            reminder: escalation.notified_at.is_some(),
+            escalation,
+            conversation,
+            recent,
+            deal_id,
+        };
+        let mut told = false;
+        for notifier in &settings.notifiers {
+            match notifier.announce(&notice).await {
+                Ok(()) => told = true,
+                Err(e) => tracing::warn!(notifier = notifier.name(), error = %e,
+                    escalation = %notice.escalation.id, "could not tell the managers"),
+            }
+        }
+        if told {
+            tracing::info!(escalation = %notice.escalation.id, reason = %notice.escalation.reason,
+                reminder = notice.reminder, "managers told about an escalation");
+            store
+                .write(WriteOp::EscalationAnnounced {
+                    id: notice.escalation.id.clone(),
+                    at: crate::store::now(),
+                })
+                .await?;
+        }
+    }
+    Ok(())
+}
