@@ -7,6 +7,7 @@
 //! - [`conversation`]: one actor per chat (behaviour: `src/conversation.md`).
 //! - [`outbound`]: one actor per channel sending the outbox.
 //! - [`turns`]: how a conversation decides a turn (the dialog policy, or a test double).
+//! - [`tours`]: the Tours actor, the only caller of SAMO (client, dictionaries, search cache).
 
 pub mod conversation;
 pub mod conversations;

@@ -9,11 +9,11 @@
 //! - [`privacy`]: masking of phone numbers and emails for logs.
 
 pub mod analysis;
-pub mod faq;
-pub mod search;
 pub mod chat;
+pub mod faq;
 pub mod policy;
 pub mod privacy;
+pub mod search;
 pub mod state;
 pub mod templates;
 pub mod turn;

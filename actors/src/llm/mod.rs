@@ -40,11 +40,7 @@ pub enum LlmError {
 /// the rules path and the customer never sees the failure.
 #[async_trait]
 pub trait LanguageModel: Send + Sync + 'static {
-    async fn extract(
-        &self,
-        text: &str,
-        today: chrono::NaiveDate,
-    ) -> Result<Extraction, LlmError>;
+    async fn extract(&self, text: &str, today: chrono::NaiveDate) -> Result<Extraction, LlmError>;
 
     async fn answer(&self, request: &AnswerRequest) -> Result<String, LlmError>;
 }
