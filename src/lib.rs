@@ -8,6 +8,7 @@
 //! - [`chat`]: `crystalbay chat`, the terminal conversation.
 //! - [`bench`]: `crystalbay bench`, throughput and memory figures.
 //! - [`cli`]: the command line.
+//! - [`doctor`]: `crystalbay doctor`, what works and what does not in each configured service.
 //! - [`telemetry`]: logging set-up.
 //! - [`memory`]: the allocator (mimalloc) and the bench's byte counter.
 
@@ -16,6 +17,7 @@ pub mod bench;
 pub mod chat;
 pub mod cli;
 pub mod config;
+pub mod doctor;
 pub mod http;
 pub mod memory;
 pub mod telemetry;
