@@ -361,7 +361,10 @@ impl Config {
                         .ok()
                         .filter(|n| (1..=256).contains(n))
                         .ok_or_else(|| {
-                            invalid("SAMO_MAX_CONCURRENT", "must be a whole number from 1 to 256")
+                            invalid(
+                                "SAMO_MAX_CONCURRENT",
+                                "must be a whole number from 1 to 256",
+                            )
                         })?,
                 };
                 let currency = get("SAMO_CURRENCY").unwrap_or_else(|| "KZT".into());

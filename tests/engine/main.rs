@@ -1,7 +1,9 @@
-//! End-to-end tests: the whole engine against local fakes, and the store conformance suite
-//! against SQLite and PostgreSQL. One binary, so everything links once.
+//! End-to-end tests: the whole engine against local fakes, the store conformance suite
+//! against SQLite and PostgreSQL, and tour search against a fake SAMO. One binary, so
+//! everything links once.
 
 mod crash;
 mod durable;
 mod store;
 mod support;
+mod tours;

@@ -197,7 +197,7 @@ impl Tours {
             .plan
             .params
             .iter()
-            .filter(|(k, _)| *k != "PARTITION_PRICE")
+            .filter(|(k, _)| !matches!(*k, "PARTITION_PRICE" | "CATCLAIM" | "HOTELS"))
             .cloned()
             .collect();
         params.push(("CATCLAIM", offer_id.to_owned()));
@@ -343,14 +343,9 @@ impl Tours {
         let mut candidates: Vec<(Offer, Option<i64>)> = rows
             .iter()
             .filter_map(|row| Some((offer(row, plan.currency.as_deref())?, row.hotel_key)))
-            .filter(|(offer, _)| {
-                plan.budget.is_none_or(|max| {
-                    offer.price <= max
-                        || !plan
-                            .currency
-                            .as_deref()
-                            .is_some_and(|c| c == offer.currency)
-                })
+            .filter(|(offer, _)| match (plan.budget, plan.currency.as_deref()) {
+                (Some(max), Some(currency)) if offer.currency == currency => offer.price <= max,
+                _ => true,
             })
             .collect();
         // Cheapest first, so the first row of each hotel is its minimum.

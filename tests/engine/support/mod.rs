@@ -1,7 +1,9 @@
-//! Test support: fresh stores on both backends, a fake Wazzup, and an in-process engine.
+//! Test support: fresh stores on both backends, fakes of Wazzup and SAMO, and an in-process
+//! engine.
 
 pub mod app;
 pub mod backends;
+pub mod fake_samo;
 pub mod fake_wazzup;
 
 use std::future::Future;
