@@ -2,6 +2,7 @@
 //! operator priced them, paging, grouped offers and their expansion, every error shape, and
 //! how few requests the operator sees (cache, coalescing), through a proxy and with pacing.
 
+use crate::support::eventually;
 use crate::support::fake_samo::{self, CheckinShape, FakeSamo, TOKEN};
 use actors::tours::samo::SamoClient;
 use actors::tours::{self, SamoError, TourSearch, Tours, ToursHandle, ToursSettings};
@@ -125,6 +126,38 @@ async fn canonical_names_find_the_operators_ids_in_any_spelling_and_form() {
         );
         assert_eq!(fake.requests_of("SearchTour_TOWNS"), 1, "lenient={lenient}");
     }
+}
+
+#[tokio::test]
+async fn an_old_dictionary_is_served_while_a_fresh_copy_loads_in_the_background() {
+    let fake = fake_samo::start().await;
+    let mut short = settings(&fake);
+    short.dictionary_ttl = Duration::from_secs(8);
+    let tours = Tours::new(&short).unwrap();
+    let almaty = || async { tours.catalog().departure_city("Almaty").await.map(|r| r.id) };
+    let towns_requests = || fake.requests_of("SearchTour_TOWNFROMS");
+    assert_eq!(almaty().await, Ok(417));
+    assert_eq!(towns_requests(), 1);
+
+    // Past half its lifetime. The operator now refuses: the refresh fails, the copy stays.
+    tokio::time::sleep(Duration::from_millis(4200)).await;
+    fake.set(|s| s.blacklisted = true);
+    assert_eq!(almaty().await, Ok(417));
+    assert!(eventually(Duration::from_secs(10), || async { towns_requests() == 2 }).await);
+    assert_eq!(
+        almaty().await,
+        Ok(417),
+        "still served after a failed refresh"
+    );
+
+    // The operator answers again: the next use refreshes the copy.
+    fake.set(|s| s.blacklisted = false);
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            almaty().await == Ok(417) && towns_requests() >= 3
+        })
+        .await
+    );
 }
 
 #[tokio::test]
@@ -866,6 +899,11 @@ async fn samo_calls_are_logged_with_action_and_outcome_and_never_the_token() {
         .with_writer(move || writer.clone())
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
+    // Tests on other threads register the same call sites at start-up; one that began before
+    // this subscriber existed may cache "nobody listens" after it. Let those finish, then
+    // recompute every call site's interest.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    tracing::callsite::rebuild_interest_cache();
 
     let fake = fake_samo::start().await;
     let tours = handle(&fake).await;
@@ -943,4 +981,33 @@ async fn doctor_says_what_works_and_what_does_not() {
             && text.contains("SAMO_PROXY"),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn the_endpoint_path_is_whatever_the_operator_installed() {
+    let fake = fake_samo::start_at("/incoming/export/default.php").await;
+    let tours = handle(&fake).await;
+    assert_eq!(
+        tours
+            .search(&nha_trang(), first(10))
+            .await
+            .unwrap()
+            .offers
+            .len(),
+        3
+    );
+
+    let mut wrong = settings(&fake);
+    wrong.api_url = fake.url.replace("/incoming", "");
+    let err = Tours::new(&wrong)
+        .unwrap()
+        .client()
+        .call("SearchTour_TOWNFROMS", &[])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, SamoError::Http { status: 404, .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("check SAMO_API_URL"), "{err}");
 }

@@ -255,11 +255,7 @@ impl Catalog {
     }
 
     async fn lookup(&self, dictionary: Dictionary) -> Result<Arc<[Entry]>, SearchFailure> {
-        self.entries(dictionary)
-            .await
-            .map_err(|e| SearchFailure::Unavailable {
-                cause: e.to_string(),
-            })
+        self.entries(dictionary).await.map_err(SearchFailure::from)
     }
 }
 

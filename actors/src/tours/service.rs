@@ -123,13 +123,17 @@ impl Tours {
                 settings.dictionary_ttl.max(Duration::from_millis(1)),
             ),
             client,
+            // Bounded by offers held (a few hundred bytes each), not by pages.
             pages: Cache::builder()
                 .time_to_live(ttl)
-                .max_capacity(10_000)
+                .weigher(|_, page: &Arc<ShownPage>| {
+                    u32::try_from(page.offers.len() + 1).unwrap_or(u32::MAX)
+                })
+                .max_capacity(200_000)
                 .build(),
             origins: Cache::builder()
                 .time_to_live(ttl)
-                .max_capacity(1_000_000)
+                .max_capacity(200_000)
                 .build(),
             currency: settings.currency.trim().to_ascii_uppercase(),
         })
@@ -159,7 +163,10 @@ impl Tours {
         let mut have = 0;
         let mut number = 1;
         loop {
-            let shown = self.page(&plan, number).await.map_err(unavailable)?;
+            let shown = self
+                .page(&plan, number)
+                .await
+                .map_err(SearchFailure::from)?;
             have += shown.offers.len();
             let total = shown.total_pages;
             pages.push(shown);
@@ -210,7 +217,10 @@ impl Tours {
         let mut offers = Vec::new();
         let mut number = 1;
         loop {
-            let shown = self.page(&plan, number).await.map_err(unavailable)?;
+            let shown = self
+                .page(&plan, number)
+                .await
+                .map_err(SearchFailure::from)?;
             offers.extend(shown.offers.iter().cloned());
             if number >= shown.total_pages {
                 break;
@@ -404,10 +414,4 @@ fn offer(row: &PriceRow, currency: Option<&str>) -> Option<Offer> {
         currency: code,
         availability,
     })
-}
-
-fn unavailable(e: SamoError) -> SearchFailure {
-    SearchFailure::Unavailable {
-        cause: e.to_string(),
-    }
 }

@@ -174,7 +174,9 @@ impl SamoClient {
             }
             match serde_json::from_slice::<Value>(&body) {
                 Ok(json) => return self.payload(action, status, json),
-                Err(_) if attempt < ATTEMPTS => {
+                // An HTML error page is often a passing hiccup at the operator's proxy; a 4xx
+                // page will not change.
+                Err(_) if attempt < ATTEMPTS && !status.is_client_error() => {
                     tracing::debug!(target: "samo", action, attempt, http = status.as_u16(), "not JSON, retrying");
                     tokio::time::sleep(pause).await;
                     pause *= 2;

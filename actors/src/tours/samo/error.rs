@@ -66,6 +66,16 @@ fn http_hint(status: u16) -> &'static str {
     }
 }
 
+/// To the dialog, any SAMO failure means "search is unavailable right now"; the cause (token
+/// free) is for the engineer.
+impl From<SamoError> for dialogs::search::SearchFailure {
+    fn from(e: SamoError) -> Self {
+        dialogs::search::SearchFailure::Unavailable {
+            cause: e.to_string(),
+        }
+    }
+}
+
 impl SamoError {
     /// An operator's error text, sorted into the kinds the engine treats differently.
     pub(crate) fn classify(action: &str, message: String) -> SamoError {
