@@ -159,23 +159,8 @@ impl Tours {
     ) -> Result<OfferPage, SearchFailure> {
         let plan = self.plan(query).await?;
         let end = page.offset.saturating_add(page.limit);
-        let mut pages = Vec::new();
-        let mut have = 0;
-        let mut number = 1;
-        loop {
-            let shown = self
-                .page(&plan, number)
-                .await
-                .map_err(SearchFailure::from)?;
-            have += shown.offers.len();
-            let total = shown.total_pages;
-            pages.push(shown);
-            if have >= end || number >= total {
-                break;
-            }
-            number += 1;
-        }
-        let total_pages = pages.last().map_or(1, |p| p.total_pages);
+        let (pages, unfetched) = self.pages(&plan, end).await?;
+        let have: usize = pages.iter().map(|p| p.offers.len()).sum();
         Ok(OfferPage {
             offers: pages
                 .iter()
@@ -185,7 +170,7 @@ impl Tours {
                 .cloned()
                 .collect(),
             offset: page.offset,
-            more: have > end || number < total_pages,
+            more: have > end || unfetched,
         })
     }
 
@@ -214,20 +199,32 @@ impl Tours {
             params: Arc::new(params),
             ..origin.plan.clone()
         };
-        let mut offers = Vec::new();
-        let mut number = 1;
-        loop {
-            let shown = self
-                .page(&plan, number)
-                .await
-                .map_err(SearchFailure::from)?;
-            offers.extend(shown.offers.iter().cloned());
-            if number >= shown.total_pages {
-                break;
+        let (pages, _) = self.pages(&plan, usize::MAX).await?;
+        Ok(pages
+            .iter()
+            .flat_map(|p| p.offers.iter().cloned())
+            .collect())
+    }
+
+    /// SAMO pages of `plan` from the first, until they hold `wanted` offers or run out;
+    /// and whether pages are left.
+    async fn pages(
+        &self,
+        plan: &Plan,
+        wanted: usize,
+    ) -> Result<(Vec<Arc<ShownPage>>, bool), SearchFailure> {
+        let mut pages = Vec::new();
+        let mut have = 0;
+        for number in 1.. {
+            let shown = self.page(plan, number).await?;
+            have += shown.offers.len();
+            let total = shown.total_pages;
+            pages.push(shown);
+            if have >= wanted || number >= total {
+                return Ok((pages, number < total));
             }
-            number += 1;
         }
-        Ok(offers)
+        unreachable!("the operator's page count is finite")
     }
 
     /// The query in the operator's ids. Every name is looked up in the cached dictionaries.

@@ -126,7 +126,7 @@ impl SamoClient {
     /// payload, or the error the operator (or the network) gave.
     pub async fn call(&self, action: &str, params: &[(&str, String)]) -> Result<Value, SamoError> {
         let started = Instant::now();
-        let result = self.call_once_paced(action, params).await;
+        let result = self.call_unlogged(action, params).await;
         let ms = started.elapsed().as_millis() as u64;
         let mut status = self
             .status
@@ -147,7 +147,7 @@ impl SamoClient {
         result
     }
 
-    async fn call_once_paced(
+    async fn call_unlogged(
         &self,
         action: &str,
         params: &[(&str, String)],
