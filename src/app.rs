@@ -152,9 +152,15 @@ pub async fn start_engine(
     let turns = match overrides.turns {
         Some(turns) => turns,
         None => {
-            let tours: Arc<dyn TourSearch> = match overrides.tours {
-                Some(tours) => tours,
-                None => Arc::new(actors::tours::NotConfigured),
+            let tours: Arc<dyn TourSearch> = match (overrides.tours, &config.samo) {
+                (Some(tours), _) => tours,
+                (None, Some(samo)) => Arc::new(
+                    actors::tours::start(samo.tours_settings())
+                        .await
+                        .context("starting the Tours actor")?,
+                ),
+                // Searches are honestly unavailable: customers are told, managers brought in.
+                (None, None) => Arc::new(actors::tours::NotConfigured),
             };
             let mut dialog = DialogTurns::new(tours);
             dialog.page_size = config.offers_per_page;

@@ -1,4 +1,4 @@
-//! The command line: `run` (the default), `chat`, `analyze`, `bench`.
+//! The command line: `run` (the default), `chat`, `analyze`, `bench`, `doctor`.
 
 use crate::config::Config;
 use clap::{Parser, Subcommand};
@@ -29,6 +29,9 @@ pub enum Command {
     },
     /// Measure the engine: throughput through inbox → conversation → outbox, and memory.
     Bench(crate::bench::BenchArgs),
+    /// Check each configured service (SAMO, Wazzup, …) and say what works and what does not.
+    /// Exits non-zero when something configured is broken.
+    Doctor,
     /// Wazzup24 account: register the webhook, list channels.
     Wazzup {
         #[command(subcommand)]
@@ -71,6 +74,16 @@ pub fn main() -> anyhow::Result<std::process::ExitCode> {
             Command::Bench(args) => {
                 crate::telemetry::init("warn");
                 crate::bench::run(args).await?;
+            }
+            Command::Doctor => {
+                // The findings are the output; call logs would only repeat them.
+                crate::telemetry::init("error");
+                let config = load_config()?;
+                let today = actors::turns::local_today();
+                let healthy = crate::doctor::run(&config, today, &mut std::io::stdout()).await;
+                if !healthy {
+                    return Ok(std::process::ExitCode::FAILURE);
+                }
             }
             Command::Wazzup { command } => {
                 crate::telemetry::init("warn");

@@ -67,6 +67,30 @@ pub const KEYS: &[(&str, &str)] = &[
         "HTTP(S) proxy for SAMO calls (allow-listed IP)",
     ),
     (
+        "SAMO_TIMEOUT_SECS",
+        "seconds to wait for one SAMO answer (default 20)",
+    ),
+    (
+        "SAMO_DICTIONARY_TTL_SECS",
+        "seconds SAMO dictionaries are kept (default 21600)",
+    ),
+    (
+        "SAMO_SEARCH_CACHE_SECS",
+        "seconds SAMO search results are kept (default 900)",
+    ),
+    (
+        "SAMO_REQUESTS_PER_SEC",
+        "most SAMO calls per second, fractions allowed (default 2)",
+    ),
+    (
+        "SAMO_MAX_CONCURRENT",
+        "most SAMO calls in flight at once (default 4)",
+    ),
+    (
+        "SAMO_CURRENCY",
+        "ISO code of the currency tour prices are shown in (default KZT)",
+    ),
+    (
         "BITRIX_WEBHOOK_URL",
         "Bitrix24 incoming webhook URL (enables CRM sync)",
     ),
@@ -249,6 +273,35 @@ pub struct SamoConfig {
     pub api_url: String,
     pub oauth_token: SecretString,
     pub proxy: Option<String>,
+    /// Longest wait for one SAMO answer.
+    pub timeout: Duration,
+    /// How long dictionaries are kept (refreshed in the background after half of it).
+    pub dictionary_ttl: Duration,
+    /// How long search results are kept.
+    pub search_cache_ttl: Duration,
+    /// Outbound pace, calls per second.
+    pub requests_per_sec: f64,
+    /// SAMO calls in flight at most.
+    pub max_concurrent: usize,
+    /// ISO code of the currency prices are shown in.
+    pub currency: String,
+}
+
+impl SamoConfig {
+    /// The Tours actor's settings.
+    pub fn tours_settings(&self) -> actors::tours::ToursSettings {
+        actors::tours::ToursSettings {
+            api_url: self.api_url.clone(),
+            oauth_token: self.oauth_token.clone(),
+            proxy: self.proxy.clone(),
+            timeout: self.timeout,
+            dictionary_ttl: self.dictionary_ttl,
+            search_cache_ttl: self.search_cache_ttl,
+            requests_per_sec: Some(self.requests_per_sec),
+            max_concurrent: self.max_concurrent,
+            currency: self.currency.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -399,13 +452,65 @@ impl Config {
                     "is required when SAMO_OAUTH_TOKEN is set: the operator's full endpoint URL, e.g. https://…/export/default.php",
                 ));
             }
-            (Some(url), Some(oauth_token)) => Some(SamoConfig {
-                api_url: http_url("SAMO_API_URL", &url)?,
-                oauth_token,
-                proxy: get("SAMO_PROXY")
-                    .map(|p| http_url("SAMO_PROXY", &p))
-                    .transpose()?,
-            }),
+            (Some(url), Some(oauth_token)) => {
+                let secs = |key: &str, default: u64| -> Result<Duration, ConfigError> {
+                    match get(key) {
+                        None => Ok(Duration::from_secs(default)),
+                        Some(v) => v
+                            .parse::<u64>()
+                            .ok()
+                            .filter(|s| *s > 0)
+                            .map(Duration::from_secs)
+                            .ok_or_else(|| invalid(key, "must be a positive number of seconds")),
+                    }
+                };
+                let requests_per_sec = match get("SAMO_REQUESTS_PER_SEC") {
+                    None => 2.0,
+                    Some(v) => v
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|r| r.is_finite() && *r > 0.0 && *r <= 1000.0)
+                        .ok_or_else(|| {
+                            invalid(
+                                "SAMO_REQUESTS_PER_SEC",
+                                "must be a positive number of calls per second such as 2 or 0.5",
+                            )
+                        })?,
+                };
+                let max_concurrent = match get("SAMO_MAX_CONCURRENT") {
+                    None => 4,
+                    Some(v) => v
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|n| (1..=256).contains(n))
+                        .ok_or_else(|| {
+                            invalid(
+                                "SAMO_MAX_CONCURRENT",
+                                "must be a whole number from 1 to 256",
+                            )
+                        })?,
+                };
+                let currency = get("SAMO_CURRENCY").unwrap_or_else(|| "KZT".into());
+                if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_alphabetic()) {
+                    return Err(invalid(
+                        "SAMO_CURRENCY",
+                        "must be an ISO currency code such as KZT or USD",
+                    ));
+                }
+                Some(SamoConfig {
+                    api_url: http_url("SAMO_API_URL", &url)?,
+                    oauth_token,
+                    proxy: get("SAMO_PROXY")
+                        .map(|p| http_url("SAMO_PROXY", &p))
+                        .transpose()?,
+                    timeout: secs("SAMO_TIMEOUT_SECS", 20)?,
+                    dictionary_ttl: secs("SAMO_DICTIONARY_TTL_SECS", 6 * 3600)?,
+                    search_cache_ttl: secs("SAMO_SEARCH_CACHE_SECS", 15 * 60)?,
+                    requests_per_sec,
+                    max_concurrent,
+                    currency: currency.to_ascii_uppercase(),
+                })
+            }
         };
         let bitrix = match get("BITRIX_WEBHOOK_URL") {
             None => None,
@@ -816,6 +921,59 @@ mod tests {
         let err =
             Config::from_values(BTreeMap::new(), env(&[("SAMO_OAUTH_TOKEN", "t")])).unwrap_err();
         assert!(err.to_string().contains("SAMO_API_URL"));
+        let samo_cases = [
+            ("SAMO_TIMEOUT_SECS", "0"),
+            ("SAMO_DICTIONARY_TTL_SECS", "six hours"),
+            ("SAMO_SEARCH_CACHE_SECS", "-1"),
+            ("SAMO_REQUESTS_PER_SEC", "0"),
+            ("SAMO_MAX_CONCURRENT", "0"),
+            ("SAMO_CURRENCY", "tenge"),
+            ("SAMO_PROXY", "proxy:3128"),
+        ];
+        for (key, value) in samo_cases {
+            let pairs = [
+                ("SAMO_API_URL", "http://127.0.0.1:1/export/default.php"),
+                ("SAMO_OAUTH_TOKEN", "t"),
+                (key, value),
+            ];
+            let err = Config::from_values(BTreeMap::new(), env(&pairs)).unwrap_err();
+            assert!(err.to_string().contains(key), "{key}: {err}");
+        }
+    }
+
+    #[test]
+    fn samo_settings_have_defaults_and_can_be_tuned() {
+        let base = [
+            ("SAMO_API_URL", "https://samo.example/export/default.php"),
+            ("SAMO_OAUTH_TOKEN", "0123456789abcdef0123456789abcdef"),
+        ];
+        let samo = Config::from_values(BTreeMap::new(), env(&base))
+            .unwrap()
+            .samo
+            .unwrap();
+        assert_eq!(samo.timeout, Duration::from_secs(20));
+        assert_eq!(samo.dictionary_ttl, Duration::from_secs(6 * 3600));
+        assert_eq!(samo.search_cache_ttl, Duration::from_secs(900));
+        assert_eq!((samo.requests_per_sec, samo.max_concurrent), (2.0, 4));
+        assert_eq!(samo.currency, "KZT");
+        let mut tuned = base.to_vec();
+        tuned.extend([
+            ("SAMO_TIMEOUT_SECS", "5"),
+            ("SAMO_REQUESTS_PER_SEC", "0.5"),
+            ("SAMO_MAX_CONCURRENT", "2"),
+            ("SAMO_CURRENCY", "usd"),
+            ("SAMO_PROXY", "http://10.0.0.1:3128"),
+        ]);
+        let settings = Config::from_values(BTreeMap::new(), env(&tuned))
+            .unwrap()
+            .samo
+            .unwrap()
+            .tours_settings();
+        assert_eq!(settings.timeout, Duration::from_secs(5));
+        assert_eq!(settings.requests_per_sec, Some(0.5));
+        assert_eq!(settings.max_concurrent, 2);
+        assert_eq!(settings.currency, "USD");
+        assert_eq!(settings.proxy.as_deref(), Some("http://10.0.0.1:3128"));
     }
 
     #[test]

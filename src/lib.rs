@@ -10,6 +10,7 @@
 //! - [`chat`]: `crystalbay chat`, the terminal conversation.
 //! - [`bench`]: `crystalbay bench`, throughput and memory figures.
 //! - [`cli`]: the command line.
+//! - [`doctor`]: `crystalbay doctor`, what works and what does not in each configured service.
 //! - [`telemetry`]: logging set-up.
 //! - [`memory`]: the allocator (mimalloc) and the bench's byte counter.
 //! - [`wazzup`]: `crystalbay wazzup register-webhook | channels`.
@@ -19,6 +20,7 @@ pub mod bench;
 pub mod chat;
 pub mod cli;
 pub mod config;
+pub mod doctor;
 pub mod http;
 pub mod managers;
 pub mod memory;

@@ -8,6 +8,7 @@
 //! - [`outbound`]: one actor per channel sending the outbox.
 //! - [`crm`]: CRM commands, the Bitrix24 client, and the Crm actor that syncs the CRM outbox.
 //! - [`turns`]: how a conversation decides a turn (the dialog policy, or a test double).
+//! - [`tours`]: the Tours actor, the only caller of SAMO (client, dictionaries, search cache).
 
 pub mod conversation;
 pub mod conversations;

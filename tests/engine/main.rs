@@ -1,5 +1,6 @@
-//! End-to-end tests: the whole engine against local fakes, and the store conformance suite
-//! against SQLite and PostgreSQL. One binary, so everything links once.
+//! End-to-end tests: the whole engine against local fakes, the store conformance suite
+//! against SQLite and PostgreSQL, and tour search against a fake SAMO. One binary, so
+//! everything links once.
 
 mod crash;
 mod crm;
@@ -11,4 +12,5 @@ mod managers;
 mod store;
 mod support;
 mod telegram;
+mod tours;
 mod wazzup;

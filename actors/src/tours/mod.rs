@@ -3,6 +3,22 @@
 //! [`TourSearch`] is what a conversation asks; [`ToursHandle`] (the Tours actor) answers it
 //! from SAMO with cached dictionaries and cached, paced, coalesced searches. Tests of the
 //! dialog plug in their own implementation.
+//!
+//! - [`samo`]: the SAMO Online API client, its typed errors and lenient payload readers.
+//! - [`names`]: the spellings of canonical places, meals and currencies (no ids).
+//! - [`catalog`]: the operator's dictionaries, cached, and lookups by canonical name.
+//! - [`service`]: [`Tours`] — a query to `SearchTour_PRICES`, offers, paging, caching.
+//! - [`actor`]: the Tours actor and [`ToursHandle`]; [`start`] spawns it.
+
+pub mod actor;
+pub mod catalog;
+pub mod names;
+pub mod samo;
+pub mod service;
+
+pub use actor::{StartError, ToursHandle, ToursMessage, start};
+pub use samo::{SamoError, SamoStatus};
+pub use service::{Tours, ToursSettings};
 
 use async_trait::async_trait;
 use dialogs::search::{OfferPage, PageRequest, SearchFailure, SearchQuery};

@@ -1,0 +1,154 @@
+//! The Tours actor: owns the SAMO client, the dictionaries and the search caches, and answers
+//! searches, expansions and status questions through [`ToursHandle`].
+//!
+//! A ractor handler runs to completion before the next message, so the actor never awaits
+//! SAMO in `handle`: it spawns the work and the spawned task replies through the message's
+//! `RpcReplyPort`. A slow SAMO therefore delays only the conversations waiting for that
+//! search; everyone else's messages are taken at once. Concurrency and pacing towards SAMO
+//! are the client's (semaphore + rate limiter), not the mailbox's.
+
+use super::TourSearch;
+use super::samo::{SamoError, SamoStatus};
+use super::service::{Tours, ToursSettings};
+use async_trait::async_trait;
+use dialogs::search::{Offer, OfferPage, PageRequest, SearchFailure, SearchQuery};
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, rpc::CallResult};
+
+/// Everything the Tours actor can be asked.
+pub enum ToursMessage {
+    /// A page of a search's results.
+    Search {
+        query: Box<SearchQuery>,
+        page: PageRequest,
+        reply: RpcReplyPort<Result<OfferPage, SearchFailure>>,
+    },
+    /// The concrete offers of a grouped offer from a recent search.
+    Expand {
+        offer_id: String,
+        reply: RpcReplyPort<Result<Vec<Offer>, SearchFailure>>,
+    },
+    /// What the SAMO calls so far did (for the admin API and `doctor`).
+    Status(RpcReplyPort<SamoStatus>),
+}
+
+pub struct ToursActor;
+
+impl Actor for ToursActor {
+    type Msg = ToursMessage;
+    type State = Tours;
+    type Arguments = Tours;
+
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        tours: Tours,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        Ok(tours)
+    }
+
+    async fn handle(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        msg: Self::Msg,
+        tours: &mut Tours,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            ToursMessage::Search { query, page, reply } => {
+                let tours = tours.clone();
+                tokio::spawn(async move {
+                    // The asker may have given up; nothing to do then.
+                    let _ = reply.send(tours.search(&query, page).await);
+                });
+            }
+            ToursMessage::Expand { offer_id, reply } => {
+                let tours = tours.clone();
+                tokio::spawn(async move {
+                    let _ = reply.send(tours.expand(&offer_id).await);
+                });
+            }
+            ToursMessage::Status(reply) => {
+                let _ = reply.send(tours.status());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Why the Tours actor did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Samo(#[from] SamoError),
+    #[error("the Tours actor could not be spawned: {0}")]
+    Spawn(String),
+}
+
+/// Starts the Tours actor for `settings`. Nothing is called yet: dictionaries load on the
+/// first search.
+pub async fn start(settings: ToursSettings) -> Result<ToursHandle, StartError> {
+    let tours = Tours::new(&settings)?;
+    let (actor, _join) = Actor::spawn(None, ToursActor, tours)
+        .await
+        .map_err(|e| StartError::Spawn(e.to_string()))?;
+    Ok(ToursHandle { actor })
+}
+
+/// The way to the Tours actor: cheap to clone, one per conversation if needed.
+#[derive(Clone)]
+pub struct ToursHandle {
+    actor: ActorRef<ToursMessage>,
+}
+
+const STOPPED: &str = "the Tours actor is not running";
+
+impl ToursHandle {
+    /// The concrete offers (rooms, meals, dates) inside a grouped offer of a recent search.
+    pub async fn expand(&self, offer_id: &str) -> Result<Vec<Offer>, SearchFailure> {
+        let offer_id = offer_id.to_owned();
+        let answer = self
+            .actor
+            .call(|reply| ToursMessage::Expand { offer_id, reply }, None)
+            .await;
+        flatten(answer)
+    }
+
+    /// What the SAMO calls so far did; `None` when the actor is not running.
+    pub async fn status(&self) -> Option<SamoStatus> {
+        match self.actor.call(ToursMessage::Status, None).await {
+            Ok(CallResult::Success(status)) => Some(status),
+            _ => None,
+        }
+    }
+
+    /// The actor itself, to link it under a supervisor or stop it.
+    pub fn actor(&self) -> &ActorRef<ToursMessage> {
+        &self.actor
+    }
+}
+
+#[async_trait]
+impl TourSearch for ToursHandle {
+    async fn search(
+        &self,
+        query: &SearchQuery,
+        page: PageRequest,
+    ) -> Result<OfferPage, SearchFailure> {
+        let query = Box::new(query.clone());
+        let answer = self
+            .actor
+            .call(|reply| ToursMessage::Search { query, page, reply }, None)
+            .await;
+        flatten(answer)
+    }
+}
+
+fn flatten<T, E>(
+    answer: Result<CallResult<Result<T, SearchFailure>>, E>,
+) -> Result<T, SearchFailure> {
+    match answer {
+        Ok(CallResult::Success(result)) => result,
+        _ => Err(SearchFailure::Unavailable {
+            cause: STOPPED.into(),
+        }),
+    }
+}
