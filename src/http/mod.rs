@@ -1,6 +1,7 @@
 //! The HTTP server: health and readiness, channel webhooks (and, later, the admin API), merged
 //! into one router on one port.
 
+mod email;
 mod health;
 mod telegram;
 mod wazzup;
@@ -18,6 +19,8 @@ pub struct AppState {
     pub wazzup_secret: Option<Arc<SecretString>>,
     /// Set in Telegram webhook mode (by `app`, which starts Telegram).
     pub telegram: Option<Arc<crate::telegram::Webhook>>,
+    /// Set when inbound email is on (`EMAIL_WEBHOOK_SECRET`).
+    pub email: Option<Arc<email::EmailWebhook>>,
 }
 
 impl AppState {
@@ -30,8 +33,22 @@ impl AppState {
                 .and_then(|w| w.webhook_secret.clone())
                 .map(Arc::new),
             telegram: None,
+            email: config.email.as_ref().and_then(email_webhook).map(Arc::new),
         }
     }
+}
+
+/// The inbound email route's settings, when its secret is set.
+fn email_webhook(config: &crate::config::EmailConfig) -> Option<email::EmailWebhook> {
+    let own_addresses = [&config.from, &config.managers_email]
+        .into_iter()
+        .flatten()
+        .map(|a| a.to_lowercase())
+        .collect();
+    Some(email::EmailWebhook {
+        secret: config.webhook_secret.clone()?,
+        own_addresses,
+    })
 }
 
 pub fn router(state: AppState) -> Router {
@@ -39,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(wazzup::router())
         .merge(telegram::router())
+        .merge(email::router())
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

@@ -4,6 +4,7 @@
 mod crash;
 mod dialog;
 mod durable;
+mod email;
 mod handoff;
 mod llm;
 mod store;

@@ -1,9 +1,10 @@
-//! Test support: fresh stores on both backends, fakes of Wazzup, the Telegram Bot API and an
-//! OpenAI-compatible API, and an in-process engine.
+//! Test support: fresh stores on both backends, fakes of Wazzup, the Telegram Bot API, an
+//! OpenAI-compatible API and an SMTP server, and an in-process engine.
 
 pub mod app;
 pub mod backends;
 pub mod fake_openai;
+pub mod fake_smtp;
 pub mod fake_telegram;
 pub mod fake_wazzup;
 
