@@ -164,17 +164,23 @@ fn is_separator(line: &str) -> bool {
     line.chars().count() >= 10 && line.chars().all(|c| c == '_')
 }
 
-/// `From: …` followed within a few lines by `Sent:`, `To:` or `Subject:` (or the Russian
-/// names): the header block Outlook puts above the quoted message.
+/// `From: …` followed within four lines by at least two of `Sent:`, `Date:`, `To:`,
+/// `Subject:` (or the Russian names): the header block Outlook puts above the quoted message.
+/// (One alone could be the customer's "From: Almaty / To: Nha Trang".)
 fn is_outlook_header_block(lines: &[&str], i: usize) -> bool {
     let lower = lines[i].trim().to_lowercase();
     if !(lower.starts_with("from:") || lower.starts_with("от:")) {
         return false;
     }
-    lines[i + 1..].iter().take(4).any(|l| {
-        let l = l.trim().to_lowercase();
-        OUTLOOK_HEADERS.iter().any(|h| l.starts_with(h))
-    })
+    let headers = lines[i + 1..]
+        .iter()
+        .take(4)
+        .filter(|l| {
+            let l = l.trim().to_lowercase();
+            OUTLOOK_HEADERS.iter().any(|h| l.starts_with(h))
+        })
+        .count();
+    headers >= 2
 }
 
 fn is_signature(line: &str) -> bool {
@@ -269,5 +275,7 @@ mod tests {
             "С уважением отношусь к вашей компании.\nОн пишет: привет\n\nЕщё строка"
         );
         assert_eq!(strip("  \n\n"), "");
+        let route = "From: Almaty\nTo: Nha Trang\nTwo adults";
+        assert_eq!(strip(route), route);
     }
 }
