@@ -148,6 +148,25 @@ pub async fn start_engine(
         let api = Arc::new(crate::telegram::api(t)?);
         senders.push(Arc::new(channels::telegram::TelegramSender::new(api)));
     }
+    // Email: replies over SMTP_URL from EMAIL_FROM (config requires both together); inbound
+    // mail arrives at the webhook route when EMAIL_WEBHOOK_SECRET is set.
+    if let Some(email) = config
+        .email
+        .as_ref()
+        .filter(|_| wanted(dialogs::Channel::Email))
+    {
+        match (&email.smtp_url, &email.from) {
+            (Some(smtp_url), Some(from)) => senders.push(Arc::new(
+                channels::email::EmailSender::new(smtp_url.expose_secret(), from)
+                    .context("building the email sender")?,
+            )),
+            _ if email.webhook_secret.is_some() => tracing::warn!(
+                "EMAIL_WEBHOOK_SECRET is set but SMTP_URL is not: emails are received and \
+                 stored, and the replies wait in the outbox until SMTP is configured"
+            ),
+            _ => {}
+        }
+    }
     let mut live = None;
     let turns = match overrides.turns {
         Some(turns) => turns,

@@ -165,7 +165,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ),
     (
         "SMTP_URL",
-        "SMTP server URL for outgoing email (enables email replies)",
+        "SMTP server for email replies: smtps://user:pass@host:465, or smtp://user:pass@host:587?tls=required for STARTTLS",
     ),
     ("EMAIL_FROM", "sender address of outgoing email"),
     (
@@ -1000,6 +1000,44 @@ mod tests {
             ok.telegram.unwrap().webhook_secret.unwrap().expose_secret(),
             "Abc_123-xyz"
         );
+    }
+
+    #[test]
+    fn email_replies_need_an_smtp_url_and_a_sender() {
+        let c = Config::from_values(
+            BTreeMap::new(),
+            env(&[
+                ("SMTP_URL", "smtps://bot:smtp-password@smtp.example.kz"),
+                ("EMAIL_FROM", "tours@crystalbay.kz"),
+                ("EMAIL_WEBHOOK_SECRET", "mail-secret"),
+            ]),
+        )
+        .unwrap();
+        let email = c.email.clone().unwrap();
+        assert_eq!(email.from.as_deref(), Some("tours@crystalbay.kz"));
+        assert!(!format!("{c:?}").contains("smtp-password"));
+        let no_from = Config::from_values(
+            BTreeMap::new(),
+            env(&[("SMTP_URL", "smtp://smtp.example.kz:587?tls=required")]),
+        )
+        .unwrap_err();
+        assert!(no_from.to_string().contains("EMAIL_FROM"), "{no_from}");
+        let wrong_scheme = Config::from_values(
+            BTreeMap::new(),
+            env(&[
+                ("SMTP_URL", "https://smtp.example.kz"),
+                ("EMAIL_FROM", "tours@crystalbay.kz"),
+            ]),
+        )
+        .unwrap_err();
+        assert!(
+            wrong_scheme.to_string().contains("SMTP_URL"),
+            "{wrong_scheme}"
+        );
+        // Inbound only: replies wait in the outbox until SMTP is configured.
+        let inbound_only =
+            Config::from_values(BTreeMap::new(), env(&[("EMAIL_WEBHOOK_SECRET", "s")])).unwrap();
+        assert!(inbound_only.email.unwrap().smtp_url.is_none());
     }
 
     #[test]

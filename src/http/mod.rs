@@ -1,6 +1,7 @@
 //! The HTTP server: health and readiness, channel webhooks (and, later, the admin API), merged
 //! into one router on one port.
 
+mod email;
 mod health;
 mod telegram;
 mod wazzup;
@@ -20,6 +21,8 @@ pub struct AppState {
     pub telegram: Option<Arc<crate::telegram::Webhook>>,
     /// What admins may change at run time (set by `app`; `None` when a test replaced the dialog).
     pub live: Option<crate::app::LiveSettings>,
+    /// Set when inbound email is on (`EMAIL_WEBHOOK_SECRET`).
+    pub email: Option<Arc<email::EmailWebhook>>,
 }
 
 impl AppState {
@@ -33,8 +36,22 @@ impl AppState {
                 .map(Arc::new),
             telegram: None,
             live: None,
+            email: config.email.as_ref().and_then(email_webhook).map(Arc::new),
         }
     }
+}
+
+/// The inbound email route's settings, when its secret is set.
+fn email_webhook(config: &crate::config::EmailConfig) -> Option<email::EmailWebhook> {
+    let own_addresses = [&config.from, &config.managers_email]
+        .into_iter()
+        .flatten()
+        .map(|a| a.to_lowercase())
+        .collect();
+    Some(email::EmailWebhook {
+        secret: config.webhook_secret.clone()?,
+        own_addresses,
+    })
 }
 
 pub fn router(state: AppState) -> Router {
@@ -42,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(wazzup::router())
         .merge(telegram::router())
+        .merge(email::router())
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

@@ -6,6 +6,7 @@ mod crash;
 mod crm;
 mod dialog;
 mod durable;
+mod email;
 mod handoff;
 mod llm;
 mod managers;

@@ -1,11 +1,12 @@
 //! Test support: fresh stores on both backends, fakes of Wazzup, the Telegram Bot API,
-//! Bitrix24, SAMO and an OpenAI-compatible API, and an in-process engine.
+//! Bitrix24, SAMO, an OpenAI-compatible API and an SMTP server, and an in-process engine.
 
 pub mod app;
 pub mod backends;
 pub mod fake_bitrix;
 pub mod fake_openai;
 pub mod fake_samo;
+pub mod fake_smtp;
 pub mod fake_telegram;
 pub mod fake_wazzup;
 
