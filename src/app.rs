@@ -245,6 +245,22 @@ fn escalation_settings(
                 .and_then(|b| portal(b.webhook_url.expose_secret())),
         }));
     }
+    if let Some(email) = &config.email
+        && let (Some(to), Some(smtp_url), Some(from)) =
+            (&email.managers_email, &email.smtp_url, &email.from)
+    {
+        notifiers.push(Arc::new(crate::managers::EmailNotifier {
+            sender: Arc::new(
+                channels::email::EmailSender::new(smtp_url.expose_secret(), from)
+                    .context("building the managers' email sender")?,
+            ),
+            to: to.clone(),
+            crm_base: config
+                .bitrix
+                .as_ref()
+                .and_then(|b| portal(b.webhook_url.expose_secret())),
+        }));
+    }
     if notifiers.is_empty() {
         return Ok(None);
     }

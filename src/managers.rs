@@ -50,6 +50,49 @@ impl ManagerNotifier for TelegramNotifier {
     }
 }
 
+/// Announces escalations by email to `MANAGERS_EMAIL` (alone or beside the Telegram chat).
+pub struct EmailNotifier {
+    pub sender: Arc<channels::email::EmailSender>,
+    pub to: String,
+    pub crm_base: Option<String>,
+}
+
+#[async_trait]
+impl ManagerNotifier for EmailNotifier {
+    fn name(&self) -> &'static str {
+        "email"
+    }
+
+    async fn announce(&self, notice: &Notice) -> Result<(), String> {
+        let text = announcement(notice, self.crm_base.as_deref())
+            // Replies by email are not relayed: say how to answer instead.
+            .replace(
+                "Ответьте на это сообщение (reply) — ответ уйдёт клиенту.",
+                "Ответить клиенту: в чате менеджеров Telegram или через админ-API.",
+            );
+        let who = notice
+            .conversation
+            .customer_name
+            .clone()
+            .unwrap_or_else(|| "клиент".into());
+        let subject = if notice.reminder {
+            format!(
+                "Напоминание: {who} ждёт менеджера ({})",
+                reason(&notice.escalation.reason)
+            )
+        } else {
+            format!(
+                "Нужен менеджер: {who} ({})",
+                reason(&notice.escalation.reason)
+            )
+        };
+        self.sender
+            .send_notice(&self.to, &subject, &text)
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
 /// The text of an announcement.
 pub fn announcement(notice: &Notice, crm_base: Option<&str>) -> String {
     let e = &notice.escalation;

@@ -77,6 +77,25 @@ impl EmailSender {
         })
     }
 
+    /// A plain-text notice to the agency's own staff (escalations to `MANAGERS_EMAIL`): not a
+    /// reply in a customer's thread.
+    pub async fn send_notice(&self, to: &str, subject: &str, text: &str) -> Result<(), SendError> {
+        let to: Address = to.parse().map_err(|_| SendError::Rejected {
+            reason: "MANAGERS_EMAIL is not a valid address".into(),
+        })?;
+        let email = Message::builder()
+            .from(self.from.clone())
+            .to(Mailbox::new(None, to))
+            .subject(subject)
+            .header(lettre::message::header::ContentType::TEXT_PLAIN)
+            .body(text.to_owned())
+            .map_err(|e| SendError::Rejected {
+                reason: format!("the email cannot be built: {e}"),
+            })?;
+        self.transport.send(email).await.map_err(send_error)?;
+        Ok(())
+    }
+
     /// Our Message-ID for an outbox row: the same on every attempt.
     fn message_id(&self, outbox_id: &str) -> String {
         format!("<{outbox_id}@{}>", self.domain)
