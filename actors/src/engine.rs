@@ -14,6 +14,7 @@
 use crate::conversation::ManagerAction;
 use crate::conversations::{Conversations, ConversationsArgs, RouterMsg, RouterStats};
 use crate::outbound::{Outbound, OutboundArgs, OutboundMsg};
+use crate::status::Integrations;
 use crate::store::{
     InboxMessage, NewInbound, OutboxMessage, Store, StoreError, WriteOp, WriteOutcome,
 };
@@ -40,6 +41,8 @@ pub struct EngineSettings {
     /// A chat a manager took (or that waits for one) returns to the bot after this long
     /// without manager activity (default 12 h).
     pub handoff_quiet: Duration,
+    /// Where the channel actors record how their sends go (admin status).
+    pub integrations: Integrations,
 }
 
 impl Default for EngineSettings {
@@ -49,6 +52,7 @@ impl Default for EngineSettings {
             recover_channels: None,
             burst_window: Duration::from_millis(1500),
             handoff_quiet: Duration::from_secs(12 * 3600),
+            integrations: Integrations::new(),
         }
     }
 }
@@ -64,6 +68,8 @@ pub struct EngineContext {
     pub burst_window: Duration,
     /// See [`EngineSettings::handoff_quiet`].
     pub handoff_quiet: Duration,
+    /// See [`EngineSettings::integrations`].
+    pub integrations: Integrations,
 }
 
 impl EngineContext {
@@ -200,6 +206,7 @@ impl Engine {
             .await?
         {
             WriteOutcome::Inserted(message) => {
+                crate::meters::inbound_message(message.inbound.key.channel);
                 let id = message.id;
                 // If the router is restarting, the message is still pending in the inbox and
                 // the restart replays it.
@@ -241,6 +248,11 @@ impl Engine {
     /// The store (reads) and its writer.
     pub fn store(&self) -> &StoreHandle {
         &self.ctx.store
+    }
+
+    /// How each integration is doing (admin status).
+    pub fn integrations(&self) -> &Integrations {
+        &self.ctx.integrations
     }
 
     /// Live conversations and messages in flight.
@@ -323,6 +335,7 @@ impl Actor for Root {
             serves: args.settings.recover_channels.clone(),
             burst_window: args.settings.burst_window,
             handoff_quiet: args.settings.handoff_quiet,
+            integrations: args.settings.integrations.clone(),
         });
         let senders: HashMap<Channel, Arc<dyn Sender>> =
             args.senders.into_iter().map(|s| (s.channel(), s)).collect();
@@ -457,6 +470,7 @@ async fn spawn_outbound(
         OutboundArgs {
             sender,
             store: ctx.store.clone(),
+            integrations: ctx.integrations.clone(),
         },
         root.get_cell(),
     )

@@ -7,12 +7,16 @@
 //! - [`conversation`]: one actor per chat (behaviour: `src/conversation.md`).
 //! - [`outbound`]: one actor per channel sending the outbox.
 //! - [`turns`]: how a conversation decides a turn (the dialog policy, or a test double).
+//! - [`status`]: the registry of each integration's last success and last error.
+//! - [`meters`]: metric names and helpers (Prometheus through the `metrics` facade).
 
 pub mod conversation;
 pub mod conversations;
 pub mod crm;
 pub mod engine;
+pub mod meters;
 pub mod outbound;
+pub mod status;
 pub mod store;
 pub mod store_writer;
 pub mod turns;
