@@ -148,6 +148,7 @@ pub async fn start_engine(
         let api = Arc::new(crate::telegram::api(t)?);
         senders.push(Arc::new(channels::telegram::TelegramSender::new(api)));
     }
+    let integrations = actors::status::Integrations::new();
     let mut live = None;
     let turns = match overrides.turns {
         Some(turns) => turns,
@@ -170,7 +171,10 @@ pub async fn start_engine(
                     .await
                     .context("starting the LLM actor")?;
                 tracing::info!(model = %openai.model, "LLM configured: used where the rules fall short");
-                dialog.llm = Some(Arc::new(llm.clone()));
+                dialog.llm = Some(Arc::new(crate::instrument::ObservedModel {
+                    inner: Arc::new(llm.clone()),
+                    integrations: integrations.clone(),
+                }));
                 llm_handle = Some(llm);
             }
             live = Some(LiveSettings {
@@ -181,12 +185,21 @@ pub async fn start_engine(
             Arc::new(dialog)
         }
     };
+    // Admin-edited prompts and templates: the latest stored versions replace the shipped
+    // defaults before the engine replays anything, so no reply uses a superseded text.
+    if let Some(live) = &live {
+        crate::documents::apply_stored(store.as_ref(), live)
+            .await
+            .context("applying the stored prompts and templates")?;
+    }
     let settings = EngineSettings {
         idle_after: config.conversation_idle,
         recover_channels: overrides.recover_channels,
         burst_window: config.burst_window,
         handoff_quiet: config.handoff_quiet,
+        integrations,
     };
+    let turns: Arc<dyn TurnHandler> = Arc::new(crate::instrument::TimedTurns(turns));
     Ok(Started {
         engine: Engine::start(store, senders, turns, settings).await?,
         live,

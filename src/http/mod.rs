@@ -1,15 +1,26 @@
-//! The HTTP server: health and readiness, channel webhooks (and, later, the admin API), merged
-//! into one router on one port.
+//! The HTTP server: health and readiness, channel webhooks, `/metrics` and the admin API,
+//! merged into one router on one port.
+//!
+//! Every request gets an `x-request-id` (kept when the caller sent one, returned in the
+//! response) and a log span with it, the method, the matched route — the route's pattern,
+//! never the path itself, which may carry a webhook secret — and, on admin routes, the
+//! caller's token name. Unknown routes and wrong methods answer in the admin API's error
+//! shape.
 
+pub mod admin;
 mod health;
+pub mod metrics;
 mod telegram;
 mod wazzup;
 
 use crate::config::Config;
 use actors::Engine;
+use actors::store::Store;
 use axum::Router;
+use axum::extract::{MatchedPath, Request};
 use secrecy::SecretString;
 use std::sync::Arc;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
 /// What request handlers share.
 #[derive(Clone)]
@@ -20,6 +31,8 @@ pub struct AppState {
     pub telegram: Option<Arc<crate::telegram::Webhook>>,
     /// What admins may change at run time (set by `app`; `None` when a test replaced the dialog).
     pub live: Option<crate::app::LiveSettings>,
+    /// Tokens, rate limits and what the admin routes share.
+    pub admin: Arc<admin::Admin>,
 }
 
 impl AppState {
@@ -33,16 +46,59 @@ impl AppState {
                 .map(Arc::new),
             telegram: None,
             live: None,
+            admin: Arc::new(admin::Admin::new(config)),
         }
+    }
+
+    /// The store, for reads.
+    pub fn store(&self) -> &dyn Store {
+        self.engine.store().store.as_ref()
     }
 }
 
 pub fn router(state: AppState) -> Router {
+    metrics::install();
     Router::new()
         .merge(health::router())
-        .merge(wazzup::router())
-        .merge(telegram::router())
+        .merge(
+            wazzup::router().route_layer(axum::middleware::from_fn(|request, next| {
+                metrics::time_ack("wazzup", request, next)
+            })),
+        )
+        .merge(
+            telegram::router().route_layer(axum::middleware::from_fn(|request, next| {
+                metrics::time_ack("telegram", request, next)
+            })),
+        )
+        .merge(metrics::router())
+        .merge(admin::router(&state))
+        .fallback(|| async { admin::error::ApiError::NoRoute })
+        .method_not_allowed_fallback(|request: Request| async move {
+            admin::error::ApiError::MethodNotAllowed(request.method().to_string())
+        })
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(span))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// The span of one request: no URI (webhook paths carry secrets), no headers (tokens).
+fn span(request: &Request) -> tracing::Span {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("-", MatchedPath::as_str);
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        route,
+        request_id,
+        caller = tracing::field::Empty,
+    )
 }
