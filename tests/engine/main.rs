@@ -1,6 +1,7 @@
 //! End-to-end tests: the whole engine against local fakes, and the store conformance suite
 //! against SQLite and PostgreSQL. One binary, so everything links once.
 
+mod admin;
 mod crash;
 mod dialog;
 mod durable;

@@ -594,7 +594,7 @@ async fn conversations_are_listed_by_filter_a_page_at_a_time() {
         };
         assert_eq!(
             ids(s.list_conversations(&managed).await.unwrap()),
-            [b.id.clone()]
+            vec![b.id]
         );
         let recent = ConversationQuery {
             updated_since: Some(at(2)),
