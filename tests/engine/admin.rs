@@ -1104,6 +1104,19 @@ async fn requests_carry_an_id_and_oversized_bodies_are_refused() {
     assert_eq!(not_json.status(), StatusCode::BAD_REQUEST);
     let body: Value = not_json.json().await.unwrap();
     assert_eq!(body["error"]["code"], "bad_request");
+
+    // The webhooks answer in the same shape.
+    let wrong_secret = call(
+        &app,
+        Method::POST,
+        "/webhooks/wazzup/not-the-secret",
+        None,
+        Some(json!({})),
+    )
+    .await;
+    assert_error(&wrong_secret, StatusCode::NOT_FOUND, "not_found");
+    let unknown = call(&app, Method::GET, "/nowhere", None, None).await;
+    assert_error(&unknown, StatusCode::NOT_FOUND, "no_route");
 }
 
 #[tokio::test]
