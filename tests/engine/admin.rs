@@ -1156,3 +1156,40 @@ async fn stored_versions_are_in_force_from_the_start() {
         texts[1]
     );
 }
+
+#[tokio::test]
+async fn an_llm_prompt_changed_through_the_api_is_used_by_the_next_call() {
+    use crate::support::fake_openai::{self, Mode};
+    let (url, fake) =
+        fake_openai::start(Mode::Text("В декабре на юге Вьетнама сухо.".into())).await;
+    let app = spawn_with(vec![
+        ("OPENAI_API_KEY", fake_openai::API_KEY.into()),
+        ("OPENAI_BASE_URL", url),
+        ("OPENAI_TIMEOUT_SECS", "5".into()),
+    ])
+    .await;
+    let prompt = "Ты — помощник Crystal Bay. Отвечай коротко. МЕТКА-42";
+    let saved = put(
+        &app,
+        "/admin/prompts/llm/system",
+        ADMIN,
+        json!({ "content": prompt }),
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+
+    // A message the rules cannot place goes to the model, with the new prompt.
+    let phone = "77050000081";
+    customer_says(&app, "llm-1", phone, "эээ ну вы поняли, как в тот раз").await;
+    received(&app, phone, 1).await;
+    let system = fake.messages("system");
+    assert!(system.iter().any(|m| m.starts_with(prompt)), "{system:?}");
+
+    let status = get(&app, "/admin/status", ADMIN).await;
+    let llm = &status.body["integrations"]["llm"];
+    assert_eq!(llm["configured"], true, "{llm}");
+    assert!(llm["model"].is_string(), "{llm}");
+    assert!(llm["calls"]["total"].as_u64() >= Some(1), "{llm}");
+    let outcomes = llm["successes"].as_u64().unwrap() + llm["failures"].as_u64().unwrap();
+    assert!(outcomes >= 1, "{llm}");
+}
