@@ -167,6 +167,7 @@ pub async fn start_engine(
             _ => {}
         }
     }
+    let integrations = actors::status::Integrations::new();
     let mut live = None;
     let turns = match overrides.turns {
         Some(turns) => turns,
@@ -198,7 +199,10 @@ pub async fn start_engine(
                     .await
                     .context("starting the LLM actor")?;
                 tracing::info!(model = %openai.model, "LLM configured: used where the rules fall short");
-                dialog.llm = Some(Arc::new(llm.clone()));
+                dialog.llm = Some(Arc::new(crate::instrument::ObservedModel {
+                    inner: Arc::new(llm.clone()),
+                    integrations: integrations.clone(),
+                }));
                 llm_handle = Some(llm);
             }
             live = Some(LiveSettings {
@@ -214,6 +218,13 @@ pub async fn start_engine(
     let crm = crm_settings(config).filter(|_| overrides.recover_channels.is_none());
     // Likewise, only the running engine tells the managers.
     let escalations = escalation_settings(config)?.filter(|_| overrides.recover_channels.is_none());
+    // Admin-edited prompts and templates: the latest stored versions replace the shipped
+    // defaults before the engine replays anything, so no reply uses a superseded text.
+    if let Some(live) = &live {
+        crate::documents::apply_stored(store.as_ref(), live)
+            .await
+            .context("applying the stored prompts and templates")?;
+    }
     let settings = EngineSettings {
         idle_after: config.conversation_idle,
         recover_channels: overrides.recover_channels,
@@ -221,7 +232,9 @@ pub async fn start_engine(
         handoff_quiet: config.handoff_quiet,
         crm,
         escalations,
+        integrations,
     };
+    let turns: Arc<dyn TurnHandler> = Arc::new(crate::instrument::TimedTurns(turns));
     Ok(Started {
         engine: Engine::start(store, senders, turns, settings).await?,
         live,

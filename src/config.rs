@@ -21,7 +21,18 @@ pub const KEYS: &[(&str, &str)] = &[
         "HTTP_ADDR",
         "address of the HTTP server (default 127.0.0.1:8080)",
     ),
-    ("ADMIN_TOKEN", "bearer token of the admin API (admin role)"),
+    (
+        "ADMIN_TOKEN",
+        "bearer token of the admin API (admin role, name `admin`; at least 16 characters)",
+    ),
+    (
+        "ADMIN_TOKENS",
+        "more admin API tokens: `name:role:token` separated by commas, role `admin` or `manager`",
+    ),
+    (
+        "ADMIN_RATE_LIMIT",
+        "admin API requests per minute allowed to each token (default 600)",
+    ),
     (
         "PUBLIC_URL",
         "https URL where this server is reachable (webhook mode)",
@@ -228,7 +239,12 @@ fn invalid(key: &str, problem: impl Into<String>) -> ConfigError {
 pub struct Config {
     pub database_url: String,
     pub http_addr: SocketAddr,
+    /// `ADMIN_TOKEN` (also the first of `admin_tokens`, named `admin`).
     pub admin_token: Option<SecretString>,
+    /// Every token of the admin API: `ADMIN_TOKEN` as `admin`, then `ADMIN_TOKENS`.
+    pub admin_tokens: Vec<AdminToken>,
+    /// Admin API requests per minute allowed to each token.
+    pub admin_rate_per_minute: u32,
     /// Where the world reaches us; webhooks are registered under it.
     pub public_url: Option<String>,
     pub telegram: Option<TelegramConfig>,
@@ -252,6 +268,36 @@ pub struct Config {
     /// An unclaimed escalation is announced again after this long.
     pub escalation_remind: Duration,
 }
+
+/// What a bearer token of the admin API may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Everything: prompts and templates, the CRM outbox, status, and what managers do.
+    Admin,
+    /// Conversations (read, take over, write, release), escalations, leads.
+    Manager,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Manager => "manager",
+        }
+    }
+}
+
+/// A named bearer token of the admin API. The name is recorded with every change made with it
+/// (author of a prompt version, who took or released a chat).
+#[derive(Debug, Clone)]
+pub struct AdminToken {
+    pub name: String,
+    pub role: Role,
+    pub token: SecretString,
+}
+
+/// The shortest token accepted: guessing 16 random characters is out of reach.
+const MIN_TOKEN_CHARS: usize = 16;
 
 #[derive(Debug, Clone)]
 pub struct TelegramConfig {
@@ -687,10 +733,27 @@ impl Config {
                 })?)
             }
         };
+        let admin_token = secret("ADMIN_TOKEN");
+        let admin_tokens = admin_tokens(admin_token.as_ref(), get("ADMIN_TOKENS").as_deref())?;
+        let admin_rate_per_minute = match get("ADMIN_RATE_LIMIT") {
+            None => 600,
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=100_000).contains(n))
+                .ok_or_else(|| {
+                    invalid(
+                        "ADMIN_RATE_LIMIT",
+                        "must be a number of requests per minute from 1 to 100000",
+                    )
+                })?,
+        };
         Ok(Config {
             database_url,
             http_addr,
-            admin_token: secret("ADMIN_TOKEN"),
+            admin_token,
+            admin_tokens,
+            admin_rate_per_minute,
             public_url,
             telegram,
             wazzup,
@@ -748,6 +811,96 @@ fn parse_timezone(tz: &str) -> Option<chrono::FixedOffset> {
     chrono::FixedOffset::east_opt(sign * (h * 3600 + m * 60))
 }
 
+/// The admin API's tokens: `ADMIN_TOKEN` (named `admin`, admin role), then each
+/// `name:role:token` of `ADMIN_TOKENS`. Names and tokens are unique; tokens have at least
+/// [`MIN_TOKEN_CHARS`] characters and no spaces or commas.
+fn admin_tokens(
+    admin_token: Option<&SecretString>,
+    more: Option<&str>,
+) -> Result<Vec<AdminToken>, ConfigError> {
+    use secrecy::ExposeSecret;
+    let mut tokens = Vec::new();
+    if let Some(token) = admin_token {
+        if token.expose_secret().chars().count() < MIN_TOKEN_CHARS {
+            return Err(invalid(
+                "ADMIN_TOKEN",
+                format!("must have at least {MIN_TOKEN_CHARS} characters"),
+            ));
+        }
+        tokens.push(AdminToken {
+            name: "admin".into(),
+            role: Role::Admin,
+            token: token.clone(),
+        });
+    }
+    const KEY: &str = "ADMIN_TOKENS";
+    for (n, entry) in more
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .enumerate()
+    {
+        let n = n + 1;
+        let mut parts = entry.splitn(3, ':');
+        let (Some(name), Some(role), Some(token)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(invalid(
+                KEY,
+                format!("entry {n} must look like name:role:token (role admin or manager)"),
+            ));
+        };
+        let (name, token) = (name.trim(), token.trim());
+        if name.is_empty()
+            || name.chars().count() > 64
+            || !name
+                .chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        {
+            return Err(invalid(
+                KEY,
+                format!("entry {n}: the name must be 1 to 64 letters, digits, `_`, `-` or `.`"),
+            ));
+        }
+        let role = match role.trim() {
+            "admin" => Role::Admin,
+            "manager" => Role::Manager,
+            _ => {
+                return Err(invalid(
+                    KEY,
+                    format!("entry {n} ({name}): the role must be admin or manager"),
+                ));
+            }
+        };
+        if token.chars().count() < MIN_TOKEN_CHARS || token.contains(char::is_whitespace) {
+            return Err(invalid(
+                KEY,
+                format!(
+                    "entry {n} ({name}): the token must have at least {MIN_TOKEN_CHARS} characters and no spaces"
+                ),
+            ));
+        }
+        if tokens.iter().any(|t: &AdminToken| t.name == name) {
+            return Err(invalid(
+                KEY,
+                format!("entry {n}: the name {name} is used twice (`admin` is ADMIN_TOKEN's)"),
+            ));
+        }
+        if tokens.iter().any(|t| t.token.expose_secret() == token) {
+            return Err(invalid(
+                KEY,
+                format!("entry {n} ({name}): this token is already another name's"),
+            ));
+        }
+        tokens.push(AdminToken {
+            name: name.to_owned(),
+            role,
+            token: SecretString::from(token.to_owned()),
+        });
+    }
+    Ok(tokens)
+}
+
 /// Reads the flat keys of a TOML file (same names as the environment, any case).
 fn read_toml(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
     let file_err = |problem: String| ConfigError::File {
@@ -768,6 +921,16 @@ fn read_toml(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
             toml::Value::String(s) => s,
             toml::Value::Integer(i) => i.to_string(),
             toml::Value::Boolean(b) => b.to_string(),
+            // `admin_tokens = ["name:role:token", …]` reads like the comma-separated string.
+            toml::Value::Array(items)
+                if upper == "ADMIN_TOKENS" && items.iter().all(toml::Value::is_str) =>
+            {
+                items
+                    .iter()
+                    .filter_map(toml::Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            }
             other => {
                 return Err(file_err(format!(
                     "`{key}` must be a string or a number, not {}",
@@ -1087,6 +1250,71 @@ mod tests {
         let err = Config::from_values(BTreeMap::new(), env(&[url, ("BITRIX_BURST", "many")]))
             .unwrap_err();
         assert!(err.to_string().contains("BITRIX_BURST"), "{err}");
+    }
+
+    #[test]
+    fn admin_tokens_have_names_and_roles() {
+        let c = Config::from_values(
+            BTreeMap::new(),
+            env(&[
+                ("ADMIN_TOKEN", "admin-token-0123456789"),
+                (
+                    "ADMIN_TOKENS",
+                    "Айдана:manager:manager-token-0123456789, ops:admin:ops:token:0123456789",
+                ),
+            ]),
+        )
+        .unwrap();
+        let got: Vec<(&str, Role, &str)> = c
+            .admin_tokens
+            .iter()
+            .map(|t| (t.name.as_str(), t.role, t.token.expose_secret()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("admin", Role::Admin, "admin-token-0123456789"),
+                ("Айдана", Role::Manager, "manager-token-0123456789"),
+                ("ops", Role::Admin, "ops:token:0123456789"),
+            ]
+        );
+        assert_eq!(c.admin_rate_per_minute, 600);
+        for bad in [
+            "x:manager",
+            "x:boss:token-0123456789abcdef",
+            "x:manager:short",
+            "a b:manager:token-0123456789abcdef",
+            "admin:manager:token-0123456789abcdef",
+            "y:manager:admin-token-0123456789",
+        ] {
+            let err = Config::from_values(
+                BTreeMap::new(),
+                env(&[
+                    ("ADMIN_TOKEN", "admin-token-0123456789"),
+                    ("ADMIN_TOKENS", bad),
+                ]),
+            )
+            .unwrap_err();
+            assert!(err.to_string().contains("ADMIN_TOKENS"), "{bad}: {err}");
+            assert!(!err.to_string().contains("0123456789"), "{bad}: {err}");
+        }
+        let err =
+            Config::from_values(BTreeMap::new(), env(&[("ADMIN_TOKEN", "short")])).unwrap_err();
+        assert!(err.to_string().contains("ADMIN_TOKEN"));
+    }
+
+    #[test]
+    fn admin_tokens_may_be_a_toml_list() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("crystalbay.toml");
+        std::fs::write(
+            &path,
+            "admin_tokens = [\"a:manager:aaaaaaaaaaaaaaaaaaaa\", \"b:admin:bbbbbbbbbbbbbbbbbbbb\"]\n",
+        )
+        .unwrap();
+        let c = Config::from_values(read_toml(&path).unwrap(), env(&[])).unwrap();
+        assert_eq!(c.admin_tokens.len(), 2);
+        assert_eq!(c.admin_tokens[1].role, Role::Admin);
     }
 
     #[test]

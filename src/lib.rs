@@ -4,7 +4,9 @@
 //!
 //! - [`config`]: typed configuration from `crystalbay.toml` and the environment.
 //! - [`app`]: start-up — store, engine, HTTP listener — and graceful shutdown.
-//! - [`http`]: the axum router (`/health`, `/ready`, webhooks).
+//! - [`http`]: the axum router (`/health`, `/ready`, webhooks, `/metrics`, the admin API).
+//! - [`documents`]: the prompts and templates admins edit: validation, hot reload.
+//! - [`instrument`]: metrics and status of the LLM calls and of each turn.
 //! - [`telegram`]: Telegram updates into the engine (webhook registration or long polling).
 //! - [`managers`]: the managers' Telegram chat — escalation announcements, claim, release, replies.
 //! - [`chat`]: `crystalbay chat`, the terminal conversation.
@@ -21,7 +23,9 @@ pub mod chat;
 pub mod cli;
 pub mod config;
 pub mod doctor;
+pub mod documents;
 pub mod http;
+pub mod instrument;
 pub mod managers;
 pub mod memory;
 pub mod telegram;

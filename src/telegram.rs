@@ -117,6 +117,7 @@ impl Telegram {
                     url,
                     secret.expose_secret().to_owned(),
                     stopped,
+                    inbound.engine.integrations().clone(),
                 ));
                 Ok(Telegram {
                     webhook: Some(Arc::new(Webhook {
@@ -170,6 +171,7 @@ async fn register_webhook(
     url: String,
     secret: String,
     mut stopped: watch::Receiver<bool>,
+    status: actors::status::Integrations,
 ) {
     let mut failures = 0;
     loop {
@@ -180,9 +182,11 @@ async fn register_webhook(
         match result {
             Ok(()) => {
                 tracing::info!(%url, "Telegram webhook registered");
+                status.success("telegram");
                 return;
             }
             Err(e) => {
+                status.failure("telegram", &format!("setWebhook: {e}"));
                 failures += 1;
                 tracing::error!(error = %e, %url, "could not register the Telegram webhook; will retry");
                 if !pause(&mut stopped, backoff(failures)).await {
@@ -249,12 +253,15 @@ async fn poll(inbound: Inbound, mut stopped: watch::Receiver<bool>) {
             r = api.get_updates(offset, LONG_POLL) => r,
             _ = stop_requested(&mut stopped) => return,
         };
+        let status = inbound.engine.integrations();
         let updates = match result {
             Ok(updates) => {
+                status.success("telegram");
                 failures = 0;
                 updates
             }
             Err(e) => {
+                status.failure("telegram", &format!("getUpdates: {e}"));
                 failures += 1;
                 tracing::warn!(error = %e, attempt = failures, "Telegram getUpdates failed; backing off");
                 if !pause(&mut stopped, backoff(failures)).await {

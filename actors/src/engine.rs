@@ -18,6 +18,7 @@ use crate::conversations::{Conversations, ConversationsArgs, RouterMsg, RouterSt
 use crate::crm::{Crm, CrmArgs, CrmMsg, CrmSettings};
 use crate::escalations::{Escalations, EscalationsArgs, EscalationsMsg, EscalationsSettings};
 use crate::outbound::{Outbound, OutboundArgs, OutboundMsg};
+use crate::status::Integrations;
 use crate::store::{
     InboxMessage, NewInbound, OutboxMessage, Store, StoreError, WriteOp, WriteOutcome,
 };
@@ -50,6 +51,8 @@ pub struct EngineSettings {
     /// Managers' notifications: with settings, the Escalations actor announces open
     /// escalations and reminds about unclaimed ones.
     pub escalations: Option<EscalationsSettings>,
+    /// Where the channel actors record how their sends go (admin status).
+    pub integrations: Integrations,
 }
 
 impl Default for EngineSettings {
@@ -61,6 +64,7 @@ impl Default for EngineSettings {
             handoff_quiet: Duration::from_secs(12 * 3600),
             crm: None,
             escalations: None,
+            integrations: Integrations::new(),
         }
     }
 }
@@ -76,6 +80,8 @@ pub struct EngineContext {
     pub burst_window: Duration,
     /// See [`EngineSettings::handoff_quiet`].
     pub handoff_quiet: Duration,
+    /// See [`EngineSettings::integrations`].
+    pub integrations: Integrations,
 }
 
 impl EngineContext {
@@ -212,6 +218,7 @@ impl Engine {
             .await?
         {
             WriteOutcome::Inserted(message) => {
+                crate::meters::inbound_message(message.inbound.key.channel);
                 let id = message.id;
                 // If the router is restarting, the message is still pending in the inbox and
                 // the restart replays it.
@@ -253,6 +260,11 @@ impl Engine {
     /// The store (reads) and its writer.
     pub fn store(&self) -> &StoreHandle {
         &self.ctx.store
+    }
+
+    /// How each integration is doing (admin status).
+    pub fn integrations(&self) -> &Integrations {
+        &self.ctx.integrations
     }
 
     /// Live conversations and messages in flight.
@@ -337,6 +349,7 @@ impl Actor for Root {
             serves: args.settings.recover_channels.clone(),
             burst_window: args.settings.burst_window,
             handoff_quiet: args.settings.handoff_quiet,
+            integrations: args.settings.integrations.clone(),
         });
         let senders: HashMap<Channel, Arc<dyn Sender>> =
             args.senders.into_iter().map(|s| (s.channel(), s)).collect();
@@ -504,6 +517,7 @@ async fn spawn_outbound(
         OutboundArgs {
             sender,
             store: ctx.store.clone(),
+            integrations: ctx.integrations.clone(),
         },
         root.get_cell(),
     )

@@ -9,13 +9,17 @@
 //! - [`crm`]: CRM commands, the Bitrix24 client, and the Crm actor that syncs the CRM outbox.
 //! - [`turns`]: how a conversation decides a turn (the dialog policy, or a test double).
 //! - [`tours`]: the Tours actor, the only caller of SAMO (client, dictionaries, search cache).
+//! - [`status`]: the registry of each integration's last success and last error.
+//! - [`meters`]: metric names and helpers (Prometheus through the `metrics` facade).
 
 pub mod conversation;
 pub mod conversations;
 pub mod crm;
 pub mod engine;
 pub mod escalations;
+pub mod meters;
 pub mod outbound;
+pub mod status;
 pub mod store;
 pub mod store_writer;
 pub mod turns;

@@ -4,6 +4,8 @@
 //! A send runs in its own task and reports back with `Finished`, so a slow channel API never
 //! blocks this actor's mailbox, and a chat's next message waits for its previous one.
 
+use crate::meters;
+use crate::status::Integrations;
 use crate::store::{OutboxMessage, WriteOp};
 use crate::store_writer::StoreHandle;
 use channels::{OutgoingMessage, SendError, SendReceipt, Sender};
@@ -37,11 +39,14 @@ pub struct Outbound;
 pub struct OutboundArgs {
     pub sender: Arc<dyn Sender>,
     pub store: StoreHandle,
+    /// Where each send's outcome is recorded for the admin status.
+    pub integrations: Integrations,
 }
 
 pub struct OutboundState {
     sender: Arc<dyn Sender>,
     store: StoreHandle,
+    integrations: Integrations,
     /// Messages waiting, per chat, in order.
     queues: HashMap<String, VecDeque<OutboxMessage>>,
     /// Chats with a message in flight (or waiting for a retry).
@@ -66,6 +71,7 @@ impl Actor for Outbound {
         Ok(OutboundState {
             sender: args.sender,
             store: args.store,
+            integrations: args.integrations,
             queues: HashMap::new(),
             busy: HashSet::new(),
             ready: VecDeque::new(),
@@ -104,6 +110,7 @@ impl Actor for Outbound {
             OutboundMsg::Finished { message, result } => {
                 state.in_flight -= 1;
                 let chat = message.key.chat_id.clone();
+                record(&state.integrations, &message, &result);
                 match result {
                     Ok(receipt) => {
                         state.store.write_in_background(WriteOp::OutboxSent {
@@ -161,6 +168,35 @@ impl Actor for Outbound {
             Some(_) => {}
         }
         Ok(())
+    }
+}
+
+/// Metrics and the channel's status for one finished send.
+fn record(
+    integrations: &Integrations,
+    message: &OutboxMessage,
+    result: &Result<SendReceipt, SendError>,
+) {
+    let channel = message.key.channel.as_str();
+    match result {
+        Ok(_) => {
+            metrics::counter!(meters::OUTBOUND_MESSAGES, "channel" => channel).increment(1);
+            let waited = (chrono::Utc::now() - message.created_at)
+                .to_std()
+                .unwrap_or_default();
+            metrics::histogram!(meters::REPLY_SEND_SECONDS, "channel" => channel)
+                .record(waited.as_secs_f64());
+            integrations.success(channel);
+        }
+        Err(error) => {
+            let kind = match error {
+                SendError::Retryable { .. } => "retryable",
+                _ => "permanent",
+            };
+            metrics::counter!(meters::SEND_FAILURES, "channel" => channel, "kind" => kind)
+                .increment(1);
+            integrations.failure(channel, &format!("send: {error}"));
+        }
     }
 }
 

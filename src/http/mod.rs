@@ -1,16 +1,27 @@
-//! The HTTP server: health and readiness, channel webhooks (and, later, the admin API), merged
-//! into one router on one port.
+//! The HTTP server: health and readiness, channel webhooks, `/metrics` and the admin API,
+//! merged into one router on one port.
+//!
+//! Every request gets an `x-request-id` (kept when the caller sent one, returned in the
+//! response) and a log span with it, the method, the matched route — the route's pattern,
+//! never the path itself, which may carry a webhook secret — and, on admin routes, the
+//! caller's token name. Unknown routes and wrong methods answer in the admin API's error
+//! shape.
 
+pub mod admin;
 mod email;
 mod health;
+pub mod metrics;
 mod telegram;
 mod wazzup;
 
 use crate::config::Config;
 use actors::Engine;
+use actors::store::Store;
 use axum::Router;
+use axum::extract::{MatchedPath, Request};
 use secrecy::SecretString;
 use std::sync::Arc;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
 /// What request handlers share.
 #[derive(Clone)]
@@ -23,6 +34,8 @@ pub struct AppState {
     pub live: Option<crate::app::LiveSettings>,
     /// Set when inbound email is on (`EMAIL_WEBHOOK_SECRET`).
     pub email: Option<Arc<email::EmailWebhook>>,
+    /// Tokens, rate limits and what the admin routes share.
+    pub admin: Arc<admin::Admin>,
 }
 
 impl AppState {
@@ -37,7 +50,13 @@ impl AppState {
             telegram: None,
             live: None,
             email: config.email.as_ref().and_then(email_webhook).map(Arc::new),
+            admin: Arc::new(admin::Admin::new(config)),
         }
+    }
+
+    /// The store, for reads.
+    pub fn store(&self) -> &dyn Store {
+        self.engine.store().store.as_ref()
     }
 }
 
@@ -55,12 +74,72 @@ fn email_webhook(config: &crate::config::EmailConfig) -> Option<email::EmailWebh
 }
 
 pub fn router(state: AppState) -> Router {
+    metrics::install();
     Router::new()
         .merge(health::router())
-        .merge(wazzup::router())
-        .merge(telegram::router())
-        .merge(email::router())
+        .merge(
+            wazzup::router().route_layer(axum::middleware::from_fn(|request, next| {
+                metrics::time_ack("wazzup", request, next)
+            })),
+        )
+        .merge(
+            telegram::router().route_layer(axum::middleware::from_fn(|request, next| {
+                metrics::time_ack("telegram", request, next)
+            })),
+        )
+        .merge(
+            email::router().route_layer(axum::middleware::from_fn(|request, next| {
+                metrics::time_ack("email", request, next)
+            })),
+        )
+        .merge(metrics::router())
+        .merge(admin::router(&state))
+        .fallback(|| async { admin::error::ApiError::NoRoute })
+        .method_not_allowed_fallback(|request: Request| async move {
+            admin::error::ApiError::MethodNotAllowed(request.method().to_string())
+        })
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(span))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// An error answer in the one shape of the whole server, `{"error": {"code", "message"}}`, for
+/// handlers outside the admin API (webhooks), with the admin API's code words.
+pub fn error_response(
+    status: axum::http::StatusCode,
+    message: impl Into<String>,
+) -> axum::response::Response {
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    let code = match status {
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+        _ => "error",
+    };
+    let body = serde_json::json!({"error": {"code": code, "message": message.into()}});
+    (status, axum::Json(body)).into_response()
+}
+
+/// The span of one request: no URI (webhook paths carry secrets), no headers (tokens).
+fn span(request: &Request) -> tracing::Span {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("-", MatchedPath::as_str);
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        route,
+        request_id,
+        caller = tracing::field::Empty,
+    )
 }

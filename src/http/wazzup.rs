@@ -14,7 +14,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use channels::wazzup::webhook::{self, MessageClass};
 use secrecy::ExposeSecret;
-use serde_json::json;
 
 /// Largest webhook body accepted.
 const MAX_BODY: usize = 1024 * 1024;
@@ -26,11 +25,7 @@ pub fn router() -> Router<AppState> {
 }
 
 fn reject(status: StatusCode, reason: impl Into<String>) -> Response {
-    (
-        status,
-        axum::Json(json!({"error": {"code": status.as_u16(), "message": reason.into()}})),
-    )
-        .into_response()
+    super::error_response(status, reason)
 }
 
 async fn receive(

@@ -788,3 +788,329 @@ async fn bitrix_ids_stay_with_the_lead_and_find_the_same_person() {
         );
     }
 }
+
+// --- Admin API: documents, listings, queue depths ---
+
+#[tokio::test]
+async fn document_versions_are_numbered_per_name_and_the_latest_is_in_force() {
+    for t in backends::all().await {
+        let s = t.store.as_ref();
+        let add = |name: &str, content: &str, author: &str| WriteOp::InsertPromptVersion {
+            name: name.into(),
+            content: content.into(),
+            author: author.into(),
+            at: now(),
+        };
+        let v1 = write(s, add("replies/ru/greeting", "Привет!", "admin")).await;
+        let f1 = write(s, add("faq", "[[entry]]", "ops")).await;
+        // Two versions of one name in one batch: numbered in order.
+        let both = s
+            .write_batch(vec![
+                add("replies/ru/greeting", "Здравствуйте!", "Айдана"),
+                add("replies/ru/greeting", "Добрый день!", "ops"),
+            ])
+            .await;
+        assert_eq!(v1, WriteOutcome::PromptVersionAdded(1), "{}", t.name);
+        assert_eq!(f1, WriteOutcome::PromptVersionAdded(1), "{}", t.name);
+        let both: Vec<_> = both.into_iter().map(Result::unwrap).collect();
+        assert_eq!(
+            both,
+            [
+                WriteOutcome::PromptVersionAdded(2),
+                WriteOutcome::PromptVersionAdded(3)
+            ],
+            "{}",
+            t.name
+        );
+
+        let versions = s.prompt_versions("replies/ru/greeting").await.unwrap();
+        let got: Vec<(i32, &str, &str)> = versions
+            .iter()
+            .map(|v| (v.version, v.content.as_str(), v.author.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (3, "Добрый день!", "ops"),
+                (2, "Здравствуйте!", "Айдана"),
+                (1, "Привет!", "admin")
+            ],
+            "{}: newest first",
+            t.name
+        );
+        let second = s
+            .prompt_version("replies/ru/greeting", 2)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(second.content, "Здравствуйте!");
+        assert!(
+            s.prompt_version("replies/ru/greeting", 9)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(s.prompt_versions("llm/system").await.unwrap().is_empty());
+
+        let latest: Vec<(String, i32)> = s
+            .latest_prompt_versions()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|v| (v.name, v.version))
+            .collect();
+        assert_eq!(
+            latest,
+            [("faq".into(), 1), ("replies/ru/greeting".into(), 3)],
+            "{}",
+            t.name
+        );
+    }
+}
+
+/// A stored conversation of `chat` on `channel`, owned by `owner`, updated at `at`.
+async fn stored_conversation(
+    s: &dyn Store,
+    channel: Channel,
+    chat: &str,
+    owner: Owner,
+    at: chrono::DateTime<Utc>,
+) -> ConversationRecord {
+    let mut m = inbound(chat, &format!("{chat}-msg"), "Здравствуйте");
+    m.key = ChatKey::new(channel, chat);
+    let m = insert(s, m).await;
+    let mut conv = ConversationRecord::new(m.inbound.key.clone(), at);
+    conv.owner = owner;
+    conv.updated_at = at;
+    let commit = turn(&m, &conv, &[]);
+    assert_eq!(
+        write(s, WriteOp::CommitTurn(Box::new(commit))).await,
+        WriteOutcome::Committed
+    );
+    conv
+}
+
+#[tokio::test]
+async fn conversations_are_listed_by_filter_a_page_at_a_time() {
+    for t in backends::all().await {
+        let s = t.store.as_ref();
+        let base = now() - chrono::Duration::hours(1);
+        let at = |minutes: i64| base + chrono::Duration::minutes(minutes);
+        let a = stored_conversation(s, Channel::Wazzup, "77010000001", Owner::Bot, at(1)).await;
+        let b = stored_conversation(s, Channel::Telegram, "1001", Owner::Manager, at(2)).await;
+        let c = stored_conversation(s, Channel::Wazzup, "77010000003", Owner::Waiting, at(3)).await;
+        // Same moment as `c`: the id breaks the tie, so paging never skips or repeats.
+        let d = stored_conversation(s, Channel::Wazzup, "77010000004", Owner::Bot, at(3)).await;
+        let ids = |list: Vec<ConversationRecord>| -> Vec<String> {
+            list.into_iter().map(|c| c.id).collect()
+        };
+        let all = ConversationQuery {
+            limit: 10,
+            ..Default::default()
+        };
+        let (c_or_d, d_or_c) = if c.id > d.id { (&c, &d) } else { (&d, &c) };
+        let newest_first = [&c_or_d.id, &d_or_c.id, &b.id, &a.id].map(String::clone);
+        assert_eq!(
+            ids(s.list_conversations(&all).await.unwrap()),
+            newest_first,
+            "{}: newest first",
+            t.name
+        );
+        let wazzup = ConversationQuery {
+            channel: Some(Channel::Wazzup),
+            ..all.clone()
+        };
+        assert_eq!(
+            s.list_conversations(&wazzup).await.unwrap().len(),
+            3,
+            "{}",
+            t.name
+        );
+        let managed = ConversationQuery {
+            owner: Some(Owner::Manager),
+            ..all.clone()
+        };
+        assert_eq!(
+            ids(s.list_conversations(&managed).await.unwrap()),
+            vec![b.id]
+        );
+        let recent = ConversationQuery {
+            updated_since: Some(at(2)),
+            ..all.clone()
+        };
+        assert_eq!(s.list_conversations(&recent).await.unwrap().len(), 3);
+
+        // Pages of two, following the cursor.
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let page = s
+                .list_conversations(&ConversationQuery {
+                    limit: 2,
+                    after: after.clone(),
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            let Some(last) = page.last() else { break };
+            after = Some((last.updated_at, last.id.clone()));
+            seen.extend(ids(page));
+        }
+        assert_eq!(
+            seen, newest_first,
+            "{}: every conversation once, in order",
+            t.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn escalations_are_listed_by_status_and_resolved_one_by_one() {
+    for t in backends::all().await {
+        let s = t.store.as_ref();
+        let mut ids = Vec::new();
+        for n in 0..2 {
+            let m = insert(
+                s,
+                inbound(&format!("7720{n}"), &format!("e-{n}"), "менеджер"),
+            )
+            .await;
+            let conv = ConversationRecord::new(m.inbound.key.clone(), Utc::now());
+            let mut commit = turn(&m, &conv, &["Подключаю менеджера"]);
+            let id = new_id();
+            commit.escalations.push(NewEscalation {
+                id: id.clone(),
+                reason: "human_request".into(),
+                details: json!({}),
+            });
+            write(s, WriteOp::CommitTurn(Box::new(commit))).await;
+            ids.push(id);
+        }
+        let open: Vec<String> = s
+            .list_escalations(Some("open"), 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.id)
+            .collect();
+        assert_eq!(open, ids, "{}: oldest first", t.name);
+        assert_eq!(
+            s.escalation(&ids[1]).await.unwrap().unwrap().reason,
+            "human_request"
+        );
+        assert!(s.escalation("nope").await.unwrap().is_none());
+
+        let resolve = |id: &str| WriteOp::ResolveEscalation {
+            id: id.into(),
+            at: now(),
+        };
+        assert_eq!(write(s, resolve(&ids[0])).await, WriteOutcome::Done);
+        assert_eq!(
+            write(s, resolve(&ids[0])).await,
+            WriteOutcome::NotFound,
+            "{}: resolved once",
+            t.name
+        );
+        assert_eq!(write(s, resolve("nope")).await, WriteOutcome::NotFound);
+        let resolved = s.list_escalations(Some("resolved"), 10).await.unwrap();
+        assert_eq!(resolved.len(), 1, "{}", t.name);
+        assert_eq!(resolved[0].id, ids[0]);
+        assert_eq!(s.list_escalations(None, 10).await.unwrap().len(), 2);
+        assert_eq!(s.list_escalations(None, 1).await.unwrap().len(), 1);
+
+        let depths = s.queue_depths().await.unwrap();
+        assert_eq!(depths.escalations_open, 1, "{}", t.name);
+        assert_eq!(depths.outbox_pending, 2, "{}", t.name);
+        assert_eq!(depths.inbox_pending, 0, "{}", t.name);
+    }
+}
+
+#[tokio::test]
+async fn leads_and_crm_commands_are_listed_and_a_command_can_be_retried() {
+    use actors::crm::{CrmCommand, DealStage, LeadSnapshot, NewCrmCommand};
+    for t in backends::all().await {
+        let s = t.store.as_ref();
+        let m = insert(s, inbound("77030000001", "l-1", "Нячанг в марте")).await;
+        let conv = ConversationRecord::new(m.inbound.key.clone(), Utc::now());
+        let mut commit = turn(&m, &conv, &["Откуда летите?"]);
+        let slots: dialogs::analysis::Slots =
+            serde_json::from_value(json!({"resort": "Nha Trang", "adults": 2})).unwrap();
+        let command_id = new_id();
+        commit.crm.push(NewCrmCommand {
+            id: command_id.clone(),
+            command: CrmCommand::SyncLead {
+                lead: LeadSnapshot {
+                    name: Some("Айгуль".into()),
+                    phone: Some("+77030000001".into()),
+                    email: None,
+                    channel: "wazzup".into(),
+                    stage: DealStage::TourSelection,
+                    slots,
+                },
+            },
+        });
+        write(s, WriteOp::CommitTurn(Box::new(commit))).await;
+
+        let leads = s.list_leads(10, 0).await.unwrap();
+        assert_eq!(leads.len(), 1, "{}", t.name);
+        assert_eq!(leads[0].conversation_id, conv.id);
+        assert_eq!(leads[0].channel, Some(Channel::Wazzup));
+        assert_eq!(leads[0].name.as_deref(), Some("Айгуль"));
+        assert_eq!(leads[0].phone.as_deref(), Some("+77030000001"));
+        assert_eq!(leads[0].slots["resort"], "Nha Trang", "{}", t.name);
+        assert_eq!(leads[0].stage.as_deref(), Some("tour_selection"));
+        assert!(s.list_leads(10, 1).await.unwrap().is_empty());
+
+        let pending = s.crm_outbox_list(Some("pending"), 10).await.unwrap();
+        assert_eq!(pending.len(), 1, "{}", t.name);
+        assert_eq!(pending[0].id, command_id);
+        assert_eq!(pending[0].command, "sync_lead");
+        assert_eq!(pending[0].payload["lead"]["name"], "Айгуль", "{}", t.name);
+        assert!(
+            s.crm_outbox_list(Some("failed"), 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(s.crm_outbox_list(None, 10).await.unwrap().len(), 1);
+        assert_eq!(
+            s.crm_outbox_entry(&command_id)
+                .await
+                .unwrap()
+                .unwrap()
+                .status,
+            "pending"
+        );
+        assert!(s.crm_outbox_entry("nope").await.unwrap().is_none());
+
+        let later = now() + chrono::Duration::minutes(5);
+        let retried = write(
+            s,
+            WriteOp::CrmOutboxRetry {
+                id: command_id.clone(),
+                at: later,
+            },
+        )
+        .await;
+        assert_eq!(retried, WriteOutcome::Done, "{}", t.name);
+        let entry = s.crm_outbox_entry(&command_id).await.unwrap().unwrap();
+        assert_eq!((entry.status.as_str(), entry.attempts), ("pending", 0));
+        assert_eq!(entry.next_attempt_at, later, "{}: due at the retry", t.name);
+        let missing = write(
+            s,
+            WriteOp::CrmOutboxRetry {
+                id: "nope".into(),
+                at: later,
+            },
+        )
+        .await;
+        assert_eq!(missing, WriteOutcome::NotFound);
+        let depths = s.queue_depths().await.unwrap();
+        assert_eq!(
+            (depths.crm_pending, depths.crm_failed),
+            (1, 0),
+            "{}",
+            t.name
+        );
+    }
+}

@@ -147,6 +147,51 @@ pub trait Store: Send + Sync + 'static {
         email: Option<&str>,
         except_conversation: &str,
     ) -> Result<Option<LeadRecord>, StoreError>;
+    // --- Admin API reads ---
+
+    /// Conversations matching `query`, most recently updated first (ties: highest id first).
+    async fn list_conversations(
+        &self,
+        query: &ConversationQuery,
+    ) -> Result<Vec<ConversationRecord>, StoreError>;
+
+    /// Every version of a document, newest first.
+    async fn prompt_versions(&self, name: &str) -> Result<Vec<PromptVersion>, StoreError>;
+
+    /// One version of a document.
+    async fn prompt_version(
+        &self,
+        name: &str,
+        version: i32,
+    ) -> Result<Option<PromptVersion>, StoreError>;
+
+    /// The latest version of every document that has one (what is in force).
+    async fn latest_prompt_versions(&self) -> Result<Vec<PromptVersion>, StoreError>;
+
+    /// Escalations with this status (all when `None`): open and claimed ones oldest first
+    /// (the longest waiting on top), the others newest first.
+    async fn list_escalations(
+        &self,
+        status: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<EscalationRecord>, StoreError>;
+
+    async fn escalation(&self, id: &str) -> Result<Option<EscalationRecord>, StoreError>;
+
+    /// Leads, most recently updated first.
+    async fn list_leads(&self, limit: i64, offset: i64) -> Result<Vec<LeadRecord>, StoreError>;
+
+    /// CRM outbox rows with this status (all when `None`), oldest first.
+    async fn crm_outbox_list(
+        &self,
+        status: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<CrmOutboxRecord>, StoreError>;
+
+    async fn crm_outbox_entry(&self, id: &str) -> Result<Option<CrmOutboxRecord>, StoreError>;
+
+    /// Pending and failed work in every queue.
+    async fn queue_depths(&self) -> Result<QueueDepths, StoreError>;
 }
 
 /// Opens the database named by `url` and applies its migrations.

@@ -272,6 +272,26 @@ pub enum WriteOp {
     },
     /// Records Bitrix24 ids and what the bot last told Bitrix24 about a lead.
     LeadSynced(LeadCrmUpdate),
+    /// A new version of an admin-edited document (prompt, template, FAQ): numbered one past
+    /// the latest of that name ([`WriteOutcome::PromptVersionAdded`]).
+    InsertPromptVersion {
+        name: String,
+        content: String,
+        author: String,
+        at: DateTime<Utc>,
+    },
+    /// Admin API: send a pending or failed CRM command again now, as if new (attempts back to
+    /// 0). [`WriteOutcome::NotFound`] when no such command is pending or failed.
+    CrmOutboxRetry {
+        id: String,
+        at: DateTime<Utc>,
+    },
+    /// Admin API: resolve one open or claimed escalation (its chat is not held by anyone).
+    /// [`WriteOutcome::NotFound`] when no such escalation is open or claimed.
+    ResolveEscalation {
+        id: String,
+        at: DateTime<Utc>,
+    },
 }
 
 /// What a write did.
@@ -286,6 +306,47 @@ pub enum WriteOutcome {
     /// The inbox row had already been handled or parked: nothing was written.
     AlreadyHandled,
     Done,
+    /// The version number given to a new document version.
+    PromptVersionAdded(i32),
+    /// No row was in a state the write applies to: nothing was written.
+    NotFound,
+}
+
+/// One stored version of an admin-edited document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PromptVersion {
+    /// The document's name: `replies/<lang>/<name>`, `faq`, `llm/system`, `llm/extract`.
+    pub name: String,
+    /// 1, 2, … per name; the highest is in force.
+    pub version: i32,
+    pub content: String,
+    /// The admin token's name that wrote it.
+    pub author: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Which conversations to list, newest activity first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConversationQuery {
+    pub channel: Option<Channel>,
+    pub owner: Option<Owner>,
+    /// Only conversations updated at or after this moment.
+    pub updated_since: Option<DateTime<Utc>>,
+    /// Keyset cursor: only conversations that sort after this `(updated_at, id)`.
+    pub after: Option<(DateTime<Utc>, String)>,
+    pub limit: i64,
+}
+
+/// How much work waits in each queue (admin status, metrics).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct QueueDepths {
+    pub inbox_pending: i64,
+    pub outbox_pending: i64,
+    pub outbox_failed: i64,
+    pub crm_pending: i64,
+    pub crm_failed: i64,
+    pub escalations_open: i64,
+    pub escalations_claimed: i64,
 }
 
 /// The channel of a stored string, or a `Corrupt` error naming the table.
@@ -347,6 +408,9 @@ impl CrmOutboxRecord {
 pub struct LeadRecord {
     pub id: String,
     pub conversation_id: String,
+    /// The conversation's channel, when read with it (the lead list).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Channel>,
     pub name: Option<String>,
     pub phone: Option<String>,
     pub email: Option<String>,

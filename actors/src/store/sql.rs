@@ -69,6 +69,28 @@ pub(crate) const OUTBOX_DELIVERY: &str = "UPDATE outbox SET status = $3, \
     WHERE channel = $1 AND external_id = $2 AND (status = 'sent' \
     OR (status = 'delivered' AND $3 IN ('read', 'failed')))";
 
+/// `$1` name, `$2` content, `$3` author, `$4` at: the next version of a document. The Store
+/// actor is the only writer, so the `MAX` cannot race another insert.
+pub(crate) const INSERT_PROMPT_VERSION: &str = "INSERT INTO prompt_versions \
+    (name, version, content, author, created_at) \
+    SELECT $1, COALESCE(MAX(version), 0) + 1, $2, $3, $4 FROM prompt_versions WHERE name = $1 \
+    RETURNING version";
+
+pub(crate) const CRM_OUTBOX_RETRY: &str = "UPDATE crm_outbox SET status = 'pending', attempts = 0, \
+    next_attempt_at = $2, updated_at = $2 WHERE id = $1 AND status IN ('pending', 'failed')";
+
+pub(crate) const RESOLVE_ESCALATION: &str = "UPDATE escalations SET status = 'resolved', \
+    resolved_at = $2 WHERE id = $1 AND status IN ('open', 'claimed')";
+
+pub(crate) const QUEUE_DEPTHS: &str = "SELECT \
+    (SELECT COUNT(*) FROM inbox WHERE status = 'pending') AS inbox_pending, \
+    (SELECT COUNT(*) FROM outbox WHERE status = 'pending') AS outbox_pending, \
+    (SELECT COUNT(*) FROM outbox WHERE status = 'failed') AS outbox_failed, \
+    (SELECT COUNT(*) FROM crm_outbox WHERE status = 'pending') AS crm_pending, \
+    (SELECT COUNT(*) FROM crm_outbox WHERE status = 'failed') AS crm_failed, \
+    (SELECT COUNT(*) FROM escalations WHERE status = 'open') AS escalations_open, \
+    (SELECT COUNT(*) FROM escalations WHERE status = 'claimed') AS escalations_claimed";
+
 /// Is an outgoing message with this channel id (or our id, or — within ten minutes, for an
 /// echo that outran the send's own answer — this text) one we sent to this chat?
 pub(crate) const OWN_OUTGOING: &str = "SELECT COUNT(*) AS n FROM outbox \
@@ -173,6 +195,18 @@ macro_rules! select_crm_outbox {
     };
 }
 
+/// `SELECT <every escalation column> FROM escalations WHERE <clause>`, as a literal.
+macro_rules! select_escalations {
+    ($clause:literal) => {
+        concat!(
+            "SELECT ",
+            escalation_columns!(),
+            " FROM escalations WHERE ",
+            $clause
+        )
+    };
+}
+
 /// `SELECT <every leads column> FROM leads WHERE <clause>`, as a literal.
 macro_rules! select_leads {
     ($clause:literal) => {
@@ -186,7 +220,8 @@ macro_rules! select_leads {
 }
 
 pub(crate) use {
-    select_conversations, select_crm_outbox, select_inbox, select_leads, select_outbox,
+    select_conversations, select_crm_outbox, select_escalations, select_inbox, select_leads,
+    select_outbox,
 };
 
 /// Implements `Store` for `$store` (a struct with a `pool: sqlx::Pool<$db>` field), with
@@ -288,6 +323,16 @@ macro_rules! impl_store {
                 })
             }
 
+            fn prompt_version_from(row: &DbRow) -> Result<PromptVersion, StoreError> {
+                Ok(PromptVersion {
+                    name: row.try_get("name")?,
+                    version: row.try_get("version")?,
+                    content: row.try_get("content")?,
+                    author: row.try_get("author")?,
+                    created_at: row.try_get("created_at")?,
+                })
+            }
+
             fn crm_outbox_from(row: &DbRow) -> Result<CrmOutboxRecord, StoreError> {
                 Ok(CrmOutboxRecord {
                     id: row.try_get("id")?,
@@ -310,6 +355,7 @@ macro_rules! impl_store {
                 Ok(LeadRecord {
                     id: row.try_get("id")?,
                     conversation_id: row.try_get("conversation_id")?,
+                    channel: None,
                     name: row.try_get("name")?,
                     phone: row.try_get("phone")?,
                     email: row.try_get("email")?,
@@ -577,6 +623,40 @@ macro_rules! impl_store {
                                 .execute(&mut *conn)
                                 .await?;
                             outcomes[i] = Some(WriteOutcome::Done);
+                        }
+                        WriteOp::InsertPromptVersion { name, content, author, at } => {
+                            let version: i32 = sqlx::query_scalar(INSERT_PROMPT_VERSION)
+                                .bind(name)
+                                .bind(content)
+                                .bind(author)
+                                .bind(*at)
+                                .fetch_one(&mut *conn)
+                                .await?;
+                            outcomes[i] = Some(WriteOutcome::PromptVersionAdded(version));
+                        }
+                        WriteOp::CrmOutboxRetry { id, at } => {
+                            let done = sqlx::query(CRM_OUTBOX_RETRY)
+                                .bind(id)
+                                .bind(*at)
+                                .execute(&mut *conn)
+                                .await?;
+                            outcomes[i] = Some(if done.rows_affected() == 0 {
+                                WriteOutcome::NotFound
+                            } else {
+                                WriteOutcome::Done
+                            });
+                        }
+                        WriteOp::ResolveEscalation { id, at } => {
+                            let done = sqlx::query(RESOLVE_ESCALATION)
+                                .bind(id)
+                                .bind(*at)
+                                .execute(&mut *conn)
+                                .await?;
+                            outcomes[i] = Some(if done.rows_affected() == 0 {
+                                WriteOutcome::NotFound
+                            } else {
+                                WriteOutcome::Done
+                            });
                         }
                         _ => {}
                     }
@@ -1069,6 +1149,174 @@ macro_rules! impl_store {
                         .transpose()
                 }
 
+                async fn list_conversations(
+                    &self,
+                    query: &ConversationQuery,
+                ) -> Result<Vec<ConversationRecord>, StoreError> {
+                    let mut qb = QueryBuilder::<$db>::new(select_conversations!("1 = 1"));
+                    if let Some(channel) = query.channel {
+                        qb.push(" AND channel = ").push_bind(channel.as_str());
+                    }
+                    if let Some(owner) = query.owner {
+                        qb.push(" AND owner = ").push_bind(owner.as_str());
+                    }
+                    if let Some(since) = query.updated_since {
+                        qb.push(" AND updated_at >= ").push_bind(since);
+                    }
+                    if let Some((at, id)) = &query.after {
+                        qb.push(" AND (updated_at < ").push_bind(*at);
+                        qb.push(" OR (updated_at = ").push_bind(*at);
+                        qb.push(" AND id < ").push_bind(id.clone()).push("))");
+                    }
+                    qb.push(" ORDER BY updated_at DESC, id DESC LIMIT ").push_bind(query.limit);
+                    qb.build()
+                        .fetch_all(&self.pool)
+                        .await?
+                        .iter()
+                        .map(conversation_from)
+                        .collect()
+                }
+
+                async fn prompt_versions(&self, name: &str) -> Result<Vec<PromptVersion>, StoreError> {
+                    sqlx::query(
+                        "SELECT name, version, content, author, created_at FROM prompt_versions \
+                         WHERE name = $1 ORDER BY version DESC",
+                    )
+                    .bind(name)
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(prompt_version_from)
+                    .collect()
+                }
+
+                async fn prompt_version(
+                    &self,
+                    name: &str,
+                    version: i32,
+                ) -> Result<Option<PromptVersion>, StoreError> {
+                    sqlx::query(
+                        "SELECT name, version, content, author, created_at FROM prompt_versions \
+                         WHERE name = $1 AND version = $2",
+                    )
+                    .bind(name)
+                    .bind(version)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .as_ref()
+                    .map(prompt_version_from)
+                    .transpose()
+                }
+
+                async fn latest_prompt_versions(&self) -> Result<Vec<PromptVersion>, StoreError> {
+                    sqlx::query(
+                        "SELECT p.name, p.version, p.content, p.author, p.created_at \
+                         FROM prompt_versions p JOIN (SELECT name, MAX(version) AS version \
+                         FROM prompt_versions GROUP BY name) latest \
+                         ON latest.name = p.name AND latest.version = p.version ORDER BY p.name",
+                    )
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(prompt_version_from)
+                    .collect()
+                }
+
+                async fn list_escalations(
+                    &self,
+                    status: Option<&str>,
+                    limit: i64,
+                ) -> Result<Vec<EscalationRecord>, StoreError> {
+                    let mut qb = QueryBuilder::<$db>::new(select_escalations!("1 = 1"));
+                    if let Some(status) = status {
+                        qb.push(" AND status = ").push_bind(status.to_owned());
+                    }
+                    // Ids are UUIDv7: their order is the order of creation.
+                    let waiting = matches!(status, Some("open" | "claimed"));
+                    qb.push(if waiting { " ORDER BY id ASC" } else { " ORDER BY id DESC" });
+                    qb.push(" LIMIT ").push_bind(limit);
+                    qb.build()
+                        .fetch_all(&self.pool)
+                        .await?
+                        .iter()
+                        .map(escalation_row)
+                        .collect()
+                }
+
+                async fn escalation(&self, id: &str) -> Result<Option<EscalationRecord>, StoreError> {
+                    sqlx::query(select_escalations!("id = $1"))
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await?
+                        .as_ref()
+                        .map(escalation_row)
+                        .transpose()
+                }
+
+                async fn list_leads(&self, limit: i64, offset: i64) -> Result<Vec<LeadRecord>, StoreError> {
+                    let rows = sqlx::query(
+                        "SELECT l.id, l.conversation_id, c.channel, l.name, l.phone, l.email, \
+                         l.slots, l.stage, l.crm_contact_id, l.crm_deal_id, l.crm_stage, l.crm_phone, \
+                         l.crm_email, l.created_at, l.updated_at \
+                         FROM leads l JOIN conversations c ON c.id = l.conversation_id \
+                         ORDER BY l.updated_at DESC, l.id DESC LIMIT $1 OFFSET $2",
+                    )
+                    .bind(limit)
+                    .bind(offset)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    rows.iter()
+                        .map(|row| {
+                            let channel: String = row.try_get("channel")?;
+                            Ok(LeadRecord {
+                                id: row.try_get("id")?,
+                                conversation_id: row.try_get("conversation_id")?,
+                                channel: Some(parse_channel("leads", &channel)?),
+                                name: row.try_get("name")?,
+                                phone: row.try_get("phone")?,
+                                email: row.try_get("email")?,
+                                slots: json(row, "slots")?,
+                                stage: row.try_get("stage")?,
+                                crm_contact_id: row.try_get("crm_contact_id")?,
+                                crm_deal_id: row.try_get("crm_deal_id")?,
+                                crm_stage: row.try_get("crm_stage")?,
+                                crm_phone: row.try_get("crm_phone")?,
+                                crm_email: row.try_get("crm_email")?,
+                                created_at: row.try_get("created_at")?,
+                                updated_at: row.try_get("updated_at")?,
+                            })
+                        })
+                        .collect()
+                }
+
+                async fn crm_outbox_list(
+                    &self,
+                    status: Option<&str>,
+                    limit: i64,
+                ) -> Result<Vec<CrmOutboxRecord>, StoreError> {
+                    let mut qb = QueryBuilder::<$db>::new(select_crm_outbox!("1 = 1"));
+                    if let Some(status) = status {
+                        qb.push(" AND status = ").push_bind(status.to_owned());
+                    }
+                    qb.push(" ORDER BY created_at, id LIMIT ").push_bind(limit);
+                    qb.build()
+                        .fetch_all(&self.pool)
+                        .await?
+                        .iter()
+                        .map(crm_outbox_from)
+                        .collect()
+                }
+
+                async fn crm_outbox_entry(&self, id: &str) -> Result<Option<CrmOutboxRecord>, StoreError> {
+                    sqlx::query(select_crm_outbox!("id = $1"))
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await?
+                        .as_ref()
+                        .map(crm_outbox_from)
+                        .transpose()
+                }
+
                 async fn lead(
                     &self,
                     conversation_id: &str,
@@ -1103,6 +1351,19 @@ macro_rules! impl_store {
                     .as_ref()
                     .map(lead_from)
                     .transpose()
+                }
+
+                async fn queue_depths(&self) -> Result<QueueDepths, StoreError> {
+                    let row = sqlx::query(QUEUE_DEPTHS).fetch_one(&self.pool).await?;
+                    Ok(QueueDepths {
+                        inbox_pending: row.try_get("inbox_pending")?,
+                        outbox_pending: row.try_get("outbox_pending")?,
+                        outbox_failed: row.try_get("outbox_failed")?,
+                        crm_pending: row.try_get("crm_pending")?,
+                        crm_failed: row.try_get("crm_failed")?,
+                        escalations_open: row.try_get("escalations_open")?,
+                        escalations_claimed: row.try_get("escalations_claimed")?,
+                    })
                 }
             }
         }

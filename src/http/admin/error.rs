@@ -1,0 +1,165 @@
+//! The admin API's errors, in one JSON shape: `{"error": {"code": "...", "message": "..."}}`.
+//! Each variant is one HTTP status and one `code`. Internal errors are logged (with the
+//! request's id, from the request span) and answered with a generic message: database errors
+//! and the like are not shown to the caller.
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// No token, or one that is not configured.
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    /// A manager's token on an admin route.
+    #[error("this route needs an admin token")]
+    Forbidden,
+    /// No such route under `/admin`.
+    #[error("no such route; GET /admin/openapi.json lists them")]
+    NoRoute,
+    #[error("this route does not take {0}")]
+    MethodNotAllowed(String),
+    /// No such conversation, escalation, document, version…
+    #[error("{0}")]
+    NotFound(String),
+    /// A query or body the API cannot read.
+    #[error("{0}")]
+    BadRequest(String),
+    /// Well-formed, but not acceptable (an invalid template, an empty message…).
+    #[error("{0}")]
+    Unprocessable(String),
+    /// The thing is not in a state that allows this (an escalation already resolved…).
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("too many requests for this token; retry in {retry_after} s")]
+    RateLimited { retry_after: u64 },
+    /// A part of the engine did not answer (a conversation busy past the limit…).
+    #[error("{0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::NoRoute | ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable word clients match on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Forbidden => "forbidden",
+            ApiError::NoRoute => "no_route",
+            ApiError::MethodNotAllowed(_) => "method_not_allowed",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::BadRequest(_) => "bad_request",
+            ApiError::Unprocessable(_) => "unprocessable",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::PayloadTooLarge(_) => "payload_too_large",
+            ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::Unavailable(_) => "unavailable",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let message = match &self {
+            ApiError::Internal(e) => {
+                tracing::error!(error = %format!("{e:#}"), "admin API request failed");
+                "internal error; the server log has the details".to_owned()
+            }
+            other => other.to_string(),
+        };
+        let status = self.status();
+        let mut response = (
+            status,
+            axum::Json(json!({"error": {"code": self.code(), "message": message}})),
+        )
+            .into_response();
+        let headers = response.headers_mut();
+        match self {
+            ApiError::Unauthorized(_) => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            ApiError::RateLimited { retry_after } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+impl From<actors::store::StoreError> for ApiError {
+    fn from(e: actors::store::StoreError) -> Self {
+        ApiError::Internal(e.into())
+    }
+}
+
+impl From<actors::EngineError> for ApiError {
+    fn from(e: actors::EngineError) -> Self {
+        match e {
+            actors::EngineError::Store(e) => e.into(),
+            other => ApiError::Unavailable(other.to_string()),
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        let message = rejection.body_text();
+        match rejection.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(message),
+            StatusCode::UNPROCESSABLE_ENTITY => ApiError::Unprocessable(message),
+            _ => ApiError::BadRequest(message),
+        }
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        ApiError::BadRequest(rejection.body_text())
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        ApiError::BadRequest(rejection.body_text())
+    }
+}
+
+/// A JSON body, refused in the API's own error shape.
+#[derive(axum::extract::FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct Body<T>(pub T);
+
+/// A query string, refused in the API's own error shape.
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct Query<T>(pub T);
+
+/// Path parameters, refused in the API's own error shape.
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct Path<T>(pub T);
+
+pub type ApiResult<T> = Result<T, ApiError>;

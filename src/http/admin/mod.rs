@@ -1,0 +1,67 @@
+//! The admin API under `/admin`, on the same server as the webhooks. Admins tune what the bot
+//! says without a redeploy; managers and engineers on call see what it is doing and take chats.
+//!
+//! - [`auth`]: bearer tokens with roles (admin, manager), constant-time comparison, a rate
+//!   limit per token; the token's name is recorded with every change.
+//! - [`error`]: the one error shape `{"error": {"code", "message"}}` and JSON extractors that
+//!   answer in it.
+//! - [`prompts`]: versioned templates, FAQ and LLM prompts, put in force at once (admin).
+//! - [`conversations`]: list, read, take over, write, release (manager).
+//! - [`escalations`]: list, claim, resolve (manager).
+//! - [`leads`]: the lead list as JSON or Excel-friendly CSV (manager).
+//! - [`crm`]: the CRM outbox, and retrying a command (admin).
+//! - [`status`]: integrations, database, queues (admin).
+//! - [`openapi`]: `GET /admin/openapi.json`, the description of all of the above.
+
+pub mod auth;
+mod conversations;
+mod crm;
+pub mod error;
+mod escalations;
+mod leads;
+pub mod openapi;
+mod prompts;
+pub mod status;
+
+use crate::config::Config;
+use crate::http::AppState;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+
+/// The largest request body accepted (a FAQ of 256 KiB, JSON-escaped, fits).
+const MAX_BODY: usize = 1024 * 1024;
+
+/// What the admin routes share.
+pub struct Admin {
+    pub tokens: auth::Tokens,
+    pub configured: status::Configured,
+    /// Held while a document changes: changes are made one at a time.
+    pub changes: tokio::sync::Mutex<()>,
+}
+
+impl Admin {
+    pub fn new(config: &Config) -> Self {
+        Self {
+            tokens: auth::Tokens::new(config.admin_tokens.clone(), config.admin_rate_per_minute),
+            configured: status::Configured::from(config),
+            changes: tokio::sync::Mutex::new(()),
+        }
+    }
+}
+
+/// Every admin route, behind authentication.
+pub fn router(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .merge(openapi::router())
+        .merge(prompts::router())
+        .merge(conversations::router())
+        .merge(escalations::router())
+        .merge(leads::router())
+        .merge(crm::router())
+        .merge(status::router())
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+}

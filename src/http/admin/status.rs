@@ -1,0 +1,100 @@
+//! `GET /admin/status`: for the engineer on call. Each integration — configured or not, its
+//! last success and last error since start (from [`actors::status::Integrations`], which each
+//! integration's owner records into) — the database, the queues' depths and the live
+//! conversations. Admins only.
+
+use super::auth::AdminOnly;
+use super::error::ApiResult;
+use crate::config::Config;
+use crate::http::AppState;
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+/// Which integrations this process was configured with.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Configured {
+    pub samo: bool,
+    pub llm: bool,
+    pub telegram: bool,
+    pub wazzup: bool,
+    pub email: bool,
+    pub bitrix24: bool,
+}
+
+impl Configured {
+    pub fn from(config: &Config) -> Self {
+        Self {
+            samo: config.samo.is_some(),
+            llm: config.openai.is_some(),
+            telegram: config.telegram.is_some(),
+            wazzup: config.wazzup.is_some(),
+            email: config.email.is_some(),
+            bitrix24: config.bitrix.is_some(),
+        }
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/admin/status", get(status))
+}
+
+async fn status(State(state): State<AppState>, AdminOnly(_): AdminOnly) -> ApiResult<Json<Value>> {
+    let configured = state.admin.configured;
+    let integrations = state.engine.integrations();
+    let one = |name: &str, on: bool| {
+        let s = integrations.get(name);
+        json!({
+            "configured": on,
+            "last_success": s.last_success,
+            "last_error": s.last_error,
+            "last_error_message": s.last_error_message,
+            "successes": s.successes,
+            "failures": s.failures,
+        })
+    };
+    let mut llm = one("llm", configured.llm);
+    if let Some(handle) = state.live.as_ref().and_then(|l| l.llm.as_ref()) {
+        let stats = handle.stats();
+        llm["model"] = json!(handle.model());
+        llm["calls"] = json!({
+            "total": stats.calls, "ok": stats.ok, "timeouts": stats.timeouts,
+            "api_errors": stats.api_errors, "malformed": stats.malformed,
+            "in_flight": stats.in_flight,
+        });
+    }
+    let store = state.store();
+    let database = match store.ping().await {
+        Ok(()) => json!({"backend": store.backend(), "ok": true, "error": null}),
+        Err(e) => {
+            tracing::warn!(error = %e, "status: the database does not answer");
+            json!({"backend": store.backend(), "ok": false, "error": "the database does not answer"})
+        }
+    };
+    let queues = match store.queue_depths().await {
+        Ok(depths) => json!(depths),
+        Err(e) => {
+            tracing::warn!(error = %e, "status: queue depths unavailable");
+            Value::Null
+        }
+    };
+    let conversations = state.engine.stats().await;
+    Ok(Json(json!({
+        "integrations": {
+            "samo": one("samo", configured.samo),
+            "llm": llm,
+            "telegram": one("telegram", configured.telegram),
+            "wazzup": one("wazzup", configured.wazzup),
+            "email": one("email", configured.email),
+            "bitrix24": one("bitrix24", configured.bitrix24),
+        },
+        "database": database,
+        "queues": queues,
+        "conversations": {
+            "live": conversations.live,
+            "in_flight": conversations.in_flight,
+            "parked_since_start": conversations.parked,
+        },
+    })))
+}
