@@ -8,7 +8,41 @@
 use serde_json::{Value, json};
 
 /// The sample contexts of template `name` (`greeting`, `offers`…); empty for an unknown name.
+/// Every template also sees `office` (are managers at work, and if not, when): each sample
+/// comes with managers at work and out of hours.
 pub fn contexts(name: &str) -> Vec<Value> {
+    let offices = [
+        json!({"open": true, "when": "", "weekday": "", "time": ""}),
+        json!({"open": false, "when": "today", "weekday": "mon", "time": "10:00"}),
+        json!({"open": false, "when": "tomorrow", "weekday": "sat", "time": "11:00"}),
+        json!({"open": false, "when": "later", "weekday": "mon", "time": "10:00"}),
+    ];
+    // Only the templates that say when a manager answers need the out-of-hours cases.
+    let says_when = matches!(
+        name,
+        "human" | "complaint" | "booking" | "search_unavailable" | "when_manager"
+    );
+    let offices = if says_when {
+        &offices[..]
+    } else {
+        &offices[..1]
+    };
+    base(name)
+        .into_iter()
+        .flat_map(|context| {
+            offices.iter().map(move |office| {
+                let mut c = context.clone();
+                if let Some(map) = c.as_object_mut() {
+                    map.insert("office".into(), office.clone());
+                }
+                c
+            })
+        })
+        .collect()
+}
+
+/// The policy's own variables of template `name`.
+fn base(name: &str) -> Vec<Value> {
     match name {
         "greeting" => vec![json!({"again": false}), json!({"again": true})],
         "ask" => vec![
@@ -50,7 +84,7 @@ pub fn contexts(name: &str) -> Vec<Value> {
         "meal" => vec![json!({"code": "AI"}), json!({"code": "XX"})],
         "button_book" => vec![json!({"n": 3})],
         "no_more_offers" | "search_unavailable" | "faq_unknown" | "sorry" | "media"
-        | "button_more" | "button_manager" => vec![json!({})],
+        | "button_more" | "button_manager" | "when_manager" => vec![json!({})],
         _ => Vec::new(),
     }
 }

@@ -265,7 +265,10 @@ async fn a_template_changed_through_the_api_answers_the_next_message_and_rollbac
         (greeting["version"].clone(), greeting["default"].clone()),
         (json!(0), json!(true))
     );
-    assert_eq!(list.body["prompts"].as_array().unwrap().len(), 3 * 22 + 3);
+    assert_eq!(
+        list.body["prompts"].as_array().unwrap().len(),
+        3 * dialogs::templates::TEMPLATE_NAMES.len() + 3
+    );
 
     let new_text = "{% if again %}Снова здравствуйте — это новый текст!{% else %}Добрый день! Новый текст.{% endif %}";
     let saved = put(
@@ -444,9 +447,9 @@ async fn a_preview_renders_a_draft_and_changes_nothing() {
     let app = spawn().await;
     let preview = post(
         &app,
-        "/admin/prompts/replies/en/booking/preview",
+        "/admin/prompts/replies/en/which_offer/preview",
         ADMIN,
-        json!({ "content": "Option {{ offer.n }}: {{ offer.hotel }}{% if need_phone %} (phone?){% endif %}" }),
+        json!({ "content": "Which one?{% if count %} 1 to {{ count }}{% endif %}" }),
     )
     .await;
     assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
@@ -456,13 +459,7 @@ async fn a_preview_renders_a_draft_and_changes_nothing() {
         .iter()
         .map(|r| r["text"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        texts,
-        [
-            "Option 2: Sunrise Nha Trang Beach Hotel (phone?)",
-            "Option 2: Sunrise Nha Trang Beach Hotel"
-        ]
-    );
+    assert_eq!(texts, ["Which one? 1 to 5", "Which one?"]);
     let faq = get(&app, "/admin/prompts/faq", ADMIN).await;
     let answered = post(
         &app,
