@@ -113,6 +113,8 @@ pub struct LiveSettings {
     pub templates: SharedTemplates,
     pub faq: SharedFaq,
     pub llm: Option<actors::llm::LlmHandle>,
+    /// The Tours actor, for its SAMO status (admin API).
+    pub tours: Option<actors::tours::ToursHandle>,
 }
 
 /// A started engine, with the handles admins change (none when a test replaced the dialog).
@@ -172,13 +174,16 @@ pub async fn start_engine(
     let turns = match overrides.turns {
         Some(turns) => turns,
         None => {
+            let mut tours_handle = None;
             let tours: Arc<dyn TourSearch> = match (overrides.tours, &config.samo) {
                 (Some(tours), _) => tours,
-                (None, Some(samo)) => Arc::new(
-                    actors::tours::start(samo.tours_settings())
+                (None, Some(samo)) => {
+                    let handle = actors::tours::start(samo.tours_settings())
                         .await
-                        .context("starting the Tours actor")?,
-                ),
+                        .context("starting the Tours actor")?;
+                    tours_handle = Some(handle.clone());
+                    Arc::new(handle)
+                }
                 // Searches are honestly unavailable: customers are told, managers brought in.
                 (None, None) => Arc::new(actors::tours::NotConfigured),
             };
@@ -209,6 +214,7 @@ pub async fn start_engine(
                 templates: dialog.templates.clone(),
                 faq: dialog.faq.clone(),
                 llm: llm_handle,
+                tours: tours_handle,
             });
             Arc::new(dialog)
         }

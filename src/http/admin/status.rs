@@ -64,6 +64,17 @@ async fn status(State(state): State<AppState>, AdminOnly(_): AdminOnly) -> ApiRe
             "in_flight": stats.in_flight,
         });
     }
+    // SAMO's own counters come from the Tours actor (the only caller of SAMO).
+    let mut samo = one("samo", configured.samo);
+    if let Some(tours) = state.live.as_ref().and_then(|l| l.tours.as_ref())
+        && let Some(s) = tours.status().await
+    {
+        samo["last_success"] = json!(s.last_success);
+        samo["last_error"] = json!(s.last_error.as_ref().map(|(at, _)| at));
+        samo["last_error_message"] = json!(s.last_error.as_ref().map(|(_, m)| m));
+        samo["successes"] = json!(s.calls.saturating_sub(s.failures));
+        samo["failures"] = json!(s.failures);
+    }
     let store = state.store();
     let database = match store.ping().await {
         Ok(()) => json!({"backend": store.backend(), "ok": true, "error": null}),
@@ -82,7 +93,7 @@ async fn status(State(state): State<AppState>, AdminOnly(_): AdminOnly) -> ApiRe
     let conversations = state.engine.stats().await;
     Ok(Json(json!({
         "integrations": {
-            "samo": one("samo", configured.samo),
+            "samo": samo,
             "llm": llm,
             "telegram": one("telegram", configured.telegram),
             "wazzup": one("wazzup", configured.wazzup),
