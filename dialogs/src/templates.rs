@@ -7,46 +7,25 @@ use std::collections::BTreeMap;
 /// Languages a reply can be rendered in; the first is the fallback.
 pub const LANGUAGES: [&str; 3] = ["ru", "kk", "en"];
 
-macro_rules! defaults {
+/// Declares the shipped templates once: their names, and their sources in every language
+/// (embedded from `prompts/replies/<lang>/<name>.j2`).
+macro_rules! shipped {
     ($($name:literal),* $(,)?) => {
-        &[$(
+        /// Names of the shipped templates; each exists in every language of [`LANGUAGES`].
+        /// `summary`, `meal` and `when_manager` are fragments other templates include or the
+        /// policy renders inline.
+        pub const TEMPLATE_NAMES: &[&str] = &[$($name),*];
+
+        /// The shipped templates, by document name (`replies/<lang>/<name>`).
+        pub const DEFAULT_TEMPLATES: &[(&str, &str)] = &[$(
             (concat!("replies/ru/", $name), include_str!(concat!("../../prompts/replies/ru/", $name, ".j2"))),
             (concat!("replies/kk/", $name), include_str!(concat!("../../prompts/replies/kk/", $name, ".j2"))),
             (concat!("replies/en/", $name), include_str!(concat!("../../prompts/replies/en/", $name, ".j2"))),
-        )*]
+        )*];
     };
 }
 
-/// Names of the shipped templates; each exists in every language of [`LANGUAGES`].
-/// `summary` and `meal` are fragments other templates include or the policy renders inline.
-pub const TEMPLATE_NAMES: &[&str] = &[
-    "greeting",
-    "ask",
-    "summary",
-    "offers",
-    "no_offers",
-    "no_more_offers",
-    "not_offered",
-    "search_unavailable",
-    "booking",
-    "which_offer",
-    "human",
-    "complaint",
-    "thanks",
-    "faq_unknown",
-    "not_understood",
-    "sorry",
-    "media",
-    "contact_thanks",
-    "when_manager",
-    "meal",
-    "button_book",
-    "button_more",
-    "button_manager",
-];
-
-/// The shipped templates, by document name (`replies/<lang>/<name>`).
-pub const DEFAULT_TEMPLATES: &[(&str, &str)] = defaults![
+shipped![
     "greeting",
     "ask",
     "summary",
