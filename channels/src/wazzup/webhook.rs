@@ -213,7 +213,26 @@ pub fn parse(body: &[u8]) -> Result<WazzupWebhook, WebhookError> {
     Ok(hook)
 }
 
+/// The chat types Wazzup has (`chatType`): one per messenger it connects.
+pub const CHAT_TYPES: &[&str] = &[
+    "whatsapp",
+    "whatsgroup",
+    "viber",
+    "instagram",
+    "telegram",
+    "telegroup",
+    "vk",
+    "avito",
+    "max",
+    "maxgroup",
+];
+
 impl WazzupMessage {
+    /// Whether the chat type is one Wazzup has: a reply to any other could never be sent.
+    pub fn known_chat_type(&self) -> bool {
+        CHAT_TYPES.contains(&self.chat_type.as_str())
+    }
+
     /// The chat this message belongs to: one per messenger chat.
     pub fn chat_key(&self) -> ChatKey {
         ChatKey::new(
@@ -273,6 +292,7 @@ mod tests {
         let hook = parse(body).unwrap();
         assert!(!hook.test);
         let m = &hook.messages[0];
+        assert!(m.known_chat_type());
         assert_eq!(m.class, MessageClass::Incoming);
         assert_eq!(m.chat_key().chat_id, "whatsapp:79011112233");
         assert_eq!(m.sent_at.to_rfc3339(), "2025-03-01T10:15:30.123+00:00");
