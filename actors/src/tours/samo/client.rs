@@ -272,12 +272,13 @@ impl SamoClient {
                     status: status.as_u16(),
                 });
             }
+            // The keys are the server's text: redacted like its messages.
             return Err(SamoError::Malformed {
                 action: action.to_owned(),
-                detail: format!(
+                detail: self.redact(&format!(
                     "no `{action}` key (keys: {})",
                     top.keys().cloned().collect::<Vec<_>>().join(", ")
-                ),
+                )),
             });
         };
         if payload.is_object()
@@ -487,6 +488,15 @@ mod tests {
         );
         let err = top.unwrap_err();
         assert!(matches!(err, SamoError::Blacklisted { .. }));
+        assert!(!err.to_string().contains("0123456789abcdef"), "{err}");
+        // A body without the action's key is described by its keys, redacted too.
+        let keyed = c.payload(
+            "SearchTour_PRICES",
+            StatusCode::OK,
+            serde_json::json!({"oauth_token=0123456789abcdef0123456789abcdef": 1}),
+        );
+        let err = keyed.unwrap_err();
+        assert!(matches!(err, SamoError::Malformed { .. }));
         assert!(!err.to_string().contains("0123456789abcdef"), "{err}");
     }
 
