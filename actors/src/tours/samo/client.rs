@@ -247,8 +247,14 @@ impl SamoClient {
     }
 
     /// The action's payload out of the envelope `{"<action>": payload}`, or the error the
-    /// body reports (top-level `error`/`Error`, or `error` inside the payload).
-    fn payload(&self, action: &str, status: StatusCode, json: Value) -> Result<Value, SamoError> {
+    /// body reports (top-level `error`/`Error`, or `error` inside the payload). Every JSON
+    /// answer goes through here; public so that property tests can feed it any JSON.
+    pub fn payload(
+        &self,
+        action: &str,
+        status: StatusCode,
+        json: Value,
+    ) -> Result<Value, SamoError> {
         let fail = |message: String| Err(SamoError::classify(action, self.redact(&message)));
         let Value::Object(mut top) = json else {
             return Err(SamoError::Malformed {
