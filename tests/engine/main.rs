@@ -2,6 +2,7 @@
 //! against SQLite and PostgreSQL, and tour search against a fake SAMO. One binary, so
 //! everything links once.
 
+mod bad_input;
 mod crash;
 mod crm;
 mod dialog;
