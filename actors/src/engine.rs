@@ -211,6 +211,7 @@ impl Engine {
     /// Stores a received message (durably: only then may the channel be acknowledged) and
     /// hands it to its conversation. A redelivered message is recognised and goes no further.
     pub async fn accept(&self, inbound: NewInbound) -> Result<Accepted, EngineError> {
+        let inbound = inbound.without_nul();
         match self
             .ctx
             .store

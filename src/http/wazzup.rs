@@ -2,7 +2,8 @@
 //!
 //! The secret in the path is compared in constant time; a wrong one is a 404 and nothing is
 //! stored. Every customer message of the body is stored in the inbox before the 200 goes back,
-//! so an acknowledged message is never lost; a redelivered one is recognised by its id.
+//! so an acknowledged message is never lost; a redelivered one is recognised by its id. A
+//! message from a chat type Wazzup does not have is acknowledged and dropped.
 
 use super::AppState;
 use actors::store::WriteOp;
@@ -47,6 +48,16 @@ async fn receive(
         }
     };
     for message in &hook.messages {
+        if !message.known_chat_type() {
+            // No reply could reach such a chat: acknowledged (a redelivery would change
+            // nothing) and dropped, like updates from chats the bot does not serve.
+            let chat_type: String = message.chat_type.chars().take(40).collect();
+            tracing::warn!(
+                ?chat_type,
+                "Wazzup message from an unknown chat type ignored"
+            );
+            continue;
+        }
         let inbound = match message.class {
             MessageClass::Incoming => message.to_inbound(),
             MessageClass::Outgoing => match is_manager_echo(&state, message).await {

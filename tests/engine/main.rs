@@ -3,6 +3,7 @@
 //! everything links once.
 
 mod admin;
+mod bad_input;
 mod crash;
 mod crm;
 mod dialog;

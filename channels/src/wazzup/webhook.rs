@@ -131,8 +131,15 @@ pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
 
 /// Parses one webhook body.
 pub fn parse(body: &[u8]) -> Result<WazzupWebhook, WebhookError> {
-    let raw: RawBody =
+    let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| WebhookError::Json(e.to_string()))?;
+    // Serde would read a struct from an array too (`[]` as an empty body, `[false, [m]]` as
+    // messages): only an object is a body.
+    if !value.is_object() {
+        return Err(WebhookError::Json("expected a JSON object".into()));
+    }
+    let raw: RawBody =
+        serde_json::from_value(value).map_err(|e| WebhookError::Json(e.to_string()))?;
     let mut hook = WazzupWebhook {
         test: truthy(&raw.test),
         ..Default::default()
@@ -142,6 +149,9 @@ pub fn parse(body: &[u8]) -> Result<WazzupWebhook, WebhookError> {
             index,
             problem: p.to_owned(),
         };
+        if !value.is_object() {
+            return Err(problem("not an object"));
+        }
         let m: RawMessage = serde_json::from_value(value).map_err(|e| problem(&e.to_string()))?;
         let chat_id = match m.chat_id {
             Some(serde_json::Value::String(s)) if !s.is_empty() => s,
@@ -186,6 +196,9 @@ pub fn parse(body: &[u8]) -> Result<WazzupWebhook, WebhookError> {
     }
     for value in raw.statuses {
         // A status we cannot read is not worth refusing the messages beside it.
+        if !value.is_object() {
+            continue;
+        }
         let Ok(s) = serde_json::from_value::<RawStatus>(value) else {
             continue;
         };
@@ -200,7 +213,26 @@ pub fn parse(body: &[u8]) -> Result<WazzupWebhook, WebhookError> {
     Ok(hook)
 }
 
+/// The chat types Wazzup has (`chatType`): one per messenger it connects.
+pub const CHAT_TYPES: &[&str] = &[
+    "whatsapp",
+    "whatsgroup",
+    "viber",
+    "instagram",
+    "telegram",
+    "telegroup",
+    "vk",
+    "avito",
+    "max",
+    "maxgroup",
+];
+
 impl WazzupMessage {
+    /// Whether the chat type is one Wazzup has: a reply to any other could never be sent.
+    pub fn known_chat_type(&self) -> bool {
+        CHAT_TYPES.contains(&self.chat_type.as_str())
+    }
+
     /// The chat this message belongs to: one per messenger chat.
     pub fn chat_key(&self) -> ChatKey {
         ChatKey::new(
@@ -260,6 +292,7 @@ mod tests {
         let hook = parse(body).unwrap();
         assert!(!hook.test);
         let m = &hook.messages[0];
+        assert!(m.known_chat_type());
         assert_eq!(m.class, MessageClass::Incoming);
         assert_eq!(m.chat_key().chat_id, "whatsapp:79011112233");
         assert_eq!(m.sent_at.to_rfc3339(), "2025-03-01T10:15:30.123+00:00");
@@ -286,6 +319,15 @@ mod tests {
     fn malformed_bodies_are_refused_with_a_reason() {
         assert!(matches!(parse(b"{not json"), Err(WebhookError::Json(_))));
         assert!(matches!(parse(b"[1,2]"), Err(WebhookError::Json(_))));
+        // Arrays are not read as structs: not the body, not a message.
+        assert!(matches!(parse(b"[]"), Err(WebhookError::Json(_))));
+        let positional = br#"[null, [["m", "c", "whatsapp", "7"]]]"#;
+        assert!(matches!(parse(positional), Err(WebhookError::Json(_))));
+        let message_as_list = br#"{"messages": [["m", "c", "whatsapp", "7"]]}"#;
+        assert_eq!(
+            parse(message_as_list).unwrap_err().to_string(),
+            "messages[0]: not an object"
+        );
         let missing = br#"{"messages":[{"channelId":"c","chatType":"whatsapp","chatId":"7"}]}"#;
         assert_eq!(
             parse(missing).unwrap_err().to_string(),

@@ -20,6 +20,8 @@ pub struct TestApp {
     pub engine: actors::Engine,
     pub wazzup: Arc<FakeWazzup>,
     pub http: reqwest::Client,
+    /// The engine's SQLite file, for tests that look at the tables themselves.
+    pub db_path: std::path::PathBuf,
     _dir: tempfile::TempDir,
     _server: tokio::task::JoinHandle<()>,
 }
@@ -88,12 +90,10 @@ pub struct Options {
 
 pub async fn spawn_with(options: Options) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("app.db");
     let (wazzup_url, wazzup) = fake_wazzup::start().await;
     let env = [
-        (
-            "DATABASE_URL",
-            format!("sqlite://{}", dir.path().join("app.db").display()),
-        ),
+        ("DATABASE_URL", format!("sqlite://{}", db_path.display())),
         ("HTTP_ADDR", "127.0.0.1:0".to_owned()),
         ("WAZZUP_API_KEY", fake_wazzup::API_KEY.to_owned()),
         ("WAZZUP_API_URL", wazzup_url),
@@ -136,6 +136,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
         engine,
         wazzup,
         http: reqwest::Client::new(),
+        db_path,
         _dir: dir,
         _server: server,
     }

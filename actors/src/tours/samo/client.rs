@@ -247,8 +247,14 @@ impl SamoClient {
     }
 
     /// The action's payload out of the envelope `{"<action>": payload}`, or the error the
-    /// body reports (top-level `error`/`Error`, or `error` inside the payload).
-    fn payload(&self, action: &str, status: StatusCode, json: Value) -> Result<Value, SamoError> {
+    /// body reports (top-level `error`/`Error`, or `error` inside the payload). Every JSON
+    /// answer goes through here; public so that property tests can feed it any JSON.
+    pub fn payload(
+        &self,
+        action: &str,
+        status: StatusCode,
+        json: Value,
+    ) -> Result<Value, SamoError> {
         let fail = |message: String| Err(SamoError::classify(action, self.redact(&message)));
         let Value::Object(mut top) = json else {
             return Err(SamoError::Malformed {
@@ -272,12 +278,13 @@ impl SamoClient {
                     status: status.as_u16(),
                 });
             }
+            // The keys are the server's text: redacted like its messages.
             return Err(SamoError::Malformed {
                 action: action.to_owned(),
-                detail: format!(
+                detail: self.redact(&format!(
                     "no `{action}` key (keys: {})",
                     top.keys().cloned().collect::<Vec<_>>().join(", ")
-                ),
+                )),
             });
         };
         if payload.is_object()
@@ -487,6 +494,15 @@ mod tests {
         );
         let err = top.unwrap_err();
         assert!(matches!(err, SamoError::Blacklisted { .. }));
+        assert!(!err.to_string().contains("0123456789abcdef"), "{err}");
+        // A body without the action's key is described by its keys, redacted too.
+        let keyed = c.payload(
+            "SearchTour_PRICES",
+            StatusCode::OK,
+            serde_json::json!({"oauth_token=0123456789abcdef0123456789abcdef": 1}),
+        );
+        let err = keyed.unwrap_err();
+        assert!(matches!(err, SamoError::Malformed { .. }));
         assert!(!err.to_string().contains("0123456789abcdef"), "{err}");
     }
 

@@ -9,6 +9,9 @@ pub mod client;
 pub mod error;
 pub mod wire;
 
+#[cfg(test)]
+mod fuzz;
+
 pub use client::{ClientSettings, SamoClient, SamoStatus};
 pub use error::SamoError;
 pub use wire::{DictRow, PriceRow, PricesPage};

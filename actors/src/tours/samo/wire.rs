@@ -57,17 +57,18 @@ pub fn date(v: &Value) -> Option<NaiveDate> {
 
 /// An amount: a JSON number, a decimal string (`"1250.50"`), or a formatted one with
 /// thousands separated by spaces, NBSPs or commas and an optional currency code
-/// (`"1 234 567.00 KZT"`, `"82 796 RUB"`).
+/// (`"1 234 567.00 KZT"`, `"82 796 RUB"`). Never below zero.
 pub fn amount(v: &Value) -> Option<f64> {
     match v {
         Value::Number(n) => n.as_f64(),
         Value::String(s) => parse_amount(s).map(|(a, _)| a),
         _ => None,
     }
-    .filter(|a| a.is_finite())
+    .filter(|a| a.is_finite() && *a >= 0.0)
 }
 
-/// A formatted amount and the currency code written after it, if any.
+/// A formatted amount and the currency code written after it, if any. `None` for digits too
+/// many for a finite number.
 pub fn parse_amount(s: &str) -> Option<(f64, Option<String>)> {
     let compact: String = s.chars().filter(|c| !c.is_whitespace()).collect();
     let number: String = compact
@@ -82,7 +83,7 @@ pub fn parse_amount(s: &str) -> Option<(f64, Option<String>)> {
         }
         _ => number.replace(',', ""),
     };
-    let value = normalised.parse::<f64>().ok()?;
+    let value = normalised.parse::<f64>().ok().filter(|v| v.is_finite())?;
     let code = (!code.is_empty() && code.chars().all(|c| c.is_ascii_alphabetic()))
         .then(|| code.to_ascii_uppercase());
     Some((value, code))
@@ -427,6 +428,12 @@ mod tests {
         assert_eq!(parse_amount("1,234.50"), Some((1234.5, None)));
         assert_eq!(parse_amount("99,5"), Some((99.5, None)));
         assert_eq!(parse_amount("KZT"), None);
+        // Not a price: below zero, or more digits than a finite number holds.
+        assert_eq!(amount(&json!(-1250)), None);
+        assert_eq!(parse_amount(&"9".repeat(400)), None);
+        let row = json!({"id": "X", "hotel": "H", "checkIn": "20261214", "nights": 7,
+                         "price": 100, "convertedPrice": format!("{} KZT", "9".repeat(400))});
+        assert_eq!(PriceRow::parse(&row).unwrap().converted, None);
     }
 
     #[test]
