@@ -3,6 +3,7 @@
 //! everything links once.
 
 mod crash;
+mod crash_load;
 mod crm;
 mod dialog;
 mod durable;
