@@ -139,7 +139,8 @@ pub async fn start_engine(
     {
         senders.push(Arc::new(
             channels::wazzup::WazzupClient::new(&w.api_url, w.api_key.expose_secret())
-                .context("building the Wazzup client")?,
+                .context("building the Wazzup client")?
+                .with_rate(w.sends_per_sec),
         ));
     }
     if let Some(t) = config
@@ -148,7 +149,9 @@ pub async fn start_engine(
         .filter(|_| wanted(dialogs::Channel::Telegram))
     {
         let api = Arc::new(crate::telegram::api(t)?);
-        senders.push(Arc::new(channels::telegram::TelegramSender::new(api)));
+        senders.push(Arc::new(
+            channels::telegram::TelegramSender::new(api).with_overall_rate(t.sends_per_sec),
+        ));
     }
     // Email: replies over SMTP_URL from EMAIL_FROM (config requires both together); inbound
     // mail arrives at the webhook route when EMAIL_WEBHOOK_SECRET is set.

@@ -54,6 +54,10 @@ pub const KEYS: &[(&str, &str)] = &[
         "Telegram chat id of the managers' group",
     ),
     (
+        "TELEGRAM_SENDS_PER_SEC",
+        "Telegram messages per second overall (default 30, the Bot API's limit)",
+    ),
+    (
         "WAZZUP_API_KEY",
         "Wazzup24 API key (enables WhatsApp through Wazzup)",
     ),
@@ -64,6 +68,10 @@ pub const KEYS: &[(&str, &str)] = &[
     (
         "WAZZUP_WEBHOOK_SECRET",
         "secret part of the Wazzup webhook URL",
+    ),
+    (
+        "WAZZUP_SENDS_PER_SEC",
+        "Wazzup24 API calls per second (default 80: the account allows 500 per 5 s)",
     ),
     (
         "SAMO_API_URL",
@@ -305,6 +313,8 @@ pub struct TelegramConfig {
     pub api_url: String,
     pub webhook_secret: Option<SecretString>,
     pub managers_chat_id: Option<i64>,
+    /// Messages per second overall (Telegram's limit is 30; a load test lifts it).
+    pub sends_per_sec: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -312,6 +322,8 @@ pub struct WazzupConfig {
     pub api_key: SecretString,
     pub api_url: String,
     pub webhook_secret: Option<SecretString>,
+    /// API calls per second (the account allows 500 per 5 s; a load test lifts it).
+    pub sends_per_sec: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -449,6 +461,20 @@ impl Config {
             .map(|u| http_url("PUBLIC_URL", &u))
             .transpose()?;
 
+        // Pacing of a channel's sends: a whole number of calls per second.
+        let sends_per_sec = |key: &str, default: u32| match get(key) {
+            None => Ok(default),
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=1_000_000).contains(n))
+                .ok_or_else(|| {
+                    invalid(
+                        key,
+                        "must be a whole number of calls per second, at least 1",
+                    )
+                }),
+        };
         let telegram = match secret("TELEGRAM_BOT_TOKEN") {
             None => None,
             Some(bot_token) => Some(TelegramConfig {
@@ -471,6 +497,7 @@ impl Config {
                         })
                     })
                     .transpose()?,
+                sends_per_sec: sends_per_sec("TELEGRAM_SENDS_PER_SEC", 30)?,
             }),
         };
         let wazzup = match secret("WAZZUP_API_KEY") {
@@ -482,6 +509,7 @@ impl Config {
                     &get("WAZZUP_API_URL").unwrap_or_else(|| "https://api.wazzup24.com".into()),
                 )?,
                 webhook_secret: secret("WAZZUP_WEBHOOK_SECRET"),
+                sends_per_sec: sends_per_sec("WAZZUP_SENDS_PER_SEC", 80)?,
             }),
         };
         let samo = match (get("SAMO_API_URL"), secret("SAMO_OAUTH_TOKEN")) {
@@ -1315,6 +1343,26 @@ mod tests {
         let c = Config::from_values(read_toml(&path).unwrap(), env(&[])).unwrap();
         assert_eq!(c.admin_tokens.len(), 2);
         assert_eq!(c.admin_tokens[1].role, Role::Admin);
+    }
+
+    #[test]
+    fn channel_pacing_defaults_to_the_apis_limits_and_can_be_lifted() {
+        let keys = [("WAZZUP_API_KEY", "k"), ("TELEGRAM_BOT_TOKEN", "123:abc")];
+        let c = Config::from_values(BTreeMap::new(), env(&keys)).unwrap();
+        assert_eq!(c.wazzup.unwrap().sends_per_sec, 80);
+        assert_eq!(c.telegram.unwrap().sends_per_sec, 30);
+        let lifted = [
+            keys[0],
+            keys[1],
+            ("WAZZUP_SENDS_PER_SEC", "5000"),
+            ("TELEGRAM_SENDS_PER_SEC", "1000"),
+        ];
+        let c = Config::from_values(BTreeMap::new(), env(&lifted)).unwrap();
+        assert_eq!(c.wazzup.unwrap().sends_per_sec, 5000);
+        assert_eq!(c.telegram.unwrap().sends_per_sec, 1000);
+        let zero = [keys[0], ("WAZZUP_SENDS_PER_SEC", "0")];
+        let err = Config::from_values(BTreeMap::new(), env(&zero)).unwrap_err();
+        assert!(err.to_string().contains("WAZZUP_SENDS_PER_SEC"), "{err}");
     }
 
     #[test]

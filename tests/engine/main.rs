@@ -5,6 +5,7 @@
 mod admin;
 mod bad_input;
 mod crash;
+mod crash_load;
 mod crm;
 mod dialog;
 mod durable;

@@ -2,7 +2,8 @@
 //! paced to Telegram's limits, and each failure mapped to what the channel actor should do.
 //!
 //! **Pacing.** At most one message per second per chat and thirty per second overall (the
-//! Bot API's limits). A send first waits for its chat's slot, then for a global one. Each send
+//! Bot API's limits; [`TelegramSender::with_overall_rate`] changes the second,
+//! `TELEGRAM_SENDS_PER_SEC`, for paid broadcasts or a load test). A send first waits for its chat's slot, then for a global one. Each send
 //! runs in its own task (the channel actor spawns one per message), so a chat that waits never
 //! holds up another chat.
 //!
@@ -39,7 +40,7 @@ pub struct TelegramSender {
     api: Arc<TelegramApi>,
     /// One message per second per chat.
     per_chat: DefaultKeyedRateLimiter<i64>,
-    /// Thirty messages per second overall.
+    /// Thirty messages per second overall (by default).
     overall: DefaultDirectRateLimiter,
 }
 
@@ -51,6 +52,13 @@ impl TelegramSender {
             per_chat: RateLimiter::keyed(per_second(1)),
             overall: RateLimiter::direct(per_second(30)),
         }
+    }
+
+    /// At most `per_sec` messages a second overall (instead of 30).
+    pub fn with_overall_rate(mut self, per_sec: u32) -> Self {
+        let per_sec = NonZeroU32::new(per_sec).unwrap_or(NonZeroU32::MIN);
+        self.overall = RateLimiter::direct(Quota::per_second(per_sec));
+        self
     }
 
     /// Waits until `chat` may receive a message.

@@ -6,6 +6,8 @@
 //!
 //! Every call waits for the client-side limiter first: Wazzup allows 500 requests per 5 s per
 //! account, and we stay under it (80/s sustained, bursts of 50: at most 450 in any 5 s).
+//! [`WazzupClient::with_rate`] changes the sustained rate (`WAZZUP_SENDS_PER_SEC`; the load
+//! tool lifts it to measure the engine rather than the limiter).
 
 use crate::outbound::{OutgoingMessage, SendError, SendReceipt, Sender};
 use async_trait::async_trait;
@@ -53,6 +55,13 @@ fn code_is(code: &str, wanted: &str) -> bool {
     norm(code) == norm(wanted)
 }
 
+/// `per_sec` calls a second sustained, in bursts of at most 50.
+fn limiter(per_sec: u32) -> Limiter {
+    let per_sec = std::num::NonZeroU32::new(per_sec).unwrap_or(std::num::NonZeroU32::MIN);
+    let burst = per_sec.min(std::num::NonZeroU32::new(50).expect("non-zero"));
+    governor::RateLimiter::direct(governor::Quota::per_second(per_sec).allow_burst(burst))
+}
+
 impl WazzupClient {
     pub fn new(base_url: &str, api_key: &str) -> Result<Self, reqwest::Error> {
         Ok(Self {
@@ -66,11 +75,14 @@ impl WazzupClient {
                 .trim_start_matches("Bearer ")
                 .trim()
                 .to_owned(),
-            limiter: governor::RateLimiter::direct(
-                governor::Quota::per_second(std::num::NonZeroU32::new(80).expect("non-zero"))
-                    .allow_burst(std::num::NonZeroU32::new(50).expect("non-zero")),
-            ),
+            limiter: limiter(80),
         })
+    }
+
+    /// Paces calls to `per_sec` a second (bursts of at most 50).
+    pub fn with_rate(mut self, per_sec: u32) -> Self {
+        self.limiter = limiter(per_sec);
+        self
     }
 
     fn url(&self, path: &str) -> String {

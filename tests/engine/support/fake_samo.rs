@@ -18,9 +18,11 @@
 //! - tolerance switches: lenient value forms (string prices and ids, bool flags, dashed
 //!   dates, `{"items":[…]}` dictionaries, NBSP-formatted converted prices without the
 //!   number), CHECKIN shapes B and C, top-level `Error`, an HTML body with 200 or 5xx,
-//!   `searchKey` with empty prices, a slow response;
-//! - no booking actions; every request counted per action, its parameters and the payload
-//!   answered kept for assertions.
+//!   `searchKey` with empty prices, a slow response (every call, or only PRICES: the
+//!   operator's search time, as the load tool sets it);
+//! - no booking actions; every request counted per action, its parameters, the payload
+//!   answered and when it was answered kept for assertions (and for the load tool, which
+//!   subtracts SAMO's own time from reply latencies).
 //!
 //! [`start_proxy`] is a tiny HTTP proxy (CONNECT tunnels and absolute-URI requests) that
 //! counts its connections, for the proxy test.
@@ -35,7 +37,7 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The one valid token (32 lower-case hex, like the operators').
@@ -74,6 +76,8 @@ pub struct Switches {
     pub search_key: bool,
     /// Wait this long before answering.
     pub delay: Option<Duration>,
+    /// Wait this long before answering `SearchTour_PRICES` (on top of `delay`).
+    pub prices_delay: Option<Duration>,
     /// PRICES rows per page.
     pub page_size: usize,
 }
@@ -88,6 +92,7 @@ impl Default for Switches {
             html: None,
             search_key: false,
             delay: None,
+            prices_delay: None,
             page_size: 300,
         }
     }
@@ -100,6 +105,19 @@ pub struct FakeSamo {
     switches: Mutex<Switches>,
     requests: Mutex<Vec<(String, HashMap<String, String>)>>,
     answers: Mutex<HashMap<String, Value>>,
+    served: Mutex<Vec<Served>>,
+}
+
+/// A request the fake answered (with a payload or an error under the action), and when.
+#[allow(dead_code)] // read by the load tool (benches/load.rs)
+#[derive(Debug, Clone)]
+pub struct Served {
+    pub action: String,
+    pub params: HashMap<String, String>,
+    /// When the request arrived.
+    pub started: Instant,
+    /// When its answer was ready.
+    pub finished: Instant,
 }
 
 impl FakeSamo {
@@ -129,6 +147,18 @@ impl FakeSamo {
             .collect()
     }
 
+    /// Every request named `action` that got an answer, oldest first, with its timing.
+    #[allow(dead_code)] // used by the load tool (benches/load.rs)
+    pub fn served(&self, action: &str) -> Vec<Served> {
+        self.served
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|s| s.action == action)
+            .cloned()
+            .collect()
+    }
+
     /// The last payload answered to `action` (inside the envelope).
     pub fn last_answer(&self, action: &str) -> Option<Value> {
         self.answers.lock().unwrap().get(action).cloned()
@@ -148,6 +178,7 @@ pub async fn start_at(path: &str) -> Arc<FakeSamo> {
         switches: Mutex::default(),
         requests: Mutex::default(),
         answers: Mutex::default(),
+        served: Mutex::default(),
     });
     let app = Router::new()
         .route(path, get(api).post(post_refused))
@@ -167,6 +198,7 @@ async fn api(
     State(fake): State<Arc<FakeSamo>>,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Response {
+    let started = Instant::now();
     let params: HashMap<String, String> = pairs.into_iter().collect();
     let action = params.get("action").cloned().unwrap_or_default();
     fake.requests
@@ -189,6 +221,11 @@ async fn api(
         now
     };
     if let Some(delay) = switches.delay {
+        tokio::time::sleep(delay).await;
+    }
+    if action == "SearchTour_PRICES"
+        && let Some(delay) = switches.prices_delay
+    {
         tokio::time::sleep(delay).await;
     }
     if let Some((status, _)) = switches.html {
@@ -248,6 +285,12 @@ async fn api(
         .lock()
         .unwrap()
         .insert(action.clone(), payload.clone());
+    fake.served.lock().unwrap().push(Served {
+        action: action.clone(),
+        params,
+        started,
+        finished: Instant::now(),
+    });
     Json(json!({ action: payload })).into_response()
 }
 

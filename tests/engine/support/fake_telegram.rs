@@ -12,6 +12,10 @@
 //! is blocked); sends that never answer (to kill the engine mid-send); a budget of `getUpdates`
 //! calls after which they never answer (an engine killed before its next poll confirmed
 //! anything).
+//!
+//! For the load tool (`benches/load.rs`): every sent message carries the instant it arrived,
+//! [`FakeTelegram::subscribe`] streams them as they happen, and `forget` stops keeping sends
+//! and calls in memory.
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -23,7 +27,8 @@ use serde_json::{Map, Value, json};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
 
 pub const TOKEN: &str = "123456789:TEST-fake-token_abcdefghij";
 
@@ -33,6 +38,9 @@ pub struct Sent {
     pub chat_id: i64,
     pub text: String,
     pub reply_markup: Option<Value>,
+    /// When the fake accepted it.
+    #[allow(dead_code)] // read by the load tool (benches/load.rs)
+    pub at: Instant,
 }
 
 impl Sent {
@@ -54,6 +62,8 @@ pub struct FakeTelegram {
     pub url: String,
     queue: Mutex<VecDeque<Value>>,
     next_update_id: AtomicI64,
+    /// `message_id` of the next message sent.
+    next_message_id: AtomicI64,
     pushed: tokio::sync::Notify,
     /// Every method called, lower case, in order.
     pub calls: Mutex<Vec<String>>,
@@ -73,6 +83,9 @@ pub struct FakeTelegram {
     pub hold_sends: AtomicBool,
     /// `getUpdates` calls still answered; the ones after never answer. `None`: no limit.
     pub poll_budget: Mutex<Option<usize>>,
+    /// While set, sends, send attempts and calls are not kept (subscribers still get sends).
+    pub forget: AtomicBool,
+    subscribers: Mutex<Vec<mpsc::UnboundedSender<Sent>>>,
 }
 
 /// Starts the fake on a free port.
@@ -82,6 +95,7 @@ pub async fn start() -> Arc<FakeTelegram> {
         url: format!("http://{}", listener.local_addr().unwrap()),
         queue: Mutex::default(),
         next_update_id: AtomicI64::new(500_000_001),
+        next_message_id: AtomicI64::new(1),
         pushed: tokio::sync::Notify::new(),
         calls: Mutex::default(),
         webhook: Mutex::default(),
@@ -93,6 +107,8 @@ pub async fn start() -> Arc<FakeTelegram> {
         blocked: Mutex::default(),
         hold_sends: AtomicBool::new(false),
         poll_budget: Mutex::default(),
+        forget: AtomicBool::new(false),
+        subscribers: Mutex::default(),
     });
     let app = Router::new()
         .route("/{bot}/{method}", any(dispatch))
@@ -102,6 +118,18 @@ pub async fn start() -> Arc<FakeTelegram> {
 }
 
 impl FakeTelegram {
+    /// Every message sent from now on, as it is accepted.
+    #[allow(dead_code)] // used by the load tool (benches/load.rs)
+    pub fn subscribe(&self) -> mpsc::UnboundedReceiver<Sent> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.subscribers.lock().unwrap().push(tx);
+        rx
+    }
+
+    fn keeps(&self) -> bool {
+        !self.forget.load(Ordering::Relaxed)
+    }
+
     /// Queues an update for `getUpdates`, giving it the next update id; returns the id.
     pub fn push(&self, mut update: Value) -> i64 {
         let id = self.next_update_id.fetch_add(1, Ordering::SeqCst);
@@ -197,7 +225,9 @@ async fn dispatch(
         return error(401, "Unauthorized", None);
     }
     let method = method.to_ascii_lowercase();
-    fake.calls.lock().unwrap().push(method.clone());
+    if fake.keeps() {
+        fake.calls.lock().unwrap().push(method.clone());
+    }
     let p = parameters(query, &headers, &body);
     match method.as_str() {
         "getme" => ok(
@@ -312,7 +342,9 @@ async fn send_message(fake: &FakeTelegram, p: &Map<String, Value>) -> Response {
     let Some(chat_id) = chat_id else {
         return error(400, "Bad Request: chat_id is empty", None);
     };
-    fake.send_attempts.lock().unwrap().push(chat_id);
+    if fake.keeps() {
+        fake.send_attempts.lock().unwrap().push(chat_id);
+    }
     if fake.hold_sends.load(Ordering::SeqCst) {
         std::future::pending::<()>().await;
     }
@@ -347,6 +379,7 @@ async fn send_message(fake: &FakeTelegram, p: &Map<String, Value>) -> Response {
             chat_id,
             text: String::new(),
             reply_markup: Some(markup.clone()),
+            at: Instant::now(),
         };
         if sent
             .button_actions()
@@ -357,13 +390,20 @@ async fn send_message(fake: &FakeTelegram, p: &Map<String, Value>) -> Response {
         }
     }
     let message_id = {
-        let mut sent = fake.sent.lock().unwrap();
-        sent.push(Sent {
+        let record = Sent {
             chat_id,
             text: text.clone(),
             reply_markup,
-        });
-        sent.len() as i64
+            at: Instant::now(),
+        };
+        fake.subscribers
+            .lock()
+            .unwrap()
+            .retain(|tx| tx.send(record.clone()).is_ok());
+        if fake.keeps() {
+            fake.sent.lock().unwrap().push(record);
+        }
+        fake.next_message_id.fetch_add(1, Ordering::Relaxed)
     };
     ok(json!({
         "message_id": message_id,

@@ -2,6 +2,10 @@
 //! sending path: Bearer auth (401), `POST /v3/message` validation, `crmMessageId` remembered
 //! (a repeat is a 400 `REPEATED_CRM_MESSAGE_ID`), 201 `{messageId, chatId}`, `GET /v3/channels`.
 //! A switch makes sends hang, to kill the engine while one is in flight.
+//!
+//! For the load tool (`benches/load.rs`): every delivery carries the instant it arrived,
+//! [`FakeWazzup::subscribe`] streams deliveries as they happen, and `forget` stops keeping
+//! them in memory (a long run would otherwise count the fake's memory as the engine's).
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -12,6 +16,8 @@ use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tokio::sync::mpsc;
 
 pub const API_KEY: &str = "test-wazzup-key";
 pub const CHANNEL_ID: &str = "e0629e11-0f67-4567-92a9-2237e91ec1b9";
@@ -24,6 +30,9 @@ pub struct Delivered {
     pub crm_message_id: Option<String>,
     /// The id the fake answered with (Wazzup's `messageId`).
     pub message_id: String,
+    /// When the fake accepted it.
+    #[allow(dead_code)] // read by the load tool (benches/load.rs)
+    pub at: Instant,
 }
 
 #[derive(Default)]
@@ -37,9 +46,20 @@ pub struct FakeWazzup {
     pub throttle: AtomicUsize,
     /// The body of the last `PATCH /v3/webhooks`.
     pub webhook: Mutex<Option<Value>>,
+    /// While set, deliveries are not kept in `delivered` (subscribers still get them).
+    pub forget: AtomicBool,
+    subscribers: Mutex<Vec<mpsc::UnboundedSender<Delivered>>>,
 }
 
 impl FakeWazzup {
+    /// Every delivery from now on, as it is accepted.
+    #[allow(dead_code)] // used by the load tool (benches/load.rs)
+    pub fn subscribe(&self) -> mpsc::UnboundedReceiver<Delivered> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.subscribers.lock().unwrap().push(tx);
+        rx
+    }
+
     pub fn delivered_to(&self, chat_id: &str) -> Vec<Delivered> {
         self.delivered
             .lock()
@@ -137,12 +157,20 @@ async fn send(
     }
     let chat_id = s("chatId").unwrap();
     let message_id = uuid::Uuid::new_v4().to_string();
-    fake.delivered.lock().unwrap().push(Delivered {
+    let delivered = Delivered {
         chat_id: chat_id.clone(),
         text: s("text").unwrap(),
         crm_message_id: crm,
         message_id: message_id.clone(),
-    });
+        at: Instant::now(),
+    };
+    fake.subscribers
+        .lock()
+        .unwrap()
+        .retain(|tx| tx.send(delivered.clone()).is_ok());
+    if !fake.forget.load(Ordering::Relaxed) {
+        fake.delivered.lock().unwrap().push(delivered);
+    }
     (
         StatusCode::CREATED,
         Json(json!({"messageId": message_id, "chatId": chat_id})),
