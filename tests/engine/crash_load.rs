@@ -247,13 +247,13 @@ async fn sigkill_under_load_loses_no_reply_and_duplicates_nothing() {
         let pauses: Vec<Duration> = (0..SCRIPT.len()).map(|_| rng.millis(50, 500)).collect();
         talking.push(tokio::spawn(async move {
             tokio::time::sleep(start).await;
-            for step in 0..SCRIPT.len() {
+            for (step, pause) in pauses.into_iter().enumerate() {
                 customer.deliver(&http, &base, step).await;
                 acknowledged.fetch_add(1, Ordering::SeqCst);
                 let answered =
                     eventually(WAIT, || async { customer.seen(&fakes).len() > step }).await;
                 assert!(answered, "customer {k}: no reply to message {step}");
-                tokio::time::sleep(pauses[step]).await;
+                tokio::time::sleep(pause).await;
             }
         }));
     }
