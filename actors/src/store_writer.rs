@@ -1,17 +1,25 @@
 //! The Store actor: the only writer to the database.
 //!
 //! Writes queue in its mailbox. The first write into an empty buffer schedules a `Flush` behind
-//! whatever is already queued, so under load every flush carries all the writes that arrived
-//! while the previous transaction ran — many writes, one transaction — and when idle a write is
+//! whatever is already queued, so under load every flush carries the writes that arrived while
+//! the previous transaction ran — many writes, one transaction — and when idle a write is
 //! flushed at once, with no timer. Each caller waits for its own result: after the reply, the
 //! write is durable.
+//!
+//! Received messages go first: a webhook answers its sender only once the message is stored, so
+//! inbox inserts are committed in a transaction of their own ahead of everything else buffered,
+//! and the other writes go in transactions of at most [`MAX_BATCH`], with a look at the mailbox
+//! between two, so that a burst of turn commits never holds a webhook's answer for long.
 
 use crate::store::{Store, StoreError, WriteOp, WriteOutcome};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use std::sync::Arc;
 
-/// The most writes one transaction carries.
-const MAX_BATCH: usize = 512;
+/// The most writes one transaction carries (a batch of 128 turn commits takes about 10 ms on
+/// SQLite here).
+const MAX_BATCH: usize = 128;
+
+type Pending = (WriteOp, RpcReplyPort<Result<WriteOutcome, StoreError>>);
 
 // `Flush` is a bare signal; boxing every write to shrink it would cost an allocation per write.
 #[allow(clippy::large_enum_variant)]
@@ -26,8 +34,17 @@ pub struct StoreWriter;
 
 pub struct StoreWriterState {
     store: Arc<dyn Store>,
-    buffer: Vec<(WriteOp, RpcReplyPort<Result<WriteOutcome, StoreError>>)>,
+    /// Received messages, waiting for their webhooks' answers.
+    inbound: Vec<Pending>,
+    /// Every other write, in the order they came.
+    rest: std::collections::VecDeque<Pending>,
     flush_queued: bool,
+}
+
+impl StoreWriterState {
+    fn has_pending(&self) -> bool {
+        !(self.inbound.is_empty() && self.rest.is_empty())
+    }
 }
 
 impl Actor for StoreWriter {
@@ -42,7 +59,8 @@ impl Actor for StoreWriter {
     ) -> Result<Self::State, ActorProcessingErr> {
         Ok(StoreWriterState {
             store,
-            buffer: Vec::new(),
+            inbound: Vec::new(),
+            rest: Default::default(),
             flush_queued: false,
         })
     }
@@ -55,17 +73,27 @@ impl Actor for StoreWriter {
     ) -> Result<(), ActorProcessingErr> {
         match msg {
             StoreWriterMsg::Write(op, reply) => {
-                state.buffer.push((op, reply));
-                if state.buffer.len() >= MAX_BATCH {
-                    flush(state).await;
-                } else if !state.flush_queued {
+                if matches!(op, WriteOp::InsertInbound(_)) {
+                    state.inbound.push((op, reply));
+                } else {
+                    state.rest.push_back((op, reply));
+                }
+                if state.inbound.len() + state.rest.len() >= MAX_BATCH {
+                    flush_some(state).await;
+                }
+                if !state.flush_queued && state.has_pending() {
                     state.flush_queued = true;
                     myself.send_message(StoreWriterMsg::Flush)?;
                 }
             }
             StoreWriterMsg::Flush => {
                 state.flush_queued = false;
-                flush(state).await;
+                flush_some(state).await;
+                // More left: look at the mailbox (new inbox inserts go first) before the rest.
+                if state.has_pending() {
+                    state.flush_queued = true;
+                    myself.send_message(StoreWriterMsg::Flush)?;
+                }
             }
         }
         Ok(())
@@ -76,19 +104,31 @@ impl Actor for StoreWriter {
         _myself: ActorRef<Self::Msg>,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
-        flush(state).await;
+        while state.has_pending() {
+            flush_some(state).await;
+        }
         Ok(())
     }
 }
 
-async fn flush(state: &mut StoreWriterState) {
-    if state.buffer.is_empty() {
-        return;
+/// Commits the buffered inbox inserts, then up to [`MAX_BATCH`] of the other writes.
+async fn flush_some(state: &mut StoreWriterState) {
+    if !state.inbound.is_empty() {
+        let batch = std::mem::take(&mut state.inbound);
+        commit(&state.store, batch).await;
     }
-    let (ops, replies): (Vec<_>, Vec<_>) = std::mem::take(&mut state.buffer).into_iter().unzip();
+    if !state.rest.is_empty() {
+        let take = state.rest.len().min(MAX_BATCH);
+        let batch: Vec<Pending> = state.rest.drain(..take).collect();
+        commit(&state.store, batch).await;
+    }
+}
+
+async fn commit(store: &Arc<dyn Store>, batch: Vec<Pending>) {
+    let (ops, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
     let started = std::time::Instant::now();
     let count = ops.len();
-    let results = state.store.write_batch(ops).await;
+    let results = store.write_batch(ops).await;
     tracing::debug!(
         writes = count,
         elapsed_us = started.elapsed().as_micros() as u64,

@@ -1,5 +1,9 @@
 //! The embedded SQLite store: one file, WAL journal, a short busy timeout, foreign keys on.
 //! Only the Store actor writes, so one connection's worth of writing is all SQLite ever sees.
+//!
+//! The write-ahead log is copied back into the database by a task of its own, once a second,
+//! not by whichever commit happens to cross SQLite's threshold: that commit (and every webhook
+//! waiting on it) would otherwise take the checkpoint's time too.
 
 use super::StoreError;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -8,6 +12,41 @@ use std::time::Duration;
 
 pub struct SqliteStore {
     pool: sqlx::SqlitePool,
+    _checkpoints: Checkpointer,
+}
+
+/// How often the write-ahead log is checkpointed.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
+/// The checkpoint task; it stops with the store.
+struct Checkpointer(tokio::task::JoinHandle<()>);
+
+impl Checkpointer {
+    fn start(pool: sqlx::SqlitePool) -> Self {
+        Self(tokio::spawn(async move {
+            let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                if pool.is_closed() {
+                    return;
+                }
+                // PASSIVE copies what no reader still needs and never waits for the writer.
+                if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                    .execute(&pool)
+                    .await
+                {
+                    tracing::warn!(error = %e, "WAL checkpoint failed; will try again");
+                }
+            }
+        }))
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 impl SqliteStore {
@@ -20,7 +59,11 @@ impl SqliteStore {
             // the last transactions.
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(5))
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // Checkpoints are the Checkpointer's job, not the committing writer's.
+            .pragma("wal_autocheckpoint", "0")
+            // 8 MiB of page cache per connection (the default is 2 MiB).
+            .pragma("cache_size", "-8192");
         if let Some(parent) = options.get_filename().parent()
             && !parent.as_os_str().is_empty()
         {
@@ -36,7 +79,11 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
-        Ok(Self { pool })
+        let checkpoints = Checkpointer::start(pool.clone());
+        Ok(Self {
+            pool,
+            _checkpoints: checkpoints,
+        })
     }
 }
 
