@@ -48,4 +48,4 @@ impl PgStore {
 // 16 rows keeps a typical statement within sqlx's 8 KiB write buffer. sqlx 0.9 does not set
 // TCP_NODELAY, and a larger message, written in pieces, waited ~40 ms for a delayed ACK on every
 // statement (measured: 500 messages/s with 64 rows, 2,400 with 16).
-super::sql::impl_store!(PgStore, sqlx::Postgres, "postgres", max_rows = 16);
+super::sql::impl_store!(PgStore, sqlx::Postgres, "postgres", max_rows = 4);
