@@ -333,14 +333,33 @@ fn adds_more(t: &Text, i: usize) -> bool {
     t.is(i, &["и", "плюс", "and", "plus", "жане"]) || (t.gap(i).punct.contains('+') && !t.is_num(i))
 }
 
+/// The counts said for one kind of traveller. Mentions add up ("2 взрослых и ещё 1 взрослый"),
+/// but the same number said again and again is one party restated, not more people (a message
+/// repeating "двое взрослых" is two adults).
+#[derive(Default)]
+struct Tally(Vec<u32>);
+
+impl Tally {
+    fn add(&mut self, count: u32) {
+        self.0.push(count);
+    }
+
+    fn total(&self) -> u32 {
+        match self.0.as_slice() {
+            [first, rest @ ..] if rest.iter().all(|c| c == first) => *first,
+            all => all.iter().sum(),
+        }
+    }
+}
+
 /// Fills adults, children and child ages; marks the numbers it reads.
 pub(crate) fn extract(t: &Text, used: &mut [bool], slots: &mut Slots) {
     let n = t.len();
-    let mut adults_explicit = 0u32;
+    let mut adults_explicit = Tally::default();
     let mut persons: Option<u32> = None;
     // A head count "нас трое" and whether more people are added after it ("… и ребёнок").
     let mut collective: Option<(u32, bool)> = None;
-    let mut kids_explicit = 0u32;
+    let mut kids_explicit = Tally::default();
     let mut kids_single = 0u32;
     let mut child_words: Vec<usize> = Vec::new();
 
@@ -358,8 +377,8 @@ pub(crate) fn extract(t: &Text, used: &mut [bool], slots: &mut Slots) {
             let sum = t.gap(i + 2).punct.contains('=')
                 || t.is(i.wrapping_sub(1), &["будет", "равно", "is", "equals"]);
             if (1..=6).contains(&a) && (1..=4).contains(&b) && !star && !sum {
-                adults_explicit += a as u32;
-                kids_explicit += b as u32;
+                adults_explicit.add(a as u32);
+                kids_explicit.add(b as u32);
                 used[i] = true;
                 used[i + 1] = true;
                 if child_unit(t.w(i + 2)).is_some() {
@@ -378,13 +397,13 @@ pub(crate) fn extract(t: &Text, used: &mut [bool], slots: &mut Slots) {
                 }
             };
             if adult_unit(unit) {
-                adults_explicit += v;
+                adults_explicit.add(v);
                 take(used);
                 i = nx + 1;
                 continue;
             }
             if child_unit(unit).is_some() {
-                kids_explicit += v;
+                kids_explicit.add(v);
                 take(used);
                 child_words.push(nx);
                 i = nx + 1;
@@ -416,9 +435,9 @@ pub(crate) fn extract(t: &Text, used: &mut [bool], slots: &mut Slots) {
             if w == "нас" {
                 collective = Some((v, adds_more(t, nx)));
             } else if adult_unit(w) {
-                adults_explicit += v;
+                adults_explicit.add(v);
             } else {
-                kids_explicit += v;
+                kids_explicit.add(v);
                 child_words.push(i);
             }
             used[i] = true;
@@ -434,6 +453,8 @@ pub(crate) fn extract(t: &Text, used: &mut [bool], slots: &mut Slots) {
         }
         i += 1;
     }
+
+    let (adults_explicit, kids_explicit) = (adults_explicit.total(), kids_explicit.total());
 
     // Ages, only when the message is about children.
     let mut ages: Vec<(usize, u32)> = Vec::new();
@@ -573,6 +594,18 @@ mod tests {
             assert_eq!(run(s).0, Some(a), "{s}");
         }
         assert_eq!(run("на 7 ночей").0, None);
+    }
+
+    #[test]
+    fn a_restated_party_is_not_summed() {
+        let repeated = "Хотим в Нячанг, двое взрослых. ".repeat(300);
+        assert_eq!(run(&repeated).0, Some(2));
+        assert_eq!(
+            run("2 взрослых и ребёнок, повторю: 2 взрослых и ребёнок").0,
+            Some(2)
+        );
+        // Different counts still add up.
+        assert_eq!(run("2 взрослых и ещё 1 взрослый").0, Some(3));
     }
 
     #[test]
