@@ -5,57 +5,14 @@
 
 use crate::support::app::{self, Options, TestApp};
 use crate::support::fake_bitrix::{self, FakeBitrix};
+use crate::support::stand_ins::{Chat, StandInTours};
 use crate::support::{eventually, fake_wazzup};
 use actors::store::{CrmOutboxRecord, NewInbound, WriteOp, WriteOutcome};
-use actors::tours::TourSearch;
-use async_trait::async_trait;
-use dialogs::search::{Availability, Offer, OfferPage, PageRequest, SearchFailure, SearchQuery};
 use dialogs::{Channel, ChatKey};
 use serde_json::{Map, Value, json};
-use std::sync::Arc;
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(40);
-
-/// Answers every search with `self.0` offers, "<Resort> Hotel N", cheapest first.
-struct Offers(usize);
-
-#[async_trait]
-impl TourSearch for Offers {
-    async fn search(
-        &self,
-        query: &SearchQuery,
-        page: PageRequest,
-    ) -> Result<OfferPage, SearchFailure> {
-        let resort = query.resort.clone().unwrap_or_else(|| "Nha Trang".into());
-        let all: Vec<Offer> = (1..=self.0 as u64)
-            .map(|n| Offer {
-                id: format!("{resort}-{n}"),
-                hotel: format!("{resort} Hotel {n}"),
-                stars: Some(4),
-                resort: resort.clone(),
-                check_in: query.date_from,
-                nights: query.nights_from,
-                meal: "AI".into(),
-                room: "Standard".into(),
-                price: 600_000 + n * 25_000,
-                currency: "KZT".into(),
-                availability: Availability::Available,
-            })
-            .collect();
-        let offers: Vec<Offer> = all
-            .iter()
-            .skip(page.offset)
-            .take(page.limit)
-            .cloned()
-            .collect();
-        Ok(OfferPage {
-            more: page.offset + offers.len() < all.len(),
-            offers,
-            offset: page.offset,
-        })
-    }
-}
 
 /// The engine with Bitrix24 configured on `bitrix` (pipeline "Туры", quick retries).
 async fn spawn(bitrix: &FakeBitrix, extra: Vec<(&'static str, String)>) -> TestApp {
@@ -66,56 +23,11 @@ async fn spawn(bitrix: &FakeBitrix, extra: Vec<(&'static str, String)>) -> TestA
     ];
     env.extend(extra);
     app::spawn_with(Options {
-        tours: Some(Arc::new(Offers(4))),
+        tours: Some(StandInTours::offers(4)),
         env,
         ..Options::default()
     })
     .await
-}
-
-/// A customer on WhatsApp.
-struct Chat<'a> {
-    app: &'a TestApp,
-    phone: &'static str,
-    sent: usize,
-}
-
-impl<'a> Chat<'a> {
-    fn new(app: &'a TestApp, phone: &'static str) -> Self {
-        Self {
-            app,
-            phone,
-            sent: 0,
-        }
-    }
-
-    /// Sends a message and waits for the bot's reply (so the turn, with its CRM commands, is
-    /// committed).
-    async fn say(&mut self, text: &str) -> String {
-        let before = self.app.wazzup.delivered_to(self.phone).len();
-        self.sent += 1;
-        let id = format!("{}-{}", self.phone, self.sent);
-        let status = self
-            .app
-            .post_wazzup(&fake_wazzup::inbound(&id, self.phone, text))
-            .await;
-        assert_eq!(status, reqwest::StatusCode::OK);
-        let phone = self.phone;
-        assert!(
-            eventually(WAIT, || async {
-                self.app.wazzup.delivered_to(phone).len() > before
-            })
-            .await,
-            "no reply to {text:?}"
-        );
-        self.app.wazzup.delivered_to(phone)[before].text.clone()
-    }
-
-    async fn conversation_id(&self) -> String {
-        let key = ChatKey::new(Channel::Wazzup, format!("whatsapp:{}", self.phone));
-        let store = &self.app.engine.store().store;
-        store.conversation_by_chat(&key).await.unwrap().unwrap().id
-    }
 }
 
 /// Every CRM command of the app's database, by status.

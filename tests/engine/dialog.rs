@@ -3,152 +3,15 @@
 //! side is tested in `tours.rs`), replies out through the fake Wazzup, escalations in the store.
 
 use crate::support::app::{self, Options, TestApp};
-use crate::support::{eventually, fake_wazzup};
-use actors::store::EscalationRecord;
-use actors::tours::TourSearch;
-use async_trait::async_trait;
-use dialogs::search::{
-    Availability, Offer, OfferPage, PageRequest, SearchFailure, SearchField, SearchQuery,
-};
-use std::sync::{Arc, Mutex};
+use crate::support::eventually;
+use crate::support::stand_ins::{Answer, Chat, StandInTours};
+use dialogs::search::SearchField;
+use std::sync::Arc;
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(20);
 
-/// What the stand-in does with a search.
-#[derive(Clone)]
-enum Answer {
-    /// This many offers, "<Resort> Hotel N", cheapest first.
-    Offers(usize),
-    NotOffered(SearchField, &'static str, Vec<&'static str>),
-    Unavailable,
-}
-
-/// Answers searches with offers made from the query, and records every query.
-struct FakeTours {
-    answer: Mutex<Answer>,
-    queries: Mutex<Vec<(SearchQuery, PageRequest)>>,
-}
-
-impl FakeTours {
-    fn new(answer: Answer) -> Arc<Self> {
-        Arc::new(Self {
-            answer: Mutex::new(answer),
-            queries: Mutex::new(Vec::new()),
-        })
-    }
-
-    fn queries(&self) -> Vec<(SearchQuery, PageRequest)> {
-        self.queries.lock().unwrap().clone()
-    }
-}
-
-#[async_trait]
-impl TourSearch for FakeTours {
-    async fn search(
-        &self,
-        query: &SearchQuery,
-        page: PageRequest,
-    ) -> Result<OfferPage, SearchFailure> {
-        self.queries.lock().unwrap().push((query.clone(), page));
-        let answer = self.answer.lock().unwrap().clone();
-        match answer {
-            Answer::Offers(total) => {
-                let resort = query.resort.clone().unwrap_or_else(|| "Nha Trang".into());
-                let all: Vec<Offer> = (1..=total as u64)
-                    .map(|n| Offer {
-                        id: format!("{resort}-{}-{n}", query.date_from),
-                        hotel: format!("{resort} Hotel {n}"),
-                        stars: Some(4),
-                        resort: resort.clone(),
-                        check_in: query.date_from,
-                        nights: query.nights_from,
-                        meal: query.meal.clone().unwrap_or_else(|| "AI".into()),
-                        room: "Standard".into(),
-                        price: 600_000 + n * 25_000,
-                        currency: "KZT".into(),
-                        availability: Availability::Available,
-                    })
-                    .collect();
-                let offers: Vec<Offer> = all
-                    .iter()
-                    .skip(page.offset)
-                    .take(page.limit)
-                    .cloned()
-                    .collect();
-                Ok(OfferPage {
-                    more: page.offset + offers.len() < all.len(),
-                    offers,
-                    offset: page.offset,
-                })
-            }
-            Answer::NotOffered(field, value, alternatives) => Err(SearchFailure::NotOffered {
-                field,
-                value: value.into(),
-                alternatives: alternatives.into_iter().map(String::from).collect(),
-            }),
-            Answer::Unavailable => Err(SearchFailure::Unavailable {
-                cause: "SAMO answered HTTP 403 apiKey blacklisted".into(),
-            }),
-        }
-    }
-}
-
-/// A customer on WhatsApp talking to the engine.
-struct Chat<'a> {
-    app: &'a TestApp,
-    phone: &'static str,
-    sent: usize,
-}
-
-impl<'a> Chat<'a> {
-    fn new(app: &'a TestApp, phone: &'static str) -> Self {
-        Self {
-            app,
-            phone,
-            sent: 0,
-        }
-    }
-
-    /// Sends one message and returns the bot's reply to it.
-    async fn say(&mut self, text: &str) -> String {
-        let before = self.app.wazzup.delivered_to(self.phone).len();
-        self.send(text).await;
-        let phone = self.phone;
-        assert!(
-            eventually(WAIT, || async {
-                self.app.wazzup.delivered_to(phone).len() > before
-            })
-            .await,
-            "no reply to {text:?}"
-        );
-        let delivered = self.app.wazzup.delivered_to(phone);
-        assert_eq!(delivered.len(), before + 1, "one reply to {text:?}");
-        delivered[before].text.clone()
-    }
-
-    async fn send(&mut self, text: &str) {
-        self.sent += 1;
-        let id = format!("{}-{}", self.phone, self.sent);
-        let status = self
-            .app
-            .post_wazzup(&fake_wazzup::inbound(&id, self.phone, text))
-            .await;
-        assert_eq!(status, reqwest::StatusCode::OK);
-    }
-
-    async fn escalations(&self) -> Vec<EscalationRecord> {
-        let store = &self.app.engine.store().store;
-        let key =
-            dialogs::ChatKey::new(dialogs::Channel::Wazzup, format!("whatsapp:{}", self.phone));
-        let Some(conversation) = store.conversation_by_chat(&key).await.unwrap() else {
-            return Vec::new();
-        };
-        store.escalations_of(&conversation.id).await.unwrap()
-    }
-}
-
-async fn app_with(tours: Arc<FakeTours>) -> TestApp {
+async fn app_with(tours: Arc<StandInTours>) -> TestApp {
     app::spawn_with(Options {
         tours: Some(tours),
         ..Options::default()
@@ -163,7 +26,7 @@ fn plain(text: &str) -> String {
 
 #[tokio::test]
 async fn a_full_request_in_one_message_is_answered_with_offers() {
-    let tours = FakeTours::new(Answer::Offers(3));
+    let tours = StandInTours::new(Answer::Offers(3));
     let app = app_with(tours.clone()).await;
     let mut chat = Chat::new(&app, "77010000001");
     let reply = plain(
@@ -194,7 +57,7 @@ async fn a_full_request_in_one_message_is_answered_with_offers() {
 
 #[tokio::test]
 async fn missing_parameters_are_collected_over_three_messages() {
-    let tours = FakeTours::new(Answer::Offers(2));
+    let tours = StandInTours::new(Answer::Offers(2));
     let app = app_with(tours.clone()).await;
     let mut chat = Chat::new(&app, "77010000002");
     let first = chat.say("Здравствуйте, хотим во Вьетнам на Фукуок").await;
@@ -223,7 +86,7 @@ async fn missing_parameters_are_collected_over_three_messages() {
 
 #[tokio::test]
 async fn a_new_month_after_offers_searches_again_keeping_the_rest() {
-    let tours = FakeTours::new(Answer::Offers(3));
+    let tours = StandInTours::new(Answer::Offers(3));
     let app = app_with(tours.clone()).await;
     let mut chat = Chat::new(&app, "77010000003");
     chat.say("Нячанг из Алматы в марте на 10 ночей, двое взрослых")
@@ -251,7 +114,7 @@ async fn a_new_month_after_offers_searches_again_keeping_the_rest() {
 
 #[tokio::test]
 async fn more_shows_the_next_offers_and_then_says_there_are_no_more() {
-    let tours = FakeTours::new(Answer::Offers(7));
+    let tours = StandInTours::new(Answer::Offers(7));
     let app = app_with(tours.clone()).await;
     let mut chat = Chat::new(&app, "77010000004");
     let first = chat
@@ -272,7 +135,7 @@ async fn more_shows_the_next_offers_and_then_says_there_are_no_more() {
 
 #[tokio::test]
 async fn choosing_an_offer_hands_the_booking_to_a_manager_with_everything() {
-    let tours = FakeTours::new(Answer::Offers(4));
+    let tours = StandInTours::new(Answer::Offers(4));
     let app = app_with(tours).await;
     let mut chat = Chat::new(&app, "77010000005");
     chat.say("Нячанг из Алматы в марте на 10 ночей вдвоём")
@@ -295,7 +158,7 @@ async fn choosing_an_offer_hands_the_booking_to_a_manager_with_everything() {
 
 #[tokio::test]
 async fn a_complaint_gets_an_apology_and_a_manager() {
-    let app = app_with(FakeTours::new(Answer::Offers(1))).await;
+    let app = app_with(StandInTours::new(Answer::Offers(1))).await;
     let mut chat = Chat::new(&app, "77010000006");
     let reply = chat
         .say("Мы вернулись из Нячанга, отель был ужасный, грязно, никто не помог. Верните деньги!")
@@ -314,7 +177,7 @@ async fn a_complaint_gets_an_apology_and_a_manager() {
 
 #[tokio::test]
 async fn a_request_for_a_person_brings_a_manager_in_kazakh() {
-    let app = app_with(FakeTours::new(Answer::Offers(1))).await;
+    let app = app_with(StandInTours::new(Answer::Offers(1))).await;
     let mut chat = Chat::new(&app, "77010000007");
     let reply = chat.say("Менеджермен сөйлескім келеді").await;
     assert!(reply.contains("менеджер"), "{reply}");
@@ -326,7 +189,7 @@ async fn a_request_for_a_person_brings_a_manager_in_kazakh() {
 
 #[tokio::test]
 async fn an_faq_question_is_answered_from_the_faq() {
-    let app = app_with(FakeTours::new(Answer::Offers(1))).await;
+    let app = app_with(StandInTours::new(Answer::Offers(1))).await;
     let mut chat = Chat::new(&app, "77010000008");
     let reply = chat
         .say("Нужна ли виза во Вьетнам для граждан Казахстана?")
@@ -338,7 +201,7 @@ async fn an_faq_question_is_answered_from_the_faq() {
 
 #[tokio::test]
 async fn thanks_are_answered_kindly_after_a_booking() {
-    let app = app_with(FakeTours::new(Answer::Offers(2))).await;
+    let app = app_with(StandInTours::new(Answer::Offers(2))).await;
     let mut chat = Chat::new(&app, "77010000009");
     chat.say("Нячанг из Алматы в марте на 10 ночей вдвоём")
         .await;
@@ -351,7 +214,7 @@ async fn thanks_are_answered_kindly_after_a_booking() {
 
 #[tokio::test]
 async fn a_kazakh_conversation_is_answered_in_kazakh_to_the_booking() {
-    let tours = FakeTours::new(Answer::Offers(6));
+    let tours = StandInTours::new(Answer::Offers(6));
     let app = app_with(tours.clone()).await;
     let mut chat = Chat::new(&app, "77010000010");
     let hello = chat.say("Сәлеметсіз бе").await;
@@ -373,7 +236,7 @@ async fn a_kazakh_conversation_is_answered_in_kazakh_to_the_booking() {
 
 #[tokio::test]
 async fn an_english_conversation_fills_slots_and_pages() {
-    let tours = FakeTours::new(Answer::Offers(8));
+    let tours = StandInTours::new(Answer::Offers(8));
     let app = app_with(tours.clone()).await;
     let mut chat = Chat::new(&app, "77010000011");
     let ask = chat
@@ -394,7 +257,7 @@ async fn an_english_conversation_fills_slots_and_pages() {
 
 #[tokio::test]
 async fn when_search_is_down_the_customer_is_told_and_a_manager_gets_the_request() {
-    let app = app_with(FakeTours::new(Answer::Unavailable)).await;
+    let app = app_with(StandInTours::new(Answer::Unavailable)).await;
     let mut chat = Chat::new(&app, "77010000012");
     let reply = chat
         .say("Хотим в Нячанг из Алматы в начале марта, 2 взрослых, 10 ночей")
@@ -417,7 +280,7 @@ async fn when_search_is_down_the_customer_is_told_and_a_manager_gets_the_request
 
 #[tokio::test]
 async fn a_city_without_departures_is_reported_with_the_alternatives() {
-    let tours = FakeTours::new(Answer::NotOffered(
+    let tours = StandInTours::new(Answer::NotOffered(
         SearchField::DepartureCity,
         "Pavlodar",
         vec!["Алматы", "Астана"],
@@ -429,7 +292,7 @@ async fn a_city_without_departures_is_reported_with_the_alternatives() {
         .await;
     assert!(reply.contains("Из города Павлодар вылетов"), "{reply}");
     assert!(reply.contains("Алматы, Астана"), "{reply}");
-    *tours.answer.lock().unwrap() = Answer::Offers(1);
+    tours.set_answer(Answer::Offers(1));
     let reply = chat.say("тогда из Алматы").await;
     assert!(reply.contains("Nha Trang Hotel 1"), "{reply}");
     assert_eq!(tours.queries()[1].0.departure_city, "Almaty");
@@ -437,7 +300,7 @@ async fn a_city_without_departures_is_reported_with_the_alternatives() {
 
 #[tokio::test]
 async fn messages_sent_in_a_burst_are_answered_once() {
-    let tours = FakeTours::new(Answer::Offers(2));
+    let tours = StandInTours::new(Answer::Offers(2));
     let app = app::spawn_with(Options {
         tours: Some(tours.clone()),
         // Long enough that three local posts always land inside it.

@@ -5,9 +5,7 @@
 use crate::support::app::{self, Options, TelegramMode, TestApp};
 use crate::support::eventually;
 use crate::support::fake_telegram::{self, FakeTelegram};
-use actors::tours::TourSearch;
-use async_trait::async_trait;
-use dialogs::search::{Availability, Offer, OfferPage, PageRequest, SearchFailure, SearchQuery};
+use crate::support::stand_ins::StandInTours;
 use dialogs::{Channel, ChatKey};
 use reqwest::StatusCode;
 use std::sync::Arc;
@@ -38,43 +36,6 @@ async fn replies(fake: &FakeTelegram, chat: i64, n: usize) -> Vec<fake_telegram:
         fake.sent_to(chat)
     );
     fake.sent_to(chat)
-}
-
-/// A stand-in for the Tours actor: `total` offers "Nha Trang Hotel N", cheapest first.
-struct FakeTours {
-    total: usize,
-}
-
-#[async_trait]
-impl TourSearch for FakeTours {
-    async fn search(
-        &self,
-        query: &SearchQuery,
-        page: PageRequest,
-    ) -> Result<OfferPage, SearchFailure> {
-        let offers: Vec<Offer> = (1..=self.total as u64)
-            .map(|n| Offer {
-                id: format!("offer-{n}"),
-                hotel: format!("Nha Trang Hotel {n}"),
-                stars: Some(4),
-                resort: "Nha Trang".into(),
-                check_in: query.date_from,
-                nights: query.nights_from,
-                meal: "AI".into(),
-                room: "Standard".into(),
-                price: 600_000 + n * 25_000,
-                currency: "KZT".into(),
-                availability: Availability::Available,
-            })
-            .skip(page.offset)
-            .take(page.limit)
-            .collect();
-        Ok(OfferPage {
-            more: page.offset + offers.len() < self.total,
-            offers,
-            offset: page.offset,
-        })
-    }
 }
 
 #[tokio::test]
@@ -201,7 +162,7 @@ async fn a_button_press_does_what_the_button_says_and_is_answered() {
     let (app, fake) = spawn_with(
         TelegramMode::Webhook,
         Options {
-            tours: Some(Arc::new(FakeTours { total: 7 })),
+            tours: Some(StandInTours::offers(7)),
             ..Options::default()
         },
     )
