@@ -93,6 +93,10 @@ struct Args {
     /// Seconds to wait for the last replies once the load stops.
     #[arg(long, default_value_t = 30)]
     drain: u64,
+    /// Internal: store the `--prefill` conversations into this database and exit (the prefill
+    /// runs in a child process, so its memory is not counted as the engine's).
+    #[arg(long, hide = true)]
+    prefill_into: Option<String>,
     /// Passed by `cargo bench`; ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -799,6 +803,16 @@ fn without_samo(figures: &Figures, samo: &fake_samo::FakeSamo) -> Samples {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    // Logs only when asked for (`RUST_LOG=actors::store_writer=debug` shows every batch).
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
+    }
+    if let Some(url) = &args.prefill_into {
+        return prefill(url, args.prefill).await;
+    }
     let db = database(&args).await?;
     println!(
         "load: {} customers at {} messages/s for {} s on {} ({} % on Telegram, the rest on WhatsApp); SAMO {} ms per search, at most {} calls/s",
@@ -811,7 +825,16 @@ async fn main() -> anyhow::Result<()> {
         args.samo_rps
     );
     if args.prefill > 0 {
-        prefill(&db.url, args.prefill).await?;
+        // In a child process: this one's resident memory is then the engine's, the fakes' and
+        // the load generator's only.
+        let status = tokio::process::Command::new(std::env::current_exe()?)
+            .arg("--prefill")
+            .arg(args.prefill.to_string())
+            .arg("--prefill-into")
+            .arg(&db.url)
+            .status()
+            .await?;
+        anyhow::ensure!(status.success(), "the prefill failed: {status}");
     }
     let fakes = fakes(&args).await;
     let http = reqwest::Client::builder()

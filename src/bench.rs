@@ -31,6 +31,16 @@ pub struct BenchArgs {
     pub postgres: Option<String>,
 }
 
+/// What each conversation says, round after round: a greeting, a destination (the bot asks
+/// what it still needs), a FAQ question, thanks. Nothing here searches — SAMO is not part of
+/// this bench (the load tool, `cargo bench --bench load`, runs searches against a fake SAMO).
+const SCRIPT: [&str; 4] = [
+    "Здравствуйте!",
+    "Хотим в Нячанг",
+    "А виза во Вьетнам нужна?",
+    "спасибо",
+];
+
 /// A sender that only counts what it is given.
 struct CountingSender(AtomicU64);
 
@@ -108,8 +118,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
                         key: ChatKey::new(Channel::Console, format!("bench-{conversation}")),
                         external_id: format!("m{n}"),
                         kind: "text".into(),
-                        text: "Хотим в Нячанг из Алматы в начале марта, 2 взрослых, 10 ночей"
-                            .into(),
+                        text: SCRIPT[(n / conversations) as usize % SCRIPT.len()].into(),
                         sender_name: None,
                         route: serde_json::json!({}),
                         payload: serde_json::json!({}),
