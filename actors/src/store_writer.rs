@@ -7,9 +7,9 @@
 //! write is durable.
 //!
 //! Received messages go first: a webhook answers its sender only once the message is stored, so
-//! inbox inserts are committed in a transaction of their own ahead of everything else buffered,
-//! and the other writes go in transactions of at most [`MAX_BATCH`], with a look at the mailbox
-//! between two, so that a burst of turn commits never holds a webhook's answer for long.
+//! every transaction carries all the inbox inserts buffered, and at most [`MAX_BATCH`] other
+//! writes, with a look at the mailbox between two; a burst of turn commits never holds a
+//! webhook's answer for more than one transaction.
 
 use crate::store::{Store, StoreError, WriteOp, WriteOutcome};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
@@ -111,15 +111,13 @@ impl Actor for StoreWriter {
     }
 }
 
-/// Commits the buffered inbox inserts, then up to [`MAX_BATCH`] of the other writes.
+/// Commits, in one transaction, the buffered inbox inserts first and up to [`MAX_BATCH`] of the
+/// other writes after them.
 async fn flush_some(state: &mut StoreWriterState) {
-    if !state.inbound.is_empty() {
-        let batch = std::mem::take(&mut state.inbound);
-        commit(&state.store, batch).await;
-    }
-    if !state.rest.is_empty() {
-        let take = state.rest.len().min(MAX_BATCH);
-        let batch: Vec<Pending> = state.rest.drain(..take).collect();
+    let take = state.rest.len().min(MAX_BATCH);
+    let mut batch = std::mem::take(&mut state.inbound);
+    batch.extend(state.rest.drain(..take));
+    if !batch.is_empty() {
         commit(&state.store, batch).await;
     }
 }

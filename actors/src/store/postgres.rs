@@ -45,7 +45,14 @@ impl PgStore {
     }
 }
 
-// 16 rows keeps a typical statement within sqlx's 8 KiB write buffer. sqlx 0.9 does not set
-// TCP_NODELAY, and a larger message, written in pieces, waited ~40 ms for a delayed ACK on every
-// statement (measured: 500 messages/s with 64 rows, 2,400 with 16).
-super::sql::impl_store!(PgStore, sqlx::Postgres, "postgres", max_rows = 4);
+// sqlx 0.9.0 does not set TCP_NODELAY (transact-rs/sqlx#4335, fixed upstream after 0.9.0): a
+// statement large enough to be written in pieces waits ~40 ms for a delayed ACK. Statements are
+// kept small — 16 narrow rows, or 4 rows carrying a dialog state or a reply — which measured
+// best both with small states (`crystalbay bench`) and with offers in them (the load tool).
+super::sql::impl_store!(
+    PgStore,
+    sqlx::Postgres,
+    "postgres",
+    max_rows = 16,
+    max_wide_rows = 4
+);

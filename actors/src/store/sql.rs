@@ -225,9 +225,10 @@ pub(crate) use {
 };
 
 /// Implements `Store` for `$store` (a struct with a `pool: sqlx::Pool<$db>` field), with
-/// multi-row statements of at most `$max_rows` rows.
+/// multi-row statements of at most `$max_rows` rows, or `$max_wide_rows` for rows that carry a
+/// dialog state or a reply's text (conversations, transcript, outbox, CRM commands).
 macro_rules! impl_store {
-    ($store:ty, $db:ty, $backend:literal, max_rows = $max_rows:expr) => {
+    ($store:ty, $db:ty, $backend:literal, max_rows = $max_rows:expr, max_wide_rows = $max_wide_rows:expr) => {
         mod shared_sql {
             use super::*;
             use crate::store::model::{parse_channel, parse_owner};
@@ -675,7 +676,7 @@ macro_rules! impl_store {
             /// Writes what the live turns of a batch produced: conversations, transcript lines,
             /// outbox rows, escalations — one statement each.
             async fn write_turns(conn: &mut Conn, turns: &[&TurnCommit]) -> Result<(), StoreError> {
-                for chunk in cacheable_chunks(turns, $max_rows) {
+                for chunk in cacheable_chunks(turns, $max_wide_rows) {
                 let mut qb = QueryBuilder::<$db>::new(UPSERT_CONVERSATIONS);
                 qb.push_values(chunk, |mut row, t| {
                     let c = &t.conversation;
@@ -711,7 +712,7 @@ macro_rules! impl_store {
                         lines.push((c, by, &r.text, None, Some(&r.id), t.at));
                     }
                 }
-                for chunk in cacheable_chunks(&lines, $max_rows) {
+                for chunk in cacheable_chunks(&lines, $max_wide_rows) {
                 let mut qb = QueryBuilder::<$db>::new(INSERT_TRANSCRIPT);
                 qb.push_values(chunk, |mut row, (c, direction, text, inbox_id, outbox_id, at)| {
                     row.push_bind(*c)
@@ -726,7 +727,7 @@ macro_rules! impl_store {
 
                 let replies: Vec<&OutboxMessage> = turns.iter().flat_map(|t| &t.replies).collect();
                 if !replies.is_empty() {
-                    for chunk in cacheable_chunks(&replies, $max_rows) {
+                    for chunk in cacheable_chunks(&replies, $max_wide_rows) {
                     let mut qb = QueryBuilder::<$db>::new(INSERT_OUTBOX);
                     qb.push_values(chunk, |mut row, r| {
                         row.push_bind(&r.id)
@@ -759,7 +760,7 @@ macro_rules! impl_store {
 
                 let crm: Vec<(&TurnCommit, &NewCrmCommand)> =
                     turns.iter().flat_map(|t| t.crm.iter().map(move |c| (*t, c))).collect();
-                for chunk in cacheable_chunks(&crm, $max_rows) {
+                for chunk in cacheable_chunks(&crm, $max_wide_rows) {
                     let mut qb = QueryBuilder::<$db>::new(INSERT_CRM_OUTBOX);
                     qb.push_values(chunk, |mut row, (t, c)| {
                         row.push_bind(&c.id)

@@ -61,9 +61,7 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true)
             // Checkpoints are the Checkpointer's job, not the committing writer's.
-            .pragma("wal_autocheckpoint", "0")
-            // 8 MiB of page cache per connection (the default is 2 MiB).
-            .pragma("cache_size", "-8192");
+            .pragma("wal_autocheckpoint", "0");
         if let Some(parent) = options.get_filename().parent()
             && !parent.as_os_str().is_empty()
         {
@@ -88,4 +86,10 @@ impl SqliteStore {
 }
 
 // 64 rows: fewer round trips to sqlx's SQLite worker thread, which is where the time goes.
-super::sql::impl_store!(SqliteStore, sqlx::Sqlite, "sqlite", max_rows = 64);
+super::sql::impl_store!(
+    SqliteStore,
+    sqlx::Sqlite,
+    "sqlite",
+    max_rows = 64,
+    max_wide_rows = 64
+);
