@@ -35,15 +35,33 @@ pub struct Inbound {
     api: Arc<TelegramApi>,
     /// The managers' group: never a customer chat.
     managers_chat_id: Option<i64>,
+    /// The `update_id`s of managers' updates acted on lately. Their updates do not go through
+    /// the inbox, so this is what keeps a redelivered reply from reaching the customer twice.
+    managers_seen: moka::future::Cache<i64, ()>,
 }
+
+/// How many managers' updates are remembered, and for how long.
+const MANAGERS_SEEN: u64 = 10_000;
+const MANAGERS_SEEN_FOR: Duration = Duration::from_secs(24 * 3600);
 
 impl Inbound {
     /// Stores the update in the inbox (a repeat is recognised by its `update_id`), then answers
     /// a button press. Updates not for the bot are dropped. `Ok` means it is safe to
     /// acknowledge the update to Telegram.
     pub async fn accept(&self, update: Update) -> Result<(), EngineError> {
+        let update_id = update.update_id;
         match update.classify(self.managers_chat_id) {
             Incoming::Manager(update) => {
+                let fresh = self
+                    .managers_seen
+                    .entry(update_id)
+                    .or_insert(())
+                    .await
+                    .is_fresh();
+                if !fresh {
+                    tracing::debug!(update_id, "managers' update already acted on; ignored");
+                    return Ok(());
+                }
                 // Off the request: the chat's conversation may be mid-turn (searching), and
                 // Telegram must have its answer now.
                 if let Some(chat_id) = self.managers_chat_id {
@@ -57,7 +75,7 @@ impl Inbound {
                 Ok(())
             }
             Incoming::Ignored(why) => {
-                tracing::debug!(update_id = update.update_id, why, "Telegram update ignored");
+                tracing::debug!(update_id, why, "Telegram update ignored");
                 Ok(())
             }
             Incoming::Customer {
@@ -107,6 +125,10 @@ impl Telegram {
             engine,
             api: api.clone(),
             managers_chat_id: config.managers_chat_id,
+            managers_seen: moka::future::Cache::builder()
+                .max_capacity(MANAGERS_SEEN)
+                .time_to_live(MANAGERS_SEEN_FOR)
+                .build(),
         };
         let (stop, stopped) = watch::channel(false);
         match (public_url, &config.webhook_secret) {

@@ -130,7 +130,7 @@ async fn managers_are_told_claim_with_a_button_and_answer_by_replying() {
     }}));
     assert_eq!(
         app.post_telegram(
-            &fake_telegram::with_id(reply, 9002),
+            &fake_telegram::with_id(reply.clone(), 9002),
             Some(app::TELEGRAM_SECRET)
         )
         .await,
@@ -144,6 +144,49 @@ async fn managers_are_told_claim_with_a_button_and_answer_by_replying() {
     assert_eq!(
         delivered[1].text,
         "Здравствуйте! Меня зовут Айдана, чем помочь?"
+    );
+
+    // Telegram delivering the same reply again (a lost answer, a retry) does not send it twice;
+    // the manager's next reply still goes through.
+    let again = fake_telegram::with_id(reply.clone(), 9002);
+    assert_eq!(
+        app.post_telegram(&again, Some(app::TELEGRAM_SECRET)).await,
+        reqwest::StatusCode::OK
+    );
+    let mut next = reply.clone();
+    next["message"]["message_id"] = json!(79);
+    next["message"]["text"] = json!("Подберу вам отель, минуту");
+    assert_eq!(
+        app.post_telegram(
+            &fake_telegram::with_id(next, 9003),
+            Some(app::TELEGRAM_SECRET)
+        )
+        .await,
+        reqwest::StatusCode::OK
+    );
+    assert!(
+        eventually(WAIT, || async {
+            app.wazzup
+                .delivered_to(phone)
+                .iter()
+                .any(|m| m.text == "Подберу вам отель, минуту")
+        })
+        .await,
+        "the next reply relayed"
+    );
+    let texts: Vec<String> = app
+        .wazzup
+        .delivered_to(phone)
+        .into_iter()
+        .map(|m| m.text)
+        .collect();
+    assert_eq!(
+        texts[1..],
+        [
+            "Здравствуйте! Меня зовут Айдана, чем помочь?".to_owned(),
+            "Подберу вам отель, минуту".to_owned()
+        ],
+        "each reply once"
     );
     let e = store
         .escalation_by_id(&escalation_id)
