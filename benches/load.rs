@@ -47,10 +47,9 @@ mod fake_wazzup;
 use actors::store::{NewInbound, Store};
 use actors::turns::DialogTurns;
 use actors::{Engine, EngineSettings};
-use async_trait::async_trait;
-use channels::{OutgoingMessage, SendError, SendReceipt, Sender};
 use clap::Parser;
 use crystalbay::app::{Application, Overrides};
+use crystalbay::bench::CountingSender;
 use crystalbay::config::Config;
 use dialogs::{Channel, ChatKey};
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -330,26 +329,12 @@ fn memory_mb() -> (f64, f64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
-/// A sender that only counts, for the prefill.
-struct CountingSender(AtomicU64);
-
-#[async_trait]
-impl Sender for CountingSender {
-    fn channel(&self) -> Channel {
-        Channel::Wazzup
-    }
-    async fn send(&self, _m: &OutgoingMessage) -> Result<SendReceipt, SendError> {
-        self.0.fetch_add(1, Ordering::Relaxed);
-        Ok(SendReceipt::default())
-    }
-}
-
 /// Stores `n` conversations (one exchange each) through the engine's own durable path, then
 /// settles their CRM commands as a run with Bitrix24 would have.
 async fn prefill(url: &str, n: usize) -> anyhow::Result<()> {
     let started = Instant::now();
     let store: Arc<dyn Store> = actors::store::open(url).await?;
-    let sent = Arc::new(CountingSender(AtomicU64::new(0)));
+    let sent = Arc::new(CountingSender::new(Channel::Wazzup));
     let engine = Engine::start(
         store.clone(),
         vec![sent.clone()],
@@ -388,14 +373,11 @@ async fn prefill(url: &str, n: usize) -> anyhow::Result<()> {
         }));
     }
     let mut last = Instant::now();
-    while sent.0.load(Ordering::Relaxed) < n as u64 {
+    while sent.sent() < n as u64 {
         tokio::time::sleep(Duration::from_millis(50)).await;
         if last.elapsed() >= Duration::from_secs(1) {
             last = Instant::now();
-            println!(
-                "  prefill … {}/{n} conversations stored",
-                sent.0.load(Ordering::Relaxed)
-            );
+            println!("  prefill … {}/{n} conversations stored", sent.sent());
         }
     }
     for p in producers {

@@ -41,16 +41,33 @@ const SCRIPT: [&str; 4] = [
     "спасибо",
 ];
 
-/// A sender that only counts what it is given.
-struct CountingSender(AtomicU64);
+/// A sender that only counts what it is given (also the load tool's, for its prefill).
+pub struct CountingSender {
+    channel: Channel,
+    sent: AtomicU64,
+}
+
+impl CountingSender {
+    pub fn new(channel: Channel) -> Self {
+        Self {
+            channel,
+            sent: AtomicU64::new(0),
+        }
+    }
+
+    /// Messages sent so far.
+    pub fn sent(&self) -> u64 {
+        self.sent.load(Ordering::Relaxed)
+    }
+}
 
 #[async_trait]
 impl Sender for CountingSender {
     fn channel(&self) -> Channel {
-        Channel::Console
+        self.channel
     }
     async fn send(&self, _m: &OutgoingMessage) -> Result<SendReceipt, SendError> {
-        self.0.fetch_add(1, Ordering::Relaxed);
+        self.sent.fetch_add(1, Ordering::Relaxed);
         Ok(SendReceipt::default())
     }
 }
@@ -82,7 +99,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         args.conversations, args.messages
     );
 
-    let sent = Arc::new(CountingSender(AtomicU64::new(0)));
+    let sent = Arc::new(CountingSender::new(Channel::Console));
     let engine = Engine::start(
         store.clone(),
         vec![sent.clone()],
@@ -129,11 +146,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         }));
     }
     let mut last_print = Instant::now();
-    while sent.0.load(Ordering::Relaxed) < total {
+    while sent.sent() < total {
         tokio::time::sleep(Duration::from_millis(20)).await;
         if last_print.elapsed() >= Duration::from_secs(1) {
             last_print = Instant::now();
-            let done = sent.0.load(Ordering::Relaxed);
+            let done = sent.sent();
             println!(
                 "  … {done}/{total} replies sent, {:.0} msg/s so far",
                 done as f64 / started.elapsed().as_secs_f64()
@@ -142,7 +159,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         if started.elapsed() > Duration::from_secs(600) {
             anyhow::bail!(
                 "gave up after 10 minutes with {} of {total} replies",
-                sent.0.load(Ordering::Relaxed)
+                sent.sent()
             );
         }
     }

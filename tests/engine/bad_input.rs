@@ -16,14 +16,14 @@
 use crate::support::app::{self, Options, TelegramMode, TestApp};
 use crate::support::fake_smtp::{self, FakeSmtp};
 use crate::support::fake_telegram::{self, FakeTelegram};
+use crate::support::stand_ins::Recorder;
 use crate::support::{backends, eventually, fake_wazzup};
 use actors::turns::DialogTurns;
-use async_trait::async_trait;
 use dialogs::{Channel, ChatKey};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -801,24 +801,6 @@ async fn email_odd_messages_are_stored_once_and_answered_once() {
 }
 
 // --- NUL, on both backends -----------------------------------------------------------------
-
-/// Records what the engine sends.
-#[derive(Default)]
-struct Recorder(Mutex<Vec<String>>);
-
-#[async_trait]
-impl channels::Sender for Recorder {
-    fn channel(&self) -> Channel {
-        Channel::Console
-    }
-    async fn send(
-        &self,
-        m: &channels::OutgoingMessage,
-    ) -> Result<channels::SendReceipt, channels::SendError> {
-        self.0.lock().unwrap().push(m.text.clone());
-        Ok(channels::SendReceipt::default())
-    }
-}
 
 /// A NUL (which a JSON body may carry as `\u0000`) is not text a customer writes, and
 /// PostgreSQL refuses it in text and JSON columns: the engine drops it on the way in, so the

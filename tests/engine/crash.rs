@@ -1,8 +1,8 @@
 //! The real binary, killed with SIGKILL between the acknowledgement and the reply, then
 //! restarted on the same database: the customer gets exactly one reply.
 
-use crate::support::{eventually, fake_wazzup};
-use std::process::{Child, Command, Stdio};
+use crate::support::{self, eventually, fake_wazzup};
+use std::process::Child;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -24,19 +24,8 @@ fn free_port() -> u16 {
 
 /// Starts `crystalbay run` with only the variables given (never the developer's environment).
 async fn start(db: &std::path::Path, port: u16, wazzup_url: &str) -> Engine {
-    let child = Command::new(env!("CARGO_BIN_EXE_crystalbay"))
-        .arg("run")
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("DATABASE_URL", format!("sqlite://{}", db.display()))
-        .env("HTTP_ADDR", format!("127.0.0.1:{port}"))
-        .env("WAZZUP_API_KEY", fake_wazzup::API_KEY)
-        .env("WAZZUP_API_URL", wazzup_url)
-        .env("WAZZUP_WEBHOOK_SECRET", SECRET)
+    let child = support::engine_command(db, port, wazzup_url, SECRET)
         .env("RUST_LOG", "warn")
-        .env("BURST_WINDOW_MS", "0")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
         .spawn()
         .expect("start the crystalbay binary");
     let base = format!("http://127.0.0.1:{port}");

@@ -17,14 +17,14 @@
 //! The kill moments come from a seeded generator; the seed is printed (set `CRASH_SEED` to
 //! replay a run). No timing is asserted: waits have deadlines only to end a broken run.
 
-use crate::support::eventually;
 use crate::support::fake_bitrix::{self, FakeBitrix};
 use crate::support::fake_samo::{self, FakeSamo};
 use crate::support::fake_telegram::{self, FakeTelegram};
 use crate::support::fake_wazzup::{self, FakeWazzup};
+use crate::support::{self, eventually};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -73,15 +73,7 @@ struct Fakes {
 
 /// `crystalbay run` on `db` and `port`, with only the variables given.
 fn spawn_engine(db: &std::path::Path, port: u16, fakes: &Fakes) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_crystalbay"))
-        .arg("run")
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("DATABASE_URL", format!("sqlite://{}", db.display()))
-        .env("HTTP_ADDR", format!("127.0.0.1:{port}"))
-        .env("WAZZUP_API_KEY", fake_wazzup::API_KEY)
-        .env("WAZZUP_API_URL", &fakes.wazzup_url)
-        .env("WAZZUP_WEBHOOK_SECRET", WAZZUP_SECRET)
+    support::engine_command(db, port, &fakes.wazzup_url, WAZZUP_SECRET)
         .env("TELEGRAM_BOT_TOKEN", fake_telegram::TOKEN)
         .env("TELEGRAM_API_URL", &fakes.telegram.url)
         .env("PUBLIC_URL", "https://bot.crystalbay.test")
@@ -93,10 +85,7 @@ fn spawn_engine(db: &std::path::Path, port: u16, fakes: &Fakes) -> Child {
         .env("SAMO_API_URL", &fakes.samo.url)
         .env("SAMO_OAUTH_TOKEN", fake_samo::TOKEN)
         .env("SAMO_REQUESTS_PER_SEC", "100")
-        .env("BURST_WINDOW_MS", "0")
         .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
         .spawn()
         .expect("start the crystalbay binary")
 }

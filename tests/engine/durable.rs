@@ -1,6 +1,7 @@
 //! The durable message path through the whole engine: acknowledged means stored, a redelivery
 //! is answered once, and a conversation that fails does not take the others with it.
 
+use crate::support::stand_ins::Recorder;
 use crate::support::{app, eventually, fake_wazzup};
 use actors::store::{ConversationRecord, InboxMessage};
 use actors::tours::NotConfigured;
@@ -219,24 +220,6 @@ async fn a_panicking_conversation_leaves_the_others_answering() {
     assert_eq!(parked.status, "failed");
     assert!(parked.error.unwrap().contains("boom"));
     assert!(store.pending_inbox().await.unwrap().is_empty());
-}
-
-/// Records what it is asked to send.
-#[derive(Default)]
-struct Recorder(std::sync::Mutex<Vec<String>>);
-
-#[async_trait]
-impl channels::Sender for Recorder {
-    fn channel(&self) -> Channel {
-        Channel::Console
-    }
-    async fn send(
-        &self,
-        m: &channels::OutgoingMessage,
-    ) -> Result<channels::SendReceipt, channels::SendError> {
-        self.0.lock().unwrap().push(m.text.clone());
-        Ok(channels::SendReceipt::default())
-    }
 }
 
 #[tokio::test]

@@ -12,6 +12,7 @@ pub mod fake_wazzup;
 pub mod stand_ins;
 
 use std::future::Future;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 /// Polls `check` every 20 ms until it holds, for at most `limit`; says whether it held.
@@ -31,4 +32,29 @@ where
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// `crystalbay run` on the SQLite file `db` at `port`, sending WhatsApp through the fake Wazzup at
+/// `wazzup_url` (webhooks checked against `wazzup_secret`), with only the variables given (never
+/// the developer's environment) and no burst window. Add more with `.env(…)`, then spawn.
+pub fn engine_command(
+    db: &std::path::Path,
+    port: u16,
+    wazzup_url: &str,
+    wazzup_secret: &str,
+) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_crystalbay"));
+    command
+        .arg("run")
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env("HTTP_ADDR", format!("127.0.0.1:{port}"))
+        .env("WAZZUP_API_KEY", fake_wazzup::API_KEY)
+        .env("WAZZUP_API_URL", wazzup_url)
+        .env("WAZZUP_WEBHOOK_SECRET", wazzup_secret)
+        .env("BURST_WINDOW_MS", "0")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    command
 }

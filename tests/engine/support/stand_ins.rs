@@ -1,6 +1,6 @@
 //! What the conversation tests share: a stand-in for the Tours actor (its SAMO side is tested
-//! in `tours.rs`), and a customer on WhatsApp who writes through the Wazzup webhook and reads
-//! the replies at the fake Wazzup.
+//! in `tours.rs`), a customer on WhatsApp who writes through the Wazzup webhook and reads the
+//! replies at the fake Wazzup, and a sender that records what the engine sends.
 
 use super::app::TestApp;
 use super::{eventually, fake_wazzup};
@@ -167,5 +167,23 @@ impl<'a> Chat<'a> {
             return Vec::new();
         };
         store.escalations_of(&conversation.id).await.unwrap()
+    }
+}
+
+/// A console sender that records the text of everything the engine sends.
+#[derive(Default)]
+pub struct Recorder(pub Mutex<Vec<String>>);
+
+#[async_trait]
+impl channels::Sender for Recorder {
+    fn channel(&self) -> Channel {
+        Channel::Console
+    }
+    async fn send(
+        &self,
+        m: &channels::OutgoingMessage,
+    ) -> Result<channels::SendReceipt, channels::SendError> {
+        self.0.lock().unwrap().push(m.text.clone());
+        Ok(channels::SendReceipt::default())
     }
 }
