@@ -15,6 +15,9 @@ pub struct TurnInput {
     pub customer_phone: Option<String>,
     /// Whether managers are at work now (`None`: as if they were).
     pub office: Option<crate::hours::Office>,
+    /// Hotels of the operator's list that the text names, found by the caller (the dialog
+    /// does no I/O), best match first.
+    pub hotels_named: Vec<crate::search::NamedHotel>,
 }
 
 impl TurnInput {
@@ -26,6 +29,7 @@ impl TurnInput {
             action: None,
             customer_phone: None,
             office: None,
+            hotels_named: Vec::new(),
         }
     }
 }

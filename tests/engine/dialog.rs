@@ -44,7 +44,7 @@ async fn a_full_request_in_one_message_is_answered_with_offers() {
     assert_eq!(
         (
             q.departure_city.as_str(),
-            q.resort.as_deref(),
+            q.resorts.first().map(String::as_str),
             q.adults,
             q.nights_from
         ),
@@ -79,7 +79,7 @@ async fn missing_parameters_are_collected_over_three_messages() {
     assert!(third.contains("Phu Quoc Hotel 1"), "{third}");
     let (q, _) = &tours.queries()[0];
     assert_eq!(q.departure_city, "Astana");
-    assert_eq!(q.resort.as_deref(), Some("Phu Quoc"));
+    assert_eq!(q.resorts.first().map(String::as_str), Some("Phu Quoc"));
     assert_eq!((q.nights_from, q.adults), (7, 3));
     assert_eq!(q.date_from.format("%m-%d").to_string(), "01-21");
 }
@@ -275,7 +275,7 @@ async fn when_search_is_down_the_customer_is_told_and_a_manager_gets_the_request
         e[0].details["error"],
         "SAMO answered HTTP 403 apiKey blacklisted"
     );
-    assert_eq!(e[0].details["query"]["resort"], "Nha Trang");
+    assert_eq!(e[0].details["query"]["resorts"][0], "Nha Trang");
 }
 
 #[tokio::test]

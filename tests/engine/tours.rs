@@ -38,7 +38,8 @@ fn nha_trang() -> SearchQuery {
     SearchQuery {
         departure_city: "Almaty".into(),
         country: "Vietnam".into(),
-        resort: Some("Nha Trang".into()),
+        resorts: vec!["Nha Trang".into()],
+        hotels: Vec::new(),
         date_from: date("2027-01-10"),
         date_to: date("2027-01-12"),
         nights_from: 7,
@@ -254,7 +255,7 @@ async fn stars_and_meal_become_the_operators_category_and_meal_ids() {
     let fake = fake_samo::start().await;
     let tours = handle(&fake).await;
     let mut query = nha_trang();
-    query.resort = None;
+    query.resorts.clear();
     query.stars = Some(5);
     query.meal = Some("AI".into());
     let page = tours.search(&query, first(10)).await.unwrap();
@@ -299,7 +300,7 @@ async fn paging_fetches_a_further_operator_page_only_when_the_slice_reaches_it()
     fake.set(|s| s.page_size = 2);
     let tours = handle(&fake).await;
     let mut query = nha_trang();
-    query.resort = None;
+    query.resorts.clear();
     query.meal = Some("BB".into()); // six hotels: three operator pages of two
     let page_of = |offset, limit| PageRequest { offset, limit };
 
@@ -420,7 +421,7 @@ async fn every_documented_value_form_gives_the_same_offers() {
     let lenient = fake_samo::start().await;
     lenient.set(|s| s.lenient = true);
     let mut query = nha_trang();
-    query.resort = Some("Phan Thiet".into());
+    query.resorts = vec!["Phan Thiet".into()];
     let a = handle(&strict)
         .await
         .search(&query, first(10))
@@ -663,7 +664,7 @@ async fn a_place_the_operator_does_not_serve_comes_with_its_alternatives() {
         }
     );
     let mut query = nha_trang();
-    query.resort = Some("Hanoi".into());
+    query.resorts = vec!["Hanoi".into()];
     let err = tours.search(&query, first(5)).await.unwrap_err();
     assert!(
         matches!(&err, SearchFailure::NotOffered { field: SearchField::Resort, alternatives, .. }
@@ -771,7 +772,8 @@ async fn paced_and_capped_calls_still_give_every_search_its_own_offers() {
     let queries: Vec<SearchQuery> = resorts
         .iter()
         .map(|r| SearchQuery {
-            resort: Some((*r).into()),
+            resorts: vec![(*r).into()],
+            hotels: Vec::new(),
             ..nha_trang()
         })
         .collect();

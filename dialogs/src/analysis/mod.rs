@@ -163,15 +163,78 @@ impl Slots {
     }
 }
 
-/// What a message says about offers already shown; not part of the SCHEMA output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// What the dialog needs to know beyond the SCHEMA slots: what a message says about offers
+/// already shown, questions, alternatives and scope. Not part of the SCHEMA output.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Hints {
     /// Asks for more/other/next offers ("ещё варианты", "more options", "келесі").
     pub more: bool,
-    /// Picks an offer by its 1-based position ("второй", "бронируем 2", "the first option").
+    /// Picks an offer by its 1-based position ("второй", "бронируем 2", "the first option",
+    /// "ok book option 1"). Never set for a question about an offer (see `question`).
     pub choice: Option<u32>,
     /// Asks for cheaper offers ("подешевле", "cheaper", "арзанырақ").
     pub cheaper: bool,
+    /// The message asks something (rather than choosing or answering): what about, and which
+    /// offer on screen when it names one ("а первый отель какой там пляж?").
+    pub question: Option<Question>,
+    /// Resorts named as alternatives to `slots.resort`, canonical names, in the order given:
+    /// "Нячанг или Камрань" → `slots.resort` = Nha Trang, here `["Cam Ranh"]`.
+    pub resort_alternatives: Vec<String>,
+    /// The dates were a from–to range ("с 20 по 30 января", "20-30 jan"): its two ends.
+    /// SCHEMA reads such a range as a departure day plus a number of nights; the dialog may
+    /// search it as a window of departure days instead (when nights are known otherwise).
+    pub date_range: Option<(NaiveDate, NaiveDate)>,
+    /// The departure date was approximate ("around the 20th", "числа 20-го", "примерно").
+    pub date_approximate: bool,
+    /// The message asks for something that is not a package tour search.
+    pub scope: Option<OutOfScope>,
+}
+
+/// A question the customer asks, as opposed to a choice or an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Question {
+    pub topic: QuestionTopic,
+    /// The offer on screen it is about, by its 1-based position ("первый", "второй отель",
+    /// "option 2"), when it names one.
+    pub offer: Option<u32>,
+}
+
+/// What a question is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum QuestionTopic {
+    /// The beach, the sea, the distance to it ("ближе к морю", "какой там пляж", "1st line").
+    Beach,
+    /// How much: a price, the cheapest, the total ("сколько стоит", "how much is the cheapest").
+    Price,
+    /// What the price includes ("что входит в цену", "перелет включен?").
+    Included,
+    /// Prepayment, instalments, how and when to pay ("а предоплата сколько?").
+    Payment,
+    /// The meals of an offer or hotel.
+    Meal,
+    /// The room of an offer.
+    Room,
+    /// The flight of an offer: dates, times, airline, baggage.
+    Flight,
+    /// Whether places are confirmed or on request.
+    Availability,
+    /// Which is better, of resorts or hotels ("куда лучше — Нячанг или Фукуок?").
+    Compare,
+    /// Anything else about a hotel ("расскажите про отель", "есть бассейн?", "wifi?").
+    Hotel,
+}
+
+/// Requests outside what the bot sells (package tours); the dialog answers them honestly
+/// rather than recording them as search parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OutOfScope {
+    /// Only plane tickets, no package ("только авиабилеты", "flight only").
+    FlightsOnly,
+    /// Only a hotel, no flight ("только отель без перелета").
+    HotelOnly,
+    /// An earlier purchase or an existing booking ("я у вас в ноябре покупала тур", "моя
+    /// заявка", "когда придут документы"): a manager's matter.
+    ExistingBooking,
 }
 
 /// The analysis of one message.
