@@ -1,5 +1,5 @@
 //! Rules-based message analysis: one customer message → intent, language and tour-search
-//! slots, per the contract in `SCHEMA.md`. No I/O, no network, no model; deterministic.
+//! slots, per the contract in `docs/analysis.md`. No I/O, no network, no model; deterministic.
 //!
 //! Pipeline of [`analyze`]:
 //! 1. `text` tokenises and folds the message (case, `ё`, Kazakh letters, diacritics) into
@@ -63,7 +63,7 @@ pub enum Language {
 }
 
 /// Tour-search parameters stated in a message. Every field is optional; serialises exactly
-/// as `SCHEMA.md` (absent fields omitted, never null; `child_ages` omitted when empty).
+/// as `docs/analysis.md` (absent fields omitted, never null; `child_ages` omitted when empty).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Slots {
@@ -481,7 +481,7 @@ pub(crate) fn folded_words(raw: &str) -> Vec<String> {
 }
 
 /// One JSONL input line (`{"text": "..."}`, optional `"today": "YYYY-MM-DD"` which wins
-/// over `default_today`) → the output object per SCHEMA.md, or `{"error": "..."}` for a
+/// over `default_today`) → the output object per `docs/analysis.md`, or `{"error": "..."}` for a
 /// malformed line. Never panics.
 pub fn analyze_line(line: &str, default_today: NaiveDate) -> Value {
     let err = |msg: String| json!({ "error": msg });

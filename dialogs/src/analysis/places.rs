@@ -22,7 +22,7 @@ use Place::{City, Country, Resort};
 
 static PLACES: LazyLock<Lexicon<Place>> = LazyLock::new(|| {
     Lexicon::new(&[
-        // Departure cities (canonical names per SCHEMA.md).
+        // Departure cities (canonical names per `docs/analysis.md`).
         (
             "алмат*5|алма ат*3|алмаата*3|almaty*3|almati|alma ata|almaata",
             City("Almaty"),

@@ -1,4 +1,4 @@
-//! A local fake of the SAMO-tour Online API (`../shared/specs/samo.md`) that behaves as the
+//! A local fake of the SAMO-tour Online API (`docs/protocols/samo.md`) that behaves as the
 //! spec's "Behaviour a faithful fake must have" asks:
 //!
 //! - `GET` on a configurable path (default `/export/default.php`); `POST` gets HTTP 500;
