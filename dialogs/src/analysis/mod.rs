@@ -270,14 +270,16 @@ pub fn analyze(text: &str, today: NaiveDate) -> Analysis {
         certain: cues.travel() || has_slots,
         possible: cues.maybe_travel() || has_slots,
     };
-    dates::extract(&t, today, travel, &mut used, &mut slots);
+    let date_notes = dates::extract(&t, today, travel, &mut used, &mut slots);
     hotel::extract(&t, &mut used, &mut known, &mut slots);
     party::extract(&t, &mut used, &mut slots);
     money::extract(&t, &mut used, &mut slots);
     let stop = |i: usize| known.get(i).copied().unwrap_or(true) || is_stop_word(&t, i);
     slots.name = contacts::name(&t, &contact_words, &stop);
 
-    let hints = hints::detect(&t, &used);
+    let mut hints = hints::detect(&t, &used);
+    hints.date_range = date_notes.range;
+    hints.date_approximate = date_notes.approximate && slots.date_from.is_some();
     let in_contact = |i: usize| contact_words.iter().any(|r| r.contains(&i));
     let (language, language_sure) = language::detect(&t, &|i| {
         known.get(i).copied().unwrap_or(false) || in_contact(i)

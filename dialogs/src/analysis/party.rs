@@ -177,17 +177,20 @@ const COMPANIONS: &[(&str, usize, &str, u32)] = &[
 /// One child by a word for one ("ребёнок", "сыну", "ұлымыз"): the lemma, or `None`.
 fn one_child(w: &str) -> Option<&'static str> {
     let stem = |s: &str, max: usize| w.strip_prefix(s).is_some_and(|r| r.chars().count() <= max);
-    if stem("ребен", 3) || stem("ребён", 3) || w == "реб" {
-        Some("ребенок")
-    } else if stem("малыш", 3) || stem("младен", 3) || stem("саби", 3) {
-        Some("ребенок")
-    } else if stem("подрост", 4) || stem("teen", 5) {
-        Some("ребенок")
-    } else if matches!(
-        w,
-        "child" | "kid" | "infant" | "baby" | "toddler" | "ch" | "chd" | "chld"
-    ) || (stem("бала", 4) && !w.starts_with("балалар"))
-    {
+    let generic = stem("ребен", 3)
+        || stem("ребён", 3)
+        || w == "реб"
+        || stem("малыш", 3)
+        || stem("младен", 3)
+        || stem("саби", 3)
+        || stem("подрост", 4)
+        || stem("teen", 5)
+        || matches!(
+            w,
+            "child" | "kid" | "infant" | "baby" | "toddler" | "ch" | "chd" | "chld"
+        )
+        || (stem("бала", 4) && !w.starts_with("балалар"));
+    if generic {
         Some("ребенок")
     } else if matches!(w, "сын" | "сына" | "сыном" | "сыну" | "son")
         || stem("сыноч", 3)
@@ -648,8 +651,8 @@ fn named(t: &Text, ignored: &[bool]) -> Named {
     let mut companions: Vec<(&str, u32)> = Vec::new();
     let mut children: Vec<&str> = Vec::new();
     let (mut me, mut with_someone) = (false, false);
-    for i in 0..n {
-        match whos[i] {
+    for (i, &who) in whos.iter().enumerate() {
+        match who {
             Some(Who::Me) if linked(i) => me = true,
             Some(Who::Companion { lemma, people }) => {
                 let kk_with = t.w(i).ends_with("мен") || t.w(i).ends_with("пен");
