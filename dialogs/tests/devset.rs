@@ -189,11 +189,11 @@ fn wild_hints_meet_the_bar() {
     );
 }
 
-/// Bars for the files written as customers write: below the figures reached, so that a
-/// change that loses ground fails here (see the report in the module doc for the figures).
-const WILD_INTENT_BAR: f64 = 0.0;
-const WILD_F1_BAR: f64 = 0.0;
-const WILD_HINTS_BAR: f64 = 0.0;
+/// Bars for the file written as customers write, a little below the figures reached (intent
+/// 1.000, slot F1 0.999, hints F1 1.000) so that a change that loses ground fails here.
+const WILD_INTENT_BAR: f64 = 0.95;
+const WILD_F1_BAR: f64 = 0.95;
+const WILD_HINTS_BAR: f64 = 0.9;
 
 fn check_with(name: &str, data: &str, intent_bar: f64, f1_bar: f64) {
     let s = score(name, data);
