@@ -163,7 +163,7 @@ static SEASONS: LazyLock<Lexicon<Season>> = LazyLock::new(|| {
             SCHOOL_AUTUMN,
         ),
         (
-            "зимн*3 каникул*3|новогодн*4 каникул*3|қысқы каникул*3|қысқы демалыс*3|winter break|winter school holidays",
+            "зимн*3 каникул*3|новогодн*4 каникул*3|январск*3 праздник*3|январск*3 каникул*3|қысқы каникул*3|қысқы демалыс*3|winter break|winter school holidays",
             SCHOOL_WINTER,
         ),
         (
@@ -301,7 +301,11 @@ pub(crate) fn extract(
     let mut seen = used.to_vec();
     let mut found = Vec::new();
     for h in SEASONS.scan(t) {
-        if (h.start..h.end).any(|k| seen[k]) {
+        // "Winter Garden Hotel", "Spring Resort": part of a name.
+        let name = t.words[h.start].latin
+            && t.words[h.start].cap
+            && t.words.get(h.end).is_some_and(|w| w.latin && w.cap);
+        if name || (h.start..h.end).any(|k| seen[k]) {
             continue;
         }
         seen[h.start..h.end].fill(true);

@@ -266,6 +266,11 @@ const NOT_CHOICE: &[&str] = &[
     "time",
     "visit",
     "trip",
+    "брон",
+    "заказ",
+    "поездк",
+    "путешеств",
+    "отпуск",
 ];
 
 const CHOICE_NOUNS: &[&str] = &[
@@ -363,6 +368,30 @@ pub(crate) fn detect(t: &Text, used: &[bool], search_slots: bool, places: bool) 
     {
         topic = Some((rank_of(T::Price), T::Price));
     }
+    // "какой отель лучше для детей?", "which hotel is best": a comparison.
+    if topic.is_none()
+        && t.any_starts(&["лучше", "better", "best", "жаксырак"])
+        && (0..t.len()).any(|i| {
+            t.is(
+                i,
+                &[
+                    "какой",
+                    "какая",
+                    "какие",
+                    "который",
+                    "куда",
+                    "где",
+                    "что",
+                    "which",
+                    "what",
+                    "кайсы",
+                    "кайсысы",
+                ],
+            )
+        })
+    {
+        topic = Some((rank_of(T::Compare), T::Compare));
+    }
     // A bare "ещё?" or "а ещё есть?" in a short message.
     if !hints.more && !neither && t.len() <= 3 && (0..t.len()).any(|i| t.w(i) == "еще") {
         hints.more = true;
@@ -375,6 +404,8 @@ pub(crate) fn detect(t: &Text, used: &[bool], search_slots: bool, places: bool) 
     let take = (0..t.len()).any(|i| t.starts(i, TAKE_VERBS));
     if let Some((_, topic)) = topic
         && asking
+        // "сколько стоит виза?" is about the visa, not an offer's price.
+        && !(topic == T::Price && t.any_starts(&["виз", "страхов", "visa", "insuranc", "сактанд"]))
         // "Внесу предоплату, куда перевести?" pays rather than asks.
         && !(topic == T::Payment && (0..t.len()).any(|i| t.is(i, COMMIT)))
         // "Нячанг, 2 взрослых, как можно ближе к морю": a wish inside a search;
@@ -456,7 +487,8 @@ fn choice(t: &Text, used: &[bool]) -> Option<u32> {
     let free = |i: usize| !used.get(i).copied().unwrap_or(true);
     // A bare number (or "№2") is a pick; the dialog decides whether it answers its
     // question instead.
-    if t.len() == 1
+    let bare = t.len() == 1 || (t.len() == 2 && t.is(1, ORDINAL_ENDINGS) && t.glued(1));
+    if bare
         && let Some(v) = small(t, 0)
         && free(0)
     {

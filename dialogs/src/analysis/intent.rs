@@ -478,6 +478,7 @@ pub(crate) fn classify(t: &Text, c: &Counts, slots: &Slots, hints: &Hints) -> In
     // are general questions; the beach, the room, the price of an offer are about tours.
     if let Some(q) = hints.question
         && c.book_strong == 0
+        && hints.choice.is_none()
         && (q.offer.is_some() || c.faq + c.weather == 0)
     {
         let general = matches!(

@@ -539,7 +539,10 @@ impl Tally {
 /// Who word `i` names, if anyone.
 fn who(t: &Text, i: usize) -> Option<Who> {
     let w = t.w(i);
-    if matches!(w, "я" | "me" | "i" | "myself" | "озим") {
+    // Kazakh "мен" is "I", and also "and"/"with": the customer only after "және" or a comma
+    // ("күйеуім және мен").
+    let kk_me = w == "мен" && (t.is(i.wrapping_sub(1), &["жане"]) || t.gap(i).punct.contains(','));
+    if matches!(w, "я" | "me" | "i" | "myself" | "озим") || kk_me {
         return Some(Who::Me);
     }
     if let Some(lemma) = one_child(w) {
@@ -843,6 +846,17 @@ pub(crate) fn extract(t: &Text, used: &mut [bool], slots: &mut Slots) {
             }
             let items = ages_before(t, u, used);
             if items.is_empty() {
+                continue;
+            }
+            // "2 года и 10 месяцев": the months are part of the same child's age.
+            let first = items[0].0;
+            let joined = t.is(first.wrapping_sub(1), AND)
+                && age_unit_at(t, first.wrapping_sub(2)) == Some(false);
+            if months && joined {
+                for &(j, _) in &items {
+                    used[j] = true;
+                }
+                used[u] = true;
                 continue;
             }
             for &(j, v) in &items {
