@@ -22,8 +22,10 @@ use std::sync::LazyLock;
 
 use chrono::{Datelike, Days, Months, NaiveDate};
 
+use std::collections::HashMap;
+
 use super::Slots;
-use super::lexicon::Lexicon;
+use super::lexicon::{BuildFx, Lexicon};
 use super::text::Text;
 
 /// Part of a month.
@@ -792,7 +794,19 @@ fn month_of(w: &str) -> Option<(u32, bool)> {
     {
         return None;
     }
-    for &(stem, max, m) in STEMS {
+    // Stems by first letter: most words are compared with none or a few of them.
+    type Stems = HashMap<char, Vec<(&'static str, usize, u32)>, BuildFx>;
+    static BY_FIRST: LazyLock<Stems> = LazyLock::new(|| {
+        let mut m = Stems::default();
+        for &(stem, max, month) in STEMS {
+            if let Some(c) = stem.chars().next() {
+                m.entry(c).or_default().push((stem, max, month));
+            }
+        }
+        m
+    });
+    let first = w.chars().next()?;
+    for &(stem, max, m) in BY_FIRST.get(&first).into_iter().flatten() {
         if let Some(rest) = w.strip_prefix(stem)
             && rest.chars().count() <= max
         {
@@ -1208,6 +1222,11 @@ fn mentions(t: &Text, used: &[bool]) -> Vec<Found> {
 /// "в конце месяца", "в начале следующего месяца", "end of the month", "в первых числах"
 /// (with no month after it) at word `i`.
 fn this_month(t: &Text, i: usize) -> Option<Found> {
+    // Cheap first: a month word or "числах" must follow within three words.
+    if !(i + 1..=i + 3).any(|k| t.is(k, &["месяца", "month", "месяце", "числах", "числа"]))
+    {
+        return None;
+    }
     let part = part_word(t, i)?;
     let mut k = i + 1;
     if t.is(k, &["of"]) {

@@ -173,56 +173,64 @@ const COMMIT: &[&str] = &[
 ];
 
 fn ordinal(w: &str) -> Option<u32> {
+    if w.len() < 3 {
+        return None;
+    }
     let stem = |s: &str| w.strip_prefix(s).is_some_and(|r| r.chars().count() <= 3);
     // Kazakh ordinals take case and possessive endings: "екіншісін", "біріншісі".
     let kk = |s: &str| w.strip_prefix(s).is_some_and(|r| r.chars().count() <= 4);
-    Some(
-        if stem("перв") || matches!(w, "first" | "1st") || kk("биринши") {
-            1
-        } else if (stem("втор") && !w.starts_with("вторник"))
-            || matches!(w, "second" | "2nd")
-            || kk("екинши")
-        {
-            2
-        } else if stem("трет") || matches!(w, "third" | "3rd") || kk("ушинши") {
-            3
-        } else if stem("четверт") || matches!(w, "fourth" | "4th") || kk("тортинши")
-        {
-            4
-        } else if (stem("пят") && !matches!(w, "пять" | "пяти" | "пятью" | "пятеро"))
-            || matches!(w, "fifth" | "5th")
-            || kk("бесинши")
-        {
-            5
-        } else if (stem("шест") && !matches!(w, "шесть" | "шести" | "шестеро"))
-            || matches!(w, "sixth" | "6th")
-            || kk("алтыншы")
-        {
-            6
-        } else if (stem("седьм") && !w.starts_with("седьмиц"))
-            || matches!(w, "seventh" | "7th")
-            || kk("жетинши")
-        {
-            7
-        } else if (stem("восьм") && !matches!(w, "восьми" | "восьмью"))
-            || matches!(w, "eighth" | "8th")
-            || kk("сегизинши")
-        {
-            8
-        } else if (stem("девят") && !matches!(w, "девять" | "девяти" | "девятью"))
-            || matches!(w, "ninth" | "9th")
-            || kk("тогызыншы")
-        {
-            9
-        } else if (stem("десят") && !matches!(w, "десять" | "десяти" | "десятью" | "десятка"))
-            || matches!(w, "tenth" | "10th")
-            || kk("оныншы")
-        {
-            10
-        } else {
-            return None;
+    let pick = |v: u32, ok: bool| ok.then_some(v);
+    // By first letter, so that most words are compared with one or two stems.
+    match w.chars().next()? {
+        'п' => pick(1, stem("перв")).or_else(|| {
+            pick(
+                5,
+                stem("пят") && !matches!(w, "пять" | "пяти" | "пятью" | "пятеро"),
+            )
+        }),
+        'в' => pick(2, stem("втор") && !w.starts_with("вторник"))
+            .or_else(|| pick(8, stem("восьм") && !matches!(w, "восьми" | "восьмью"))),
+        'т' => pick(3, stem("трет"))
+            .or_else(|| pick(4, kk("тортинши")))
+            .or_else(|| pick(9, kk("тогызыншы"))),
+        'ч' => pick(4, stem("четверт")),
+        'ш' => pick(
+            6,
+            stem("шест") && !matches!(w, "шесть" | "шести" | "шестеро"),
+        ),
+        'с' => {
+            pick(7, stem("седьм") && !w.starts_with("седьмиц")).or_else(|| pick(8, kk("сегизинши")))
+        }
+        'д' => pick(
+            9,
+            stem("девят") && !matches!(w, "девять" | "девяти" | "девятью"),
+        )
+        .or_else(|| {
+            pick(
+                10,
+                stem("десят") && !matches!(w, "десять" | "десяти" | "десятью" | "десятка"),
+            )
+        }),
+        'б' => pick(1, kk("биринши")).or_else(|| pick(5, kk("бесинши"))),
+        'е' => pick(2, kk("екинши")),
+        'у' => pick(3, kk("ушинши")),
+        'а' => pick(6, kk("алтыншы")),
+        'ж' => pick(7, kk("жетинши")),
+        'о' => pick(10, kk("оныншы")),
+        _ => match w {
+            "first" | "1st" => Some(1),
+            "second" | "2nd" => Some(2),
+            "third" | "3rd" => Some(3),
+            "fourth" | "4th" => Some(4),
+            "fifth" | "5th" => Some(5),
+            "sixth" | "6th" => Some(6),
+            "seventh" | "7th" => Some(7),
+            "eighth" | "8th" => Some(8),
+            "ninth" | "9th" => Some(9),
+            "tenth" | "10th" => Some(10),
+            _ => None,
         },
-    )
+    }
 }
 
 /// Words after an ordinal that make it something other than a choice of offer.
@@ -396,32 +404,35 @@ pub(crate) fn detect(t: &Text, used: &[bool], search_slots: bool, places: bool) 
     if !hints.more && !neither && t.len() <= 3 && (0..t.len()).any(|i| t.w(i) == "еще") {
         hints.more = true;
     }
-    let offer = offer_named(t, used);
-    let asking = t.raw.contains('?')
-        || (0..t.len()).any(|i| {
-            t.is(i, ASKING) || (t.is(i, AUXILIARIES) && (i == 0 || !t.gap(i).punct.is_empty()))
-        });
-    let take = (0..t.len()).any(|i| t.starts(i, TAKE_VERBS));
-    if let Some((_, topic)) = topic
-        && asking
-        // "сколько стоит виза?" is about the visa, not an offer's price.
-        && !(topic == T::Price && t.any_starts(&["виз", "страхов", "visa", "insuranc", "сактанд"]))
-        // "Внесу предоплату, куда перевести?" pays rather than asks.
-        && !(topic == T::Payment && (0..t.len()).any(|i| t.is(i, COMMIT)))
-        // "Нячанг, 2 взрослых, как можно ближе к морю": a wish inside a search;
-        // "Семей - Нячанг, есть вылеты?", "сколько стоит тур в Муйне?": a search.
-        && (offer.is_some()
-            || topic == T::Compare
-            || !(search_slots
-                || (places && matches!(topic, T::Flight | T::Availability | T::Price))))
-    {
-        hints.question = Some(Question { topic, offer });
+    if let Some((_, topic)) = topic {
+        let offer = offer_named(t, used);
+        let asking = t.raw.contains('?')
+            || (0..t.len()).any(|i| {
+                t.is(i, ASKING) || (t.is(i, AUXILIARIES) && (i == 0 || !t.gap(i).punct.is_empty()))
+            });
+        let asks = asking
+            // "сколько стоит виза?" is about the visa, not an offer's price.
+            && !(topic == T::Price
+                && t.any_starts(&["виз", "страхов", "visa", "insuranc", "сактанд"]))
+            // "Внесу предоплату, куда перевести?" pays rather than asks.
+            && !(topic == T::Payment && (0..t.len()).any(|i| t.is(i, COMMIT)))
+            // "Нячанг, 2 взрослых, как можно ближе к морю": a wish inside a search;
+            // "Семей - Нячанг, есть вылеты?", "сколько стоит тур в Муйне?": a search.
+            && (offer.is_some()
+                || topic == T::Compare
+                || !(search_slots
+                    || (places && matches!(topic, T::Flight | T::Availability | T::Price))));
+        if asks {
+            hints.question = Some(Question { topic, offer });
+        }
     }
-    hints.choice = match hints.question {
-        // A question about an offer is not a choice, unless a booking verb chooses too
-        // ("бронируем второй, какая предоплата?").
-        Some(_) if !take => None,
-        _ => choice(t, used),
+    // A question about an offer is not a choice, unless a booking verb chooses too
+    // ("бронируем второй, какая предоплата?").
+    let take = || (0..t.len()).any(|i| t.starts(i, TAKE_VERBS));
+    hints.choice = if hints.question.is_some() && !take() {
+        None
+    } else {
+        choice(t, used)
     };
     hints
 }

@@ -5,8 +5,19 @@
 //! words with Kazakh letters or common Kazakh words (also typed without the special
 //! letters: "рахмет", "керек", "бар ма") are at least as many as Russian function words.
 
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
 use super::Language;
+use super::lexicon::BuildFx;
 use super::text::Text;
+
+type Words = HashSet<&'static str, BuildFx>;
+
+/// The word lists below as sets: every word of every message is looked up.
+static KK: LazyLock<Words> = LazyLock::new(|| KK_WORDS.iter().copied().collect());
+static RU: LazyLock<Words> = LazyLock::new(|| RU_WORDS.iter().copied().collect());
+static TRANSLIT: LazyLock<Words> = LazyLock::new(|| RU_TRANSLIT.iter().copied().collect());
 
 /// Frequent Kazakh words that have no Kazakh-only letter (folded forms).
 const KK_WORDS: &[&str] = &[
@@ -256,7 +267,7 @@ pub(crate) fn detect(t: &Text, ignore: &dyn Fn(usize) -> bool) -> (Language, boo
                 continue;
             }
             // "privet, hotim v nyachang": Russian in Latin letters.
-            if RU_TRANSLIT.contains(&w.fold.as_str()) {
+            if TRANSLIT.contains(w.fold.as_str()) {
                 cyr += 1;
                 ru += 1;
                 continue;
@@ -264,9 +275,9 @@ pub(crate) fn detect(t: &Text, ignore: &dyn Fn(usize) -> bool) -> (Language, boo
             latin += 1;
         } else if w.cyr {
             cyr += 1;
-            if w.kk || KK_WORDS.contains(&w.fold.as_str()) || kk_ending(&w.fold) {
+            if w.kk || KK.contains(w.fold.as_str()) || kk_ending(&w.fold) {
                 kk += 1;
-            } else if RU_WORDS.contains(&w.fold.as_str()) {
+            } else if RU.contains(w.fold.as_str()) {
                 ru += 1;
             }
         }

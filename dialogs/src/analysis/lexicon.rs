@@ -162,6 +162,33 @@ impl<T: Copy> Lexicon<T> {
         best.map(|(e, _, v)| (e, v))
     }
 
+    /// The value of a one-word pattern that matches the folded word `w` exactly (the longest
+    /// such pattern): a lexicon used as a dictionary of words and stems.
+    pub fn word(&self, w: &str) -> Option<T> {
+        let mut chars = w.chars();
+        let c1 = chars.next()?;
+        let c2 = chars.next();
+        let lists = [
+            self.index.get(&key(c1, c2)),
+            if c2.is_some() {
+                self.index.get(&key(c1, None))
+            } else {
+                None
+            },
+        ];
+        let mut best: Option<(usize, T)> = None;
+        for &p in lists.into_iter().flatten().flatten() {
+            let pat = &self.pats[p];
+            if let [piece] = pat.pieces.as_slice()
+                && piece.matches(w)
+                && best.is_none_or(|(wt, _)| pat.weight > wt)
+            {
+                best = Some((pat.weight, pat.val));
+            }
+        }
+        best.map(|(_, v)| v)
+    }
+
     /// A one-word pattern of at least `fuzzy_min` letters matched with one typo (a wrong, missing,
     /// extra or swapped letter) in the stem: "Турцыя", "Вьтнам", "Нячнаг". Only patterns
     /// sharing the first letter are tried, which keeps it cheap; shorter stems never go
@@ -232,6 +259,10 @@ pub(crate) fn near_stem(w: &str, stem: &str, extra: usize) -> bool {
     if let Some(rest) = w.strip_prefix(stem) {
         return rest.chars().count() <= extra;
     }
+    // A typo rarely hits the first letter; checking it first keeps this cheap.
+    if w.chars().next() != stem.chars().next() {
+        return false;
+    }
     let stem: Vec<char> = stem.chars().collect();
     if stem.len() < 5 {
         return false;
@@ -267,7 +298,7 @@ fn within_one(a: &[char], b: &[char]) -> bool {
 /// A multiply-rotate hasher for the small integer keys of the index (the default SipHash
 /// is several times slower and its DoS resistance buys nothing for built-in keys).
 #[derive(Default)]
-struct Fx(u64);
+pub(crate) struct Fx(u64);
 
 impl Hasher for Fx {
     fn finish(&self) -> u64 {
@@ -286,7 +317,8 @@ impl Hasher for Fx {
     }
 }
 
-type BuildFx = BuildHasherDefault<Fx>;
+/// The hasher of the lexicon index, also for other sets of words looked up per word.
+pub(crate) type BuildFx = BuildHasherDefault<Fx>;
 
 fn parse_piece(p: &str) -> Piece {
     match p.split_once('*') {

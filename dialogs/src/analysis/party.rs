@@ -174,83 +174,6 @@ const COMPANIONS: &[(&str, usize, &str, u32)] = &[
     ("агам", 5, "брат", 1),
 ];
 
-/// One child by a word for one ("ребёнок", "сыну", "ұлымыз"): the lemma, or `None`.
-fn one_child(w: &str) -> Option<&'static str> {
-    let stem = |s: &str, max: usize| w.strip_prefix(s).is_some_and(|r| r.chars().count() <= max);
-    let generic = stem("ребен", 3)
-        || stem("ребён", 3)
-        || w == "реб"
-        || stem("малыш", 3)
-        || stem("младен", 3)
-        || stem("саби", 3)
-        || stem("подрост", 4)
-        || stem("teen", 5)
-        || matches!(
-            w,
-            "child" | "kid" | "infant" | "baby" | "toddler" | "ch" | "chd" | "chld"
-        )
-        || (stem("бала", 4) && !w.starts_with("балалар"));
-    if generic {
-        Some("ребенок")
-    } else if matches!(w, "сын" | "сына" | "сыном" | "сыну" | "son")
-        || stem("сыноч", 3)
-        || stem("сынок", 2)
-        || stem("улым", 4)
-    {
-        Some("сын")
-    } else if stem("доч", 5) || w == "daughter" || stem("кызым", 4) {
-        Some("дочь")
-    } else if matches!(w, "внук" | "внука" | "внуком" | "внуку" | "grandson") {
-        Some("внук")
-    } else if stem("внучк", 2) || w == "granddaughter" {
-        Some("внучка")
-    } else {
-        None
-    }
-}
-
-/// Several children by a word for many ("дети", "kids", "балалар", "внуков").
-fn many_children(w: &str) -> bool {
-    matches!(
-        w,
-        "дети"
-            | "детей"
-            | "детьми"
-            | "детям"
-            | "детях"
-            | "детки"
-            | "деток"
-            | "детишек"
-            | "детишками"
-            | "ребята"
-            | "ребят"
-            | "ребятишек"
-            | "children"
-            | "kids"
-            | "childs"
-            | "infants"
-            | "babies"
-            | "toddlers"
-            | "teens"
-            | "teenagers"
-            | "малышей"
-            | "подростков"
-            | "подростка"
-            | "внуков"
-            | "внуками"
-            | "внуки"
-            | "внучек"
-            | "внучками"
-            | "deti"
-            | "detei"
-            | "detey"
-    ) || w
-        .strip_prefix("балалар")
-        .is_some_and(|r| r.chars().count() <= 4)
-        || w.strip_prefix("немерелер")
-            .is_some_and(|r| r.chars().count() <= 4)
-}
-
 /// A child word in the dative ("ребёнку 5 лет", "дочке 4"): it takes an age, never a count.
 fn dative_child(w: &str) -> bool {
     matches!(
@@ -278,12 +201,10 @@ enum Child {
 }
 
 fn child_unit(w: &str) -> Option<Child> {
-    if many_children(w) {
-        Some(Child::Many)
-    } else if one_child(w).is_some() || matches!(w, "rebenok" | "rebenka") {
-        Some(Child::One)
-    } else {
-        None
+    match WHO.word(w)? {
+        Who::Child("дети") => Some(Child::Many),
+        Who::Child(_) => Some(Child::One),
+        _ => None,
     }
 }
 
@@ -536,28 +457,52 @@ impl Tally {
     }
 }
 
+/// Words naming people, indexed like every lexicon so that a message's words are compared
+/// with a handful of candidates only (see [`who`]).
+static WHO: LazyLock<Lexicon<Who>> = LazyLock::new(|| {
+    let mut specs: Vec<(String, Who)> = COMPANIONS
+        .iter()
+        .map(|&(stem, extra, lemma, people)| {
+            (format!("{stem}*{extra}"), Who::Companion { lemma, people })
+        })
+        .collect();
+    specs.extend(
+        [
+            ("я|me|i|myself|өзім", Who::Me),
+            (
+                "ребен*3|ребён*3|реб|малыш*3|младен*3|саби*3|подрост*4|teen*5|child|kid|infant|baby|toddler|ch|chd|chld|бала*4|rebenok|rebenka",
+                Who::Child("ребенок"),
+            ),
+            (
+                "сын|сына|сыном|сыну|son|сыноч*3|сынок*2|ұлым*4",
+                Who::Child("сын"),
+            ),
+            ("доч*5|daughter|қызым*4", Who::Child("дочь")),
+            ("внук|внука|внуком|внуку|grandson", Who::Child("внук")),
+            ("внучк*2|granddaughter", Who::Child("внучка")),
+            (
+                "дети|детей|детьми|детям|детях|детки|деток|детишек|детишками|ребята|ребят|ребятишек|children|kids|childs|infants|babies|toddlers|teens|teenagers|малышей|подростков|подростка|внуков|внуками|внуки|внучек|внучками|deti|detei|detey|балалар*4|немерелер*4",
+                Who::Child("дети"),
+            ),
+        ]
+        .into_iter()
+        .map(|(p, w)| (p.to_string(), w)),
+    );
+    let entries: Vec<(&str, Who)> = specs.iter().map(|(p, w)| (p.as_str(), *w)).collect();
+    Lexicon::new(&entries)
+});
+
 /// Who word `i` names, if anyone.
 fn who(t: &Text, i: usize) -> Option<Who> {
-    let w = t.w(i);
     // Kazakh "мен" is "I", and also "and"/"with": the customer only after "және" or a comma
     // ("күйеуім және мен").
-    let kk_me = w == "мен" && (t.is(i.wrapping_sub(1), &["жане"]) || t.gap(i).punct.contains(','));
-    if matches!(w, "я" | "me" | "i" | "myself" | "озим") || kk_me {
-        return Some(Who::Me);
+    if t.w(i) == "мен" {
+        let me = t.is(i.wrapping_sub(1), &["жане"]) || t.gap(i).punct.contains(',');
+        return me.then_some(Who::Me);
     }
-    if let Some(lemma) = one_child(w) {
-        return Some(Who::Child(lemma));
-    }
-    if many_children(w) {
-        return Some(Who::Child("дети"));
-    }
-    COMPANIONS
-        .iter()
-        .find(|&&(stem, extra, _, _)| {
-            w.strip_prefix(stem)
-                .is_some_and(|r| r.chars().count() <= extra)
-        })
-        .map(|&(_, _, lemma, people)| Who::Companion { lemma, people })
+    WHO.at(t, i)
+        .filter(|&(end, _)| end == i + 1)
+        .map(|(_, who)| who)
 }
 
 /// Words that may stand between two people named together: "я и муж", "me, my mom and my

@@ -86,9 +86,14 @@ impl<'a> Text<'a> {
             if is_letter(c) {
                 let mut j = k;
                 let mut lower = String::with_capacity(16);
+                // Whether a letter comes three times in a row ("приииивет").
+                let (mut run, mut last, mut tripled) = (0, '\0', false);
                 while let Some(&(_, d)) = chars.get(j) {
                     if is_letter(d) {
                         push_lower(&mut lower, d);
+                        run = if d == last { run + 1 } else { 1 };
+                        last = d;
+                        tripled |= run >= 3;
                     } else if is_combining(d) {
                         // Decomposed accents ("е" + U+0308): dropped, the base letter is kept.
                     } else if is_apostrophe(d)
@@ -101,6 +106,11 @@ impl<'a> Text<'a> {
                     j += 1;
                 }
                 let end = chars.get(j).map_or(raw.len(), |&(b, _)| b);
+                let lower = if tripled {
+                    collapse_repeats(lower)
+                } else {
+                    lower
+                };
                 words.push(make_word(lower, start, end, c.is_uppercase()));
                 gaps.push(Gap::default());
                 k = j;
@@ -268,7 +278,6 @@ impl<'a> Text<'a> {
 }
 
 fn make_word(lower: String, start: usize, end: usize, cap: bool) -> Word {
-    let lower = collapse_repeats(lower);
     let mut kk = false;
     let (mut lat, mut cyr) = (0usize, 0usize);
     for c in lower.chars() {
