@@ -189,6 +189,31 @@ fn wild_hints_meet_the_bar() {
     );
 }
 
+#[test]
+fn holdout_set_meets_the_bar() {
+    check_with(
+        "holdout.jsonl",
+        include_str!("data/holdout.jsonl"),
+        HOLDOUT_INTENT_BAR,
+        HOLDOUT_F1_BAR,
+    );
+}
+
+#[test]
+fn holdout_hints_meet_the_bar() {
+    check_hints(
+        "holdout_hints.jsonl",
+        include_str!("data/holdout_hints.jsonl"),
+        HOLDOUT_HINTS_BAR,
+    );
+}
+
+/// The hold-out's first (and only blind) score was intent 0.980, slot F1 0.958, hints F1
+/// 0.904; the bars sit below it.
+const HOLDOUT_INTENT_BAR: f64 = 0.95;
+const HOLDOUT_F1_BAR: f64 = 0.93;
+const HOLDOUT_HINTS_BAR: f64 = 0.85;
+
 /// Bars for the file written as customers write, a little below the figures reached (intent
 /// 1.000, slot F1 0.999, hints F1 1.000) so that a change that loses ground fails here.
 const WILD_INTENT_BAR: f64 = 0.95;
