@@ -46,6 +46,8 @@ enum Part {
     Week(u32),
     /// The last seven days.
     LastWeek,
+    /// "в 20-х числах": days 10–19, 20–29 or 30 to the last.
+    Decade(u32),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,7 +76,7 @@ static REL: LazyLock<Lexicon<Rel>> = LazyLock::new(|| {
         ),
         ("этой неделе|this week|осы аптада", Rel::ThisWeek),
         (
-            "на выходных|в выходные|эти выходные|this weekend|on the weekend|демалыс күндері",
+            "на выходных|на выходные|в выходные|эти выходные|this weekend|on the weekend|for the weekend|демалыс күндері",
             Rel::Weekend,
         ),
         (
@@ -395,7 +397,8 @@ pub(crate) fn extract(
     let Some(window) = window else {
         return notes;
     };
-    notes.approximate |= approximate(t, &chosen);
+    // "flexible dates", "даты гибкие": the whole message says so.
+    notes.approximate |= approximate(t, &chosen) || t.any_starts(&["flexib", "гибк"]);
     let (a, b) = after(t, &chosen, window);
     if (a, b) != window {
         slots.date_from = Some(a);
@@ -462,7 +465,15 @@ fn approximate(t: &Text, f: &Found) -> bool {
         || (t.is(n1, &["ish"]) && t.glued(n1));
     let signs =
         |g: &str| g.contains('±') || g.contains("+-") || g.contains("+/-") || g.contains('~');
-    before || after || signs(&t.gap(f.first).punct) || signs(&t.gap(n1).punct)
+    // "в 20-х числах": about then.
+    let decade = matches!(
+        f.what,
+        Mention::Month {
+            part: Part::Decade(_),
+            ..
+        }
+    );
+    before || after || decade || signs(&t.gap(f.first).punct) || signs(&t.gap(n1).punct)
 }
 
 /// The window of a mention, relative to `today`.
@@ -1024,6 +1035,13 @@ fn part_around(t: &Text, i: usize) -> Option<(Part, usize, usize)> {
     if let Some((p, first)) = week_part(t, j) {
         return Some((p, first, i));
     }
+    // "в 20-х числах декабря"
+    if t.is(j, &["х", "x"])
+        && (t.glued(j) || t.gap(j).is_dash())
+        && let Some(d @ (10 | 20 | 30)) = t.num(j.wrapping_sub(1))
+    {
+        return Some((Part::Decade(d as u32), j - 1, i));
+    }
     if let Some(p) = part_word(t, j) {
         return Some((p, j, i));
     }
@@ -1281,10 +1299,15 @@ fn days_without_month(t: &Text, used: &[bool], out: &mut Vec<Found>) {
             || chisla_after
             || (ru_suffix && loose_end)
             || (en_suffix
-                && matches!(
+                // "on the 28th", "around the 20th", not "I'd like the 3rd".
+                && (matches!(
                     lead,
-                    "the" | "on" | "around" | "after" | "from" | "by" | "till" | "until"
-                )
+                    "on" | "around" | "after" | "from" | "by" | "till" | "until"
+                ) || (lead == "the"
+                    && t.is(
+                        i.wrapping_sub(2),
+                        &["on", "around", "after", "from", "by", "till", "until", "about"],
+                    )))
                 && (loose_end || t.is(after, &["of", "or", "and", "to", "till", "until"])));
         // "с 20 по 30", "числа 15-20", "20-30 числа": a range of days.
         let end = if t.is(after, &["по", "до"]) && t.is(i.wrapping_sub(1), &["с", "со"]) {
@@ -1425,6 +1448,7 @@ fn month_window(
             Part::SecondHalf => (16, last),
             Part::Week(n) => (7 * n - 6, 7 * n),
             Part::LastWeek => (last - 6, last),
+            Part::Decade(d) => (d, if d >= 30 { last } else { d + 9 }),
         };
         Some((
             NaiveDate::from_ymd_opt(y, m, a)?,
@@ -1751,6 +1775,15 @@ mod tests {
             Some((ymd(2027, 2, 1), ymd(2027, 2, 7)))
         );
         assert_eq!(window("двадцатого декабря", today), one(ymd(2026, 12, 20)));
+        assert_eq!(window("I'd like the 3rd", today), None);
+        assert_eq!(
+            window("хотим в 20-х числах декабря", today),
+            Some((ymd(2026, 12, 20), ymd(2026, 12, 29)))
+        );
+        assert_eq!(
+            window("нам бы тур на выходные", today),
+            Some((ymd(2026, 11, 21), ymd(2026, 11, 22)))
+        );
         assert_eq!(
             window("jan", today),
             Some((ymd(2027, 1, 1), ymd(2027, 1, 31)))
@@ -1767,6 +1800,8 @@ mod tests {
             "где-то 10 января",
             "вылет 10 января, +- 3 дня",
             "15 қаңтар шамасында",
+            "хотим в 20-х числах декабря",
+            "10 days in april, flexible dates",
         ] {
             assert!(notes(s, today).approximate, "{s}");
         }

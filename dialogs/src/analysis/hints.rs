@@ -34,7 +34,7 @@ use QuestionTopic as T;
 static CUES: LazyLock<Lexicon<Cue>> = LazyLock::new(|| {
     Lexicon::new(&[
         (
-            "еще вариант*3|еще предлож*5|еще отел*3|еще тур*2|еще что нибудь|еще что то|еще есть|есть еще|покажите еще|покажи еще|скиньте еще|скинь еще|пришлите еще|дайте еще|еще подборк*|других вариант*|другие вариант*|другой вариант|другие отел*|другие туры|другое предлож*|больше вариантов|more|more options|other options|another option|anything else|something else|next|show more|next options|келесі|тағы|басқа нұсқа*|басқа",
+            "еще вариант*3|еще предлож*5|еще отел*3|еще тур*2|еще что нибудь|еще что то|еще есть|есть еще|покажите еще|покажи еще|скиньте еще|скинь еще|пришлите еще|дайте еще|еще подборк*|других вариант*|другие вариант*|другой вариант|другие отел*|другие туры|другое предлож*|покажите другие|покажи другие|скиньте другие|пришлите другие|есть другие|другие есть|больше вариантов|show others|show other*|any others|more|more options|other options|another option|anything else|something else|next|show more|next options|келесі|тағы|басқа нұсқа*|басқа",
             Cue::More,
         ),
         (
@@ -308,6 +308,11 @@ const TAKE_VERBS: &[&str] = &[
     "выбира",
     "выбер",
     "аламыз",
+    "like",
+    "want",
+    "prefer",
+    "choose",
+    "pick",
 ];
 
 /// Detects the hints; `used` marks words other extractors already explained (numbers of
@@ -338,6 +343,9 @@ pub(crate) fn detect(t: &Text, used: &[bool], search_slots: bool, places: bool) 
             }
             Cue::Cheaper => hints.cheaper = true,
             Cue::Neither => neither = true,
+            // "всё включено", "all inclusive" is a meal plan, not a question of what is included.
+            Cue::Topic(T::Included) if t.is(h.start.wrapping_sub(1), &["все", "all", "ультра"]) =>
+                {}
             Cue::Topic(q) => {
                 // The most specific topic wins: "что входит в цену" is about what is included.
                 if topic.is_none_or(|(rank, _)| rank_of(q) < rank) {
@@ -376,9 +384,9 @@ pub(crate) fn detect(t: &Text, used: &[bool], search_slots: bool, places: bool) 
     {
         topic = Some((rank_of(T::Price), T::Price));
     }
-    // "какой отель лучше для детей?", "which hotel is best": a comparison.
-    if topic.is_none()
-        && t.any_starts(&["лучше", "better", "best", "жаксырак"])
+    // "какой отель лучше для детей?", "в каком анимация лучше?": a comparison, whatever
+    // else it names.
+    if t.any_starts(&["лучше", "better", "best", "жаксырак"])
         && (0..t.len()).any(|i| {
             t.is(
                 i,
@@ -386,7 +394,9 @@ pub(crate) fn detect(t: &Text, used: &[bool], search_slots: bool, places: bool) 
                     "какой",
                     "какая",
                     "какие",
+                    "каком",
                     "который",
+                    "котором",
                     "куда",
                     "где",
                     "что",
@@ -513,7 +523,9 @@ fn choice(t: &Text, used: &[bool]) -> Option<u32> {
             // "второй не подходит" rejects an offer rather than choosing it.
             let rejected = t.is(i + 1, &["не", "not", "isn't", "doesn't", "емес"])
                 || t.is(i + 2, &["не", "not", "isn't", "doesn't", "емес"]);
-            if !t.starts(i + 1, NOT_CHOICE) && !rejected {
+            // "ребёнку 4, второму 9": an age follows, not a choice.
+            let age = t.is_num(i + 1);
+            if !t.starts(i + 1, NOT_CHOICE) && !rejected && !age {
                 return Some(v);
             }
             continue;
@@ -656,6 +668,7 @@ mod tests {
             ("№2", 2),
             ("екіншісін аламыз", 2),
             ("let's go with number 2", 2),
+            ("I'd like the 3rd", 3),
         ] {
             assert_eq!(run(s).choice, Some(v), "{s}");
         }
@@ -667,6 +680,7 @@ mod tests {
             "первый раз летим за границу",
             "второй не подходит",
             "берем Red Dune",
+            "ребенку 4, второму 9",
         ] {
             assert_eq!(run(s).choice, None, "{s}");
         }

@@ -51,6 +51,13 @@ pub(crate) fn extract(t: &Text, used: &mut [bool], known: &mut [bool], slots: &m
         for k in known.iter_mut().take(h.end).skip(h.start) {
             *k = true;
         }
+        // "подешевле, без всё включено", "not all inclusive": a meal plan ruled out.
+        if t.is(
+            h.start.wrapping_sub(1),
+            &["без", "не", "not", "no", "without", "кроме"],
+        ) {
+            continue;
+        }
         slots.meal = Some(h.val.to_string());
         break;
     }
@@ -186,5 +193,7 @@ mod tests {
             assert_eq!(run(s).meal.as_deref(), Some(v), "{s}");
         }
         assert_eq!(run("ro ai").meal, None);
+        assert_eq!(run("подешевле, без всё включено").meal, None);
+        assert_eq!(run("без питания").meal.as_deref(), Some("RO"));
     }
 }

@@ -277,20 +277,35 @@ pub fn analyze(text: &str, today: NaiveDate) -> Analysis {
     let stop = |i: usize| known.get(i).copied().unwrap_or(true) || is_stop_word(&t, i);
     slots.name = contacts::name(&t, &contact_words, &stop);
 
+    // Search parameters besides places and the hotel's own features ("завтрак включён в
+    // первом?" asks about a meal, it does not ask for one).
     let search_slots = intent::search_slot_count(&slots)
         > usize::from(slots.country.is_some())
             + usize::from(slots.resort.is_some())
-            + usize::from(slots.departure_city.is_some());
+            + usize::from(slots.departure_city.is_some())
+            + usize::from(slots.meal.is_some())
+            + usize::from(slots.stars.is_some());
     let places = slots.country.is_some() || slots.departure_city.is_some();
     let mut hints = hints::detect(&t, &used, search_slots, places);
     hints.date_range = date_notes.range;
     hints.date_approximate = date_notes.approximate && slots.date_from.is_some();
     hints.resort_alternatives = resort_alternatives;
+    // "is breakfast included in the first hotel?": the meal is asked about, not wished for.
+    if hints
+        .question
+        .is_some_and(|q| q.topic == QuestionTopic::Included)
+    {
+        slots.meal = None;
+    }
     let in_contact = |i: usize| contact_words.iter().any(|r| r.contains(&i));
     let (language, language_sure) = language::detect(&t, &|i| {
         known.get(i).copied().unwrap_or(false) || in_contact(i)
     });
     let intent = intent::classify(&t, &cues, &slots, &hints);
+    // "я у вас брала тур в октябре, хотела бы снова": a returning customer's new search.
+    if intent == Intent::TourSearch && cues.search_said() {
+        hints.scope = hints.scope.filter(|&s| s != OutOfScope::ExistingBooking);
+    }
     // "Я у вас в ноябре покупала тур": the month is when they bought, not a new departure.
     if hints.scope == Some(OutOfScope::ExistingBooking) && intent != Intent::TourSearch {
         slots.date_from = None;

@@ -43,7 +43,7 @@ enum Cue {
 static CUES: LazyLock<Lexicon<Cue>> = LazyLock::new(|| {
     Lexicon::new(&[
         (
-            "я один|я одна|одна поеду|один поеду|поеду один|поеду одна|лечу один|лечу одна|полечу один|полечу одна|еду один|еду одна|только я|solo|alone|just me|only me|by myself|жалғыз*3|өзім ғана|мен жалғыз",
+            "я один|я одна|одна поеду|один поеду|поеду один|поеду одна|лечу один|лечу одна|полечу один|полечу одна|еду один|еду одна|только я|solo|alone|just me|only me|by myself|жалғыз*3|өзім ғана|мен жалғыз|хочу одна|хочу один|поеду сама|сама поеду|одна с детьми|одна с ребенком|без мужа|без жены|мать одиночка|no partner|without my partner|single mom|single mum|single dad|single parent",
             Cue::Alone,
         ),
         (
@@ -59,7 +59,7 @@ static CUES: LazyLock<Lexicon<Cue>> = LazyLock::new(|| {
             Cue::Ignore,
         ),
         (
-            "вдвоем|на двоих|for two|two of us|the two of us|we are two|couple|a couple|honeymoon|медовый месяц|молодожен*2|екеуміз|екеуіміз|екеуміз*2",
+            "вдвоем|на двоих|for two|two of us|the two of us|we are two|couple|a couple|honeymoon|медовый месяц|молодожен*2|мы пара|пара|парой|екеуміз|екеуіміз*3|екеуміз*2",
             Cue::Together(2),
         ),
         (
@@ -71,7 +71,7 @@ static CUES: LazyLock<Lexicon<Cue>> = LazyLock::new(|| {
             Cue::Together(3),
         ),
         (
-            "вчетвером|на четверых|for four|four of us|төртеуміз|төртеуіміз",
+            "вчетвером|на четверых|for four|four of us|two couples|we are two couples|we're two couples|2 couples|две пары|2 пары|две семейные пары|төртеуміз|төртеуіміз*3",
             Cue::Together(4),
         ),
         (
@@ -480,6 +480,10 @@ static WHO: LazyLock<Lexicon<Who>> = LazyLock::new(|| {
             ("доч*5|daughter|қызым*4", Who::Child("дочь")),
             ("внук|внука|внуком|внуку|grandson", Who::Child("внук")),
             ("внучк*2|granddaughter", Who::Child("внучка")),
+            // "ребёнку 4, второму 9", "старшему 10, младшему 5": the next child.
+            ("второму", Who::Child("второй")),
+            ("старшему|старшей|старший|старшая", Who::Child("старший")),
+            ("младшему|младшей|младший|младшая", Who::Child("младший")),
             (
                 "дети|детей|детьми|детям|детях|детки|деток|детишек|детишками|ребята|ребят|ребятишек|children|kids|childs|infants|babies|toddlers|teens|teenagers|малышей|подростков|подростка|внуков|внуками|внуки|внучек|внучками|deti|detei|detey|балалар*4|немерелер*4",
                 Who::Child("дети"),
@@ -589,12 +593,15 @@ fn named(t: &Text, ignored: &[bool]) -> Named {
         } else {
             i.wrapping_sub(1)
         };
-        // "мама с ребёнком": the child goes with the mother, not with the customer.
+        // "мама с ребёнком", "ребёнок летит с бабушкой": someone else goes with them, not
+        // the customer.
         t.is(p, &["с", "со", "with"])
-            && !matches!(
-                whos.get(p.wrapping_sub(1)),
-                Some(Some(Who::Companion { .. }))
-            )
+            && !(1..=2).any(|k| {
+                matches!(
+                    whos.get(p.wrapping_sub(k)),
+                    Some(Some(Who::Companion { .. } | Who::Child(_)))
+                )
+            })
     };
     let mut companions: Vec<(&str, u32)> = Vec::new();
     let mut children: Vec<&str> = Vec::new();
@@ -613,7 +620,13 @@ fn named(t: &Text, ignored: &[bool]) -> Named {
             }
             Some(Who::Child(lemma)) => {
                 with_someone |= with(i);
-                if lemma != "дети" && !children.contains(&lemma) {
+                // "старший сын": one child in two words.
+                let noun_follows = matches!(whos.get(i + 1), Some(Some(Who::Child(_))));
+                // "второму 9", "старшему 10": the next child only with an age.
+                let bare_adjective =
+                    matches!(lemma, "второй" | "старший" | "младший") && !t.is_num(i + 1);
+                if lemma != "дети" && !noun_follows && !bare_adjective && !children.contains(&lemma)
+                {
                     children.push(lemma);
                 }
             }
@@ -986,6 +999,13 @@ mod tests {
             ("2ad+2ch", (Some(2), Some(2), vec![])),
             ("сыну 3, дочке 6", (None, Some(2), vec![3, 6])),
             ("kids are 5 and 8", (None, Some(2), vec![5, 8])),
+            ("ребенку 4, второму 9", (None, Some(2), vec![4, 9])),
+            ("мы пара", (Some(2), None, vec![])),
+            ("We are two couples", (Some(4), None, vec![])),
+            (
+                "travelling with my 2 kids, 4 and 6, no partner",
+                (Some(1), Some(2), vec![4, 6]),
+            ),
         ] {
             assert_eq!(run(s), want, "{s}");
         }
@@ -993,6 +1013,8 @@ mod tests {
         assert_eq!(run("мой муж спрашивает про визу").0, None);
         assert_eq!(run("посоветуюсь с мужем").0, None);
         assert_eq!(run("Тест").0, None);
+        assert_eq!(run("ребенок летит с бабушкой").0, None);
+        assert_eq!(run("а по второму варианту места есть?").1, None);
     }
 
     #[test]
