@@ -179,6 +179,7 @@ fn class_of(e: &Expect) -> String {
         Expect::Owner(o) => format!("owner {o:?}").to_lowercase(),
         Expect::Mentions(_) => "mentions".into(),
         Expect::NotMentions(_) => "not".into(),
+        Expect::Answers(_) => "answers".into(),
         Expect::Language(_) => "language".into(),
         Expect::ManagersTold(_) => "managers told".into(),
         other => other.to_string(),
@@ -292,6 +293,10 @@ impl Conversation<'_> {
                 true if r.searches.is_empty() => Err("no search".into()),
                 true => Err(format!("no offer of {} in the reply", searched())),
             },
+            Expect::OffersOnScreen => match r.screen.0.is_empty() {
+                false => Ok(()),
+                true => Err("no offer has been shown yet".into()),
+            },
             Expect::NearestOffersShown => {
                 if self.shown(i).is_empty() {
                     return Err(format!("no offers shown (searches: {})", searched()));
@@ -348,6 +353,23 @@ impl Conversation<'_> {
                 match self.replies_lower(i).iter().any(|r| r.contains(&t)) {
                     true => Ok(()),
                     false => Err("not in the reply".into()),
+                }
+            }
+            Expect::Answers(words) => {
+                let texts = self.replies_lower(i);
+                let said = words
+                    .iter()
+                    .any(|w| texts.iter().any(|t| t.contains(&w.to_lowercase())));
+                let passed_on = r.escalations.iter().any(|e| e.reason.contains("question"));
+                match said || passed_on {
+                    true => Ok(()),
+                    false if r.escalations.is_empty() => {
+                        Err("neither answered nor passed to a manager as a question".into())
+                    }
+                    false => Err(format!(
+                        "not answered; escalated as {}, not as a question",
+                        reasons(r)
+                    )),
                 }
             }
             Expect::NotMentions(t) => {

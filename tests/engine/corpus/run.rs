@@ -230,12 +230,18 @@ impl Customer<'_> {
         }
     }
 
-    /// Waits until every message is handled and every reply sent.
+    /// Waits until every message is handled, every reply sent and the managers told about
+    /// every open escalation (so a late announcement never carries the next step's words).
     async fn settle(&self) -> Result<(), String> {
         let store = &self.app.engine.store().store;
         let settled = eventually(SETTLE, || async {
             matches!(store.pending_inbox().await, Ok(p) if p.is_empty())
                 && matches!(store.unsent_outbox().await, Ok(o) if o.is_empty())
+                && self
+                    .escalations()
+                    .await
+                    .iter()
+                    .all(|e| e.status != "open" || e.notified_at.is_some())
         })
         .await;
         if !settled {

@@ -155,6 +155,8 @@ pub enum Expect {
     Searched(Vec<Param>),
     NoSearch,
     OffersShown,
+    /// Some offers are on the customer's screen after this step (shown now or before).
+    OffersOnScreen,
     NearestOffersShown,
     NoOffers,
     ManagerCalled,
@@ -168,6 +170,9 @@ pub enum Expect {
     Owner(dialogs::Owner),
     Mentions(String),
     NotMentions(String),
+    /// A question answered (a reply mentions one of these) or passed to a manager as a
+    /// question (an escalation whose reason says `question`).
+    Answers(Vec<String>),
     Language(Lang),
     Replied,
     Silent,
@@ -180,6 +185,7 @@ impl fmt::Display for Expect {
             Expect::Searched(params) => write!(f, "searched {params:?}"),
             Expect::NoSearch => f.write_str("no search"),
             Expect::OffersShown => f.write_str("offers shown"),
+            Expect::OffersOnScreen => f.write_str("offers on screen"),
             Expect::NearestOffersShown => f.write_str("nearest offers shown"),
             Expect::NoOffers => f.write_str("no offers"),
             Expect::ManagerCalled => f.write_str("manager called"),
@@ -189,6 +195,7 @@ impl fmt::Display for Expect {
             Expect::Owner(o) => write!(f, "owner {o:?}"),
             Expect::Mentions(s) => write!(f, "mentions {s:?}"),
             Expect::NotMentions(s) => write!(f, "not {s:?}"),
+            Expect::Answers(words) => write!(f, "answers {words:?}"),
             Expect::Language(l) => write!(f, "language {l}"),
             Expect::Replied => f.write_str("replied"),
             Expect::Silent => f.write_str("silent"),
@@ -379,6 +386,7 @@ fn expect(text: &str) -> Result<Expect, String> {
         ("no", "escalation") => Expect::NoEscalation,
         ("no", "booking") => Expect::NoBooking,
         ("offers", "shown") => Expect::OffersShown,
+        ("offers", "on screen") => Expect::OffersOnScreen,
         ("nearest", "offers shown") => Expect::NearestOffersShown,
         ("manager", "called") => Expect::ManagerCalled,
         ("managers", told) => Expect::ManagersTold(quoted(
@@ -411,6 +419,18 @@ fn expect(text: &str) -> Result<Expect, String> {
         }),
         ("mentions", s) => Expect::Mentions(quoted(s)?),
         ("not", s) => Expect::NotMentions(quoted(s)?),
+        ("answers", words) => {
+            let words: Vec<String> = words
+                .split('"')
+                .skip(1)
+                .step_by(2)
+                .map(str::to_owned)
+                .collect();
+            if words.is_empty() {
+                return Err("`answers \"word\" …` needs quoted words".into());
+            }
+            Expect::Answers(words)
+        }
         ("language", l) => {
             Expect::Language(Lang::parse(l).ok_or_else(|| format!("language {l:?}?"))?)
         }
