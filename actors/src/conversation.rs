@@ -9,6 +9,7 @@ use crate::store::{
     ConversationRecord, HandledMessage, InboxMessage, NewEscalation, OutboxMessage,
     OwnershipChange, TurnCommit, WriteOp, WriteOutcome, new_id,
 };
+use dialogs::handover::{self, Desk, Event, Handover, ManagerMove};
 use dialogs::{ChatKey, DialogEvent, Owner};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use std::sync::Arc;
@@ -23,7 +24,7 @@ pub enum ConversationMsg {
     /// A manager takes, writes to or releases the chat; replies with the owner after it.
     Manage {
         action: ManagerAction,
-        by: String,
+        by: Manager,
         reply: Option<RpcReplyPort<Result<Owner, String>>>,
     },
 }
@@ -159,34 +160,23 @@ async fn handle_messages(
     }
 
     let now = crate::store::now();
-    // A chat a manager took (or was waiting for) and left quiet for the quiet period returns
-    // to the bot.
-    let mut ownership = None;
-    if next.owner != Owner::Bot
-        && (now - next.owner_since).to_std().unwrap_or_default() >= ctx.handoff_quiet
-    {
-        ownership = Some(hand_over(&mut next, Owner::Bot, "bot", "quiet_period", now));
-    }
+    let mut hands = next.hands();
+    let mut ownership = Vec::new();
+    let echo = message.inbound.kind == "echo";
+    let event = if echo {
+        // A manager wrote to the customer from the CRM or the phone.
+        Event::Echo {
+            author: message.inbound.payload["author"]
+                .as_str()
+                .unwrap_or("manager"),
+        }
+    } else {
+        Event::CustomerWrote
+    };
+    ownership.extend(handover::apply(&mut hands, event, now, ctx.handoff_quiet));
+    next.set_hands(&hands);
 
-    // A manager wrote to the customer from the CRM or the phone (a channel echo): the chat is
-    // theirs now.
-    if message.inbound.kind == "echo" && next.owner != Owner::Manager {
-        let by = message.inbound.payload["author"]
-            .as_str()
-            .unwrap_or("manager")
-            .to_owned();
-        ownership = Some(hand_over(
-            &mut next,
-            Owner::Manager,
-            &by,
-            "manager_wrote_elsewhere",
-            now,
-        ));
-    } else if message.inbound.kind == "echo" {
-        next.owner_since = now;
-    }
-
-    let outcome = if next.owner == Owner::Manager {
+    let outcome = if echo || next.owner == Owner::Manager {
         // A manager speaks for the agency here: store the message, say nothing.
         dialogs::TurnOutcome::default()
     } else {
@@ -209,26 +199,27 @@ async fn handle_messages(
             })
             .collect()
     };
-    let escalations: Vec<NewEscalation> = outcome
-        .events
-        .into_iter()
-        .map(|e| match e {
-            DialogEvent::Escalate { reason, details } => NewEscalation {
-                id: new_id(),
-                reason: serde_json::to_value(reason)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
-                details,
-            },
-        })
-        .collect();
-    // An escalation hands the chat to the managers: waiting until one takes it.
-    if let Some(first) = escalations.first()
-        && next.owner == Owner::Bot
-    {
-        let reason = first.reason.clone();
-        ownership = Some(hand_over(&mut next, Owner::Waiting, "bot", &reason, now));
+    let mut escalations = Vec::new();
+    for event in outcome.events {
+        match event {
+            DialogEvent::Escalate { reason, details } => {
+                // An escalation hands a chat the bot owns to the managers: waiting until one
+                // takes it.
+                let mut hands = next.hands();
+                ownership.extend(handover::apply(
+                    &mut hands,
+                    Event::Escalated { reason },
+                    now,
+                    ctx.handoff_quiet,
+                ));
+                next.set_hands(&hands);
+                escalations.push(NewEscalation {
+                    id: new_id(),
+                    reason: reason.as_str().to_owned(),
+                    details,
+                });
+            }
+        }
     }
     next.updated_at = now;
     let replies = outbox(&next, outcome.replies, now);
@@ -238,18 +229,14 @@ async fn handle_messages(
             .map(|m| HandledMessage {
                 inbox_id: m.id,
                 text: m.inbound.text.clone(),
-                direction: if m.inbound.kind == "echo" {
-                    "manager"
-                } else {
-                    "in"
-                },
+                direction: if echo { "manager" } else { "in" },
             })
             .collect(),
         conversation: next.clone(),
         replies: replies.clone(),
         escalations,
         crm,
-        ownership,
+        ownership: ownership.into_iter().map(recorded).collect(),
         at: now,
     };
     commit_turn(state, commit, next, replies).await
@@ -282,24 +269,14 @@ async fn load(
     Ok((before, next))
 }
 
-/// Passes the chat to `to`, returning the change to record.
-fn hand_over(
-    record: &mut ConversationRecord,
-    to: Owner,
-    by: &str,
-    reason: &str,
-    now: chrono::DateTime<chrono::Utc>,
-) -> OwnershipChange {
-    let change = OwnershipChange {
-        from: record.owner,
-        to,
-        by: by.to_owned(),
-        reason: reason.to_owned(),
-    };
-    record.owner = to;
-    record.owner_since = now;
-    record.owned_by = (to == Owner::Manager).then(|| by.to_owned());
-    change
+/// A change of hands as the store records it.
+fn recorded(change: Handover) -> OwnershipChange {
+    OwnershipChange {
+        from: change.from,
+        to: change.to,
+        by: change.by,
+        reason: change.reason.as_str().to_owned(),
+    }
 }
 
 fn outbox(
@@ -358,44 +335,38 @@ pub enum ManagerAction {
     Release,
     /// Write to the customer through the chat's channel (taking the chat if not yet taken).
     Say(String),
-    /// A manager wrote to the customer outside the engine (the Wazzup echo of a message sent
-    /// from the CRM or the phone): take the chat, send nothing.
-    WroteElsewhere,
+}
+
+/// A manager acting on a chat: their name, and where they work from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Manager {
+    /// The manager's name (or the admin token's name).
+    pub name: String,
+    pub desk: Desk,
 }
 
 /// Applies a manager's action: records the change of hands and any message in one commit.
 async fn manage(
     state: &mut ConversationState,
     action: ManagerAction,
-    by: &str,
+    by: &Manager,
 ) -> Result<Owner, ActorProcessingErr> {
     let (_, mut next) = load(state).await?;
     let now = crate::store::now();
-    let mut ownership = None;
-    let mut replies = Vec::new();
-    match &action {
-        ManagerAction::Release => {
-            if next.owner != Owner::Bot {
-                ownership = Some(hand_over(&mut next, Owner::Bot, by, "released", now));
-            }
-        }
-        ManagerAction::Take | ManagerAction::WroteElsewhere | ManagerAction::Say(_) => {
-            let reason = match action {
-                ManagerAction::Take => "claimed",
-                ManagerAction::WroteElsewhere => "manager_wrote_elsewhere",
-                _ => "manager_wrote",
-            };
-            if next.owner != Owner::Manager {
-                ownership = Some(hand_over(&mut next, Owner::Manager, by, reason, now));
-            } else {
-                // Activity keeps the chat with the manager through the quiet period.
-                next.owner_since = now;
-            }
-            if let ManagerAction::Say(text) = &action {
-                replies = outbox(&next, vec![dialogs::Reply::text(text.clone())], now);
-            }
-        }
-    }
+    let mut hands = next.hands();
+    let (step, replies) = match &action {
+        ManagerAction::Take => (ManagerMove::Take, Vec::new()),
+        ManagerAction::Release => (ManagerMove::Release, Vec::new()),
+        ManagerAction::Say(text) => (ManagerMove::Write, vec![dialogs::Reply::text(text.clone())]),
+    };
+    let event = Event::Manager {
+        action: step,
+        by: &by.name,
+        desk: by.desk,
+    };
+    let ownership = handover::apply(&mut hands, event, now, state.ctx.handoff_quiet);
+    next.set_hands(&hands);
+    let replies = outbox(&next, replies, now);
     next.updated_at = now;
     let owner = next.owner;
     let commit = TurnCommit {
@@ -404,7 +375,7 @@ async fn manage(
         replies: replies.clone(),
         escalations: Vec::new(),
         crm: Vec::new(),
-        ownership,
+        ownership: ownership.into_iter().map(recorded).collect(),
         at: now,
     };
     commit_turn(state, commit, next, replies).await?;

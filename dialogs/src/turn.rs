@@ -71,6 +71,20 @@ pub enum EscalationReason {
     Keyword,
 }
 
+impl EscalationReason {
+    /// The stored name (`human_request`, `booking_request`, …), as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EscalationReason::HumanRequest => "human_request",
+            EscalationReason::Complaint => "complaint",
+            EscalationReason::BookingRequest => "booking_request",
+            EscalationReason::NotUnderstood => "not_understood",
+            EscalationReason::SearchUnavailable => "search_unavailable",
+            EscalationReason::Keyword => "keyword",
+        }
+    }
+}
+
 /// Something besides replies that a turn asks the engine to do. Stored durably with the turn.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
