@@ -13,14 +13,17 @@ use dialogs::handover::{self, Desk, Event, Handover, ManagerMove};
 use dialogs::{ChatKey, DialogEvent, Owner};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
 
 // `Flush` is tiny and rare; boxing every message to even out the sizes would cost more.
 #[allow(clippy::large_enum_variant)]
 pub enum ConversationMsg {
     /// Handle one stored inbound message. Sent only by the router, in inbox order.
     Handle(InboxMessage),
-    /// The burst window of the messages held is over: answer them.
-    Flush,
+    /// The burst window of the messages held may be over: answer them, unless a later line
+    /// extended the window (the timer's generation is no longer the burst's).
+    Flush(u64),
     /// A manager takes, writes to or releases the chat; replies with the owner after it.
     Manage {
         action: ManagerAction,
@@ -31,6 +34,40 @@ pub enum ConversationMsg {
 
 /// At most this many messages are answered together, however fast they come.
 const MAX_BURST: usize = 10;
+
+/// However long a burst goes on, it is answered at most this many windows after its first line.
+const BURST_CAP_WINDOWS: u32 = 4;
+
+/// The burst being held: a sliding window. Each line extends it by the burst window, up to
+/// [`BURST_CAP_WINDOWS`] windows after the first line.
+#[derive(Debug, Default)]
+struct Burst {
+    /// When the first line held arrived (`None`: nothing held).
+    first: Option<Instant>,
+    /// The generation of the newest timer: an older one that fires finds the window extended.
+    generation: u64,
+}
+
+impl Burst {
+    /// A line joins the burst at `now`: the generation of the timer to set and how long it
+    /// waits.
+    fn extend(&mut self, now: Instant, window: Duration) -> (u64, Duration) {
+        let first = *self.first.get_or_insert(now);
+        self.generation += 1;
+        let deadline = (now + window).min(first + window * BURST_CAP_WINDOWS);
+        (self.generation, deadline.saturating_duration_since(now))
+    }
+
+    /// Whether a timer of `generation` is the newest one.
+    fn is_due(&self, generation: u64) -> bool {
+        self.first.is_some() && generation == self.generation
+    }
+
+    /// The burst was answered.
+    fn clear(&mut self) {
+        self.first = None;
+    }
+}
 
 pub struct Conversation;
 
@@ -50,6 +87,8 @@ pub struct ConversationState {
     snapshot: Option<Box<[u8]>>,
     /// Messages held for the burst window, oldest first (answered together by one turn).
     held: Vec<InboxMessage>,
+    /// The window of the messages held.
+    burst: Burst,
 }
 
 impl Actor for Conversation {
@@ -70,6 +109,7 @@ impl Actor for Conversation {
             router: args.router,
             snapshot: None,
             held: Vec::new(),
+            burst: Burst::default(),
         })
     }
 
@@ -91,13 +131,20 @@ impl Actor for Conversation {
                 state.held.push(message);
                 if state.held.len() >= MAX_BURST {
                     flush(state).await?;
-                } else if state.held.len() == 1 {
-                    myself.send_after(window, || ConversationMsg::Flush);
+                } else {
+                    // Each line extends the window (up to the cap): the burst is answered once
+                    // the customer pauses.
+                    let (generation, wait) = state.burst.extend(Instant::now(), window);
+                    myself.send_after(wait, move || ConversationMsg::Flush(generation));
                 }
                 Ok(())
             }
-            // A stale timer (its burst already answered) finds nothing held.
-            ConversationMsg::Flush => flush(state).await,
+            // A stale timer (a later line extended the window, or the burst was answered)
+            // does nothing.
+            ConversationMsg::Flush(generation) if state.burst.is_due(generation) => {
+                flush(state).await
+            }
+            ConversationMsg::Flush(_) => Ok(()),
             ConversationMsg::Manage { action, by, reply } => {
                 let result = Box::pin(manage(state, action, &by)).await;
                 match reply {
@@ -114,6 +161,7 @@ impl Actor for Conversation {
 
 /// Answers the held messages, if any, as one turn.
 async fn flush(state: &mut ConversationState) -> Result<(), ActorProcessingErr> {
+    state.burst.clear();
     if state.held.is_empty() {
         return Ok(());
     }
@@ -380,4 +428,49 @@ async fn manage(
     };
     commit_turn(state, commit, next, replies).await?;
     Ok(owner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WINDOW: Duration = Duration::from_millis(1500);
+
+    #[test]
+    fn each_line_of_a_burst_extends_the_window() {
+        let start = Instant::now();
+        let mut burst = Burst::default();
+        // Four short lines half a second apart: each pushes the answer to a window after it.
+        let mut timers = Vec::new();
+        for i in 0..4 {
+            let now = start + Duration::from_millis(500) * i;
+            let (generation, wait) = burst.extend(now, WINDOW);
+            assert_eq!(wait, WINDOW, "line {i}");
+            timers.push(generation);
+        }
+        // Only the newest timer answers; the earlier ones find the window extended.
+        assert!(!burst.is_due(timers[0]) && !burst.is_due(timers[2]));
+        assert!(burst.is_due(timers[3]));
+        burst.clear();
+        assert!(!burst.is_due(timers[3]), "answered: nothing is due");
+    }
+
+    #[test]
+    fn a_long_burst_is_answered_at_the_cap() {
+        let start = Instant::now();
+        let mut burst = Burst::default();
+        burst.extend(start, WINDOW);
+        // A line every second for five seconds: the cap (four windows after the first line)
+        // comes before a window after the last.
+        let now = start + Duration::from_secs(5);
+        let (_, wait) = burst.extend(now, WINDOW);
+        assert_eq!(now + wait, start + WINDOW * BURST_CAP_WINDOWS);
+        // Past the cap: at once.
+        let late = start + Duration::from_secs(7);
+        assert_eq!(burst.extend(late, WINDOW).1, Duration::ZERO);
+        // A new burst starts its own cap.
+        burst.clear();
+        let (_, wait) = burst.extend(late, WINDOW);
+        assert_eq!(wait, WINDOW);
+    }
 }

@@ -40,8 +40,9 @@ pub struct EngineSettings {
     /// Replay only these channels' unfinished work at start-up (`None`: all). `crystalbay chat`
     /// replays only the console, so it never answers for a running engine on the same database.
     pub recover_channels: Option<Vec<Channel>>,
-    /// Messages of one chat arriving within this window of the first are answered together,
-    /// once (default 1.5 s; zero answers each at once).
+    /// Messages of one chat arriving within this window of the one before are answered
+    /// together, once, at most four windows after the first (default 1.5 s; zero answers each
+    /// at once).
     pub burst_window: Duration,
     /// A chat a manager took (or that waits for one) returns to the bot after this long
     /// without manager activity (default 12 h).

@@ -334,3 +334,54 @@ async fn messages_sent_in_a_burst_are_answered_once() {
     );
     assert_eq!(tours.queries().len(), 1);
 }
+
+#[tokio::test]
+async fn a_burst_longer_than_the_window_is_answered_once() {
+    let tours = StandInTours::new(Answer::Offers(2));
+    // A shortened window. The four lines come half a second apart, so the burst lasts longer
+    // than one window from its first line: only a window that each line extends holds them all.
+    let app = app::spawn_with(Options {
+        tours: Some(tours.clone()),
+        env: vec![("BURST_WINDOW_MS", "1200".into())],
+        ..Options::default()
+    })
+    .await;
+    let phone = "77010000015";
+    let mut chat = Chat::new(&app, phone);
+    for line in [
+        "хотим в нячанг",
+        "из алматы",
+        "в марте на 10 ночей",
+        "вдвоем",
+    ] {
+        chat.send(line).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(
+        eventually(WAIT, || async {
+            !app.wazzup.delivered_to(phone).is_empty()
+        })
+        .await
+    );
+    // The turn that answered the burst has committed; the next message gets the next reply.
+    let reply = chat.say("спасибо").await;
+    assert!(reply.contains("Спасибо"), "{reply}");
+    let delivered = app.wazzup.delivered_to(phone);
+    assert_eq!(
+        delivered.len(),
+        2,
+        "one answer for the burst: {delivered:?}"
+    );
+    assert!(
+        delivered[0].text.contains("Nha Trang Hotel 1"),
+        "{}",
+        delivered[0].text
+    );
+    let queries = tours.queries();
+    assert_eq!(queries.len(), 1, "one search, with every line in it");
+    let (q, _) = &queries[0];
+    assert_eq!(
+        (q.departure_city.as_str(), q.adults, q.nights_from),
+        ("Almaty", 2, 10)
+    );
+}
