@@ -11,8 +11,15 @@ use serde::{Deserialize, Serialize};
 pub struct DialogState {
     /// Messages handled so far in this conversation.
     pub turns: u32,
-    /// The customer's language as last detected.
+    /// The conversation's language: the customer's, kept through a short line in another
+    /// language or a hotel's name.
     pub language: Option<Language>,
+    /// The language is settled (a message of a few words, or two in a row, were in it).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub language_firm: bool,
+    /// Another language the last message was in, not yet taken.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language_pending: Option<Language>,
     /// Everything the customer has said about the trip and themselves, newest values kept.
     pub slots: Slots,
     /// Resorts named as alternatives to `slots.resort` ("Нячанг или Камрань"): searched too.

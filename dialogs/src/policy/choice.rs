@@ -166,7 +166,11 @@ pub fn may_name_hotel(text: &str) -> bool {
         })
 }
 
-/// Keeps the conversation's language when a message's words are mostly a hotel's name.
+/// The conversation's language follows the customer, without flipping on a short line in
+/// another language ("ok book option 1" in a Russian chat, "2 взрослых" in a Kazakh one) or
+/// on a hotel's name ("берем Red Dune"). A language is firm once a message of a few words or
+/// two messages in a row are in it; a firm language changes on a longer message in another
+/// language, or on two short ones in a row.
 pub(super) fn update_language(state: &mut DialogState, analysis: &Analysis, input: &TurnInput) {
     // A button's data ("more", "book:2") says nothing about the customer's language.
     if input.action.is_some() || !analysis.language_sure {
@@ -175,40 +179,83 @@ pub(super) fn update_language(state: &mut DialogState, analysis: &Analysis, inpu
     }
     let Some(current) = state.language else {
         state.language = Some(analysis.language);
+        state.language_firm = words_of_language(state, input) >= FIRM_WORDS;
         return;
     };
-    if current == analysis.language {
+    let mut heard = analysis.language;
+    let words = words_of_language(state, input);
+    if heard != current && words < input_words(input) {
+        // Some words were a hotel's name: read the message again without them.
+        let rest = without_hotel_names(state, input);
+        let again = analyze(&rest, input.today);
+        if !again.language_sure {
+            return;
+        }
+        heard = again.language;
+    }
+    if heard == current {
+        state.language_pending = None;
+        if words >= FIRM_WORDS - 1 {
+            state.language_firm = true;
+        }
         return;
     }
-    // "берем Red Dune": read the message again without the hotel's name.
-    let mut hotel_words: Vec<String> = input
+    if !state.language_firm || words >= SWITCH_WORDS || state.language_pending == Some(heard) {
+        state.language = Some(heard);
+        state.language_firm = words >= FIRM_WORDS;
+        state.language_pending = None;
+    } else {
+        state.language_pending = Some(heard);
+    }
+}
+
+/// Words that make a language firm at once.
+const FIRM_WORDS: usize = 3;
+/// Words in another language that change a firm one at once.
+const SWITCH_WORDS: usize = 4;
+
+/// The hotels' words the message may contain: of offers on screen and of hotels named.
+fn hotel_words(state: &DialogState, input: &TurnInput) -> Vec<String> {
+    let mut words: Vec<String> = input
         .hotels_named
         .iter()
         .flat_map(|h| name_words(&h.name))
         .collect();
     if let Some(shown) = &state.shown {
-        hotel_words.extend(shown.offers.iter().flat_map(|o| name_words(&o.hotel)));
+        words.extend(shown.offers.iter().flat_map(|o| name_words(&o.hotel)));
     }
-    if hotel_words.is_empty() {
-        state.language = Some(analysis.language);
-        return;
-    }
-    let rest: Vec<&str> = input
+    words
+}
+
+/// Words of letters in the message.
+fn input_words(input: &TurnInput) -> usize {
+    folded_words(&input.text)
+        .iter()
+        .filter(|w| w.chars().all(char::is_alphabetic))
+        .count()
+}
+
+/// Words of letters that are not a hotel's name.
+fn words_of_language(state: &DialogState, input: &TurnInput) -> usize {
+    let hotels = hotel_words(state, input);
+    folded_words(&input.text)
+        .iter()
+        .filter(|w| w.chars().all(char::is_alphabetic) && !hotels.contains(w))
+        .count()
+}
+
+/// The message with the words of hotel names taken out.
+fn without_hotel_names(state: &DialogState, input: &TurnInput) -> String {
+    let hotels = hotel_words(state, input);
+    input
         .text
         .split_whitespace()
         .filter(|w| {
             let folded = folded_words(w);
-            folded.is_empty() || !folded.iter().all(|f| hotel_words.contains(f))
+            folded.is_empty() || !folded.iter().all(|f| hotels.contains(f))
         })
-        .collect();
-    if rest.len() == input.text.split_whitespace().count() {
-        state.language = Some(analysis.language);
-        return;
-    }
-    let again = analyze(&rest.join(" "), input.today);
-    if again.language_sure && again.language != current {
-        state.language = Some(again.language);
-    }
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Hotels the customer names with no list showing them: the search narrows to them, in

@@ -92,7 +92,7 @@ pub(super) fn answer(
                 return facts(state, topic, &targets, all, t);
             }
             if let Some(answer) = t.ctx.faq.answer(&input.text, t.lang) {
-                return Ok(with_reask(state, Reply::text(answer.text), awaited, t)?);
+                return with_reask(state, Reply::text(answer.text), awaited, t);
             }
             if q.topic == QuestionTopic::Price {
                 // The price comes with the offers: search, or say what is still needed.
@@ -126,7 +126,7 @@ pub(super) fn answer(
                 }));
             }
             if let Some(answer) = t.ctx.faq.answer(&input.text, t.lang) {
-                return Ok(with_reask(state, Reply::text(answer.text), awaited, t)?);
+                return with_reask(state, Reply::text(answer.text), awaited, t);
             }
             let hotel = input
                 .hotels_named

@@ -503,3 +503,874 @@ mod office_tests {
         );
     }
 }
+
+// ---- Issue 13, class by class. Hints the analyser will give are set on the analysis. ----
+
+use crate::analysis::{Hints, OutOfScope, QuestionTopic};
+use crate::search::{DetailSection, NamedHotel, Widening};
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+/// An offer as an operator writes it.
+fn priced(n: u64, hotel: &str, resort: &str, price: u64) -> Offer {
+    Offer {
+        id: format!("o{n}"),
+        hotel: hotel.into(),
+        hotel_key: Some(100 + n as i64),
+        resort: resort.into(),
+        price,
+        ..offer(n)
+    }
+}
+
+fn question(topic: QuestionTopic, offer: Option<u32>) -> Hints {
+    Hints {
+        question: Some(Question { topic, offer }),
+        ..Hints::default()
+    }
+}
+
+fn escalations(out: &TurnOutcome) -> Vec<EscalationReason> {
+    out.events
+        .iter()
+        .map(|DialogEvent::Escalate { reason, .. }| *reason)
+        .collect()
+}
+
+const FULL_RU: &str = "Нячанг из Алматы в марте на 10 ночей вдвоём";
+const FULL_KK: &str = "Алматыдан Нячангқа наурызда 10 түнге 2 ересек";
+const FULL_EN: &str = "Nha Trang from Almaty in March for 10 nights, 2 adults";
+
+// 1. Rendering
+
+#[test]
+fn a_category_in_the_hotel_name_is_printed_once() {
+    for (full, lang) in [(FULL_RU, "ru"), (FULL_KK, "kk"), (FULL_EN, "en")] {
+        let mut bot = Bot::new();
+        bot.catalog = Some(vec![
+            Offer {
+                stars: Some(3),
+                ..priced(1, "Jade Heron Seaside Inn 3*", "Nha Trang", 450_000)
+            },
+            Offer {
+                stars: None,
+                ..priced(2, "Red Dune Resort 4 *", "Nha Trang", 520_000)
+            },
+        ]);
+        let text = Bot::text(&bot.turn(full, 0));
+        assert!(
+            text.contains("Jade Heron Seaside Inn 3*,"),
+            "{lang}: {text}"
+        );
+        assert!(text.contains("Red Dune Resort 4*,"), "{lang}: {text}");
+        assert!(
+            !text.contains("3* 3*") && !text.contains("4 * 4*"),
+            "{lang}: {text}"
+        );
+        let text = Bot::text(&bot.turn("2", 0));
+        assert!(text.contains("Red Dune Resort 4*,"), "{lang}: {text}");
+    }
+}
+
+#[test]
+fn nothing_known_is_never_summarised_as_empty() {
+    for text in [
+        "здравствуйте хочу тур",
+        "хочу забронировать тур",
+        "hi, I want a tour",
+        "тур керек",
+    ] {
+        let mut bot = Bot::new();
+        let step = bot.step(TurnInput {
+            customer_phone: Some("+77011234567".into()),
+            ..TurnInput::text(text, today())
+        });
+        let out = bot.finish(step, 0);
+        let all = Bot::text(&out);
+        assert!(
+            !all.contains("Записал: .") && !all.contains("Noted: .") && !all.contains(": ."),
+            "{text}: {all}"
+        );
+        assert!(
+            !all.contains("Записал") && !all.contains("Noted"),
+            "{text}: {all}"
+        );
+    }
+}
+
+#[test]
+fn place_names_from_the_operator_follow_the_customer_s_language() {
+    let mut bot = Bot::new();
+    bot.catalog = Some(vec![priced(1, "Sol Beach House", "Фукуок", 700_000)]);
+    let text = Bot::text(&bot.turn("Phu Quoc from Almaty in March for 10 nights, 2 adults", 0));
+    assert!(
+        text.contains("Phu Quoc") && !text.contains("Фукуок"),
+        "{text}"
+    );
+    let mut bot = Bot::new();
+    bot.catalog = Some(vec![priced(1, "Sol Beach House", "о. Фукуок", 700_000)]);
+    let text = Bot::text(&bot.turn("Алматыдан Фукуокқа наурызда 10 түнге 2 ересек", 0));
+    assert!(
+        text.contains("Фукуок") && !text.contains("о. Фукуок"),
+        "{text}"
+    );
+}
+
+#[test]
+fn no_reply_repeats_the_previous_one_word_for_word() {
+    for lines in [
+        &["хочу тур", "хочу тур", "хочу тур", "хочу тур"][..],
+        &["ыыы", "ыыы", "ыыы"],
+        &["Нужна ли виза во Вьетнам?", "Нужна ли виза во Вьетнам?"],
+        &["Здравствуйте", "Здравствуйте", "Здравствуйте"],
+        &["I want a tour", "I want a tour", "I want a tour"],
+        &["Сәлеметсіз бе", "тур керек", "тур керек", "тур керек"],
+    ] {
+        let mut bot = Bot::new();
+        let mut previous: Vec<String> = Vec::new();
+        for line in lines {
+            let out = bot.turn(line, 3);
+            let now: Vec<String> = out.replies.iter().map(|r| r.text.clone()).collect();
+            for reply in &now {
+                assert!(!previous.contains(reply), "{line:?} repeated: {reply}");
+            }
+            previous = now;
+        }
+    }
+}
+
+#[test]
+fn the_same_offers_asked_again_are_not_listed_again_verbatim() {
+    let mut bot = Bot::new();
+    let first = bot.turn(FULL_RU, 3);
+    let again = bot.turn(FULL_RU, 3);
+    assert_ne!(first.replies[0].text, again.replies[0].text);
+    assert!(
+        again.replies[0].text.contains("выше"),
+        "{}",
+        again.replies[0].text
+    );
+    // The offers are still on screen: a choice books.
+    let out = bot.turn("2", 3);
+    assert_eq!(escalations(&out), [EscalationReason::BookingRequest]);
+}
+
+// 2. Dates
+
+#[test]
+fn a_single_date_searches_a_flexible_window_and_says_so() {
+    for (text, expect) in [
+        (
+            "Нячанг из Алматы 28 декабря на 10 ночей вдвоём",
+            "26–30 декабря, рядом с 28-м",
+        ),
+        (
+            "Nha Trang from Almaty on 28 December, 10 nights, 2 adults",
+            "around 28 December",
+        ),
+        (
+            "Алматыдан Нячангқа 28 желтоқсанда 10 түнге 2 ересек",
+            "28 желтоқсан маңында",
+        ),
+    ] {
+        let mut bot = Bot::new();
+        let step = bot.say(text);
+        let Step::Search { query, .. } = &step else {
+            panic!("{text}: {step:?}")
+        };
+        assert_eq!(
+            (query.date_from, query.date_to),
+            (d(2026, 12, 26), d(2026, 12, 30)),
+            "{text}"
+        );
+        let out = bot.finish(step, 2);
+        assert!(
+            Bot::text(&out).contains(expect),
+            "{text}: {}",
+            Bot::text(&out)
+        );
+    }
+}
+
+#[test]
+fn an_approximate_date_searches_a_wider_window() {
+    let mut bot = Bot::new();
+    bot.hints = Some(Hints {
+        date_approximate: true,
+        ..Hints::default()
+    });
+    let Step::Search { query, .. } =
+        bot.say("Нячанг из Алматы примерно 20 января на 10 ночей вдвоём")
+    else {
+        panic!()
+    };
+    assert_eq!(
+        (query.date_from, query.date_to),
+        (d(2027, 1, 17), d(2027, 1, 23))
+    );
+}
+
+#[test]
+fn a_range_with_nights_known_is_a_window_of_departures() {
+    let mut bot = Bot::new();
+    bot.turn("Нячанг из Алматы на 7 ночей вдвоём", 0);
+    bot.hints = Some(Hints {
+        date_range: Some((d(2027, 1, 20), d(2027, 1, 30))),
+        ..Hints::default()
+    });
+    let Step::Search { query, .. } = bot.say("20-30 января") else {
+        panic!()
+    };
+    assert_eq!(
+        (query.date_from, query.date_to),
+        (d(2027, 1, 20), d(2027, 1, 23))
+    );
+    assert_eq!((query.nights_from, query.nights_to), (7, 7));
+}
+
+// 3. Questions during a search
+
+fn with_offers(bot: &mut Bot, full: &str) {
+    bot.catalog = Some(vec![
+        priced(1, "Sunrise Hotel 4*", "Nha Trang", 640_000),
+        Offer {
+            stars: Some(5),
+            ..priced(2, "Red Dune Resort 5*", "Nha Trang", 910_000)
+        },
+        priced(3, "Galina Hotel 4*", "Nha Trang", 580_000),
+    ]);
+    bot.details = vec![
+        (
+            101,
+            HotelDetails {
+                hotel: "Sunrise Hotel 4*".into(),
+                sections: vec![DetailSection {
+                    title: "Пляж".into(),
+                    text: "Городской песчаный пляж в 300 м от отеля.".into(),
+                }],
+            },
+        ),
+        (
+            102,
+            HotelDetails {
+                hotel: "Red Dune Resort 5*".into(),
+                sections: vec![
+                    DetailSection {
+                        title: "Расположение".into(),
+                        text: "Отель расположен на первой линии. Рядом рынок.".into(),
+                    },
+                    DetailSection {
+                        title: "Номера".into(),
+                        text: "120 номеров с балконом.".into(),
+                    },
+                ],
+            },
+        ),
+    ];
+    let out = bot.turn(full, 0);
+    assert!(Bot::text(&out).contains("Galina"), "{}", Bot::text(&out));
+}
+
+#[test]
+fn which_is_closer_to_the_sea_compares_the_descriptions() {
+    for (full, text, expect) in [
+        (
+            FULL_RU,
+            "какой из них ближе к морю?",
+            "Ближе всего к морю — вариант 2",
+        ),
+        (
+            FULL_EN,
+            "which one is closer to the sea?",
+            "Option 2 is the closest to the sea",
+        ),
+        (
+            FULL_KK,
+            "қайсысы теңізге жақын?",
+            "Теңізге ең жақыны — 2-нұсқа",
+        ),
+    ] {
+        let mut bot = Bot::new();
+        with_offers(&mut bot, full);
+        let out = bot.hinted(text, question(QuestionTopic::Beach, None), 0);
+        let all = Bot::text(&out);
+        assert!(all.contains(expect), "{text}: {all}");
+        assert!(all.contains("300"), "{text}: {all}");
+        assert!(
+            out.events.is_empty(),
+            "a question books nothing: {:?}",
+            out.events
+        );
+        assert!(bot.state.booked.is_empty());
+    }
+}
+
+#[test]
+fn a_question_about_offer_one_is_answered_or_asked_never_booked() {
+    for (text, topic) in [
+        ("а вот первый отель какой там пляж?", QuestionTopic::Beach),
+        ("первый отель далеко от моря?", QuestionTopic::Beach),
+        ("расскажите про третий отель", QuestionTopic::Hotel),
+    ] {
+        let mut bot = Bot::new();
+        with_offers(&mut bot, FULL_RU);
+        let n = if topic == QuestionTopic::Hotel { 3 } else { 1 };
+        let out = bot.hinted(text, question(topic, Some(n)), 0);
+        let all = Bot::text(&out);
+        assert!(bot.state.booked.is_empty(), "{text}: booked");
+        assert!(
+            !escalations(&out).contains(&EscalationReason::BookingRequest),
+            "{text}"
+        );
+        if n == 1 {
+            // Its description says: the answer comes from it.
+            assert!(all.contains("300 м"), "{text}: {all}");
+            assert!(out.events.is_empty(), "{text}");
+        } else {
+            // Galina has no description: a manager gets the question, the customer is told.
+            assert_eq!(escalations(&out), [EscalationReason::Question], "{text}");
+            assert!(
+                all.contains("вопрос") && all.contains("менеджер"),
+                "{text}: {all}"
+            );
+            assert!(all.contains("не бронирование"), "{text}: {all}");
+        }
+    }
+}
+
+#[test]
+fn prices_and_facts_come_from_the_offers_on_screen() {
+    let mut bot = Bot::new();
+    with_offers(&mut bot, FULL_EN);
+    let out = bot.hinted(
+        "how much is the cheapest?",
+        question(QuestionTopic::Price, None),
+        0,
+    );
+    let all = Bot::text(&out);
+    assert!(
+        all.contains("option 3") && all.contains("580 000 ₸") && all.contains("2 adults"),
+        "{all}"
+    );
+    let out = bot.hinted(
+        "what meals in the second?",
+        question(QuestionTopic::Meal, Some(2)),
+        0,
+    );
+    assert!(Bot::text(&out).contains("breakfast"), "{}", Bot::text(&out));
+    let out = bot.hinted(
+        "when do we fly back on 1?",
+        question(QuestionTopic::Flight, Some(1)),
+        0,
+    );
+    assert!(
+        Bot::text(&out).contains("back 12.03.2027"),
+        "{}",
+        Bot::text(&out)
+    );
+    assert!(bot.state.booked.is_empty());
+
+    let mut bot = Bot::new();
+    with_offers(&mut bot, FULL_RU);
+    let out = bot.hinted(
+        "сколько стоит самый дешевый?",
+        question(QuestionTopic::Price, None),
+        0,
+    );
+    assert!(Bot::text(&out).contains("вариант 3"), "{}", Bot::text(&out));
+    let out = bot.hinted(
+        "а номер какой во втором?",
+        question(QuestionTopic::Room, Some(2)),
+        0,
+    );
+    assert!(
+        Bot::text(&out).contains("номер: Standard"),
+        "{}",
+        Bot::text(&out)
+    );
+    let out = bot.hinted(
+        "места точно есть?",
+        question(QuestionTopic::Availability, None),
+        0,
+    );
+    assert!(
+        Bot::text(&out).contains("места есть"),
+        "{}",
+        Bot::text(&out)
+    );
+    let out = bot.hinted(
+        "какой из них лучше?",
+        question(QuestionTopic::Compare, None),
+        0,
+    );
+    let all = Bot::text(&out);
+    assert!(
+        all.contains("вариант 3") && all.contains("вариант 2"),
+        "{all}"
+    );
+}
+
+#[test]
+fn general_questions_mid_search_are_answered_from_the_faq_and_the_search_goes_on() {
+    for (text, topic, expect) in [
+        (
+            "что входит в цену?",
+            QuestionTopic::Included,
+            "перелёт туда и обратно",
+        ),
+        ("а предоплата сколько?", QuestionTopic::Payment, "30%"),
+        (
+            "what's included in the price?",
+            QuestionTopic::Included,
+            "includes",
+        ),
+        ("алдын ала төлем қанша?", QuestionTopic::Payment, "30%"),
+        (
+            "куда лучше — Нячанг или Фукуок?",
+            QuestionTopic::Compare,
+            "Фукуок — остров",
+        ),
+    ] {
+        let mut bot = Bot::new();
+        bot.turn("Хочу в Нячанг из Алматы", 0);
+        let out = bot.hinted(text, question(topic, None), 0);
+        let all = Bot::text(&out);
+        assert!(all.contains(expect), "{text}: {all}");
+        assert!(out.events.is_empty(), "{text}");
+        // Still waiting for the dates: asked again after the answer.
+        assert_eq!(out.replies.len(), 2, "{text}: {all}");
+        assert!(bot.state.awaiting.contains(&Need::Dates), "{text}");
+    }
+}
+
+// 4. Choosing
+
+#[test]
+fn a_number_meant_as_a_choice_is_never_a_party_size() {
+    for text in [
+        "ok book option 1",
+        "берем 1",
+        "давайте первый вариант",
+        "1-ші нұсқаны брондаймыз",
+    ] {
+        let mut bot = Bot::new();
+        bot.turn("Нячанг из Алматы в марте на 10 ночей", 0);
+        assert_eq!(bot.state.awaiting, [Need::Party]);
+        let hints = Hints {
+            choice: Some(1),
+            ..Hints::default()
+        };
+        let out = bot.hinted(text, hints, 5);
+        assert_eq!(bot.state.slots.adults, None, "{text}");
+        assert!(bot.queries.is_empty(), "{text}: searched {:?}", bot.queries);
+        assert!(out.events.is_empty(), "{text}");
+        // Told there is no list yet, and asked for the party again.
+        assert_eq!(out.replies.len(), 2, "{text}: {}", Bot::text(&out));
+        assert_eq!(bot.state.awaiting, [Need::Party], "{text}");
+    }
+    // A bare number that fits is the answer.
+    let mut bot = Bot::new();
+    bot.turn("Нячанг из Алматы в марте на 10 ночей", 0);
+    let step = bot.say("2");
+    assert!(matches!(step, Step::Search { ref query, .. } if query.adults == 2));
+}
+
+#[test]
+fn a_choice_with_no_list_on_screen_says_what_to_do_each_time_differently() {
+    let mut bot = Bot::new();
+    bot.turn("Хочу в Нячанг", 0);
+    let first = bot.hinted(
+        "берем 3",
+        Hints {
+            choice: Some(3),
+            ..Hints::default()
+        },
+        0,
+    );
+    let second = bot.hinted(
+        "второй",
+        Hints {
+            choice: Some(2),
+            ..Hints::default()
+        },
+        0,
+    );
+    for out in [&first, &second] {
+        assert!(out.events.is_empty());
+        assert!(
+            Bot::text(out).contains("не показывал"),
+            "{}",
+            Bot::text(out)
+        );
+    }
+    assert_ne!(first.replies, second.replies);
+}
+
+#[test]
+fn a_hotel_named_on_screen_is_chosen_and_the_language_stays() {
+    for (full, text) in [
+        (FULL_RU, "берем Red Dune"),
+        (FULL_RU, "Red Dune бронируем"),
+        (FULL_EN, "book red dune please"),
+    ] {
+        let mut bot = Bot::new();
+        with_offers(&mut bot, full);
+        let lang = bot.state.language;
+        let out = bot.turn(text, 0);
+        assert_eq!(
+            escalations(&out),
+            [EscalationReason::BookingRequest],
+            "{text}: {}",
+            Bot::text(&out)
+        );
+        let DialogEvent::Escalate { details, .. } = &out.events[0];
+        assert_eq!(details["offer"]["hotel"], "Red Dune Resort 5*", "{text}");
+        assert_eq!(details["party"]["adults"], 2, "{text}");
+        assert_eq!(details["query"]["nights_from"], 10, "{text}");
+        assert_eq!(bot.state.language, lang, "{text}");
+    }
+}
+
+#[test]
+fn a_hotel_named_on_screen_without_taking_it_is_a_question() {
+    let mut bot = Bot::new();
+    with_offers(&mut bot, FULL_RU);
+    let out = bot.turn("а Red Dune что за отель?", 0);
+    assert!(bot.state.booked.is_empty());
+    assert!(
+        Bot::text(&out).contains("первой линии"),
+        "{}",
+        Bot::text(&out)
+    );
+}
+
+#[test]
+fn a_changed_party_searches_again_rather_than_booking_the_old_list() {
+    let mut bot = Bot::new();
+    bot.turn(FULL_RU, 3);
+    let step = bot.say("берем второй, только нас будет трое");
+    let Step::Search { query, .. } = step else {
+        panic!("expected a new search for three: {step:?}")
+    };
+    assert_eq!(query.adults, 3);
+    assert!(bot.state.booked.is_empty());
+}
+
+// 5. Empty results
+
+#[test]
+fn the_nearest_offers_say_what_differs_from_the_query() {
+    let mut bot = Bot::new();
+    bot.catalog = Some(vec![
+        Offer {
+            check_in: d(2027, 3, 12),
+            nights: 9,
+            stars: Some(4),
+            meal: "BB".into(),
+            ..priced(1, "Sunrise Hotel", "Cam Ranh", 1_052_000)
+        },
+        Offer {
+            check_in: d(2027, 3, 8),
+            stars: Some(5),
+            meal: "AI".into(),
+            ..priced(2, "Red Dune Resort", "Nha Trang", 990_000)
+        },
+    ]);
+    bot.widened = vec![
+        Widening::Dates,
+        Widening::Nights,
+        Widening::Stars,
+        Widening::Budget,
+    ];
+    let out = bot.turn(
+        "Нячанг из Алматы 8 марта на 10 ночей вдвоём, 5 звезд всё включено до 1 000 000 тенге",
+        0,
+    );
+    let all = Bot::text(&out);
+    assert!(all.contains("Точно по вашему запросу"), "{all}");
+    for part in [
+        "вылет 12 марта (вы просили 6–10 марта)",
+        "9 ноч. вместо 10",
+        "4* вместо 5*",
+        "питание «завтраки» вместо «всё включено»",
+        "курорт Камрань вместо Нячанг",
+        "на 52 000 ₸ дороже бюджета",
+    ] {
+        assert!(all.contains(part), "{part}: {all}");
+    }
+    // The second matches everything: nothing listed against it.
+    let second = all.split("2. Red Dune").nth(1).unwrap();
+    assert!(!second.contains("отличается"), "{all}");
+    assert!(out.events.is_empty());
+    // They can be chosen.
+    let out = bot.turn("1", 0);
+    assert_eq!(escalations(&out), [EscalationReason::BookingRequest]);
+}
+
+#[test]
+fn nothing_found_brings_a_manager_and_later_messages_get_their_own_answers() {
+    let mut bot = Bot::new();
+    let out = bot.turn(FULL_RU, 0);
+    assert_eq!(escalations(&out), [EscalationReason::NothingFound]);
+    let all = Bot::text(&out);
+    assert!(
+        all.contains("менеджер") && all.contains("в ближайшее время"),
+        "{all}"
+    );
+    let mut seen = vec![out.replies[0].text.clone()];
+    for (text, hints) in [
+        (
+            "ещё?",
+            Hints {
+                more: true,
+                ..Hints::default()
+            },
+        ),
+        (
+            "подешевле",
+            Hints {
+                cheaper: true,
+                ..Hints::default()
+            },
+        ),
+        (
+            "берем 3",
+            Hints {
+                choice: Some(3),
+                ..Hints::default()
+            },
+        ),
+    ] {
+        let out = bot.hinted(text, hints, 0);
+        assert!(out.events.is_empty(), "{text}: the manager has it already");
+        let reply = out.replies[0].text.clone();
+        assert!(!seen.contains(&reply), "{text}: {reply}");
+        assert!(reply.to_lowercase().contains("менеджер"), "{text}: {reply}");
+        seen.push(reply);
+    }
+    // The same search again does not bring a second manager.
+    let out = bot.turn(
+        "давайте ещё раз поищем: Нячанг из Алматы в марте на 10 ночей вдвоём",
+        0,
+    );
+    assert!(out.events.is_empty(), "{:?}", out.events);
+}
+
+// 6. Scope
+
+#[test]
+fn a_country_not_sold_gets_an_honest_answer_and_is_not_recorded() {
+    for (text, country) in [
+        ("в Таиланд туры есть?", "Таиланд"),
+        ("а на Бали?", "Индонезия"),
+        ("хотим в Турцию в мае вдвоём", "Турция"),
+        ("do you have tours to Thailand?", "Thailand"),
+    ] {
+        let mut bot = Bot::new();
+        let out = bot.turn(text, 3);
+        let all = Bot::text(&out);
+        assert!(all.contains(country), "{text}: {all}");
+        assert!(
+            !all.contains("Записал") && !all.contains("Noted"),
+            "{text}: {all}"
+        );
+        assert_eq!(bot.state.slots.country, None, "{text}");
+        assert!(bot.queries.is_empty(), "{text}");
+        // "Да" then means the country we sell.
+        let step = bot.say("да");
+        if let Step::Reply(out) = step {
+            assert!(
+                Bot::text(&out).contains("Вьетнам")
+                    || Bot::text(&out).contains("Vietnam")
+                    || bot.state.slots.country.is_some(),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            bot.state.slots.country.as_deref(),
+            Some("Vietnam"),
+            "{text}"
+        );
+    }
+    // A configured list sells Turkey.
+    let mut bot = Bot::new();
+    bot.sold = vec!["Turkey".into(), "Vietnam".into()];
+    bot.turn("хотим в Турцию в мае вдвоём", 0);
+    assert_eq!(bot.state.slots.country.as_deref(), Some("Turkey"));
+}
+
+#[test]
+fn flights_hotels_alone_and_past_bookings_are_not_searched() {
+    for (text, scope, escalates) in [
+        (
+            "только авиабилеты Алматы Нячанг 5 марта",
+            OutOfScope::FlightsOnly,
+            false,
+        ),
+        (
+            "flight only to Nha Trang please",
+            OutOfScope::FlightsOnly,
+            false,
+        ),
+        (
+            "нужен только отель без перелета",
+            OutOfScope::HotelOnly,
+            false,
+        ),
+        (
+            "я у вас в ноябре покупала тур, когда документы?",
+            OutOfScope::ExistingBooking,
+            true,
+        ),
+    ] {
+        let mut bot = Bot::new();
+        let out = bot.hinted(
+            text,
+            Hints {
+                scope: Some(scope),
+                ..Hints::default()
+            },
+            3,
+        );
+        assert!(bot.queries.is_empty(), "{text}");
+        assert_eq!(bot.state.slots.date_from, None, "{text}: recorded a date");
+        assert_eq!(bot.state.slots.resort, None, "{text}: recorded a resort");
+        assert_eq!(
+            escalations(&out),
+            if escalates {
+                vec![EscalationReason::ExistingBooking]
+            } else {
+                vec![]
+            },
+            "{text}"
+        );
+        assert!(!Bot::text(&out).contains("Записал"), "{text}");
+    }
+}
+
+#[test]
+fn a_departure_city_without_flights_is_said_before_searching() {
+    let mut bot = Bot::new();
+    bot.departures = vec!["Almaty".into(), "Astana".into()];
+    let out = bot.turn("из Караганды есть вылеты?", 0);
+    let all = Bot::text(&out);
+    assert!(
+        all.contains("Караганда") && all.contains("Алматы, Астана"),
+        "{all}"
+    );
+    assert_eq!(bot.state.slots.departure_city, None);
+    bot.turn("тогда из Астаны", 0);
+    assert_eq!(bot.state.slots.departure_city.as_deref(), Some("Astana"));
+}
+
+// 7. "X или Y"
+
+#[test]
+fn two_resorts_are_searched_together() {
+    for (text, expect) in [
+        (
+            "Нячанг или Камрань из Алматы в марте на 10 ночей вдвоём",
+            "Нячанг или Камрань",
+        ),
+        (
+            "Nha Trang or Cam Ranh from Almaty in March, 10 nights, 2 adults",
+            "Nha Trang or Cam Ranh",
+        ),
+    ] {
+        let mut bot = Bot::new();
+        bot.hints = Some(Hints {
+            resort_alternatives: vec!["Cam Ranh".into()],
+            ..Hints::default()
+        });
+        let step = bot.say(text);
+        let Step::Search { query, .. } = &step else {
+            panic!("{step:?}")
+        };
+        assert_eq!(query.resorts, ["Nha Trang", "Cam Ranh"], "{text}");
+        let out = bot.finish(step, 2);
+        assert!(Bot::text(&out).contains(expect), "{}", Bot::text(&out));
+        // A resort said alone later replaces both.
+        let Step::Search { query, .. } = bot.say("давайте только Нячанг") else {
+            panic!()
+        };
+        assert_eq!(query.resorts, ["Nha Trang"]);
+    }
+}
+
+// 8. Named hotels
+
+#[test]
+fn a_hotel_named_before_any_list_narrows_the_search_to_it() {
+    let mut bot = Bot::new();
+    bot.hotels_named = vec![NamedHotel {
+        name: "Vinpearl Resort & Spa Phu Quoc".into(),
+        resort: Some("Phu Quoc".into()),
+        country: "Vietnam".into(),
+        stars: Some(5),
+    }];
+    let out = bot.turn("хотим в Vinpearl Resort Phu Quoc из Астаны", 0);
+    assert!(Bot::text(&out).contains("Vinpearl"), "{}", Bot::text(&out));
+    assert_eq!(bot.state.slots.resort.as_deref(), Some("Phu Quoc"));
+    let Step::Search { query, .. } = bot.say("в апреле на 7 ночей вдвоём")
+    else {
+        panic!()
+    };
+    assert_eq!(query.hotels, ["Vinpearl Resort & Spa Phu Quoc"]);
+    assert_eq!(query.resorts, ["Phu Quoc"]);
+}
+
+#[test]
+fn the_party_is_never_assumed() {
+    for text in [
+        "Нячанг из Алматы в марте на 10 ночей",
+        "Nha Trang from Almaty in March for 10 nights",
+        "хотим в Нячанг из Астаны 10 марта на неделю с ребенком",
+    ] {
+        let mut bot = Bot::new();
+        let step = bot.say(text);
+        assert!(matches!(step, Step::Reply(_)), "{text}: {step:?}");
+        assert!(
+            bot.state.awaiting.contains(&Need::Party)
+                || bot.state.awaiting.contains(&Need::ChildAges),
+            "{text}: {:?}",
+            bot.state.awaiting
+        );
+    }
+}
+
+#[test]
+fn the_language_follows_the_customer_not_a_short_line_or_a_hotel_name() {
+    let lang = |bot: &Bot| bot.state.language.map(Language::code);
+    // A short English line in a Russian chat.
+    let mut bot = Bot::new();
+    bot.turn("Нячанг из Алматы в марте на 10 ночей", 0);
+    bot.hinted(
+        "ok book option 1",
+        Hints {
+            choice: Some(1),
+            ..Hints::default()
+        },
+        0,
+    );
+    assert_eq!(lang(&bot), Some("ru"));
+    // Russian words in a Kazakh chat.
+    let mut bot = Bot::new();
+    bot.turn("Алматыдан Нячангқа наурызда барғымыз келеді", 0);
+    bot.turn("10 ночей", 0);
+    assert_eq!(lang(&bot), Some("kk"));
+    // A one-word greeting does not hold the chat in its language.
+    let mut bot = Bot::new();
+    bot.turn("Hi", 0);
+    let out = bot.turn("хочу в Нячанг", 0);
+    assert_eq!(lang(&bot), Some("ru"), "{}", Bot::text(&out));
+    // A customer who really writes in another language is answered in it.
+    let mut bot = Bot::new();
+    bot.turn("Здравствуйте, хотим в Нячанг", 0);
+    bot.turn(
+        "sorry, can you answer in English please? We fly from Almaty",
+        0,
+    );
+    assert_eq!(lang(&bot), Some("en"));
+}
