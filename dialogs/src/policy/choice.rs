@@ -368,17 +368,17 @@ pub(super) fn nothing_to_choose(
         return Ok(Step::Reply(reply(t.say(&r::AfterEmpty { asked, n })?)));
     }
     let missing = ask::missing(&state.slots);
-    let mut outcome = reply(t.say(&r::NoList {
+    let mut text = t.say(&r::NoList {
         asked,
         n,
         asking: !missing.is_empty(),
-    })?);
+    })?;
     if !missing.is_empty() {
-        outcome
-            .replies
-            .push(ask::ask(state, t, None, false, false)?);
+        // One message: what is missing for the list comes right after.
+        text.push('\n');
+        text.push_str(&ask::ask(state, t, None, false, false)?.text);
     }
-    Ok(Step::Reply(outcome))
+    Ok(Step::Reply(reply(text)))
 }
 
 /// "Хочу забронировать" without a number, or a number not on screen.

@@ -100,11 +100,10 @@ pub(super) fn answer(
                     let query = ask::query_from(state, t.ctx, input.today);
                     return Ok(super::search(query, t.ctx));
                 }
-                let mut outcome = reply(t.say(&r::PriceLater {})?);
-                outcome
-                    .replies
-                    .push(ask::ask(state, t, None, false, false)?);
-                return Ok(Step::Reply(outcome));
+                let mut text = t.say(&r::PriceLater {})?;
+                text.push('\n');
+                text.push_str(&ask::ask(state, t, None, false, false)?.text);
+                return Ok(Step::Reply(reply(text)));
             }
             unknown(state, awaited, t)
         }
