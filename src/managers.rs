@@ -17,6 +17,7 @@ use async_trait::async_trait;
 use channels::telegram::update::ESCALATION_TAG;
 use channels::telegram::{ManagerButton, ManagerUpdate, TelegramApi};
 use dialogs::analysis::Slots;
+use dialogs::handover::Desk;
 use dialogs::search::Offer;
 use serde_json::json;
 use std::sync::Arc;
@@ -167,6 +168,9 @@ fn reason(r: &str) -> &str {
         "not_understood" => "бот не понял клиента",
         "search_unavailable" => "поиск туров недоступен",
         "keyword" => "ключевое слово",
+        "question" => "вопрос клиента (не бронирование)",
+        "nothing_found" => "поиск ничего не нашёл: подберите варианты",
+        "existing_booking" => "вопрос по уже купленному туру",
         other => other,
     }
 }
@@ -183,10 +187,13 @@ fn channel(c: dialogs::Channel) -> &'static str {
 fn search_line(s: &Slots) -> Option<String> {
     let mut parts = Vec::new();
     if let Some(d) = s.resort.as_deref().or(s.country.as_deref()) {
-        parts.push(dialogs::names::place(d, "ru"));
+        parts.push(dialogs::names::place(d, dialogs::analysis::Language::Ru));
     }
     if let Some(c) = &s.departure_city {
-        parts.push(format!("из {}", dialogs::names::place(c, "ru")));
+        parts.push(format!(
+            "из {}",
+            dialogs::names::place(c, dialogs::analysis::Language::Ru)
+        ));
     }
     if let Some(f) = s.date_from {
         let to = s.date_to.unwrap_or(f);
@@ -275,7 +282,7 @@ async fn carry_out(
         .map_err(|e| e.to_string())?
         .ok_or("разговор не найден")?;
     engine
-        .manage(conversation.key.clone(), action, by)
+        .manage_from(conversation.key.clone(), action, by, Desk::ManagersChat)
         .await
         .map_err(|e| e.to_string())?;
     Ok(conversation
