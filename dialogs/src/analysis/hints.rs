@@ -506,10 +506,11 @@ fn small(t: &Text, i: usize) -> Option<u32> {
 
 fn choice(t: &Text, used: &[bool]) -> Option<u32> {
     let free = |i: usize| !used.get(i).copied().unwrap_or(true);
-    // A bare number (or "№2") is a pick; the dialog decides whether it answers its
-    // question instead.
-    let bare = t.len() == 1 || (t.len() == 2 && t.is(1, ORDINAL_ENDINGS) && t.glued(1));
-    if bare
+    // A bare ordinal ("2nd", "2й") is a pick. A bare "2" is not said to be one: it answers
+    // the bot's question or picks from a list on screen, which only the dialog knows.
+    if t.len() == 2
+        && t.is(1, ORDINAL_ENDINGS)
+        && t.glued(1)
         && let Some(v) = small(t, 0)
         && free(0)
     {
@@ -664,8 +665,8 @@ mod tests {
             ("берем 3", 3),
             ("давайте первый вариант", 1),
             ("давайте 2й", 2),
-            ("1", 1),
             ("№2", 2),
+            ("2nd", 2),
             ("екіншісін аламыз", 2),
             ("let's go with number 2", 2),
             ("I'd like the 3rd", 3),
@@ -681,6 +682,7 @@ mod tests {
             "второй не подходит",
             "берем Red Dune",
             "ребенку 4, второму 9",
+            "1",
         ] {
             assert_eq!(run(s).choice, None, "{s}");
         }
