@@ -552,6 +552,7 @@ fn unit(w: &str) -> Option<Unit> {
     };
     if rest("ноч", 4)
         || rest("тун", 4)
+        || rest("tun", 3)
         || matches!(
             w,
             "night" | "nights" | "nts" | "нощей" | "nochei" | "nochey" | "nochi" | "noch"
@@ -573,6 +574,8 @@ fn unit(w: &str) -> Option<Unit> {
             | "dnei"
             | "dney"
             | "dnya"
+            | "kun"
+            | "kunge"
     ) {
         Some(Unit::Day)
     } else if rest("недел", 3)
@@ -628,6 +631,44 @@ fn count_ending(t: &Text, j: usize, used: &[bool]) -> Option<(u32, usize)> {
     small_number(t, j, used).map(|v| (v, j))
 }
 
+/// A count written after a unit: "ночей 7", "дней на 10", "ночей: 10": `(value, index of its
+/// last word)`. Only in Russian and Kazakh word order, and not when the number has a unit
+/// of its own ("ночей 2 взрослых" is not two nights).
+fn count_after(t: &Text, i: usize, used: &[bool]) -> Option<(u32, usize)> {
+    let latin = t.words.get(i).is_some_and(|w| w.latin);
+    if latin || unit_at(t, i) == Some(Unit::Week) && !t.is(i, &["недель", "недели"]) {
+        return None;
+    }
+    let j = if t.is(i + 1, &["на", "по", "около", "примерно"]) {
+        i + 1
+    } else {
+        i
+    };
+    let v = small_number(t, j + 1, used)?;
+    let last = t.skip_num_suffix(j + 2);
+    let last = if last == j + 1 { j + 2 } else { j + 1 };
+    let next = t.w(last + 1);
+    let own_unit = unit(next).is_some()
+        || t.starts(
+            last + 1,
+            &[
+                "взр",
+                "реб",
+                "дет",
+                "чел",
+                "adult",
+                "звезд",
+                "тыс",
+                "млн",
+                "лет",
+                "год",
+                "жас",
+            ],
+        )
+        || (t.gap(last + 1).punct.is_empty() && t.is_num(last + 1));
+    (!own_unit && t.gap(j + 1).punct.chars().all(|c| c == ':')).then_some((v, last))
+}
+
 /// Nights: `(from, to, margin)`; a margin said as a number of days ("+- 3 дня", "плюс минус
 /// пару дней", "give or take 2 days") is no length, it makes the date approximate.
 fn nights(t: &Text, used: &mut [bool]) -> Option<(u32, u32, bool)> {
@@ -660,6 +701,27 @@ fn nights(t: &Text, used: &mut [bool]) -> Option<(u32, u32, bool)> {
             if lo > hi {
                 (lo, hi) = (hi, lo);
             }
+        } else if let Some((v, last)) = count_after(t, i, used) {
+            // "ночей 7", "ночей 8-10", "дней на 10", "на дней десять": the unit first.
+            let upper = if t.gap(last + 1).is_dash() {
+                small_number(t, last + 1, used)
+            } else {
+                None
+            };
+            let end = if upper.is_some() { last + 1 } else { last };
+            let (a, b) = (v.min(upper.unwrap_or(v)), v.max(upper.unwrap_or(v)));
+            let (a, b) = match u {
+                Unit::Night => (a, b),
+                Unit::Day => (a.saturating_sub(1), b.saturating_sub(1)),
+                Unit::Week => (a * 7, b * 7),
+            };
+            if a == 0 || b > 60 {
+                continue;
+            }
+            for k in used.iter_mut().take(end + 1).skip(i) {
+                *k = true;
+            }
+            return Some((a, b, margin));
         } else if u == Unit::Week
             && ((t.is(i, &["неделю", "недельку", "week"])
                 && t.is(i.wrapping_sub(1), &["на", "for"]))
@@ -758,6 +820,23 @@ fn month_of(w: &str) -> Option<(u32, bool)> {
         ("october", 0, 10),
         ("november", 0, 11),
         ("december", 0, 12),
+        // Kazakh typed in Latin letters.
+        ("qantar", 5, 1),
+        ("aqpan", 5, 2),
+        ("akpan", 5, 2),
+        ("nauryz", 5, 3),
+        ("sauir", 5, 4),
+        ("mamyr", 5, 5),
+        ("mausym", 5, 6),
+        ("shilde", 5, 7),
+        ("tamyz", 5, 8),
+        ("qyrkuiek", 5, 9),
+        ("qazan", 5, 10),
+        ("qarasha", 5, 11),
+        ("karasha", 5, 11),
+        ("zheltoqsan", 5, 12),
+        ("zheltoksan", 5, 12),
+        ("jeltoksan", 5, 12),
         // Russian typed in Latin letters.
         ("yanvar", 3, 1),
         ("fevral", 3, 2),
@@ -931,6 +1010,11 @@ fn day_before(t: &Text, i: usize, used: &[bool]) -> Option<(u32, usize)> {
     if t.is(j, &["of", "числа"]) {
         j = j.wrapping_sub(1);
     }
+    // "for 2? jan": punctuation between them, so not a day of that month.
+    let g = t.gap(j.wrapping_add(1));
+    if !g.punct.is_empty() && !g.is_dash() {
+        return None;
+    }
     day_ending(t, j, used)
 }
 
@@ -947,12 +1031,29 @@ fn day_after(t: &Text, i: usize, used: &[bool]) -> Option<(u32, usize)> {
     } else {
         j
     };
-    // "January 7 nights", "May 2 adults": the number belongs to the next word.
+    // "January 7 nights", "May 2 adults", "march 2 ppl": the number belongs to the next word.
     let next = t.w(k + 1);
     if unit(next).is_some()
-        || next.starts_with("adult")
-        || next.starts_with("star")
-        || next.starts_with("kid")
+        || t.starts(
+            k + 1,
+            &[
+                "adult",
+                "star",
+                "kid",
+                "child",
+                "ppl",
+                "pax",
+                "people",
+                "person",
+                "guest",
+                "travel",
+                "infant",
+                "взр",
+                "чел",
+                "ересек",
+                "адам",
+            ],
+        )
         || (t.is(k + 1, &["n", "н"]) && t.glued(k + 1))
     {
         return None;
@@ -1186,6 +1287,24 @@ fn mentions(t: &Text, used: &[bool]) -> Vec<Found> {
                 last,
                 what: Mention::Day { d, m, y },
             };
+            // "қаңтардың 10-нан 20-сына дейін": from the 10th to the 20th.
+            if genitive && let Some(d2) = is_day_num(t, last + 1, used).filter(|&d2| d2 > d) {
+                let end = t.skip_num_suffix(last + 2);
+                let end = if end == last + 1 { last + 2 } else { last + 1 };
+                if t.is(end + 1, &["дейин", "шейин", "дейинги"]) {
+                    f = Found {
+                        first: i,
+                        last: end + 1,
+                        what: Mention::Range {
+                            d1: d,
+                            m1: m,
+                            d2,
+                            m2: m,
+                            y,
+                        },
+                    };
+                }
+            }
             // "January 5-15", "Jan 5 to 15"
             let k = if t.gap(last + 1).is_dash() {
                 last + 1
@@ -1777,6 +1896,18 @@ mod tests {
         assert_eq!(window("двадцатого декабря", today), one(ymd(2026, 12, 20)));
         assert_eq!(window("I'd like the 3rd", today), None);
         assert_eq!(
+            window("march 2 ppl from almaty", today),
+            Some((ymd(2027, 3, 1), ymd(2027, 3, 31)))
+        );
+        assert_eq!(
+            window("for 2? jan, 10 nights", today),
+            Some((ymd(2027, 1, 1), ymd(2027, 1, 31)))
+        );
+        assert_eq!(
+            window("salem, nyachangka tur kerek, aqpanda", today),
+            Some((ymd(2027, 2, 1), ymd(2027, 2, 28)))
+        );
+        assert_eq!(
             window("хотим в 20-х числах декабря", today),
             Some((ymd(2026, 12, 20), ymd(2026, 12, 29)))
         );
@@ -1824,6 +1955,11 @@ mod tests {
             ),
             ("dec 27 - jan 5", ymd(2026, 12, 27), ymd(2027, 1, 5)),
             ("10.01-20.01", ymd(2027, 1, 10), ymd(2027, 1, 20)),
+            (
+                "қаңтардың 10-нан 20-сына дейін",
+                ymd(2027, 1, 10),
+                ymd(2027, 1, 20),
+            ),
         ] {
             assert_eq!(notes(s, today).range, Some((a, b)), "{s}");
             let slots = run(s, today);
@@ -1863,6 +1999,12 @@ mod tests {
         assert_eq!(nights("он түнге"), Some((10, 10)));
         assert_eq!(nights("28.12 на 10н"), Some((10, 10)));
         assert_eq!(nights("privet, na 10 nochei"), Some((10, 10)));
+        assert_eq!(nights("в марте ночей 7 бюджет 2000 долларов"), Some((7, 7)));
+        assert_eq!(nights("из алматы ночей 10-12"), Some((10, 12)));
+        assert_eq!(nights("дней на 10"), Some((9, 9)));
+        assert_eq!(nights("на дней десять примерно"), Some((9, 9)));
+        assert_eq!(nights("2 adam, almatydan, 7 tun"), Some((7, 7)));
+        assert_eq!(nights("ночей 2 взрослых"), None);
         assert_eq!(nights("уже 3 дня ждём"), None);
         assert_eq!(nights("на следующей неделе"), None);
         assert_eq!(nights("через 2 недели"), None);

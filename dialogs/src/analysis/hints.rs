@@ -86,7 +86,7 @@ static CUES: LazyLock<Lexicon<Cue>> = LazyLock::new(|| {
             Cue::Topic(T::Hotel),
         ),
         (
-            "только авиа*8|только билет*3|только перелет*2|только перелёт*2|авиабилет*3|билеты на самолет|билет на самолет|flight only|flights only|only flight*1|only the flight*1|just flight*1|just the flight*1|air tickets|plane tickets|airline tickets|tickets only|only tickets|тек билет*3|тек ұшақ*3|ұшаққа билет*3",
+            "только авиа*8|только билет*3|need flights|need a flight|need tickets|need air tickets|no hotel|without hotel|without a hotel|без отеля|без гостиницы|без проживания|нужны билеты|нужен билет|только перелет*2|только перелёт*2|авиабилет*3|билеты на самолет|билет на самолет|flight only|flights only|only flight*1|only the flight*1|just flight*1|just the flight*1|air tickets|plane tickets|airline tickets|tickets only|only tickets|тек билет*3|тек ұшақ*3|ұшаққа билет*3",
             Cue::Scope(OutOfScope::FlightsOnly),
         ),
         (
@@ -274,7 +274,9 @@ const NOT_CHOICE: &[&str] = &[
     "time",
     "visit",
     "trip",
-    "брон",
+    // "первая бронь", not "біріншісін брондайық".
+    "бронь",
+    "брони",
     "заказ",
     "поездк",
     "путешеств",
@@ -414,8 +416,20 @@ pub(crate) fn detect(t: &Text, used: &[bool], search_slots: bool, places: bool) 
     if !hints.more && !neither && t.len() <= 3 && (0..t.len()).any(|i| t.w(i) == "еще") {
         hints.more = true;
     }
+    // "is the first one good for kids?", "а второй?": asked about an offer on screen, with no
+    // topic of its own: a question about that hotel, not a choice.
+    let named_offer = offer_named(t, used);
+    if topic.is_none()
+        && !hints.more
+        && !hints.cheaper
+        && offer_said_plainly(t, used)
+        && t.raw.contains('?')
+        && !(0..t.len()).any(|i| t.starts(i, TAKE_VERBS))
+    {
+        topic = Some((rank_of(T::Hotel), T::Hotel));
+    }
     if let Some((_, topic)) = topic {
-        let offer = offer_named(t, used);
+        let offer = named_offer;
         let asking = t.raw.contains('?')
             || (0..t.len()).any(|i| {
                 t.is(i, ASKING) || (t.is(i, AUXILIARIES) && (i == 0 || !t.gap(i).punct.is_empty()))
@@ -488,6 +502,20 @@ fn offer_named(t: &Text, used: &[bool]) -> Option<u32> {
         }
     }
     None
+}
+
+/// An offer named on its own: "the first one", "второй?", "второй отель" (an ordinal before
+/// an offer noun, "one" or the end of a clause), not "от второго родителя" nor "второй не
+/// подходит".
+fn offer_said_plainly(t: &Text, used: &[bool]) -> bool {
+    (0..t.len()).any(|i| {
+        !used.get(i).copied().unwrap_or(true)
+            && ordinal(t.w(i)).is_some()
+            && (t.starts(i + 1, CHOICE_NOUNS)
+                || t.is(i + 1, &["one", "ones"])
+                || i + 1 == t.len()
+                || !t.gap(i + 1).punct.is_empty())
+    })
 }
 
 /// Endings glued to a number that make it an ordinal: "2й", "2-й", "2м", "1st".
@@ -613,6 +641,7 @@ mod tests {
             ("option 2 - is it on the beach?", T::Beach, Some(2)),
             ("бірінші қонақүйдің жағажайы қандай?", T::Beach, Some(1)),
             ("сколько стоит второй вариант на троих?", T::Price, Some(2)),
+            ("is the first one good for kids?", T::Hotel, Some(1)),
         ] {
             assert_eq!(question(s), Some((topic, offer)), "{s}");
         }
@@ -670,6 +699,8 @@ mod tests {
             ("екіншісін аламыз", 2),
             ("let's go with number 2", 2),
             ("I'd like the 3rd", 3),
+            ("біріншісін брондайық", 1),
+            ("екіншісін брондаймыз", 2),
         ] {
             assert_eq!(run(s).choice, Some(v), "{s}");
         }

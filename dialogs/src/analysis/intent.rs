@@ -520,8 +520,10 @@ pub(crate) fn classify(t: &Text, c: &Counts, slots: &Slots, hints: &Hints) -> In
     if hints.choice.is_some() && n_slots == 0 && !hints.more && !hints.cheaper {
         return Intent::BookingRequest;
     }
-    // "Я у вас в ноябре покупала тур" is about an earlier purchase, not a new search.
-    let earlier = hints.scope == Some(OutOfScope::ExistingBooking) && c.search == 0;
+    // "Я у вас в ноябре покупала тур" is about an earlier purchase, not a new search,
+    // unless the customer asks for one again ("хотела бы снова").
+    let again = t.any_starts(&["снова", "опять", "again", "повтор"]);
+    let earlier = hints.scope == Some(OutOfScope::ExistingBooking) && !(c.search > 0 && again);
     let travel_only = matches!(
         hints.scope,
         Some(OutOfScope::FlightsOnly | OutOfScope::HotelOnly)
@@ -535,6 +537,10 @@ pub(crate) fn classify(t: &Text, c: &Counts, slots: &Slots, hints: &Hints) -> In
             || (c.search_weak > 0 && c.thanks == 0))
     {
         return Intent::TourSearch;
+    }
+    // A message about an earlier purchase is a manager's matter, whatever greeting it has.
+    if earlier {
+        return Intent::Other;
     }
     // Contact details with nothing else: to be called back.
     if contact {

@@ -18,6 +18,7 @@ type Words = HashSet<&'static str, BuildFx>;
 static KK: LazyLock<Words> = LazyLock::new(|| KK_WORDS.iter().copied().collect());
 static RU: LazyLock<Words> = LazyLock::new(|| RU_WORDS.iter().copied().collect());
 static TRANSLIT: LazyLock<Words> = LazyLock::new(|| RU_TRANSLIT.iter().copied().collect());
+static KK_LATIN: LazyLock<Words> = LazyLock::new(|| KK_TRANSLIT.iter().copied().collect());
 
 /// Frequent Kazakh words that have no Kazakh-only letter (folded forms).
 const KK_WORDS: &[&str] = &[
@@ -90,6 +91,60 @@ const KK_WORDS: &[&str] = &[
     "кыста",
     "кузде",
     "коктемде",
+];
+
+/// Kazakh words typed in Latin letters ("salem, nyachangka tur kerek"): they count as Kazakh.
+const KK_TRANSLIT: &[&str] = &[
+    "salem",
+    "salemetsiz",
+    "salemetsizbe",
+    "kerek",
+    "ma",
+    "adam",
+    "tun",
+    "tunge",
+    "kun",
+    "kunge",
+    "rakhmet",
+    "rahmet",
+    "raqmet",
+    "rakmet",
+    "zhaksy",
+    "jaksy",
+    "jaqsy",
+    "kandai",
+    "qandai",
+    "kansha",
+    "qansha",
+    "kashan",
+    "qashan",
+    "kaida",
+    "qaida",
+    "ushin",
+    "zhane",
+    "biz",
+    "siz",
+    "sizge",
+    "bizge",
+    "bala",
+    "balam",
+    "balalar",
+    "eresek",
+    "kerekpe",
+    "bolady",
+    "zhok",
+    "jok",
+    "joq",
+    "iya",
+    "ia",
+    "aqsha",
+    "baga",
+    "bagasy",
+    "qonaq",
+    "teniz",
+    "demalys",
+    "ushamyz",
+    "baramyz",
 ];
 
 /// Russian words typed in Latin letters ("privet, hotim v nyachang"): they count as Russian.
@@ -246,6 +301,14 @@ fn kk_ending(w: &str) -> bool {
         || (n > 6 && ["мен", "пен", "бен"].iter().any(|e| w.ends_with(e)))
 }
 
+/// Kazakh personal endings in Latin letters ("baramyz", "ushamyz"); no English word ends so.
+fn kk_latin_ending(w: &str) -> bool {
+    w.len() > 5
+        && ["myz", "miz", "pyz", "byz", "syz"]
+            .iter()
+            .any(|e| w.ends_with(e))
+}
+
 /// The main language of the message; `ignore(i)` marks words that say nothing about it
 /// (place names, e-mails, phone digits). The flag is false when nothing but such words (or
 /// Cyrillic words common to Russian and Kazakh) was there to go on: "10", "Нячанг".
@@ -266,10 +329,16 @@ pub(crate) fn detect(t: &Text, ignore: &dyn Fn(usize) -> bool) -> (Language, boo
             if w.cap && !opens && (cyrillic || t.len() > 1) {
                 continue;
             }
-            // "privet, hotim v nyachang": Russian in Latin letters.
+            // "privet, hotim v nyachang": Russian in Latin letters; "salem, tur kerek":
+            // Kazakh in Latin letters.
             if TRANSLIT.contains(w.fold.as_str()) {
                 cyr += 1;
                 ru += 1;
+                continue;
+            }
+            if KK_LATIN.contains(w.fold.as_str()) || kk_latin_ending(&w.fold) {
+                cyr += 1;
+                kk += 1;
                 continue;
             }
             latin += 1;

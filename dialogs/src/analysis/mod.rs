@@ -302,8 +302,11 @@ pub fn analyze(text: &str, today: NaiveDate) -> Analysis {
         known.get(i).copied().unwrap_or(false) || in_contact(i)
     });
     let intent = intent::classify(&t, &cues, &slots, &hints);
-    // "я у вас брала тур в октябре, хотела бы снова": a returning customer's new search.
-    if intent == Intent::TourSearch && cues.search_said() {
+    // "я у вас брала тур в октябре, хотела бы снова": a returning customer's new search
+    // ("хочу уточнить время вылета" about the tour bought is not).
+    let again = t.any_starts(&["снова", "опять", "again", "повтор"])
+        || (0..t.len()).any(|i| t.is(i, &["еще", "этот", "this"]) && t.is(i + 1, &["раз", "time"]));
+    if intent == Intent::TourSearch && cues.search_said() && again {
         hints.scope = hints.scope.filter(|&s| s != OutOfScope::ExistingBooking);
     }
     // "Я у вас в ноябре покупала тур": the month is when they bought, not a new departure.
@@ -590,6 +593,8 @@ mod tests {
                 Language::Ru,
             ),
             ("Салем, Фукуокқа тур бар ма? Нас трое", Language::Kk),
+            ("salem, nyachangka tur kerek, aqpanda", Language::Kk),
+            ("me and my wife, is there a bar?", Language::En),
         ] {
             assert_eq!(analyze(s, today()).language, lang, "{s}");
         }
@@ -613,6 +618,12 @@ mod tests {
         assert_eq!(a.hints.scope, Some(OutOfScope::ExistingBooking));
         assert_eq!(a.slots.date_from, None);
         assert_eq!(a.intent, Intent::Other);
+        let a = analyze(
+            "Здравствуйте, я у вас в ноябре покупала тур на январь, хочу уточнить время вылета",
+            today(),
+        );
+        assert_eq!(a.hints.scope, Some(OutOfScope::ExistingBooking));
+        assert_eq!((a.intent, a.slots.date_from), (Intent::Other, None));
     }
 
     #[test]

@@ -154,6 +154,13 @@ fn parse_amount(t: &Text, i: usize, used: &[bool]) -> Option<Amount> {
         if m == 1_000_000 && t.is_num(j + 1) && multiplier(t, j + 2) == Some(1_000) {
             value = value.checked_add(t.num(j + 1)?.checked_mul(1_000)?)?;
             j += 2;
+        } else if m == 1_000_000
+            && let Some(h) = hundreds(t.w(j + 1))
+            && free(used, j + 1)
+        {
+            // "миллион двести": a million two hundred thousand.
+            value = value.checked_add(h.checked_mul(1_000)?)?;
+            j += 1;
         }
     } else if words_only && mant != 500_000 {
         return None;
@@ -295,7 +302,7 @@ pub(crate) fn extract(t: &Text, used: &mut [bool], slots: &mut Slots) {
                 if b.value < a.value {
                     b.value = a.value;
                 }
-                set(slots, b.value, b.cur.or(a.cur));
+                set(slots, in_units(&b), b.cur.or(a.cur));
                 return;
             }
             k += 2;
@@ -311,10 +318,20 @@ pub(crate) fn extract(t: &Text, used: &mut [bool], slots: &mut Slots) {
                 k += 1;
                 continue;
             }
-            set(slots, a.value, a.cur);
+            set(slots, in_units(&a), a.cur);
             return;
         }
         k += 1;
+    }
+}
+
+/// "бюджет можно до 700": a budget of three digits with no currency and no multiplier is in
+/// thousands of tenge (no tour costs 700 ₸).
+fn in_units(a: &Amount) -> u64 {
+    if a.cur.is_none() && !a.strong && (100..=999).contains(&a.value) {
+        a.value * 1_000
+    } else {
+        a.value
     }
 }
 
@@ -361,6 +378,13 @@ mod tests {
             ("1.2m tenge", 1_200_000, "KZT"),
             ("пятьсот тысяч", 500_000, "KZT"),
             ("до миллиона", 1_000_000, "KZT"),
+            ("бюджет где то миллион двести", 1_200_000, "KZT"),
+            (
+                "ладно давайте 4 звезды, бюджет можно до 700",
+                700_000,
+                "KZT",
+            ),
+            ("от 500 до 800", 800_000, "KZT"),
             ("в пределах 600 тыс. ₸", 600_000, "KZT"),
         ] {
             assert_eq!(run(s), (Some(v), Some(c.to_string())), "{s}");

@@ -214,6 +214,7 @@ fn adult_unit(w: &str) -> bool {
         || w.starts_with("adult")
         || near_stem(w, "adult", 2)
         || w.starts_with("ересек")
+        || w.starts_with("eresek")
         || w.starts_with("vzr")
         || matches!(
             w,
@@ -246,6 +247,7 @@ fn person_unit(w: &str) -> bool {
             | "chelovek"
             | "cheloveka"
     ) || stem("адам", 4)
+        || stem("adam", 4)
 }
 
 /// `Some(true)` for month units (an infant's age counts as 0). Single letters ("3г", "5л")
@@ -377,24 +379,46 @@ fn ages_before(t: &Text, u: usize, used: &[bool]) -> Vec<(usize, u32)> {
 /// "kid is 4", "дети - 5 и 8".
 fn ages_after(t: &Text, c: usize, used: &[bool]) -> Vec<(usize, u32)> {
     let mut items = Vec::new();
-    // "a child of 4", "ребёнок возрастом 5", "kids are 5 and 8"
-    let c = if t.is(
-        c + 1,
-        &[
-            "of",
-            "aged",
-            "age",
-            "возрастом",
-            "возраст",
-            "is",
-            "are",
-            "ages",
-        ],
-    ) {
-        c + 1
-    } else {
-        c
-    };
+    // "a child of 4", "ребёнок возрастом 5", "kids are 5 and 8", "one child she is five",
+    // "сын, ему 7", "дочка, ей 10".
+    let mut c = c;
+    let mut spelt = false;
+    for _ in 0..2 {
+        if t.is(
+            c + 1,
+            &[
+                "of",
+                "aged",
+                "age",
+                "возрастом",
+                "возраст",
+                "is",
+                "are",
+                "ages",
+                "she",
+                "he",
+                "who",
+                "ему",
+                "ей",
+                "им",
+                "she's",
+                "he's",
+            ],
+        ) {
+            c += 1;
+            spelt = true;
+        }
+    }
+    // After "she is", "ей" an age may be spelt out ("she is five"); right after a child
+    // word a number word is a count ("ребёнок один").
+    if spelt
+        && !t.is_num(c + 1)
+        && let Some(v) = age_value(t, c + 1, used)
+        && age_unit_at(t, c + 2).is_none_or(|months| !months)
+    {
+        items.push((c + 1, v));
+        return items;
+    }
     let mut j = c + 1;
     if !t
         .gap(j)
@@ -470,7 +494,7 @@ static WHO: LazyLock<Lexicon<Who>> = LazyLock::new(|| {
         [
             ("я|me|i|myself|өзім", Who::Me),
             (
-                "ребен*3|ребён*3|реб|малыш*3|младен*3|саби*3|подрост*4|teen*5|child|kid|infant|baby|toddler|ch|chd|chld|бала*4|rebenok|rebenka",
+                "ребен*3|ребён*3|реб|малыш*3|младен*3|саби*3|подрост*4|teen*5|child|kid|infant|baby|toddler|ch|chd|chld|бала*4|bala*4|rebenok|rebenka",
                 Who::Child("ребенок"),
             ),
             (
@@ -485,7 +509,7 @@ static WHO: LazyLock<Lexicon<Who>> = LazyLock::new(|| {
             ("старшему|старшей|старший|старшая", Who::Child("старший")),
             ("младшему|младшей|младший|младшая", Who::Child("младший")),
             (
-                "дети|детей|детьми|детям|детях|детки|деток|детишек|детишками|ребята|ребят|ребятишек|children|kids|childs|infants|babies|toddlers|teens|teenagers|малышей|подростков|подростка|внуков|внуками|внуки|внучек|внучками|deti|detei|detey|балалар*4|немерелер*4",
+                "дети|детей|детьми|детям|детях|детки|деток|детишек|детишками|ребята|ребят|ребятишек|children|kids|childs|infants|babies|toddlers|teens|teenagers|малышей|подростков|подростка|внуков|внуками|внуки|внучек|внучками|deti|detei|detey|балалар*4|balalar*4|немерелер*4",
                 Who::Child("дети"),
             ),
         ]
@@ -501,8 +525,14 @@ fn who(t: &Text, i: usize) -> Option<Who> {
     // Kazakh "мен" is "I", and also "and"/"with": the customer only after "және" or a comma
     // ("күйеуім және мен").
     if t.w(i) == "мен" {
-        let me = t.is(i.wrapping_sub(1), &["жане"]) || t.gap(i).punct.contains(',');
+        let me = t.is(i.wrapping_sub(1), &["жане"])
+            || t.gap(i).punct.contains([',', ':'])
+            || t.gap(i + 1).punct.contains(',');
         return me.then_some(Who::Me);
+    }
+    // "20-сына": a Kazakh case ending of a number, not "сына".
+    if t.skip_num_suffix(i) != i {
+        return None;
     }
     WHO.at(t, i)
         .filter(|&(end, _)| end == i + 1)
@@ -688,6 +718,18 @@ pub(crate) fn extract(t: &Text, used: &mut [bool], slots: &mut Slots) {
                 continue;
             }
         }
+        // "any 5 star … for 2?": a head count on its own after "for".
+        if t.is(i.wrapping_sub(1), &["for"])
+            && let Some((v, nx, false)) = count(t, i, used)
+            && t.is_num(i)
+            && v <= 10
+            && (nx >= n || !t.gap(nx).punct.is_empty())
+        {
+            persons = Some(v);
+            used[i] = true;
+            i = nx;
+            continue;
+        }
         if let Some((v, nx, coll)) = count(t, i, used) {
             let unit = t.w(nx);
             let bound = unit_follows(t, nx);
@@ -783,7 +825,7 @@ pub(crate) fn extract(t: &Text, used: &mut [bool], slots: &mut Slots) {
                 continue;
             }
         }
-        if child_unit(w).is_some() {
+        if child_unit(w).is_some() && t.skip_num_suffix(i) == i {
             child_words.push(i);
         }
         i += 1;
@@ -793,7 +835,9 @@ pub(crate) fn extract(t: &Text, used: &mut [bool], slots: &mut Slots) {
 
     // Ages, only when the message is about children.
     let mut ages: Vec<(usize, u32)> = Vec::new();
-    let aged = t.any_starts(&["aged", "возраст"]);
+    // "ей 10", "им 5 и 8": ages said of the children with a pronoun.
+    let pronoun = (0..n).find(|&k| t.is(k, &["ему", "ей", "им"]) && t.is_num(k + 1));
+    let aged = t.any_starts(&["aged", "возраст"]) || pronoun.is_some();
     if !child_words.is_empty() || kids_explicit > 0 || aged {
         for u in 0..n {
             let Some(months) = age_unit_at(t, u) else {
@@ -826,7 +870,10 @@ pub(crate) fn extract(t: &Text, used: &mut [bool], slots: &mut Slots) {
         let starts: Vec<usize> = child_words
             .iter()
             .copied()
-            .chain((0..n).filter(|&k| t.is(k, &["aged", "age", "возрастом", "возраст", "ages"])))
+            .chain((0..n).filter(|&k| {
+                t.is(k, &["aged", "age", "возрастом", "возраст", "ages"])
+                    || (t.is(k, &["ему", "ей", "им"]) && t.is_num(k + 1))
+            }))
             .collect();
         for c in starts {
             for (j, v) in ages_after(t, c, used) {
@@ -876,8 +923,9 @@ pub(crate) fn extract(t: &Text, used: &mut [bool], slots: &mut Slots) {
         Some(adults_explicit)
     } else if let Some(p) = persons {
         match children {
-            // "семья из трёх человек (я, муж и сын)", "4 человека, из них 2 ребёнка"
-            Some(k) if (including || family) && p > k => Some(p - k),
+            // "семья из трёх человек (я, муж и сын)", "4 человека, из них 2 ребёнка",
+            // "3 адамбыз: мен, әйелім және балам" (the people named make up the count)
+            Some(k) if (including || family || named_adults + k == p) && p > k => Some(p - k),
             _ if family && children.is_none() => None,
             _ => Some(p),
         }
@@ -1002,6 +1050,18 @@ mod tests {
             ("ребенку 4, второму 9", (None, Some(2), vec![4, 9])),
             ("мы пара", (Some(2), None, vec![])),
             ("We are two couples", (Some(4), None, vec![])),
+            (
+                "all inclusive in nha trang for 2? jan",
+                (Some(2), None, vec![]),
+            ),
+            (
+                "3 адамбыз: мен, әйелім және балам 4 жаста",
+                (Some(2), Some(1), vec![4]),
+            ),
+            ("мы вдвоем с дочкой, ей 10", (Some(1), Some(1), vec![10])),
+            ("one child she is five", (None, Some(1), vec![5])),
+            ("2 adam, almatydan, 7 tun", (Some(2), None, vec![])),
+            ("қаңтардың 10-нан 20-сына дейін", (None, None, vec![])),
             (
                 "travelling with my 2 kids, 4 and 6, no partner",
                 (Some(1), Some(2), vec![4, 6]),

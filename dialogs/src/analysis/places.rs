@@ -111,14 +111,14 @@ static PLACES: LazyLock<Lexicon<Place>> = LazyLock::new(|| {
         ("катар*3|qatar|доха|doha", Country("Qatar")),
         // Vietnamese resorts: Russian spellings, Latin spellings and loose transliterations.
         (
-            "нячанг*3|нячанк*3|ня чанг*3|нха чанг*3|нья чанг*3|нхачанг*3|нячан|nha trang|nhatrang|nyachang|nha chang",
+            "нячанг*3|нячанк*3|ня чанг*3|нха чанг*3|нья чанг*3|нхачанг*3|нячан|nha trang|nhatrang|nyachang*3|nyachan*3|nha chang",
             Resort("Nha Trang"),
         ),
         (
-            "фукуок*3|фу куок*3|фукок*3|фу кок*3|фукуоке|phu quoc|phuquoc|fukuok|phu kuok|fu quoc",
+            "фукуок*3|фу куок*3|фукок*3|фу кок*3|фукуоке|phu quoc|phuquoc|fukuok*3|phu kuok|fu quoc",
             Resort("Phu Quoc"),
         ),
-        ("дананг*3|да нанг*3|danang|da nang", Resort("Da Nang")),
+        ("дананг*3|да нанг*3|danang*3|da nang", Resort("Da Nang")),
         (
             "фантьет*3|фан тьет*3|фантхиет*3|фан тхиет*3|phan thiet|phanthiet|муйне|муй не|mui ne|muine",
             Resort("Phan Thiet"),
@@ -131,7 +131,10 @@ static PLACES: LazyLock<Lexicon<Place>> = LazyLock::new(|| {
         ("халонг*3|ха лонг*3|halong|ha long", Resort("Ha Long")),
         ("далат*3|да лат*3|dalat|da lat", Resort("Da Lat")),
         ("хойан*3|хой ан*3|хоян*3|hoi an|hoian", Resort("Hoi An")),
-        ("камран*3|кам рань|cam ranh|camranh", Resort("Cam Ranh")),
+        (
+            "камран*3|кам рань|cam ranh|camranh|kamran*3",
+            Resort("Cam Ranh"),
+        ),
         (
             "куинен*3|куи нен*3|квинен*3|куиньон*3|quy nhon|quynhon|qui nhon",
             Resort("Quy Nhon"),
