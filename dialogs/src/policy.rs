@@ -960,11 +960,16 @@ mod tests {
         );
 
         let out = bot.turn("бронируем второй", 12);
-        let DialogEvent::Escalate { reason, details } = &out.events[0];
+        let DialogEvent::Escalate { reason, details } = &out.events[0] else {
+            panic!("expected an escalation")
+        };
         let bare = bot.turn("7", 12);
         let DialogEvent::Escalate {
             details: seventh, ..
-        } = &bare.events[0];
+        } = &bare.events[0]
+        else {
+            panic!("expected an escalation")
+        };
         assert_eq!(seventh["offer"]["id"], "offer-7");
         assert_eq!(*reason, EscalationReason::BookingRequest);
         assert_eq!(details["offer"]["id"], "offer-2");
@@ -1039,7 +1044,9 @@ mod tests {
         )
         .unwrap();
         assert!(out.replies[0].text.contains("временно недоступен"));
-        let DialogEvent::Escalate { reason, details } = &out.events[0];
+        let DialogEvent::Escalate { reason, details } = &out.events[0] else {
+            panic!("expected an escalation")
+        };
         assert_eq!(*reason, EscalationReason::SearchUnavailable);
         assert_eq!(details["error"], "HTTP 403 blacklisted");
         assert!(!out.replies[0].text.contains("403"));
@@ -1146,7 +1153,9 @@ mod tests {
         assert_eq!(bot.state.slots.phone.as_deref(), Some("+77011234567"));
         let step = bot.step(press("book:3"));
         let out = bot.finish(step, 7);
-        let DialogEvent::Escalate { details, .. } = &out.events[0];
+        let DialogEvent::Escalate { details, .. } = &out.events[0] else {
+            panic!("expected an escalation")
+        };
         assert_eq!(details["offer"]["id"], "offer-3");
     }
 
