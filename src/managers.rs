@@ -48,6 +48,14 @@ impl ManagerNotifier for TelegramNotifier {
             .map(drop)
             .map_err(|e| e.to_string())
     }
+
+    async fn alert(&self, text: &str) -> Result<(), String> {
+        self.api
+            .send_message(self.chat_id, text, None)
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// Announces escalations by email to `MANAGERS_EMAIL` (alone or beside the Telegram chat).
@@ -88,6 +96,20 @@ impl ManagerNotifier for EmailNotifier {
         };
         self.sender
             .send_notice(&self.to, &subject, &text)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn alert(&self, text: &str) -> Result<(), String> {
+        let subject: String = text
+            .lines()
+            .next()
+            .unwrap_or("Crystal Bay")
+            .chars()
+            .take(120)
+            .collect();
+        self.sender
+            .send_notice(&self.to, &subject, text)
             .await
             .map_err(|e| e.to_string())
     }
