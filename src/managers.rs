@@ -135,12 +135,14 @@ pub fn announcement(notice: &Notice, crm_base: Option<&str>) -> String {
         .clone()
         .or_else(|| c.customer_name.clone())
         .unwrap_or_else(|| "без имени".into());
-    let phone = slots
-        .phone
-        .clone()
-        .or_else(|| c.customer_phone.clone())
-        .unwrap_or_else(|| "телефон неизвестен".into());
-    lines.push(format!("Клиент: {name}, {phone}"));
+    let phone = slots.phone.clone().or_else(|| c.customer_phone.clone());
+    let email = slots.email.clone().or_else(|| c.customer_email.clone());
+    let reach = match (phone, email) {
+        (Some(phone), Some(email)) => format!("{phone}, {email}"),
+        (Some(one), None) | (None, Some(one)) => one,
+        (None, None) => "телефон неизвестен".into(),
+    };
+    lines.push(format!("Клиент: {name}, {reach}"));
     lines.push(format!("Канал: {}", channel(c.key.channel)));
     if let Some(search) = search_line(&slots) {
         lines.push(format!("Поиск: {search}"));
