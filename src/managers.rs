@@ -49,6 +49,14 @@ impl ManagerNotifier for TelegramNotifier {
             .map(drop)
             .map_err(|e| e.to_string())
     }
+
+    async fn alert(&self, text: &str) -> Result<(), String> {
+        self.api
+            .send_message(self.chat_id, text, None)
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// Announces escalations by email to `MANAGERS_EMAIL` (alone or beside the Telegram chat).
@@ -92,6 +100,20 @@ impl ManagerNotifier for EmailNotifier {
             .await
             .map_err(|e| e.to_string())
     }
+
+    async fn alert(&self, text: &str) -> Result<(), String> {
+        let subject: String = text
+            .lines()
+            .next()
+            .unwrap_or("Crystal Bay")
+            .chars()
+            .take(120)
+            .collect();
+        self.sender
+            .send_notice(&self.to, &subject, text)
+            .await
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// The text of an announcement.
@@ -114,12 +136,14 @@ pub fn announcement(notice: &Notice, crm_base: Option<&str>) -> String {
         .clone()
         .or_else(|| c.customer_name.clone())
         .unwrap_or_else(|| "без имени".into());
-    let phone = slots
-        .phone
-        .clone()
-        .or_else(|| c.customer_phone.clone())
-        .unwrap_or_else(|| "телефон неизвестен".into());
-    lines.push(format!("Клиент: {name}, {phone}"));
+    let phone = slots.phone.clone().or_else(|| c.customer_phone.clone());
+    let email = slots.email.clone().or_else(|| c.customer_email.clone());
+    let reach = match (phone, email) {
+        (Some(phone), Some(email)) => format!("{phone}, {email}"),
+        (Some(one), None) | (None, Some(one)) => one,
+        (None, None) => "телефон неизвестен".into(),
+    };
+    lines.push(format!("Клиент: {name}, {reach}"));
     lines.push(format!("Канал: {}", channel(c.key.channel)));
     if let Some(search) = search_line(&slots) {
         lines.push(format!("Поиск: {search}"));

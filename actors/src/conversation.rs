@@ -10,7 +10,7 @@ use crate::store::{
     OwnershipChange, TurnCommit, WriteOp, WriteOutcome, new_id,
 };
 use dialogs::handover::{self, Desk, Event, Handover, ManagerMove};
-use dialogs::{ChatKey, DialogEvent, Owner};
+use dialogs::{Channel, ChatKey, DialogEvent, Owner};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use std::sync::Arc;
 use std::time::Duration;
@@ -205,6 +205,11 @@ async fn handle_messages(
     }
     if next.customer_name.is_none() {
         next.customer_name = message.inbound.sender_name.clone();
+    }
+    // An email's chat is the sender's address: the customer is reachable there (the lead, the
+    // CRM contact and the managers' alert carry it).
+    if next.customer_email.is_none() && next.key.channel == Channel::Email {
+        next.customer_email = Some(next.key.chat_id.clone());
     }
 
     let now = crate::store::now();

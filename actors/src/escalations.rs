@@ -37,6 +37,10 @@ pub trait ManagerNotifier: Send + Sync + 'static {
     fn name(&self) -> &'static str;
 
     async fn announce(&self, notice: &Notice) -> Result<(), String>;
+
+    /// A message about the engine itself, not about a customer (a Bitrix24 set-up problem,
+    /// then its fix): plain Russian text for the managers, no buttons.
+    async fn alert(&self, text: &str) -> Result<(), String>;
 }
 
 #[derive(Clone)]

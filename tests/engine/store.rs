@@ -971,6 +971,85 @@ async fn bitrix_ids_stay_with_the_lead_and_find_the_same_person() {
     }
 }
 
+#[tokio::test]
+async fn a_held_crm_command_waits_until_released_and_leads_mode_keeps_its_lead() {
+    use actors::crm::DealStage;
+    for t in backends::all().await {
+        let s = t.store.as_ref();
+        let (a, ids) = turn_with_crm(
+            s,
+            "7731",
+            vec![
+                lead(Some("+77013333333"), None, DealStage::New),
+                lead(Some("+77013333333"), None, DealStage::Consultation),
+            ],
+        )
+        .await;
+        let now = actors::store::now();
+        let started = WriteOp::CrmStarted {
+            id: ids[0].clone(),
+            attempts: 0,
+            at: now,
+        };
+        assert_eq!(write(s, started).await, WriteOutcome::Done);
+        let hold = WriteOp::CrmHold {
+            id: ids[0].clone(),
+            error: "Bitrix24 set-up: no stage".into(),
+            at: now,
+        };
+        assert_eq!(write(s, hold).await, WriteOutcome::Done, "{}", t.name);
+        let held = s.crm_command(&ids[0]).await.unwrap().unwrap();
+        assert_eq!(held.status, "pending");
+        assert!(held.held_since.is_some(), "{}", t.name);
+        assert_eq!(
+            held.last_error.as_deref(),
+            Some("Bitrix24 set-up: no stage")
+        );
+        // Neither it nor the command behind it is due, however late.
+        let far = now + chrono::Duration::days(3650);
+        assert!(
+            s.due_crm_commands(far, 100).await.unwrap().is_empty(),
+            "{}",
+            t.name
+        );
+        assert_eq!(s.queue_depths().await.unwrap().crm_held, 1, "{}", t.name);
+
+        let released = write(s, WriteOp::CrmRelease { at: now }).await;
+        assert_eq!(released, WriteOutcome::Released(1), "{}", t.name);
+        let row = s.crm_command(&ids[0]).await.unwrap().unwrap();
+        assert_eq!((row.held_since, row.attempts), (None, 0), "{}", t.name);
+        assert!(row.tried_before(), "its last error is kept");
+        let due: Vec<String> = s
+            .due_crm_commands(now, 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(due, [ids[0].clone()], "{}", t.name);
+        assert_eq!(
+            write(s, WriteOp::CrmRelease { at: now }).await,
+            WriteOutcome::Released(0)
+        );
+
+        write(
+            s,
+            WriteOp::LeadSynced(LeadCrmUpdate {
+                conversation_id: a.id.clone(),
+                lead_id: Some(501),
+                ..Default::default()
+            }),
+        )
+        .await;
+        assert_eq!(
+            s.lead(&a.id).await.unwrap().unwrap().crm_lead_id,
+            Some(501),
+            "{}",
+            t.name
+        );
+    }
+}
+
 // --- Admin API: documents, listings, queue depths ---
 
 #[tokio::test]

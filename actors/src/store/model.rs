@@ -319,6 +319,18 @@ pub enum WriteOp {
         error: String,
         at: DateTime<Utc>,
     },
+    /// A CRM command waits for a Bitrix24 set-up problem to be fixed: pending, with its error,
+    /// not due until [`WriteOp::CrmRelease`].
+    CrmHold {
+        id: String,
+        error: String,
+        at: DateTime<Utc>,
+    },
+    /// The set-up is right again: every held CRM command is due now, with fresh attempts
+    /// ([`WriteOutcome::Released`] says how many).
+    CrmRelease {
+        at: DateTime<Utc>,
+    },
     /// A failed CRM command goes back to pending with fresh attempts (its last error is kept,
     /// so the next execution looks for what an earlier one may have created).
     /// `AlreadyHandled` when the row was not failed.
@@ -366,6 +378,8 @@ pub enum WriteOutcome {
     PromptVersionAdded(i32),
     /// No row was in a state the write applies to: nothing was written.
     NotFound,
+    /// This many held CRM commands are due again.
+    Released(u64),
 }
 
 /// One stored version of an admin-edited document.
@@ -401,6 +415,8 @@ pub struct QueueDepths {
     pub outbox_failed: i64,
     pub crm_pending: i64,
     pub crm_failed: i64,
+    /// Pending CRM commands held by a Bitrix24 set-up problem (counted in `crm_pending` too).
+    pub crm_held: i64,
     pub escalations_open: i64,
     pub escalations_claimed: i64,
 }
@@ -422,6 +438,18 @@ pub(crate) fn parse_owner(s: &str) -> Result<Owner, super::StoreError> {
         })
 }
 
+/// The `next_attempt_at` of a held CRM command: never due on its own.
+pub const HELD_UNTIL: DateTime<Utc> = DateTime::<Utc>::from_naive_utc_and_offset(
+    match chrono::NaiveDate::from_ymd_opt(9999, 12, 31) {
+        Some(d) => match d.and_hms_opt(0, 0, 0) {
+            Some(t) => t,
+            None => chrono::NaiveDateTime::MIN,
+        },
+        None => chrono::NaiveDateTime::MIN,
+    },
+    Utc,
+);
+
 /// A row of the CRM outbox: one command for Bitrix24 and how its execution went.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CrmOutboxRecord {
@@ -440,8 +468,12 @@ pub struct CrmOutboxRecord {
     pub last_error: Option<String>,
     /// What Bitrix24 gave back (ids of what was created or found), once `done`.
     pub result: Option<serde_json::Value>,
-    /// A pending command is not tried before this time (backoff after a failure).
+    /// A pending command is not tried before this time (backoff after a failure;
+    /// [`HELD_UNTIL`] while held).
     pub next_attempt_at: DateTime<Utc>,
+    /// Held since then by a Bitrix24 set-up problem (its error is `last_error`); released when
+    /// the set-up is right again.
+    pub held_since: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -484,6 +516,8 @@ pub struct LeadRecord {
     /// Bitrix24 appends every multi-field value sent without its id).
     pub crm_phone: Option<String>,
     pub crm_email: Option<String>,
+    /// Leads mode (`BITRIX_USE_LEADS`): the Bitrix24 lead, once created.
+    pub crm_lead_id: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -497,4 +531,6 @@ pub struct LeadCrmUpdate {
     pub stage: Option<String>,
     pub phone: Option<String>,
     pub email: Option<String>,
+    /// Leads mode: the Bitrix24 lead.
+    pub lead_id: Option<i64>,
 }

@@ -97,7 +97,8 @@ pub(crate) const INSERT_PROMPT_VERSION: &str = "INSERT INTO prompt_versions \
     RETURNING version";
 
 pub(crate) const CRM_OUTBOX_RETRY: &str = "UPDATE crm_outbox SET status = 'pending', attempts = 0, \
-    next_attempt_at = $2, updated_at = $2 WHERE id = $1 AND status IN ('pending', 'failed')";
+    held_since = NULL, next_attempt_at = $2, updated_at = $2 \
+    WHERE id = $1 AND status IN ('pending', 'failed')";
 
 pub(crate) const RESOLVE_ESCALATION: &str = "UPDATE escalations SET status = 'resolved', \
     resolved_at = $2 WHERE id = $1 AND status IN ('open', 'claimed')";
@@ -108,6 +109,7 @@ pub(crate) const QUEUE_DEPTHS: &str = "SELECT \
     (SELECT COUNT(*) FROM outbox WHERE status = 'failed') AS outbox_failed, \
     (SELECT COUNT(*) FROM crm_outbox WHERE status = 'pending') AS crm_pending, \
     (SELECT COUNT(*) FROM crm_outbox WHERE status = 'failed') AS crm_failed, \
+    (SELECT COUNT(*) FROM crm_outbox WHERE status = 'pending' AND held_since IS NOT NULL) AS crm_held, \
     (SELECT COUNT(*) FROM escalations WHERE status = 'open') AS escalations_open, \
     (SELECT COUNT(*) FROM escalations WHERE status = 'claimed') AS escalations_claimed";
 
@@ -130,14 +132,24 @@ pub(crate) const CRM_FAILED: &str = "UPDATE crm_outbox SET status = 'failed', la
     updated_at = $3 WHERE id = $1 AND status = 'pending'";
 
 pub(crate) const CRM_REQUEUE: &str = "UPDATE crm_outbox SET status = 'pending', attempts = 0, \
-    next_attempt_at = $2, updated_at = $2 WHERE id = $1 AND status = 'failed'";
+    held_since = NULL, next_attempt_at = $2, updated_at = $2 WHERE id = $1 AND status = 'failed'";
+
+/// Held: pending, not due before `$3` (far away: released by `CRM_RELEASE`), since `$4`.
+pub(crate) const CRM_HOLD: &str = "UPDATE crm_outbox SET last_error = $2, next_attempt_at = $3, \
+    held_since = COALESCE(held_since, $4), updated_at = $4 WHERE id = $1 AND status = 'pending'";
+
+/// Every held command due now, with fresh attempts (its last error kept: the next execution
+/// looks for what an earlier one may have created).
+pub(crate) const CRM_RELEASE: &str = "UPDATE crm_outbox SET held_since = NULL, attempts = 0, \
+    next_attempt_at = $1, updated_at = $1 WHERE status = 'pending' AND held_since IS NOT NULL";
 
 /// A lead row exists once its conversation synced a lead; the upsert also covers a command
 /// whose lead row is missing, so an id Bitrix24 gave is never dropped.
 pub(crate) const LEAD_SYNCED: &str = "INSERT INTO leads \
     (id, conversation_id, crm_contact_id, crm_deal_id, crm_stage, crm_phone, crm_email, \
-     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
+     crm_lead_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $8, $8) \
     ON CONFLICT (conversation_id) DO UPDATE SET \
+    crm_lead_id = COALESCE(excluded.crm_lead_id, leads.crm_lead_id), \
     crm_contact_id = COALESCE(excluded.crm_contact_id, leads.crm_contact_id), \
     crm_deal_id = COALESCE(excluded.crm_deal_id, leads.crm_deal_id), \
     crm_stage = COALESCE(excluded.crm_stage, leads.crm_stage), \
@@ -208,7 +220,7 @@ macro_rules! select_crm_outbox {
     ($clause:literal) => {
         concat!(
             "SELECT c.id, c.conversation_id, c.command, c.payload, c.status, c.attempts, ",
-            "c.last_error, c.result, c.next_attempt_at, c.created_at, c.updated_at ",
+            "c.last_error, c.result, c.next_attempt_at, c.held_since, c.created_at, c.updated_at ",
             "FROM crm_outbox c WHERE ",
             $clause
         )
@@ -232,7 +244,7 @@ macro_rules! select_leads {
     ($clause:literal) => {
         concat!(
             "SELECT id, conversation_id, name, phone, email, slots, stage, crm_contact_id, ",
-            "crm_deal_id, crm_stage, crm_phone, crm_email, created_at, updated_at ",
+            "crm_deal_id, crm_stage, crm_phone, crm_email, crm_lead_id, created_at, updated_at ",
             "FROM leads WHERE ",
             $clause
         )
@@ -375,6 +387,7 @@ macro_rules! impl_store {
                         .try_get::<Option<Json<serde_json::Value>>, _>("result")?
                         .map(|j| j.0),
                     next_attempt_at: row.try_get("next_attempt_at")?,
+                    held_since: row.try_get("held_since")?,
                     created_at: row.try_get("created_at")?,
                     updated_at: row.try_get("updated_at")?,
                 })
@@ -395,6 +408,7 @@ macro_rules! impl_store {
                     crm_stage: row.try_get("crm_stage")?,
                     crm_phone: row.try_get("crm_phone")?,
                     crm_email: row.try_get("crm_email")?,
+                    crm_lead_id: row.try_get("crm_lead_id")?,
                     created_at: row.try_get("created_at")?,
                     updated_at: row.try_get("updated_at")?,
                 })
@@ -649,6 +663,20 @@ macro_rules! impl_store {
                             let r = sqlx::query(CRM_REQUEUE).bind(id).bind(*at).execute(&mut *conn).await?;
                             outcomes[i] = Some(done_or_handled(r.rows_affected()));
                         }
+                        WriteOp::CrmHold { id, error, at } => {
+                            let r = sqlx::query(CRM_HOLD)
+                                .bind(id)
+                                .bind(error)
+                                .bind(crate::store::HELD_UNTIL)
+                                .bind(*at)
+                                .execute(&mut *conn)
+                                .await?;
+                            outcomes[i] = Some(done_or_handled(r.rows_affected()));
+                        }
+                        WriteOp::CrmRelease { at } => {
+                            let r = sqlx::query(CRM_RELEASE).bind(*at).execute(&mut *conn).await?;
+                            outcomes[i] = Some(WriteOutcome::Released(r.rows_affected()));
+                        }
                         WriteOp::LeadSynced(u) => {
                             sqlx::query(LEAD_SYNCED)
                                 .bind(new_id())
@@ -659,6 +687,7 @@ macro_rules! impl_store {
                                 .bind(&u.phone)
                                 .bind(&u.email)
                                 .bind(now)
+                                .bind(u.lead_id)
                                 .execute(&mut *conn)
                                 .await?;
                             outcomes[i] = Some(WriteOutcome::Done);
@@ -1367,7 +1396,7 @@ macro_rules! impl_store {
                     let rows = sqlx::query(
                         "SELECT l.id, l.conversation_id, c.channel, l.name, l.phone, l.email, \
                          l.slots, l.stage, l.crm_contact_id, l.crm_deal_id, l.crm_stage, l.crm_phone, \
-                         l.crm_email, l.created_at, l.updated_at \
+                         l.crm_email, l.crm_lead_id, l.created_at, l.updated_at \
                          FROM leads l JOIN conversations c ON c.id = l.conversation_id \
                          ORDER BY l.updated_at DESC, l.id DESC LIMIT $1 OFFSET $2",
                     )
@@ -1392,6 +1421,7 @@ macro_rules! impl_store {
                                 crm_stage: row.try_get("crm_stage")?,
                                 crm_phone: row.try_get("crm_phone")?,
                                 crm_email: row.try_get("crm_email")?,
+                                crm_lead_id: row.try_get("crm_lead_id")?,
                                 created_at: row.try_get("created_at")?,
                                 updated_at: row.try_get("updated_at")?,
                             })
@@ -1471,6 +1501,7 @@ macro_rules! impl_store {
                         outbox_failed: row.try_get("outbox_failed")?,
                         crm_pending: row.try_get("crm_pending")?,
                         crm_failed: row.try_get("crm_failed")?,
+                        crm_held: row.try_get("crm_held")?,
                         escalations_open: row.try_get("escalations_open")?,
                         escalations_claimed: row.try_get("escalations_claimed")?,
                     })
