@@ -14,16 +14,16 @@ use actors::Engine;
 use actors::conversation::ManagerAction;
 use actors::escalations::{ManagerNotifier, Notice};
 use async_trait::async_trait;
-use channels::telegram::update::ESCALATION_TAG;
-use channels::telegram::{ManagerButton, ManagerUpdate, TelegramApi};
+use channels::telegram::incoming::ESCALATION_TAG;
+use channels::telegram::{ManagerButton, ManagerUpdate, TelegramBot};
 use dialogs::analysis::Slots;
 use dialogs::search::Offer;
-use serde_json::json;
 use std::sync::Arc;
+use teloxide_core::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 /// Announces escalations in the managers' Telegram chat.
 pub struct TelegramNotifier {
-    pub api: Arc<TelegramApi>,
+    pub api: Arc<TelegramBot>,
     pub chat_id: i64,
     /// `https://<portal>` for links to deals, when Bitrix24 is configured.
     pub crm_base: Option<String>,
@@ -38,10 +38,10 @@ impl ManagerNotifier for TelegramNotifier {
     async fn announce(&self, notice: &Notice) -> Result<(), String> {
         let text = announcement(notice, self.crm_base.as_deref());
         let id = &notice.escalation.id;
-        let buttons = json!({"inline_keyboard": [[
-            {"text": "Взять", "callback_data": format!("claim:{id}")},
-            {"text": "Вернуть боту", "callback_data": format!("release:{id}")},
-        ]]});
+        let buttons = InlineKeyboardMarkup::new([[
+            InlineKeyboardButton::callback("Взять", format!("claim:{id}")),
+            InlineKeyboardButton::callback("Вернуть боту", format!("release:{id}")),
+        ]]);
         self.api
             .send_message(self.chat_id, &text, Some(buttons))
             .await
@@ -212,7 +212,7 @@ fn search_line(s: &Slots) -> Option<String> {
 }
 
 /// Carries out a manager's action from the managers' chat, and says how it went there.
-pub async fn act(engine: Engine, api: Arc<TelegramApi>, chat_id: i64, update: ManagerUpdate) {
+pub async fn act(engine: Engine, api: Arc<TelegramBot>, chat_id: i64, update: ManagerUpdate) {
     let (escalation_id, action, by, callback) = match update {
         ManagerUpdate::Button {
             action,

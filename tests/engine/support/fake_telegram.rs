@@ -1,6 +1,6 @@
 //! A local fake of the Telegram Bot API, enough for the engine's Telegram channel:
-//! `/bot<token>/<method>` with the method matched in any case, parameters as JSON, form or
-//! query, answers in the `{"ok": true, "result": …}` / `{"ok": false, "error_code": …}`
+//! `/bot<token>/<method>` with the method matched in any case, parameters as JSON, form,
+//! multipart form (teloxide-core sends `setWebhook` so) or query, answers in the `{"ok": true, "result": …}` / `{"ok": false, "error_code": …}`
 //! envelope. A wrong token is a 401.
 //!
 //! Methods: `getMe`, `setWebhook`, `deleteWebhook`, `getWebhookInfo`, `getUpdates` (a queue
@@ -190,9 +190,9 @@ fn error(code: u16, description: &str, parameters: Option<Value>) -> Response {
     (StatusCode::from_u16(code).unwrap(), Json(body)).into_response()
 }
 
-/// The call's parameters: query string, then a JSON or form body on top. Form and query
-/// values that are JSON (numbers, `reply_markup`) are read as JSON.
-fn parameters(
+/// The call's parameters: query string, then a JSON, form or multipart body on top. Form and
+/// query values that are JSON (numbers, `reply_markup`) are read as JSON.
+async fn parameters(
     query: HashMap<String, String>,
     headers: &HeaderMap,
     body: &[u8],
@@ -210,6 +210,16 @@ fn parameters(
     } else if content_type.starts_with("application/x-www-form-urlencoded") {
         let form: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
         params.extend(form.into_iter().map(|(k, v)| (k, loose(v))));
+    } else if let Ok(boundary) = multer::parse_boundary(content_type) {
+        let body = Bytes::copy_from_slice(body);
+        let stream = futures::stream::once(async move { Ok::<_, std::io::Error>(body) });
+        let mut form = multer::Multipart::new(stream, boundary);
+        while let Ok(Some(field)) = form.next_field().await {
+            let name = field.name().unwrap_or_default().to_owned();
+            if let Ok(text) = field.text().await {
+                params.insert(name, loose(text));
+            }
+        }
     }
     params
 }
@@ -228,7 +238,7 @@ async fn dispatch(
     if fake.keeps() {
         fake.calls.lock().unwrap().push(method.clone());
     }
-    let p = parameters(query, &headers, &body);
+    let p = parameters(query, &headers, &body).await;
     match method.as_str() {
         "getme" => ok(
             json!({"id": 123456789, "is_bot": true, "first_name": "Crystal Bay",
