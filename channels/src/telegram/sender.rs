@@ -82,7 +82,7 @@ impl Sender for TelegramSender {
         let chat = chat_id(message).ok_or_else(|| SendError::Rejected {
             reason: "no Telegram chat id for this chat".into(),
         })?;
-        let parts = split_text(&message.text);
+        let parts = split_text(&message.text, MAX_TEXT);
         let last = parts.len() - 1;
         let mut external_id = None;
         for (i, part) in parts.iter().enumerate() {
@@ -154,8 +154,10 @@ fn keyboard(buttons: &[Button]) -> Option<InlineKeyboardMarkup> {
     (!rows.is_empty()).then(|| InlineKeyboardMarkup::new(rows))
 }
 
-/// The text in parts Telegram accepts, cut at line breaks where possible.
-fn split_text(text: &str) -> Vec<String> {
+/// The text in parts of at most `max` characters (Telegram accepts 4096), cut at line breaks
+/// where possible.
+pub fn split_text(text: &str, max: usize) -> Vec<String> {
+    let max = max.max(1);
     let mut parts = Vec::new();
     let mut current = String::new();
     let mut current_len = 0;
@@ -163,7 +165,7 @@ fn split_text(text: &str) -> Vec<String> {
         let mut line = line;
         loop {
             let len = line.chars().count();
-            if current_len + len <= MAX_TEXT {
+            if current_len + len <= max {
                 current.push_str(line);
                 current_len += len;
                 break;
@@ -174,10 +176,7 @@ fn split_text(text: &str) -> Vec<String> {
                 continue;
             }
             // One line longer than a message: cut it.
-            let cut = line
-                .char_indices()
-                .nth(MAX_TEXT)
-                .map_or(line.len(), |(i, _)| i);
+            let cut = line.char_indices().nth(max).map_or(line.len(), |(i, _)| i);
             parts.push(line[..cut].to_owned());
             line = &line[cut..];
         }
@@ -254,6 +253,7 @@ mod tests {
 
     #[test]
     fn long_texts_are_split_at_line_breaks() {
+        let split_text = |text: &str| split_text(text, MAX_TEXT);
         assert_eq!(split_text("short"), ["short"]);
         let line = format!("{}\n", "я".repeat(3000));
         let parts = split_text(&line.repeat(2));

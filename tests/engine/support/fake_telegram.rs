@@ -9,7 +9,7 @@
 //! `answerCallbackQuery` (recorded).
 //!
 //! Switches: the next N sends answer 429 with `retry_after` 1; chats that answer 403 (the bot
-//! is blocked); sends that never answer (to kill the engine mid-send); a budget of `getUpdates`
+//! is blocked); chats whose sends answer 400 with a given description; sends that never answer (to kill the engine mid-send); a budget of `getUpdates`
 //! calls after which they never answer (an engine killed before its next poll confirmed
 //! anything).
 //!
@@ -79,6 +79,8 @@ pub struct FakeTelegram {
     pub too_many_requests: AtomicUsize,
     /// Chats that blocked the bot: sends to them answer 403.
     pub blocked: Mutex<HashSet<i64>>,
+    /// Chats whose sends answer 400 with this description (`Bad Request: chat not found`).
+    pub refused: Mutex<HashMap<i64, String>>,
     /// While set, sends are recorded as attempts and never answered.
     pub hold_sends: AtomicBool,
     /// `getUpdates` calls still answered; the ones after never answer. `None`: no limit.
@@ -105,6 +107,7 @@ pub async fn start() -> Arc<FakeTelegram> {
         served: Mutex::default(),
         too_many_requests: AtomicUsize::new(0),
         blocked: Mutex::default(),
+        refused: Mutex::default(),
         hold_sends: AtomicBool::new(false),
         poll_budget: Mutex::default(),
         forget: AtomicBool::new(false),
@@ -360,6 +363,10 @@ async fn send_message(fake: &FakeTelegram, p: &Map<String, Value>) -> Response {
     }
     if fake.blocked.lock().unwrap().contains(&chat_id) {
         return error(403, "Forbidden: bot was blocked by the user", None);
+    }
+    let refused = fake.refused.lock().unwrap().get(&chat_id).cloned();
+    if let Some(description) = refused {
+        return error(400, &description, None);
     }
     let limited = fake
         .too_many_requests
