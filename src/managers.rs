@@ -25,6 +25,7 @@ use async_trait::async_trait;
 use channels::telegram::incoming::ESCALATION_TAG;
 use channels::telegram::{ManagerButton, ManagerUpdate, Refusal, TelegramBot, TelegramError};
 use dialogs::analysis::Slots;
+use dialogs::handover::Desk;
 use dialogs::search::Offer;
 use std::sync::Arc;
 use teloxide_core::types::{InlineKeyboardButton, InlineKeyboardMarkup};
@@ -384,7 +385,7 @@ async fn carry_out(
         .map_err(|e| e.to_string())?
         .ok_or("разговор не найден")?;
     engine
-        .manage(conversation.key.clone(), action, by)
+        .manage_from(conversation.key.clone(), action, by, Desk::ManagersChat)
         .await
         .map_err(|e| e.to_string())?;
     Ok(conversation
