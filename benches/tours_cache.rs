@@ -37,7 +37,8 @@ async fn run() {
     let query = SearchQuery {
         departure_city: "Almaty".into(),
         country: "Vietnam".into(),
-        resort: Some("Nha Trang".into()),
+        resorts: vec!["Nha Trang".into()],
+        hotels: Vec::new(),
         date_from: chrono::NaiveDate::from_ymd_opt(2027, 1, 10).expect("date"),
         date_to: chrono::NaiveDate::from_ymd_opt(2027, 1, 20).expect("date"),
         nights_from: 7,

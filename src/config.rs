@@ -209,7 +209,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ),
     (
         "BURST_WINDOW_MS",
-        "messages of one chat within this many milliseconds are answered together (default 1500; 0 = each at once)",
+        "messages of one chat that follow each other within this many milliseconds are answered together (default 1500; 0 = each at once)",
     ),
     ("OFFERS_PER_PAGE", "offers shown at a time (default 5)"),
     (

@@ -225,7 +225,8 @@ async fn check_samo(samo: &SamoConfig, today: NaiveDate, report: &mut Report<'_>
     let query = SearchQuery {
         departure_city: from_name.to_owned(),
         country: "Vietnam".into(),
-        resort: None,
+        resorts: Vec::new(),
+        hotels: Vec::new(),
         date_from: first_day,
         date_to: last_day,
         nights_from: 7,

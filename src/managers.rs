@@ -17,6 +17,7 @@ use async_trait::async_trait;
 use channels::telegram::update::ESCALATION_TAG;
 use channels::telegram::{ManagerButton, ManagerUpdate, TelegramApi};
 use dialogs::analysis::Slots;
+use dialogs::handover::Desk;
 use dialogs::search::Offer;
 use serde_json::json;
 use std::sync::Arc;
@@ -299,7 +300,7 @@ async fn carry_out(
         .map_err(|e| e.to_string())?
         .ok_or("разговор не найден")?;
     engine
-        .manage(conversation.key.clone(), action, by)
+        .manage_from(conversation.key.clone(), action, by, Desk::ManagersChat)
         .await
         .map_err(|e| e.to_string())?;
     Ok(conversation

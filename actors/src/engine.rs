@@ -13,7 +13,7 @@
 //! Start-up replays every unhandled inbox row and sends every unsent outbox row, before the
 //! caller opens its webhooks: nothing stored is lost, nothing handled is answered twice.
 
-use crate::conversation::ManagerAction;
+use crate::conversation::{Manager, ManagerAction};
 use crate::conversations::{Conversations, ConversationsArgs, RouterMsg, RouterStats};
 use crate::crm::{Crm, CrmArgs, CrmMsg, CrmSettings};
 use crate::escalations::{Escalations, EscalationsArgs, EscalationsMsg, EscalationsSettings};
@@ -25,6 +25,7 @@ use crate::store::{
 use crate::store_writer::{StoreHandle, StoreWriter, StoreWriterMsg};
 use crate::turns::TurnHandler;
 use channels::Sender;
+use dialogs::handover::Desk;
 use dialogs::{Channel, ChatKey, Owner};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use std::collections::HashMap;
@@ -39,8 +40,9 @@ pub struct EngineSettings {
     /// Replay only these channels' unfinished work at start-up (`None`: all). `crystalbay chat`
     /// replays only the console, so it never answers for a running engine on the same database.
     pub recover_channels: Option<Vec<Channel>>,
-    /// Messages of one chat arriving within this window of the first are answered together,
-    /// once (default 1.5 s; zero answers each at once).
+    /// Messages of one chat arriving within this window of the one before are answered
+    /// together, once, at most four windows after the first (default 1.5 s; zero answers each
+    /// at once).
     pub burst_window: Duration,
     /// A chat a manager took (or that waits for one) returns to the bot after this long
     /// without manager activity (default 12 h).
@@ -235,15 +237,31 @@ impl Engine {
         }
     }
 
-    /// A manager takes, writes to or releases a chat. Runs in the chat's Conversation, in
-    /// order with its messages. Returns who owns the chat afterwards.
+    /// A manager takes, writes to or releases a chat through the admin API. Runs in the chat's
+    /// Conversation, in order with its messages. Returns who owns the chat afterwards.
     pub async fn manage(
         &self,
         key: ChatKey,
         action: ManagerAction,
         by: &str,
     ) -> Result<Owner, EngineError> {
-        let by = by.to_owned();
+        self.manage_from(key, action, by, Desk::AdminApi).await
+    }
+
+    /// [`Engine::manage`] from the given desk (the managers' chat, the admin API): while the
+    /// manager owns the chat, the customer's messages are relayed to the managers' chat unless
+    /// they work through the admin API.
+    pub async fn manage_from(
+        &self,
+        key: ChatKey,
+        action: ManagerAction,
+        by: &str,
+        desk: Desk,
+    ) -> Result<Owner, EngineError> {
+        let by = Manager {
+            name: by.to_owned(),
+            desk,
+        };
         let msg = |reply| RouterMsg::Manage {
             key,
             action,

@@ -162,6 +162,7 @@ impl DialogTurns {
             action,
             customer_phone: shared_phone.or_else(|| channel_phone(conversation)),
             office: self.hours.as_ref().map(|h| h.at(local_now)),
+            hotels_named: Vec::new(),
         };
 
         // A button press or a shared contact carries no words to analyse.

@@ -625,7 +625,8 @@ fn query_from(s: &Slots, previous: Option<&Shown>) -> SearchQuery {
     SearchQuery {
         departure_city: s.departure_city.clone().expect("checked by missing()"),
         country: s.country.clone().unwrap_or_else(|| "Vietnam".into()),
-        resort: s.resort.clone(),
+        resorts: s.resort.clone().into_iter().collect(),
+        hotels: Vec::new(),
         date_from,
         date_to: s.date_to.unwrap_or(date_from).max(date_from),
         nights_from,
@@ -724,7 +725,7 @@ fn offer_view(o: &Offer, n: usize, t: &Talk<'_>) -> Result<Value, TemplateError>
 /// A search's parameters as templates see them.
 fn summary(q: &SearchQuery, lang: &str) -> Value {
     json!({
-        "destination": names::place(q.resort.as_deref().unwrap_or(&q.country), lang),
+        "destination": destination_of(q, lang),
         "departure_city": names::place(&q.departure_city, lang),
         "dates": window(Some(q.date_from), Some(q.date_to)),
         "nights": nights(Some(q.nights_from), Some(q.nights_to)),
@@ -735,6 +736,18 @@ fn summary(q: &SearchQuery, lang: &str) -> Value {
         "stars": q.stars,
         "meal": q.meal,
     })
+}
+
+/// The resorts searched ("Нячанг, Камрань"), else the country, as the customer reads them.
+fn destination_of(q: &SearchQuery, lang: &str) -> String {
+    if q.resorts.is_empty() {
+        return names::place(&q.country, lang);
+    }
+    q.resorts
+        .iter()
+        .map(|r| names::place(r, lang))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn window(from: Option<chrono::NaiveDate>, to: Option<chrono::NaiveDate>) -> Option<String> {
@@ -790,6 +803,7 @@ mod tests {
         Offer {
             id: format!("offer-{n}"),
             hotel: format!("Hotel {n}"),
+            hotel_key: None,
             stars: Some(4),
             resort: "Nha Trang".into(),
             check_in: NaiveDate::from_ymd_opt(2027, 3, 2).unwrap(),
@@ -855,6 +869,7 @@ mod tests {
                         offers,
                         offset: page.offset,
                         more,
+                        widened: Vec::new(),
                     };
                     present(&mut self.state, query, page, Ok(found), None, &ctx).unwrap()
                 }
@@ -871,7 +886,7 @@ mod tests {
             panic!("expected a search");
         };
         assert_eq!(query.departure_city, "Almaty");
-        assert_eq!(query.resort.as_deref(), Some("Nha Trang"));
+        assert_eq!(query.resorts, ["Nha Trang"]);
         assert_eq!(query.date_from.to_string(), "2027-03-01");
         assert_eq!(query.date_to.to_string(), "2027-03-10");
         assert_eq!(
@@ -969,7 +984,7 @@ mod tests {
             panic!("expected a new search");
         };
         assert_eq!(query.date_from.to_string(), "2027-04-01");
-        assert_eq!(query.resort.as_deref(), Some("Nha Trang"));
+        assert_eq!(query.resorts, ["Nha Trang"]);
         assert_eq!(page.offset, 0);
         let Step::Search { query, .. } = bot.say("а с завтраками?") else {
             panic!("expected a new search");

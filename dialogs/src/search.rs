@@ -14,9 +14,20 @@ pub struct SearchQuery {
     pub departure_city: String,
     /// "Vietnam".
     pub country: String,
-    /// "Nha Trang"; `None` searches the whole country.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resort: Option<String>,
+    /// Resorts to search ("Nha Trang"); empty searches the whole country. Several when the
+    /// customer named alternatives ("Нячанг или Камрань"): SAMO takes several towns at once.
+    /// Reads the single `resort` of states stored by older versions.
+    #[serde(
+        default,
+        alias = "resort",
+        deserialize_with = "one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub resorts: Vec<String>,
+    /// Hotels the customer asked for by name, as the operator's hotel list spells them
+    /// (`SearchTour_HOTELS`); empty: any hotel.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hotels: Vec<String>,
     /// Departure window, both ends inclusive.
     pub date_from: NaiveDate,
     pub date_to: NaiveDate,
@@ -76,7 +87,11 @@ pub enum Availability {
 pub struct Offer {
     /// SAMO's opaque offer id (`prices[].id`): the reference a manager books with.
     pub id: String,
+    /// The hotel's name as the operator writes it (it may end in its category: "… 4*").
     pub hotel: String,
+    /// The operator's id of the hotel (`hotelKey`), to ask for its description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hotel_key: Option<i64>,
     /// Hotel category as a number when the operator gave one ("4*" → 4).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stars: Option<u8>,
@@ -102,6 +117,79 @@ pub struct OfferPage {
     pub offset: usize,
     /// More offers exist after this page.
     pub more: bool,
+    /// Empty when the offers match the query. Otherwise nothing matched it exactly, and these
+    /// are the nearest real offers, found by relaxing the query in this order; how each offer
+    /// differs from what was asked is read by comparing it with the query.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub widened: Vec<Widening>,
+}
+
+/// One way an empty search was widened to find the nearest real offers, in the order the
+/// Tours side tries them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Widening {
+    /// Other departure days near the window asked (flights leave on some weekdays only).
+    Dates,
+    /// A night or two more or fewer.
+    Nights,
+    /// A lower hotel category than asked.
+    Stars,
+    /// Another meal plan than asked.
+    Meal,
+    /// A neighbouring resort, or the whole country.
+    Resort,
+    /// Above the customer's budget (the cheapest there is).
+    Budget,
+}
+
+/// A hotel the customer named, found in the operator's hotel list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamedHotel {
+    /// As the operator's list spells it.
+    pub name: String,
+    /// Canonical resort name ("Nha Trang") when the operator's town is one we know.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resort: Option<String>,
+    /// Canonical country name ("Vietnam").
+    pub country: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stars: Option<u8>,
+}
+
+/// What the operator says about a hotel (`Hotels_DETAILS`), as plain text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HotelDetails {
+    /// The hotel's name as the operator writes it.
+    pub hotel: String,
+    /// The description by section, HTML removed, in the operator's order; each section's
+    /// title as the operator gives it ("Пляж", "Расположение"; empty when untitled).
+    pub sections: Vec<DetailSection>,
+}
+
+/// One titled part of a hotel's description.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DetailSection {
+    pub title: String,
+    pub text: String,
+}
+
+/// Reads a list of strings, or one string (older stored states), or nothing.
+fn one_or_many<'de, D>(deserializer: D) -> Result<Vec<String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match Option::<OneOrMany>::deserialize(deserializer)? {
+        None => Vec::new(),
+        Some(OneOrMany::One(s)) => vec![s],
+        Some(OneOrMany::Many(v)) => v,
+    })
 }
 
 /// Which search field a value the operator does not know belongs to.

@@ -15,6 +15,9 @@ pub struct TurnInput {
     pub customer_phone: Option<String>,
     /// Whether managers are at work now (`None`: as if they were).
     pub office: Option<crate::hours::Office>,
+    /// Hotels of the operator's list that the text names, found by the caller (the dialog
+    /// does no I/O), best match first.
+    pub hotels_named: Vec<crate::search::NamedHotel>,
 }
 
 impl TurnInput {
@@ -26,6 +29,7 @@ impl TurnInput {
             action: None,
             customer_phone: None,
             office: None,
+            hotels_named: Vec::new(),
         }
     }
 }
@@ -65,6 +69,20 @@ pub enum EscalationReason {
     NotUnderstood,
     SearchUnavailable,
     Keyword,
+}
+
+impl EscalationReason {
+    /// The stored name (`human_request`, `booking_request`, …), as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EscalationReason::HumanRequest => "human_request",
+            EscalationReason::Complaint => "complaint",
+            EscalationReason::BookingRequest => "booking_request",
+            EscalationReason::NotUnderstood => "not_understood",
+            EscalationReason::SearchUnavailable => "search_unavailable",
+            EscalationReason::Keyword => "keyword",
+        }
+    }
 }
 
 /// Something besides replies that a turn asks the engine to do. Stored durably with the turn.

@@ -44,7 +44,7 @@ async fn a_full_request_in_one_message_is_answered_with_offers() {
     assert_eq!(
         (
             q.departure_city.as_str(),
-            q.resort.as_deref(),
+            q.resorts.first().map(String::as_str),
             q.adults,
             q.nights_from
         ),
@@ -79,7 +79,7 @@ async fn missing_parameters_are_collected_over_three_messages() {
     assert!(third.contains("Phu Quoc Hotel 1"), "{third}");
     let (q, _) = &tours.queries()[0];
     assert_eq!(q.departure_city, "Astana");
-    assert_eq!(q.resort.as_deref(), Some("Phu Quoc"));
+    assert_eq!(q.resorts.first().map(String::as_str), Some("Phu Quoc"));
     assert_eq!((q.nights_from, q.adults), (7, 3));
     assert_eq!(q.date_from.format("%m-%d").to_string(), "01-21");
 }
@@ -275,7 +275,7 @@ async fn when_search_is_down_the_customer_is_told_and_a_manager_gets_the_request
         e[0].details["error"],
         "SAMO answered HTTP 403 apiKey blacklisted"
     );
-    assert_eq!(e[0].details["query"]["resort"], "Nha Trang");
+    assert_eq!(e[0].details["query"]["resorts"][0], "Nha Trang");
 }
 
 #[tokio::test]
@@ -333,4 +333,55 @@ async fn messages_sent_in_a_burst_are_answered_once() {
         delivered[0].text
     );
     assert_eq!(tours.queries().len(), 1);
+}
+
+#[tokio::test]
+async fn a_burst_longer_than_the_window_is_answered_once() {
+    let tours = StandInTours::new(Answer::Offers(2));
+    // A shortened window. The four lines come half a second apart, so the burst lasts longer
+    // than one window from its first line: only a window that each line extends holds them all.
+    let app = app::spawn_with(Options {
+        tours: Some(tours.clone()),
+        env: vec![("BURST_WINDOW_MS", "1200".into())],
+        ..Options::default()
+    })
+    .await;
+    let phone = "77010000015";
+    let mut chat = Chat::new(&app, phone);
+    for line in [
+        "хотим в нячанг",
+        "из алматы",
+        "в марте на 10 ночей",
+        "вдвоем",
+    ] {
+        chat.send(line).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(
+        eventually(WAIT, || async {
+            !app.wazzup.delivered_to(phone).is_empty()
+        })
+        .await
+    );
+    // The turn that answered the burst has committed; the next message gets the next reply.
+    let reply = chat.say("спасибо").await;
+    assert!(reply.contains("Спасибо"), "{reply}");
+    let delivered = app.wazzup.delivered_to(phone);
+    assert_eq!(
+        delivered.len(),
+        2,
+        "one answer for the burst: {delivered:?}"
+    );
+    assert!(
+        delivered[0].text.contains("Nha Trang Hotel 1"),
+        "{}",
+        delivered[0].text
+    );
+    let queries = tours.queries();
+    assert_eq!(queries.len(), 1, "one search, with every line in it");
+    let (q, _) = &queries[0];
+    assert_eq!(
+        (q.departure_city.as_str(), q.adults, q.nights_from),
+        ("Almaty", 2, 10)
+    );
 }

@@ -40,7 +40,7 @@ fn turn(message: &InboxMessage, conversation: &ConversationRecord, replies: &[&s
             direction: "in",
         }],
         crm: Vec::new(),
-        ownership: None,
+        ownership: Vec::new(),
         conversation: conversation.clone(),
         replies: replies
             .iter()

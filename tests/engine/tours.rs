@@ -38,7 +38,8 @@ fn nha_trang() -> SearchQuery {
     SearchQuery {
         departure_city: "Almaty".into(),
         country: "Vietnam".into(),
-        resort: Some("Nha Trang".into()),
+        resorts: vec!["Nha Trang".into()],
+        hotels: Vec::new(),
         date_from: date("2027-01-10"),
         date_to: date("2027-01-12"),
         nights_from: 7,
@@ -254,7 +255,7 @@ async fn stars_and_meal_become_the_operators_category_and_meal_ids() {
     let fake = fake_samo::start().await;
     let tours = handle(&fake).await;
     let mut query = nha_trang();
-    query.resort = None;
+    query.resorts.clear();
     query.stars = Some(5);
     query.meal = Some("AI".into());
     let page = tours.search(&query, first(10)).await.unwrap();
@@ -299,7 +300,7 @@ async fn paging_fetches_a_further_operator_page_only_when_the_slice_reaches_it()
     fake.set(|s| s.page_size = 2);
     let tours = handle(&fake).await;
     let mut query = nha_trang();
-    query.resort = None;
+    query.resorts.clear();
     query.meal = Some("BB".into()); // six hotels: three operator pages of two
     let page_of = |offset, limit| PageRequest { offset, limit };
 
@@ -351,7 +352,10 @@ async fn paging_fetches_a_further_operator_page_only_when_the_slice_reaches_it()
 async fn a_grouped_offer_expands_into_the_hotels_concrete_offers() {
     let fake = fake_samo::start().await;
     let tours = handle(&fake).await;
-    let page = tours.search(&nha_trang(), first(10)).await.unwrap();
+    // 7–12 January holds three of Almaty's flight days to Vietnam (Thu 7, Sat 9, Tue 12).
+    let mut query = nha_trang();
+    query.date_from = date("2027-01-07");
+    let page = tours.search(&query, first(10)).await.unwrap();
     assert!(answered_rows(&fake).iter().all(|r| r["grouped"] == 1));
     let galina = page
         .offers
@@ -365,7 +369,7 @@ async fn a_grouped_offer_expands_into_the_hotels_concrete_offers() {
     assert_eq!(sent["HOTELS"], "7002");
     assert!(!sent.contains_key("PARTITION_PRICE"));
     assert!(answered_rows(&fake).iter().all(|r| r["grouped"] == 0));
-    // Three dates × two meals (BB, HB) × two rooms.
+    // Three departure days × two meals (BB, HB) × two rooms.
     assert_eq!(offers.len(), 12);
     assert!(offers.iter().all(|o| o.hotel == "Galina Hotel & Spa"));
     assert!(offers.iter().any(|o| o.id == galina.id));
@@ -420,7 +424,7 @@ async fn every_documented_value_form_gives_the_same_offers() {
     let lenient = fake_samo::start().await;
     lenient.set(|s| s.lenient = true);
     let mut query = nha_trang();
-    query.resort = Some("Phan Thiet".into());
+    query.resorts = vec!["Phan Thiet".into()];
     let a = handle(&strict)
         .await
         .search(&query, first(10))
@@ -663,7 +667,7 @@ async fn a_place_the_operator_does_not_serve_comes_with_its_alternatives() {
         }
     );
     let mut query = nha_trang();
-    query.resort = Some("Hanoi".into());
+    query.resorts = vec!["Hanoi".into()];
     let err = tours.search(&query, first(5)).await.unwrap_err();
     assert!(
         matches!(&err, SearchFailure::NotOffered { field: SearchField::Resort, alternatives, .. }
@@ -771,7 +775,8 @@ async fn paced_and_capped_calls_still_give_every_search_its_own_offers() {
     let queries: Vec<SearchQuery> = resorts
         .iter()
         .map(|r| SearchQuery {
-            resort: Some((*r).into()),
+            resorts: vec![(*r).into()],
+            hotels: Vec::new(),
             ..nha_trang()
         })
         .collect();
@@ -875,6 +880,100 @@ async fn the_fake_speaks_the_protocol_strictly() {
     assert_eq!(refused.status(), 403);
 }
 
+#[tokio::test]
+async fn the_fake_catalogue_is_like_an_operators() {
+    use chrono::{Datelike, Weekday};
+    let fake = fake_samo::start().await;
+    let samo = client(&fake, TOKEN);
+    let params = |pairs: &[(&'static str, &str)]| -> Vec<(&'static str, String)> {
+        pairs.iter().map(|(k, v)| (*k, (*v).to_owned())).collect()
+    };
+    let names = |rows: Vec<actors::tours::samo::DictRow>| -> Vec<String> {
+        rows.into_iter().map(|r| r.name).collect()
+    };
+
+    // Other countries are sold too, and not from everywhere; Karaganda has no Vietnam.
+    let states = |from: &str| {
+        let samo = &samo;
+        let p = params(&[("TOWNFROMINC", from)]);
+        async move { names(samo.dictionary("SearchTour_STATES", &p).await.unwrap()) }
+    };
+    assert_eq!(states("417").await, ["Вьетнам", "Турция", "Таиланд"]);
+    assert_eq!(states("420").await, ["Турция"]);
+
+    // Some hotel names already end in their category, as operators write them.
+    let hotels = samo
+        .dictionary(
+            "SearchTour_HOTELS",
+            &params(&[("TOWNFROMINC", "417"), ("STATEINC", "93")]),
+        )
+        .await
+        .unwrap();
+    assert!(hotels.iter().any(|h| h.name == "Jade Heron Seaside Inn 3*"));
+    assert!(hotels.iter().any(|h| h.name == "Galina Hotel & Spa"));
+    assert!(hotels.iter().all(|h| h.name != "Kemer Pine Garden 3*"));
+
+    // Flights leave Almaty for Vietnam on Tuesdays, Thursdays and Saturdays only: the
+    // calendar says so, and a Sunday has no offers.
+    let calendar = samo.checkin_dates(417, 93).await.unwrap();
+    let weekdays: BTreeSet<String> = calendar.iter().map(|d| d.weekday().to_string()).collect();
+    assert_eq!(weekdays, ["Sat", "Thu", "Tue"].map(String::from).into());
+    assert!(calendar.iter().all(|d| d.weekday() != Weekday::Sun));
+    assert!(samo.checkin_dates(420, 93).await.unwrap().is_empty());
+    let one_day = |day: &str| {
+        params(&[
+            ("TOWNFROMINC", "417"),
+            ("STATEINC", "93"),
+            ("CHECKIN_BEG", day),
+            ("CHECKIN_END", day),
+            ("NIGHTS_FROM", "7"),
+            ("NIGHTS_TILL", "7"),
+            ("ADULT", "2"),
+        ])
+    };
+    assert!(
+        samo.prices(&one_day("20270110"))
+            .await
+            .unwrap()
+            .rows
+            .is_empty()
+    );
+    let tuesday = samo.prices(&one_day("20270112")).await.unwrap();
+    assert!(!tuesday.rows.is_empty());
+    assert!(
+        tuesday
+            .rows
+            .iter()
+            .all(|r| r.check_in == date("2027-01-12"))
+    );
+
+    // Turkey has its own hotels and days.
+    let mut turkey = one_day("20270111");
+    turkey[1].1 = "94".into();
+    let rows = samo.prices(&turkey).await.unwrap().rows;
+    assert!(
+        rows.iter().any(|r| r.hotel == "Kemer Pine Garden 3*"),
+        "{rows:?}"
+    );
+
+    // Hotels_DETAILS: a description for some hotels, each empty form for others.
+    let details = |id: &str| {
+        let samo = &samo;
+        let p = params(&[("HOTELINC", id)]);
+        async move { samo.call("Hotels_DETAILS", &p).await.unwrap() }
+    };
+    assert!(
+        details("7002").await["description"]
+            .as_str()
+            .unwrap()
+            .contains("<h3>Пляж</h3>")
+    );
+    assert_eq!(details("7003").await, Value::Null);
+    assert_eq!(details("7007").await, Value::Bool(false));
+    assert_eq!(details("7008").await, serde_json::json!(""));
+    assert_eq!(details("7009").await, serde_json::json!([]));
+}
+
 /// Log lines written while a test runs.
 #[derive(Clone, Default)]
 struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
@@ -960,9 +1059,9 @@ async fn doctor_says_what_works_and_what_does_not() {
         "Vietnam is sold from «Алматы»: «Вьетнам» (id 93)",
         "8 resorts in «Вьетнам»",
         "not sold by the operator (customers asking are offered the others): Hoi An, Hanoi, Ha Long, Da Lat, Vung Tau",
-        "11 hotels",
+        "16 hotels",
         "prices in KZT (SAMO_CURRENCY): currency id 14",
-        "sample search Алматы → Vietnam, check-in 2026-12-01…2026-12-31, 7 nights, 2 adults: 10 offers; cheapest: Nesta Hotel, 540800 KZT",
+        "sample search Алматы → Vietnam, check-in 2026-12-01…2026-12-31, 7 nights, 2 adults: 15 offers; cheapest: Nesta Hotel, 540800 KZT",
         "2 channels",
         "not configured (TELEGRAM_BOT_TOKEN)",
         "Everything configured works.",

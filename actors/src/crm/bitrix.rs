@@ -1,4 +1,4 @@
-//! The Bitrix24 REST client (`../shared/specs/bitrix24.md`): calls on the inbound webhook
+//! The Bitrix24 REST client (`docs/protocols/bitrix24.md`): calls on the inbound webhook
 //! (`https://<portal>/rest/<user>/<code>/<method>.json`, POST, JSON body), paced by a leaky
 //! bucket, with the success envelope (`result`, `total`, `next`, `time`) and the error
 //! envelope (`error`, `error_description`) turned into a typed [`BitrixError`].

@@ -1067,10 +1067,10 @@ fn query_text(q: &SearchQuery) -> String {
         format!(
             "Куда: {}{}",
             q.country,
-            q.resort
-                .as_deref()
+            q.resorts
+                .iter()
                 .map(|r| format!(", {r}"))
-                .unwrap_or_default()
+                .collect::<String>()
         ),
         format!("Даты вылета: {}–{}", date(q.date_from), date(q.date_to)),
         format!("Ночей: {}–{}", q.nights_from, q.nights_to),

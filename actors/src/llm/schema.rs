@@ -1,5 +1,5 @@
 //! The extraction contract with the model: the `record_analysis` tool's JSON schema, built
-//! from the canonical values of `nlu/SCHEMA.md`, and the validation of what the model sends
+//! from the canonical values of `docs/analysis.md`, and the validation of what the model sends
 //! back. The model's output is untrusted: every value is checked against the canonical lists
 //! and ranges, anything else is dropped, and the few cross-field rules of the SCHEMA are
 //! restored (a resort implies Vietnam, a budget implies a currency, a window has two ends).
@@ -84,7 +84,7 @@ const MAX_BUDGET: i64 = 1_000_000_000;
 const MAX_DAYS_AHEAD: i64 = 2 * 366;
 const MAX_NAME_CHARS: usize = 40;
 
-/// The JSON-schema `parameters` of the `record_analysis` tool, mirroring SCHEMA.md.
+/// The JSON-schema `parameters` of the `record_analysis` tool, mirroring `docs/analysis.md`.
 pub fn tool_parameters() -> Value {
     let int = |min: i64, max: i64, description: &str| json!({"type": "integer", "minimum": min, "maximum": max, "description": description});
     let date =

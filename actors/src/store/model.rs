@@ -1,6 +1,7 @@
 //! Rows and write operations of the store, as plain values.
 
 use chrono::{DateTime, Utc};
+use dialogs::handover::Hands;
 use dialogs::{Channel, ChatKey, Owner, turn::Button};
 use serde::{Deserialize, Serialize};
 
@@ -74,6 +75,23 @@ impl ConversationRecord {
             created_at: now,
             updated_at: now,
         }
+    }
+
+    /// Who owns the chat, as the handover rules see it.
+    pub fn hands(&self) -> Hands {
+        Hands {
+            owner: self.owner,
+            since: self.owner_since,
+            manager: self.owned_by.clone(),
+            desk: None,
+        }
+    }
+
+    /// Takes the owner the handover rules decided.
+    pub fn set_hands(&mut self, hands: &Hands) {
+        self.owner = hands.owner;
+        self.owner_since = hands.since;
+        self.owned_by = hands.manager.clone();
     }
 }
 
@@ -153,8 +171,9 @@ pub struct TurnCommit {
     pub escalations: Vec<NewEscalation>,
     /// Commands for the CRM outbox; a `SyncLead` also updates the lead list.
     pub crm: Vec<crate::crm::NewCrmCommand>,
-    /// The chat changed hands with this turn (recorded; escalations claimed or resolved).
-    pub ownership: Option<OwnershipChange>,
+    /// The chat changed hands with this turn, in order (recorded; escalations claimed or
+    /// resolved). Usually none; two when a quiet chat returned to the bot and escalated again.
+    pub ownership: Vec<OwnershipChange>,
     pub at: DateTime<Utc>,
 }
 

@@ -807,7 +807,7 @@ macro_rules! impl_store {
                 // chat taken over claims them.
                 for t in turns {
                     let c = &t.conversation.id;
-                    if let Some(change) = &t.ownership {
+                    for change in &t.ownership {
                         sqlx::query(INSERT_OWNERSHIP_CHANGE)
                             .bind(c)
                             .bind(change.from.as_str())

@@ -21,18 +21,36 @@ pub use samo::{SamoError, SamoStatus};
 pub use service::{Tours, ToursSettings};
 
 use async_trait::async_trait;
-use dialogs::search::{OfferPage, PageRequest, SearchFailure, SearchQuery};
+use dialogs::search::{
+    HotelDetails, NamedHotel, OfferPage, PageRequest, SearchFailure, SearchQuery,
+};
 
 /// Finds real offers. Implementations never invent one: a failure is a [`SearchFailure`].
 #[async_trait]
 pub trait TourSearch: Send + Sync + 'static {
     /// The offers `page.offset..page.offset + page.limit` of `query`'s results, sorted as
-    /// the query asks (cheapest offer per hotel).
+    /// the query asks (cheapest offer per hotel). When the first page of a search is empty,
+    /// implementations may return the nearest real offers instead, saying how they widened
+    /// the query ([`OfferPage::widened`]).
     async fn search(
         &self,
         query: &SearchQuery,
         page: PageRequest,
     ) -> Result<OfferPage, SearchFailure>;
+
+    /// What the operator says about a hotel of an offer ([`Offer::hotel_key`]); `None` when
+    /// it has no description.
+    ///
+    /// [`Offer::hotel_key`]: dialogs::search::Offer::hotel_key
+    async fn hotel_details(&self, _hotel_key: i64) -> Result<Option<HotelDetails>, SearchFailure> {
+        Ok(None)
+    }
+
+    /// The operator's hotels that `text` names ("хотим в Galina Hotel"), best match first;
+    /// empty when it names none or the hotel list is not at hand.
+    async fn hotels_named(&self, _text: &str) -> Vec<NamedHotel> {
+        Vec::new()
+    }
 }
 
 /// Used when no SAMO endpoint is configured: every search is honestly unavailable, so the

@@ -171,6 +171,7 @@ impl Tours {
                 .collect(),
             offset: page.offset,
             more: have > end || unfetched,
+            widened: Vec::new(),
         })
     }
 
@@ -256,8 +257,12 @@ impl Tours {
             let ages: Vec<String> = q.child_ages.iter().map(u32::to_string).collect();
             params.push(("AGES", ages.join(",")));
         }
-        if let Some(resort) = &q.resort {
-            params.push(("TOWNS", ids(catalog.resort(from, country, resort).await?)));
+        if !q.resorts.is_empty() {
+            let mut towns = Vec::new();
+            for resort in &q.resorts {
+                towns.extend(catalog.resort(from, country, resort).await?);
+            }
+            params.push(("TOWNS", ids(towns)));
         }
         if let Some(stars) = q.stars {
             params.push((
@@ -401,6 +406,7 @@ fn offer(row: &PriceRow, currency: Option<&str>) -> Option<Offer> {
     Some(Offer {
         id: row.id.clone(),
         hotel: row.hotel.clone(),
+        hotel_key: row.hotel_key,
         stars: row.stars(),
         resort: row.town.clone(),
         check_in: row.check_in,

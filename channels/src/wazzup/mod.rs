@@ -1,4 +1,4 @@
-//! WhatsApp (and other messengers) through Wazzup24, API v3 (`../shared/specs/wazzup.md`).
+//! WhatsApp (and other messengers) through Wazzup24, API v3 (`docs/protocols/wazzup.md`).
 //!
 //! - [`webhook`]: parsing what Wazzup posts to us (`messages[]`, `statuses[]`, `{"test":true}`).
 //! - [`client`]: sending (`POST /v3/message` with `crmMessageId`), channels, webhook registration.

@@ -1,5 +1,5 @@
 //! Rules-based message analysis: one customer message → intent, language and tour-search
-//! slots, per the contract in `SCHEMA.md`. No I/O, no network, no model; deterministic.
+//! slots, per the contract in `docs/analysis.md`. No I/O, no network, no model; deterministic.
 //!
 //! Pipeline of [`analyze`]:
 //! 1. `text` tokenises and folds the message (case, `ё`, Kazakh letters, diacritics) into
@@ -63,7 +63,7 @@ pub enum Language {
 }
 
 /// Tour-search parameters stated in a message. Every field is optional; serialises exactly
-/// as `SCHEMA.md` (absent fields omitted, never null; `child_ages` omitted when empty).
+/// as `docs/analysis.md` (absent fields omitted, never null; `child_ages` omitted when empty).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Slots {
@@ -163,15 +163,78 @@ impl Slots {
     }
 }
 
-/// What a message says about offers already shown; not part of the SCHEMA output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// What the dialog needs to know beyond the SCHEMA slots: what a message says about offers
+/// already shown, questions, alternatives and scope. Not part of the SCHEMA output.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Hints {
     /// Asks for more/other/next offers ("ещё варианты", "more options", "келесі").
     pub more: bool,
-    /// Picks an offer by its 1-based position ("второй", "бронируем 2", "the first option").
+    /// Picks an offer by its 1-based position ("второй", "бронируем 2", "the first option",
+    /// "ok book option 1"). Never set for a question about an offer (see `question`).
     pub choice: Option<u32>,
     /// Asks for cheaper offers ("подешевле", "cheaper", "арзанырақ").
     pub cheaper: bool,
+    /// The message asks something (rather than choosing or answering): what about, and which
+    /// offer on screen when it names one ("а первый отель какой там пляж?").
+    pub question: Option<Question>,
+    /// Resorts named as alternatives to `slots.resort`, canonical names, in the order given:
+    /// "Нячанг или Камрань" → `slots.resort` = Nha Trang, here `["Cam Ranh"]`.
+    pub resort_alternatives: Vec<String>,
+    /// The dates were a from–to range ("с 20 по 30 января", "20-30 jan"): its two ends.
+    /// SCHEMA reads such a range as a departure day plus a number of nights; the dialog may
+    /// search it as a window of departure days instead (when nights are known otherwise).
+    pub date_range: Option<(NaiveDate, NaiveDate)>,
+    /// The departure date was approximate ("around the 20th", "числа 20-го", "примерно").
+    pub date_approximate: bool,
+    /// The message asks for something that is not a package tour search.
+    pub scope: Option<OutOfScope>,
+}
+
+/// A question the customer asks, as opposed to a choice or an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Question {
+    pub topic: QuestionTopic,
+    /// The offer on screen it is about, by its 1-based position ("первый", "второй отель",
+    /// "option 2"), when it names one.
+    pub offer: Option<u32>,
+}
+
+/// What a question is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum QuestionTopic {
+    /// The beach, the sea, the distance to it ("ближе к морю", "какой там пляж", "1st line").
+    Beach,
+    /// How much: a price, the cheapest, the total ("сколько стоит", "how much is the cheapest").
+    Price,
+    /// What the price includes ("что входит в цену", "перелет включен?").
+    Included,
+    /// Prepayment, instalments, how and when to pay ("а предоплата сколько?").
+    Payment,
+    /// The meals of an offer or hotel.
+    Meal,
+    /// The room of an offer.
+    Room,
+    /// The flight of an offer: dates, times, airline, baggage.
+    Flight,
+    /// Whether places are confirmed or on request.
+    Availability,
+    /// Which is better, of resorts or hotels ("куда лучше — Нячанг или Фукуок?").
+    Compare,
+    /// Anything else about a hotel ("расскажите про отель", "есть бассейн?", "wifi?").
+    Hotel,
+}
+
+/// Requests outside what the bot sells (package tours); the dialog answers them honestly
+/// rather than recording them as search parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OutOfScope {
+    /// Only plane tickets, no package ("только авиабилеты", "flight only").
+    FlightsOnly,
+    /// Only a hotel, no flight ("только отель без перелета").
+    HotelOnly,
+    /// An earlier purchase or an existing booking ("я у вас в ноябре покупала тур", "моя
+    /// заявка", "когда придут документы"): a manager's matter.
+    ExistingBooking,
 }
 
 /// The analysis of one message.
@@ -200,26 +263,43 @@ pub fn analyze(text: &str, today: NaiveDate) -> Analysis {
     let mut slots = Slots::default();
 
     let contact_words = contacts::extract(&t, &mut used, &mut slots);
-    places::extract(&t, &mut known, &mut slots);
+    let resort_alternatives = places::extract(&t, &mut known, &mut slots);
     let cues = intent::count(&t);
     let has_slots = intent::search_slot_count(&slots) > 0;
     let travel = dates::Travel {
         certain: cues.travel() || has_slots,
         possible: cues.maybe_travel() || has_slots,
     };
-    dates::extract(&t, today, travel, &mut used, &mut slots);
+    let date_notes = dates::extract(&t, today, travel, &mut used, &mut slots);
     hotel::extract(&t, &mut used, &mut known, &mut slots);
     party::extract(&t, &mut used, &mut slots);
     money::extract(&t, &mut used, &mut slots);
     let stop = |i: usize| known.get(i).copied().unwrap_or(true) || is_stop_word(&t, i);
     slots.name = contacts::name(&t, &contact_words, &stop);
 
-    let hints = hints::detect(&t, &used);
+    let search_slots = intent::search_slot_count(&slots)
+        > usize::from(slots.country.is_some())
+            + usize::from(slots.resort.is_some())
+            + usize::from(slots.departure_city.is_some());
+    let places = slots.country.is_some() || slots.departure_city.is_some();
+    let mut hints = hints::detect(&t, &used, search_slots, places);
+    hints.date_range = date_notes.range;
+    hints.date_approximate = date_notes.approximate && slots.date_from.is_some();
+    hints.resort_alternatives = resort_alternatives;
     let in_contact = |i: usize| contact_words.iter().any(|r| r.contains(&i));
     let (language, language_sure) = language::detect(&t, &|i| {
         known.get(i).copied().unwrap_or(false) || in_contact(i)
     });
     let intent = intent::classify(&t, &cues, &slots, &hints);
+    // "Я у вас в ноябре покупала тур": the month is when they bought, not a new departure.
+    if hints.scope == Some(OutOfScope::ExistingBooking) && intent != Intent::TourSearch {
+        slots.date_from = None;
+        slots.date_to = None;
+        slots.nights_from = None;
+        slots.nights_to = None;
+        hints.date_range = None;
+        hints.date_approximate = false;
+    }
     match intent {
         Intent::Faq => {
             // "Какая погода в Нячанге в декабре?": the month is the season asked about.
@@ -418,7 +498,7 @@ pub(crate) fn folded_words(raw: &str) -> Vec<String> {
 }
 
 /// One JSONL input line (`{"text": "..."}`, optional `"today": "YYYY-MM-DD"` which wins
-/// over `default_today`) → the output object per SCHEMA.md, or `{"error": "..."}` for a
+/// over `default_today`) → the output object per `docs/analysis.md`, or `{"error": "..."}` for a
 /// malformed line. Never panics.
 pub fn analyze_line(line: &str, default_today: NaiveDate) -> Value {
     let err = |msg: String| json!({ "error": msg });
@@ -476,6 +556,48 @@ mod tests {
         assert_eq!(date("На следующей неделе").as_deref(), Some("2026-11-23"));
         assert_eq!(date("Перезвоните завтра"), None);
         assert_eq!(date("Вы работаете в выходные?"), None);
+    }
+
+    #[test]
+    fn language_of_mixed_messages() {
+        for (s, lang) in [
+            ("берем Red Dune", Language::Ru),
+            ("ок, Sunrise Premium Resort на двоих", Language::Ru),
+            ("Hi, хотим в Дананг в феврале", Language::Ru),
+            ("privet, hotim v nyachang na 10 nochei", Language::Ru),
+            ("fukuok 2 vzroslyh", Language::Ru),
+            ("ok book option 1", Language::En),
+            ("Nha Trang, 2 adults, december", Language::En),
+            ("Дананг немесе Нячанг", Language::Kk),
+            ("жазда балалармен", Language::Kk),
+            (
+                "Сәлеметсіз бе, нам нужен тур в Нячанг на двоих",
+                Language::Ru,
+            ),
+            ("Салем, Фукуокқа тур бар ма? Нас трое", Language::Kk),
+        ] {
+            assert_eq!(analyze(s, today()).language, lang, "{s}");
+        }
+        // A hotel name alone says nothing about the language.
+        assert!(!analyze("Нячанг, Vinpearl", today()).language_sure);
+    }
+
+    #[test]
+    fn resort_alternatives_and_an_earlier_purchase() {
+        let a = analyze("Нячанг, Дананг или Фукуок — без разницы", today());
+        assert_eq!(a.slots.resort.as_deref(), Some("Nha Trang"));
+        assert_eq!(a.hints.resort_alternatives, ["Da Nang", "Phu Quoc"]);
+        assert!(
+            analyze("не нячанг, а фукуок", today())
+                .hints
+                .resort_alternatives
+                .is_empty()
+        );
+        // The month of an earlier purchase is no departure window.
+        let a = analyze("я у вас в ноябре покупала тур", today());
+        assert_eq!(a.hints.scope, Some(OutOfScope::ExistingBooking));
+        assert_eq!(a.slots.date_from, None);
+        assert_eq!(a.intent, Intent::Other);
     }
 
     #[test]

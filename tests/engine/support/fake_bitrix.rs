@@ -1,4 +1,4 @@
-//! A local fake of a Bitrix24 portal's REST API, as `../shared/specs/bitrix24.md` describes it
+//! A local fake of a Bitrix24 portal's REST API, as `docs/protocols/bitrix24.md` describes it
 //! ("Behaviour a faithful fake must have"):
 //!
 //! - `POST` (JSON, or a form with PHP brackets) and `GET` on `/rest/{uid}/{code}/{method}[.json][/]`;

@@ -1,4 +1,4 @@
-//! A local fake of the SAMO-tour Online API (`../shared/specs/samo.md`) that behaves as the
+//! A local fake of the SAMO-tour Online API (`docs/protocols/samo.md`) that behaves as the
 //! spec's "Behaviour a faithful fake must have" asks:
 //!
 //! - `GET` on a configurable path (default `/export/default.php`); `POST` gets HTTP 500;
@@ -10,16 +10,26 @@
 //!   objects; int ids, `YYYYMMDD` dates, 0/1 flags, string offer ids, ISO currencies,
 //!   numeric prices in USD, `convertedPrice` formatted ("1 234 567 KZT");
 //! - dictionaries with ids unlike any operator's (Almaty 417, Vietnam 93, Nha Trang 2201…)
-//!   and Russian names; a catalogue of Vietnamese hotels with different categories, meals
-//!   and prices;
+//!   and Russian names, as a real catalogue is: other countries than Vietnam (Turkey,
+//!   Thailand) sold from some departure cities, a departure city with no flight to Vietnam
+//!   (Karaganda), Vietnamese hotels across resorts, categories (2* to 5*) and meal plans,
+//!   some of whose names already end in their category ("Jade Heron Seaside Inn 3*"), as
+//!   operators write them;
+//! - charter flights on some weekdays only, per route (departure city and country):
+//!   `SearchTour_CHECKIN` lists those days for a year ahead, and PRICES has no rows for other
+//!   days (see [`flight_days`]);
 //! - PRICES filtered by window, nights, party and id lists, paged (`PRICEPAGE`, `pager`,
 //!   page size configurable), grouped per hotel with `PARTITION_PRICE`, expanded with
 //!   `CATCLAIM` + `HOTELS`; validation errors nested under the action;
+//! - `Hotels_DETAILS` (`HOTELINC`): an HTML description for some hotels (with headed parts,
+//!   or as a list of titled parts), each of the "no details" forms (`null`, `false`, `""`,
+//!   `[]`) for others;
 //! - tolerance switches: lenient value forms (string prices and ids, bool flags, dashed
 //!   dates, `{"items":[…]}` dictionaries, NBSP-formatted converted prices without the
 //!   number), CHECKIN shapes B and C, top-level `Error`, an HTML body with 200 or 5xx,
 //!   `searchKey` with empty prices, a slow response (every call, or only PRICES: the
-//!   operator's search time, as the load tool sets it);
+//!   operator's search time, as the load tool sets it), and an operator that mixes another
+//!   country's offers into a search (`mixed_countries`);
 //! - no booking actions; every request counted per action, its parameters, the payload
 //!   answered and when it was answered kept for assertions (and for the load tool, which
 //!   subtracts SAMO's own time from reply latencies).
@@ -32,7 +42,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use chrono::{Datelike, Days, NaiveDate};
+use chrono::{Datelike, Days, NaiveDate, Weekday};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -80,6 +90,9 @@ pub struct Switches {
     pub prices_delay: Option<Duration>,
     /// PRICES rows per page.
     pub page_size: usize,
+    /// PRICES for Vietnam also answers Turkish hotels' rows (an operator that ignores
+    /// `STATEINC` for a combined programme): such offers must never be shown.
+    pub mixed_countries: bool,
 }
 
 impl Default for Switches {
@@ -94,6 +107,7 @@ impl Default for Switches {
             delay: None,
             prices_delay: None,
             page_size: 300,
+            mixed_countries: false,
         }
     }
 }
@@ -267,11 +281,12 @@ async fn api(
         "SearchTour_STARS" => req.route().map(|_| req.dictionary(stars())),
         "SearchTour_MEALS" => req.route().map(|_| req.dictionary(meals())),
         "SearchTour_CURRENCIES" => req.route().map(|_| req.dictionary(currencies(req.switches.lenient))),
-        "SearchTour_CHECKIN" => req.route().map(|_| req.checkin()),
+        "SearchTour_CHECKIN" => req.checkin(),
         "SearchTour_NIGHTS" => req
             .route()
             .map(|_| json!({"nights": [5, 6, 7, 8, 9, 10, 11, 12, 13, 14], "places": [7, 10, 14], "default": {"from": 7, "till": 7}})),
         "SearchTour_PRICES" => req.prices(),
+        "Hotels_DETAILS" => req.details(),
         other => {
             return Json(json!({"error": 1, "message": format!("Method does not exists: {other}")}))
                 .into_response();
@@ -299,34 +314,50 @@ async fn api(
 struct TownFrom {
     id: i64,
     name: &'static str,
-    /// Countries sold from here.
-    states: &'static [i64],
+    /// Countries sold from here, each with the weekdays its charter flights leave on.
+    routes: &'static [(i64, &'static [Weekday])],
 }
+
+use Weekday::{Fri, Mon, Sat, Sun, Thu, Tue, Wed};
 
 fn town_froms_data() -> &'static [TownFrom] {
     &[
         TownFrom {
             id: 417,
             name: "Алматы",
-            states: &[93, 94, 95],
+            routes: &[
+                (93, &[Tue, Thu, Sat]),
+                (94, &[Mon, Wed, Fri, Sun]),
+                (95, &[Mon, Fri]),
+            ],
         },
         // The operator still calls Astana by its old name.
         TownFrom {
             id: 418,
             name: "Нур-Султан",
-            states: &[93, 94],
+            routes: &[(93, &[Wed, Sun]), (94, &[Tue, Sat])],
         },
         TownFrom {
             id: 419,
             name: "Шымкент",
-            states: &[94],
+            routes: &[(94, &[Thu])],
         },
+        // No flight to Vietnam from here.
         TownFrom {
             id: 420,
             name: "Караганда",
-            states: &[94],
+            routes: &[(94, &[Sat])],
         },
     ]
+}
+
+/// The weekdays flights leave on from `from` to `state`; empty when that route is not sold.
+pub fn flight_days(from: i64, state: i64) -> &'static [Weekday] {
+    town_froms_data()
+        .iter()
+        .find(|t| t.id == from)
+        .and_then(|t| t.routes.iter().find(|(s, _)| *s == state))
+        .map_or(&[], |(_, days)| days)
 }
 
 fn town_froms() -> Vec<Value> {
@@ -342,17 +373,26 @@ const STATES: &[(i64, &str, &str, &str)] = &[
     (95, "Таиланд", "Thailand", "TH"),
 ];
 
-/// Resorts of Vietnam: (id, name, region, regionKey).
-const TOWNS: &[(i64, &str, &str, i64)] = &[
-    (2201, "Нячанг", "Кханьхоа", 31),
-    (2202, "Камрань", "Кханьхоа", 31),
-    (2203, "Фукуок", "Фукуок", 32),
-    (2204, "Муйне", "Фантьет", 33),
-    (2205, "Фантьет", "Фантьет", 33),
-    (2206, "Дананг", "Дананг", 34),
-    (2207, "Хошимин", "Хошимин", 35),
-    (2208, "Куинён", "Биньдинь", 36),
+/// Resorts: (id, name, region, regionKey, country).
+const TOWNS: &[(i64, &str, &str, i64, i64)] = &[
+    (2201, "Нячанг", "Кханьхоа", 31, 93),
+    (2202, "Камрань", "Кханьхоа", 31, 93),
+    (2203, "Фукуок", "Фукуок", 32, 93),
+    (2204, "Муйне", "Фантьет", 33, 93),
+    (2205, "Фантьет", "Фантьет", 33, 93),
+    (2206, "Дананг", "Дананг", 34, 93),
+    (2207, "Хошимин", "Хошимин", 35, 93),
+    (2208, "Куинён", "Биньдинь", 36, 93),
+    (2301, "Анталья", "Анталья", 41, 94),
+    (2302, "Кемер", "Анталья", 41, 94),
+    (2401, "Пхукет", "Пхукет", 51, 95),
+    (2402, "Паттайя", "Чонбури", 52, 95),
 ];
+
+/// The country of a resort.
+fn state_of(town: i64) -> i64 {
+    TOWNS.iter().find(|t| t.0 == town).map_or(0, |t| t.4)
+}
 
 const STARS: &[(i64, &str)] = &[(301, "2*"), (302, "3*"), (303, "4*"), (304, "5*")];
 const MEALS: &[(i64, &str)] = &[
@@ -393,9 +433,10 @@ fn currencies(lenient: bool) -> Vec<Value> {
     }
 }
 
-/// A hotel of the catalogue (all in Vietnam, priced in USD).
+/// A hotel of the catalogue (priced in USD); its resort decides its country.
 pub struct Hotel {
     pub id: i64,
+    /// As the operator writes it: some names end in the category ("… Inn 3*").
     pub name: &'static str,
     pub star_key: i64,
     pub town: i64,
@@ -520,6 +561,101 @@ pub const HOTELS: &[Hotel] = &[
         availability: "Y",
         freight: ("Y", "Y"),
     },
+    // Added for realism: names that end in their category, other resorts, categories
+    // and meal plans. None of them is in Nha Trang, Phu Quoc or Phan Thiet, has breakfast
+    // only, or is a 5* with all inclusive, so the older tests' hotel lists stand.
+    Hotel {
+        id: 7012,
+        name: "Jade Heron Seaside Inn 3*",
+        star_key: 302,
+        town: 2206,
+        base: 36.0,
+        meals: &[(501, 0.0), (503, 12.0)],
+        availability: "Y",
+        freight: ("Y", "Y"),
+    },
+    Hotel {
+        id: 7013,
+        name: "Red Dune Beach Resort 4*",
+        star_key: 303,
+        town: 2202,
+        base: 70.0,
+        meals: &[(505, 0.0)],
+        availability: "YYRR",
+        freight: ("Y", "Y"),
+    },
+    // A hotel whose name is an everyday word: a customer's "sea view" is not it.
+    Hotel {
+        id: 7014,
+        name: "Sea Hotel 2*",
+        star_key: 301,
+        town: 2208,
+        base: 33.0,
+        meals: &[(501, 0.0)],
+        availability: "Y",
+        freight: ("Y", "Y"),
+    },
+    Hotel {
+        id: 7015,
+        name: "Vinpearl Resort & Spa Da Nang 5*",
+        star_key: 304,
+        town: 2206,
+        base: 120.0,
+        meals: &[(503, 0.0), (504, 20.0)],
+        availability: "Y",
+        freight: ("Y", "Y"),
+    },
+    Hotel {
+        id: 7016,
+        name: "Liberty Central Saigon Riverside 4*",
+        star_key: 303,
+        town: 2207,
+        base: 58.0,
+        meals: &[(501, 0.0), (503, 14.0)],
+        availability: "Y",
+        freight: ("Y", "Y"),
+    },
+    // Other countries' hotels: in the operator's catalogue, never in a Vietnam search.
+    Hotel {
+        id: 7101,
+        name: "Lara Golden Sands Hotel 4*",
+        star_key: 303,
+        town: 2301,
+        base: 45.0,
+        meals: &[(505, 0.0)],
+        availability: "Y",
+        freight: ("Y", "Y"),
+    },
+    Hotel {
+        id: 7102,
+        name: "Kemer Pine Garden 3*",
+        star_key: 302,
+        town: 2302,
+        base: 28.0,
+        meals: &[(503, 0.0), (505, 10.0)],
+        availability: "Y",
+        freight: ("Y", "Y"),
+    },
+    Hotel {
+        id: 7201,
+        name: "Patong Orchid Resort 4*",
+        star_key: 303,
+        town: 2401,
+        base: 52.0,
+        meals: &[(502, 0.0)],
+        availability: "Y",
+        freight: ("Y", "Y"),
+    },
+    Hotel {
+        id: 7202,
+        name: "Pattaya Blue Lagoon Hotel",
+        star_key: 302,
+        town: 2402,
+        base: 31.0,
+        meals: &[(502, 0.0)],
+        availability: "Y",
+        freight: ("Y", "Y"),
+    },
 ];
 
 /// Rooms: (roomKey, name, price factor).
@@ -573,10 +709,7 @@ impl Request<'_> {
     fn route(&self) -> Result<Option<(i64, i64)>, (i64, String)> {
         let from = self.required_int("TOWNFROMINC")?;
         let state = self.required_int("STATEINC")?;
-        let sold = town_froms_data()
-            .iter()
-            .any(|t| t.id == from && t.states.contains(&state));
-        Ok(sold.then_some((from, state)))
+        Ok((!flight_days(from, state).is_empty()).then_some((from, state)))
     }
 
     fn dictionary(&self, rows: Vec<Value>) -> Value {
@@ -591,14 +724,10 @@ impl Request<'_> {
 
     fn states(&self) -> Answer {
         let from = self.required_int("TOWNFROMINC")?;
-        let sold: &[i64] = town_froms_data()
-            .iter()
-            .find(|t| t.id == from)
-            .map_or(&[], |t| t.states);
         Ok(self.dictionary(
             STATES
                 .iter()
-                .filter(|(id, ..)| sold.contains(id))
+                .filter(|(id, ..)| !flight_days(from, *id).is_empty())
                 .map(|(id, name, alt, iso)| json!({"id": id, "name": name, "nameAlt": alt, "stateISO": iso}))
                 .collect(),
         ))
@@ -623,33 +752,44 @@ impl Request<'_> {
 
     fn towns(&self) -> Answer {
         let rows = match self.route()? {
-            Some((_, 93)) => TOWNS
+            Some((_, state)) => TOWNS
                 .iter()
-                .map(|(id, name, region, region_key)| json!({"id": id, "name": name, "region": region, "regionKey": region_key}))
+                .filter(|t| t.4 == state)
+                .map(|(id, name, region, region_key, _)| json!({"id": id, "name": name, "region": region, "regionKey": region_key}))
                 .collect(),
-            Some((_, 94)) => vec![json!({"id": 2301, "name": "Анталья", "region": "Анталья", "regionKey": 41})],
-            Some((_, 95)) => vec![json!({"id": 2401, "name": "Пхукет", "region": "Пхукет", "regionKey": 51})],
-            _ => vec![],
+            None => vec![],
         };
         Ok(self.dictionary(rows))
     }
 
     fn hotels(&self) -> Answer {
         let rows = match self.route()? {
-            Some((_, 93)) => HOTELS
+            Some((_, state)) => HOTELS
                 .iter()
+                .filter(|h| state_of(h.town) == state)
                 .map(|h| json!({"id": h.id, "name": h.name, "star": name_of(STARS, h.star_key), "starKey": h.star_key, "townKey": h.town}))
                 .collect(),
-            _ => vec![],
+            None => vec![],
         };
         Ok(self.dictionary(rows))
     }
 
-    fn checkin(&self) -> Value {
+    /// The route's flight days for a year from today; nothing when the route is not sold.
+    fn checkin(&self) -> Answer {
         let start = chrono::Utc::now().date_naive();
-        // Every day bookable for 120 days, except each seventh.
-        let mask: String = (0..120)
-            .map(|i| if i % 7 == 6 { '0' } else { '2' })
+        let days = match self.route()? {
+            Some((from, state)) => flight_days(from, state),
+            None => &[],
+        };
+        let mask: String = (0..365)
+            .map(|i| {
+                let day = start + Days::new(i);
+                if days.contains(&day.weekday()) {
+                    '2'
+                } else {
+                    '0'
+                }
+            })
             .collect();
         let dates = || {
             mask.chars()
@@ -657,7 +797,7 @@ impl Request<'_> {
                 .filter(|(_, c)| *c != '0')
                 .map(|(i, _)| (start + Days::new(i as u64)).format("%Y%m%d").to_string())
         };
-        match self.switches.checkin_shape {
+        Ok(match self.switches.checkin_shape {
             CheckinShape::A => json!({"start": start.format("%Y%m%d").to_string(), "valid": mask}),
             CheckinShape::B => {
                 json!({"items": dates().map(|d| json!({"checkin": d})).collect::<Vec<_>>()})
@@ -666,7 +806,55 @@ impl Request<'_> {
                 "startDate": start.format("%Y%m%d").to_string(),
                 "validDates": mask.replace('2', "1"),
             }),
-        }
+        })
+    }
+
+    /// `Hotels_DETAILS`: what the operator wrote about `HOTELINC`, or one of the "no
+    /// details" forms.
+    fn details(&self) -> Answer {
+        let id = self.required_int("HOTELINC")?;
+        let Some(hotel) = HOTELS.iter().find(|h| h.id == id) else {
+            return Ok(Value::Null);
+        };
+        let town = TOWNS.iter().find(|t| t.0 == hotel.town).map_or("", |t| t.1);
+        let head = |extra: Value| {
+            let mut row = json!({"id": hotel.id, "name": hotel.name, "star": name_of(STARS, hotel.star_key), "town": town, "townKey": hotel.town});
+            if let (Some(o), Value::Object(more)) = (row.as_object_mut(), extra) {
+                o.extend(more);
+            }
+            row
+        };
+        Ok(match id {
+            // A description in HTML with headed parts.
+            7002 => head(json!({
+                "description": "<p>Отель в центре Нячанга, в 5&nbsp;минутах ходьбы от набережной.</p>\
+                    <h3>Пляж</h3><p>Городской песчаный пляж через дорогу, 50&nbsp;м. Лежаки и полотенца за плату.</p>\
+                    <h3>Номера</h3><ul><li>Standard: 24&nbsp;м², кондиционер</li><li>Deluxe Sea View: балкон с видом на море</li></ul>\
+                    <h3>Питание</h3><p>Завтрак &laquo;шведский стол&raquo;, ужин по меню.</p>",
+                "address": "5 Hung Vuong, Nha Trang",
+            })),
+            7001 => head(json!({
+                "description": "<p><b>Sunrise</b> &mdash; пятизвёздочный отель на первой линии.</p><h4>Пляж</h4><p>Собственный песчаный пляж, зонтики и лежаки бесплатно.</p><h4>Для детей</h4><p>Детский клуб с 4 до 12 лет, бассейн.</p>",
+            })),
+            // The same, as a list of titled parts.
+            7006 => head(json!({
+                "descriptions": [
+                    {"title": "Расположение", "text": "<p>Пляж Онг Ланг, 20&nbsp;км от аэропорта.</p>"},
+                    {"title": "Пляж", "text": "Песчаный, пологий вход в море."},
+                    {"title": "Ремонт", "text": ""},
+                ],
+            })),
+            7012 => head(
+                json!({"description": "<p>Small inn on My Khe beach, 3&nbsp;min walk.</p><h3>Rooms</h3><p>22 rooms, sea or city view.</p>"}),
+            ),
+            // Every "no details" form the protocol allows.
+            7003 => Value::Null,
+            7007 => Value::Bool(false),
+            7008 => json!(""),
+            7009 => json!([]),
+            // Only the name: nothing to tell.
+            _ => head(json!({"description": ""})),
+        })
     }
 
     fn prices(&self) -> Answer {
@@ -710,8 +898,11 @@ impl Request<'_> {
         if self.switches.search_key {
             return Ok(json!({"prices": [], "searchKey": "e0c5a7b2-fake-search"}));
         }
-        let Some((from, 93)) = route else {
+        let Some((from, state)) = route else {
             return Ok(json!({"prices": [], "pager": {"current": 1, "total": 1}}));
+        };
+        let flies = |from: i64, state: i64, day: NaiveDate| {
+            flight_days(from, state).contains(&day.weekday())
         };
         let towns = self.ids("TOWNS");
         let hotels = self.ids("HOTELS");
@@ -739,14 +930,25 @@ impl Request<'_> {
         for hotel in HOTELS {
             let keep =
                 |filter: &Option<Vec<i64>>, v: i64| filter.as_ref().is_none_or(|f| f.contains(&v));
-            if !keep(&towns, hotel.town)
-                || !keep(&hotels, hotel.id)
-                || !keep(&stars, hotel.star_key)
+            let country = state_of(hotel.town);
+            // A mixing operator answers Turkish rows to a Vietnam search, unfiltered.
+            let mixed_in = self.switches.mixed_countries && state == 93 && country == 94;
+            if !mixed_in
+                && (country != state
+                    || !keep(&towns, hotel.town)
+                    || !keep(&hotels, hotel.id)
+                    || !keep(&stars, hotel.star_key))
             {
                 continue;
             }
             let mut day = beg;
             while day <= end {
+                // Charter flights leave on the route's weekdays only.
+                let flight = flies(from, country, day) || (mixed_in && flies(from, state, day));
+                if !flight {
+                    day = day + Days::new(1);
+                    continue;
+                }
                 for nights in nights_from..=nights_till {
                     for &(meal, meal_extra) in hotel.meals {
                         if !keep(&meals, meal) {
@@ -857,6 +1059,8 @@ impl Offer {
         let h = self.hotel;
         let check_out = self.day + Days::new(self.nights as u64);
         let town = TOWNS.iter().find(|t| t.0 == h.town).map_or("", |t| t.1);
+        let state = state_of(h.town);
+        let country = STATES.iter().find(|s| s.0 == state).map_or("", |s| s.1);
         let date = |d: NaiveDate| {
             if lenient {
                 d.format("%Y-%m-%d").to_string()
@@ -878,7 +1082,7 @@ impl Offer {
             "hotelAvailability": h.availability,
             "freights": {"econom": {"in": h.freight.0, "out": h.freight.1}},
             "bron": 1, "grouped": i64::from(grouped), "packetType": 0,
-            "tour": "Вьетнам", "tourKey": 973, "stateKey": 93, "townFromKey": from,
+            "tour": country, "tourKey": 880 + state, "stateKey": state, "townFromKey": from,
             "freightExternal": "N",
         });
         if lenient {

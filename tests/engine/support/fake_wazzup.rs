@@ -1,4 +1,4 @@
-//! A local fake of the Wazzup24 v3 API (`../shared/specs/wazzup.md`), enough for the engine's
+//! A local fake of the Wazzup24 v3 API (`docs/protocols/wazzup.md`), enough for the engine's
 //! sending path: Bearer auth (401), `POST /v3/message` validation, `crmMessageId` remembered
 //! (a repeat is a 400 `REPEATED_CRM_MESSAGE_ID`), 201 `{messageId, chatId}`, `GET /v3/channels`.
 //! A switch makes sends hang, to kill the engine while one is in flight.

@@ -66,11 +66,16 @@ impl TourSearch for StandInTours {
         let answer = self.answer.lock().unwrap().clone();
         match answer {
             Answer::Offers(total) => {
-                let resort = query.resort.clone().unwrap_or_else(|| "Nha Trang".into());
+                let resort = query
+                    .resorts
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| "Nha Trang".into());
                 let offers: Vec<Offer> = (1..=total as u64)
                     .map(|n| Offer {
                         id: format!("{resort}-{}-{n}", query.date_from),
                         hotel: format!("{resort} Hotel {n}"),
+                        hotel_key: None,
                         stars: Some(4),
                         resort: resort.clone(),
                         check_in: query.date_from,
@@ -88,6 +93,7 @@ impl TourSearch for StandInTours {
                     more: page.offset + offers.len() < total,
                     offers,
                     offset: page.offset,
+                    widened: Vec::new(),
                 })
             }
             Answer::NotOffered(field, value, alternatives) => Err(SearchFailure::NotOffered {

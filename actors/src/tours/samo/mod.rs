@@ -1,5 +1,5 @@
 //! The SAMO-tour Online API (`export/default.php`), JSON only, as the spec
-//! (`../shared/specs/samo.md`) describes it. Owned by the Tours actor alone.
+//! (`docs/protocols/samo.md`) describes it. Owned by the Tours actor alone.
 //!
 //! - [`client`]: the transport — request shape, proxy, timeouts, pacing, retries, logging.
 //! - [`error`]: [`SamoError`], every way a call fails, with token-free texts.
