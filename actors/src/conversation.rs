@@ -6,7 +6,7 @@ use crate::conversations::RouterMsg;
 use crate::crm::NewCrmCommand;
 use crate::engine::EngineContext;
 use crate::store::{
-    ConversationRecord, HandledMessage, InboxMessage, NewEscalation, OutboxMessage,
+    ConversationRecord, HandledMessage, InboxMessage, NewEscalation, NewFollowUp, OutboxMessage,
     OwnershipChange, TurnCommit, WriteOp, WriteOutcome, new_id,
 };
 use dialogs::handover::{self, Desk, Event, Handover, ManagerMove};
@@ -253,6 +253,7 @@ async fn handle_messages(
             .collect()
     };
     let mut escalations = Vec::new();
+    let mut follow_ups = Vec::new();
     for event in outcome.events {
         match event {
             DialogEvent::Escalate { reason, details } => {
@@ -272,6 +273,14 @@ async fn handle_messages(
                     details,
                 });
             }
+            // Kept on the open escalation for the manager; copied to the managers' chat unless
+            // the manager who owns the chat works through the admin API.
+            DialogEvent::FollowUp { text, urgency } => follow_ups.push(NewFollowUp {
+                id: new_id(),
+                text,
+                urgency,
+                relay: next.owner != Owner::Manager || next.owned_via.is_none_or(Desk::wants_relay),
+            }),
         }
     }
     next.updated_at = now;
@@ -288,6 +297,7 @@ async fn handle_messages(
         conversation: next.clone(),
         replies: replies.clone(),
         escalations,
+        follow_ups,
         crm,
         ownership: ownership.into_iter().map(recorded).collect(),
         at: now,
@@ -427,6 +437,7 @@ async fn manage(
         conversation: next.clone(),
         replies: replies.clone(),
         escalations: Vec::new(),
+        follow_ups: Vec::new(),
         crm: Vec::new(),
         ownership: ownership.into_iter().map(recorded).collect(),
         at: now,

@@ -69,6 +69,13 @@ pub enum EscalationReason {
     NotUnderstood,
     SearchUnavailable,
     Keyword,
+    /// A question about an offer or a hotel the bot cannot answer from what it has (not a
+    /// booking): the manager answers it.
+    Question,
+    /// A search found nothing, not even near the query: the manager looks for options.
+    NothingFound,
+    /// The customer writes about a trip already bought.
+    ExistingBooking,
 }
 
 impl EscalationReason {
@@ -81,6 +88,9 @@ impl EscalationReason {
             EscalationReason::NotUnderstood => "not_understood",
             EscalationReason::SearchUnavailable => "search_unavailable",
             EscalationReason::Keyword => "keyword",
+            EscalationReason::Question => "question",
+            EscalationReason::NothingFound => "nothing_found",
+            EscalationReason::ExistingBooking => "existing_booking",
         }
     }
 }
@@ -94,6 +104,16 @@ pub enum DialogEvent {
         reason: EscalationReason,
         /// Everything a manager needs: search parameters, the chosen offer, the error.
         details: serde_json::Value,
+    },
+    /// Something the customer added while the chat waits for a manager or a manager owns it:
+    /// kept on the chat's open escalation for the manager and relayed to the managers' chat
+    /// (see [`crate::handover`]).
+    FollowUp {
+        /// What the customer wrote (for a button or a shared contact: what they did).
+        text: String,
+        /// Why it cannot wait for the next reminder; `None` when it can.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        urgency: Option<crate::handover::Urgency>,
     },
 }
 

@@ -164,7 +164,9 @@ pub fn commands_for_turn(
         commands.push(CrmCommand::SyncLead { lead });
     }
     for event in &outcome.events {
-        let DialogEvent::Escalate { reason, details } = event;
+        let DialogEvent::Escalate { reason, details } = event else {
+            continue;
+        };
         let reason = serde_json::to_value(reason)
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))

@@ -1,7 +1,7 @@
 //! Rows and write operations of the store, as plain values.
 
 use chrono::{DateTime, Utc};
-use dialogs::handover::Hands;
+use dialogs::handover::{Desk, Hands, Urgency};
 use dialogs::{Channel, ChatKey, Owner, turn::Button};
 use serde::{Deserialize, Serialize};
 
@@ -51,6 +51,9 @@ pub struct ConversationRecord {
     pub owner_since: DateTime<Utc>,
     /// Who owns it when a manager does (token or manager name).
     pub owned_by: Option<String>,
+    /// Where that manager works from (managers' chat, admin API, the channel itself).
+    #[serde(default)]
+    pub owned_via: Option<Desk>,
     /// The channel refuses messages to this chat (e.g. the bot was blocked on Telegram).
     pub unreachable: bool,
     pub created_at: DateTime<Utc>,
@@ -71,6 +74,7 @@ impl ConversationRecord {
             owner: Owner::Bot,
             owner_since: now,
             owned_by: None,
+            owned_via: None,
             unreachable: false,
             created_at: now,
             updated_at: now,
@@ -83,7 +87,7 @@ impl ConversationRecord {
             owner: self.owner,
             since: self.owner_since,
             manager: self.owned_by.clone(),
-            desk: None,
+            desk: self.owned_via,
         }
     }
 
@@ -92,6 +96,7 @@ impl ConversationRecord {
         self.owner = hands.owner;
         self.owner_since = hands.since;
         self.owned_by = hands.manager.clone();
+        self.owned_via = hands.desk;
     }
 }
 
@@ -158,6 +163,31 @@ pub struct NewEscalation {
     pub details: serde_json::Value,
 }
 
+/// A customer's follow-up written with a turn: appended to the chat's open (or claimed)
+/// escalation; not stored when the chat has none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewFollowUp {
+    pub id: String,
+    pub text: String,
+    pub urgency: Option<Urgency>,
+    /// Copy it to the managers' chat (not while the manager works through the admin API).
+    pub relay: bool,
+}
+
+/// A follow-up as stored on its escalation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FollowUpRecord {
+    pub id: String,
+    pub escalation_id: String,
+    pub conversation_id: String,
+    pub text: String,
+    pub urgency: Option<Urgency>,
+    pub relay: bool,
+    /// When it reached the managers' chat (`None`: not yet, or never when `relay` is false).
+    pub relayed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
 /// Everything one handled message changes, written in one transaction: the inbox row becomes
 /// `handled`, the conversation is saved, the transcript grows, replies enter the outbox.
 /// With no inbound message it records what a manager did (took the chat, wrote, released it).
@@ -169,6 +199,8 @@ pub struct TurnCommit {
     pub conversation: ConversationRecord,
     pub replies: Vec<OutboxMessage>,
     pub escalations: Vec<NewEscalation>,
+    /// What the customer added for the manager (after the turn's escalations, if any).
+    pub follow_ups: Vec<NewFollowUp>,
     /// Commands for the CRM outbox; a `SyncLead` also updates the lead list.
     pub crm: Vec<crate::crm::NewCrmCommand>,
     /// The chat changed hands with this turn, in order (recorded; escalations claimed or
@@ -238,6 +270,11 @@ pub enum WriteOp {
     /// The managers were told about this escalation (now, or again as a reminder).
     EscalationAnnounced {
         id: String,
+        at: DateTime<Utc>,
+    },
+    /// These follow-ups reached the managers' chat.
+    FollowUpsRelayed {
+        ids: Vec<String>,
         at: DateTime<Utc>,
     },
     /// The channel refuses messages to this conversation's chat for good (the customer blocked

@@ -13,12 +13,12 @@ pub(crate) const INSERT_INBOUND_TAIL: &str =
 
 pub(crate) const UPSERT_CONVERSATIONS: &str = "INSERT INTO conversations \
     (id, channel, chat_id, customer_name, customer_phone, customer_email, route, state, owner, \
-     owner_since, owned_by, unreachable, created_at, updated_at) ";
+     owner_since, owned_by, owned_via, unreachable, created_at, updated_at) ";
 pub(crate) const UPSERT_CONVERSATIONS_TAIL: &str = " ON CONFLICT (id) DO UPDATE SET \
      customer_name = excluded.customer_name, customer_phone = excluded.customer_phone, \
      customer_email = excluded.customer_email, route = excluded.route, state = excluded.state, \
      owner = excluded.owner, owner_since = excluded.owner_since, owned_by = excluded.owned_by, \
-     unreachable = excluded.unreachable, updated_at = excluded.updated_at";
+     owned_via = excluded.owned_via, unreachable = excluded.unreachable, updated_at = excluded.updated_at";
 
 pub(crate) const INSERT_TRANSCRIPT: &str = "INSERT INTO transcript \
     (conversation_id, direction, text, inbox_id, outbox_id, created_at) ";
@@ -47,6 +47,26 @@ pub(crate) const FIRST_ANSWER: &str = "UPDATE escalations SET first_answer_at = 
 
 pub(crate) const INSERT_ESCALATIONS: &str =
     "INSERT INTO escalations (id, conversation_id, reason, details, created_at) ";
+
+/// `$1` id, `$2` conversation, `$3` text, `$4` urgency, `$5` relay, `$6` at: a follow-up on the
+/// conversation's newest open or claimed escalation; nothing when it has none.
+pub(crate) const INSERT_FOLLOW_UP: &str = "INSERT INTO escalation_notes \
+    (id, escalation_id, conversation_id, text, urgency, relay, created_at) \
+    SELECT $1, e.id, e.conversation_id, $3, $4, $5, $6 FROM escalations e \
+    WHERE e.conversation_id = $2 AND e.status IN ('open', 'claimed') \
+    ORDER BY e.created_at DESC, e.id DESC LIMIT 1";
+
+pub(crate) const FOLLOW_UP_RELAYED: &str =
+    "UPDATE escalation_notes SET relayed_at = $2 WHERE id = $1 AND relayed_at IS NULL";
+
+/// The columns of a follow-up (table `n`), as `follow_up_from` reads them.
+macro_rules! follow_up_columns {
+    () => {
+        "n.id, n.escalation_id, n.conversation_id, n.text, n.urgency, n.relay, n.relayed_at, \
+         n.created_at"
+    };
+}
+pub(crate) use follow_up_columns;
 
 /// Completed with `WHEN <id> THEN <external id> … END, updated_at = <at> WHERE id IN (<ids>)`:
 /// rows addressed by primary key, each with its own external id.
@@ -166,7 +186,7 @@ macro_rules! select_conversations {
     ($clause:literal) => {
         concat!(
             "SELECT id, channel, chat_id, customer_name, customer_phone, customer_email, route, ",
-            "state, owner, owner_since, owned_by, unreachable, created_at, updated_at ",
+            "state, owner, owner_since, owned_by, owned_via, unreachable, created_at, updated_at ",
             "FROM conversations WHERE ",
             $clause
         )
@@ -248,6 +268,7 @@ macro_rules! impl_store {
             use crate::store::*;
             use crate::crm::{CrmCommand, LeadSnapshot, NewCrmCommand};
             use chrono::{DateTime, Utc};
+            use dialogs::handover::{Desk, Urgency};
             use dialogs::{Channel, ChatKey, Owner};
             use sqlx::types::Json;
             use sqlx::{QueryBuilder, Row};
@@ -277,6 +298,13 @@ macro_rules! impl_store {
                     owner: parse_owner(&owner)?,
                     owner_since: row.try_get("owner_since")?,
                     owned_by: row.try_get("owned_by")?,
+                    owned_via: match row.try_get::<Option<String>, _>("owned_via")? {
+                        None => None,
+                        Some(d) => Some(Desk::parse(&d).ok_or_else(|| StoreError::Corrupt {
+                            table: "conversations",
+                            reason: format!("unknown desk `{d}`"),
+                        })?),
+                    },
                     unreachable: row.try_get("unreachable")?,
                     created_at: row.try_get("created_at")?,
                     updated_at: row.try_get("updated_at")?,
@@ -562,6 +590,16 @@ macro_rules! impl_store {
                                 .await?;
                             outcomes[i] = Some(WriteOutcome::Done);
                         }
+                        WriteOp::FollowUpsRelayed { ids, at } => {
+                            for id in ids {
+                                sqlx::query(FOLLOW_UP_RELAYED)
+                                    .bind(id)
+                                    .bind(*at)
+                                    .execute(&mut *conn)
+                                    .await?;
+                            }
+                            outcomes[i] = Some(WriteOutcome::Done);
+                        }
                         WriteOp::MarkUnreachable { conversation_id, at } => {
                             sqlx::query(MARK_UNREACHABLE)
                                 .bind(conversation_id)
@@ -720,6 +758,7 @@ macro_rules! impl_store {
                         .push_bind(c.owner.as_str())
                         .push_bind(c.owner_since)
                         .push_bind(&c.owned_by)
+                        .push_bind(c.owned_via.map(Desk::as_str))
                         .push_bind(c.unreachable)
                         .push_bind(c.created_at)
                         .push_bind(c.updated_at);
@@ -803,6 +842,23 @@ macro_rules! impl_store {
                     qb.build().execute(&mut *conn).await?;
                 }
 
+                // Follow-ups, rare: one statement each, after the batch's escalations (a turn's
+                // follow-up may belong to the escalation of the turn before it) and before its
+                // changes of hands (a release resolves the escalation it belongs to).
+                for t in turns {
+                    for f in &t.follow_ups {
+                        sqlx::query(INSERT_FOLLOW_UP)
+                            .bind(&f.id)
+                            .bind(&t.conversation.id)
+                            .bind(&f.text)
+                            .bind(f.urgency.map(Urgency::as_str))
+                            .bind(f.relay)
+                            .bind(t.at)
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                }
+
                 // Changes of hands, rare: one statement each, after the turn's escalations so a
                 // chat taken over claims them.
                 for t in turns {
@@ -860,6 +916,26 @@ macro_rules! impl_store {
                     qb.build().execute(&mut *conn).await?;
                 }
                 Ok(())
+            }
+
+            fn follow_up_from(row: &DbRow) -> Result<FollowUpRecord, StoreError> {
+                let urgency: Option<String> = row.try_get("urgency")?;
+                Ok(FollowUpRecord {
+                    id: row.try_get("id")?,
+                    escalation_id: row.try_get("escalation_id")?,
+                    conversation_id: row.try_get("conversation_id")?,
+                    text: row.try_get("text")?,
+                    urgency: match urgency {
+                        None => None,
+                        Some(u) => Some(Urgency::parse(&u).ok_or_else(|| StoreError::Corrupt {
+                            table: "escalation_notes",
+                            reason: format!("unknown urgency `{u}`"),
+                        })?),
+                    },
+                    relay: row.try_get("relay")?,
+                    relayed_at: row.try_get("relayed_at")?,
+                    created_at: row.try_get("created_at")?,
+                })
             }
 
             fn escalation_row(row: &DbRow) -> Result<EscalationRecord, StoreError> {
@@ -1078,6 +1154,39 @@ macro_rules! impl_store {
                         .await?;
                     let n: i64 = row.try_get("n")?;
                     Ok(n > 0)
+                }
+
+                async fn follow_ups_of(
+                    &self,
+                    escalation_id: &str,
+                ) -> Result<Vec<FollowUpRecord>, StoreError> {
+                    sqlx::query(concat!(
+                        "SELECT ", follow_up_columns!(),
+                        " FROM escalation_notes n WHERE n.escalation_id = $1 \
+                         ORDER BY n.created_at, n.id"
+                    ))
+                    .bind(escalation_id)
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(follow_up_from)
+                    .collect()
+                }
+
+                async fn follow_ups_due(&self) -> Result<Vec<FollowUpRecord>, StoreError> {
+                    sqlx::query(concat!(
+                        "SELECT ", follow_up_columns!(),
+                        " FROM escalation_notes n JOIN escalations e ON e.id = n.escalation_id \
+                         WHERE n.relay = $1 AND n.relayed_at IS NULL AND (e.status = 'claimed' \
+                         OR (e.status = 'open' AND n.urgency IS NOT NULL)) \
+                         ORDER BY n.created_at, n.id LIMIT 100"
+                    ))
+                    .bind(true)
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(follow_up_from)
+                    .collect()
                 }
 
                 async fn ownership_changes(
