@@ -31,8 +31,13 @@ use std::sync::Arc;
 
 const LANGUAGES: [&str; 4] = ["ru", "kk", "kk-ru", "en"];
 
+/// `tests/corpus`, or the folder named by `CORPUS_DIR` (the same layout: one folder per
+/// language and a `KNOWN_FAILURES`), to play scripts kept outside the repository.
 fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
+    match std::env::var_os("CORPUS_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus"),
+    }
 }
 
 /// Every script, sorted by name; parse errors are collected, not skipped.
