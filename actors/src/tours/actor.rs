@@ -1,5 +1,6 @@
 //! The Tours actor: owns the SAMO client, the dictionaries and the search caches, and answers
-//! searches, expansions and status questions through [`ToursHandle`].
+//! searches, expansions, route checks and status questions through
+//! [`ToursHandle`].
 //!
 //! A ractor handler runs to completion before the next message, so the actor never awaits
 //! SAMO in `handle`: it spawns the work and the spawned task replies through the message's
@@ -26,6 +27,12 @@ pub enum ToursMessage {
     Expand {
         offer_id: String,
         reply: RpcReplyPort<Result<Vec<Offer>, SearchFailure>>,
+    },
+    /// Whether tours are sold from a departure city to a country.
+    CheckRoute {
+        departure_city: Option<String>,
+        country: Option<String>,
+        reply: RpcReplyPort<Result<(), SearchFailure>>,
     },
     /// What the SAMO calls so far did (for the admin API and `doctor`).
     Status(RpcReplyPort<SamoStatus>),
@@ -64,6 +71,19 @@ impl Actor for ToursActor {
                 let tours = tours.clone();
                 tokio::spawn(async move {
                     let _ = reply.send(tours.expand(&offer_id).await);
+                });
+            }
+            ToursMessage::CheckRoute {
+                departure_city,
+                country,
+                reply,
+            } => {
+                let tours = tours.clone();
+                tokio::spawn(async move {
+                    let answer = tours
+                        .check_route(departure_city.as_deref(), country.as_deref())
+                        .await;
+                    let _ = reply.send(answer);
                 });
             }
             ToursMessage::Status(reply) => {
@@ -137,6 +157,27 @@ impl TourSearch for ToursHandle {
         let answer = self
             .actor
             .call(|reply| ToursMessage::Search { query, page, reply }, None)
+            .await;
+        flatten(answer)
+    }
+
+    async fn check_route(
+        &self,
+        departure_city: Option<&str>,
+        country: Option<&str>,
+    ) -> Result<(), SearchFailure> {
+        let departure_city = departure_city.map(str::to_owned);
+        let country = country.map(str::to_owned);
+        let answer = self
+            .actor
+            .call(
+                |reply| ToursMessage::CheckRoute {
+                    departure_city,
+                    country,
+                    reply,
+                },
+                None,
+            )
             .await;
         flatten(answer)
     }
