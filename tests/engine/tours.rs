@@ -8,8 +8,8 @@ use actors::tours::samo::SamoClient;
 use actors::tours::{self, SamoError, TourSearch, Tours, ToursHandle, ToursSettings};
 use chrono::NaiveDate;
 use dialogs::search::{
-    Availability, Offer, OfferPage, PageRequest, SearchFailure, SearchField, SearchQuery,
-    SortOrder, Widening,
+    Availability, NamedHotel, Offer, OfferPage, PageRequest, SearchFailure, SearchField,
+    SearchQuery, SortOrder, Widening,
 };
 use secrecy::SecretString;
 use serde_json::Value;
@@ -1061,6 +1061,85 @@ async fn a_search_still_running_or_failing_is_not_widened() {
     assert!(
         matches!(err, Err(SearchFailure::Unavailable { .. })),
         "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn hotels_named_by_customers_are_found_and_searched() {
+    let fake = fake_samo::start().await;
+    let tours = handle(&fake).await;
+    let galina = NamedHotel {
+        name: "Galina Hotel & Spa".into(),
+        resort: Some("Nha Trang".into()),
+        country: "Vietnam".into(),
+        stars: Some(4),
+    };
+    assert_eq!(
+        tours.hotels_named("хотим в galina").await,
+        std::slice::from_ref(&galina)
+    );
+    assert_eq!(
+        tours.hotels_named("а в Галине какой пляж").await,
+        std::slice::from_ref(&galina)
+    );
+    let names =
+        |found: Vec<NamedHotel>| -> Vec<String> { found.into_iter().map(|h| h.name).collect() };
+    assert_eq!(
+        names(tours.hotels_named("берем Red Dune").await),
+        ["Red Dune Beach Resort 4*"]
+    );
+    assert_eq!(
+        tours.hotels_named("берем Red Dune").await[0]
+            .resort
+            .as_deref(),
+        Some("Cam Ranh")
+    );
+    assert_eq!(
+        names(tours.hotels_named("сансрайз").await),
+        ["Sunrise Nha Trang Beach Hotel & Spa"]
+    );
+    assert_eq!(
+        names(tours.hotels_named("Jade Heron Seaside Inn 3*").await),
+        ["Jade Heron Seaside Inn 3*"]
+    );
+    // Everyday words are no hotel's name, nor is a hotel of a country not sold.
+    for text in [
+        "хотим у моря",
+        "номер sea view",
+        "Нячанг, 4 звезды, всё включено",
+        "Kemer Pine Garden",
+        "Patong Orchid",
+    ] {
+        assert!(tours.hotels_named(text).await.is_empty(), "{text}");
+    }
+    // The hotel list was read once.
+    assert_eq!(fake.requests_of("SearchTour_HOTELS"), 1);
+
+    // A search for the hotel named asks the operator for it alone.
+    let query = SearchQuery {
+        resorts: Vec::new(),
+        hotels: vec![galina.name.clone()],
+        ..nha_trang()
+    };
+    let page = tours.search(&query, first(5)).await.unwrap();
+    assert_eq!(last_params(&fake)["HOTELS"], "7002");
+    assert_eq!(hotels(&page), ["Galina Hotel & Spa"]);
+    assert!(page.widened.is_empty());
+
+    // An agency that sells Turkey too knows its hotels.
+    let fake = fake_samo::start().await;
+    let both = tours::start(selling(&fake, &["Vietnam", "Turkey"]))
+        .await
+        .unwrap();
+    let kemer = both.hotels_named("Kemer Pine Garden").await;
+    assert_eq!(
+        kemer,
+        [NamedHotel {
+            name: "Kemer Pine Garden 3*".into(),
+            resort: None,
+            country: "Turkey".into(),
+            stars: Some(3),
+        }]
     );
 }
 

@@ -1,5 +1,5 @@
 //! The Tours actor: owns the SAMO client, the dictionaries and the search caches, and answers
-//! searches, expansions, route checks and status questions through
+//! searches, expansions, hotel names, route checks and status questions through
 //! [`ToursHandle`].
 //!
 //! A ractor handler runs to completion before the next message, so the actor never awaits
@@ -12,7 +12,7 @@ use super::TourSearch;
 use super::samo::{SamoError, SamoStatus};
 use super::service::{Tours, ToursSettings};
 use async_trait::async_trait;
-use dialogs::search::{Offer, OfferPage, PageRequest, SearchFailure, SearchQuery};
+use dialogs::search::{NamedHotel, Offer, OfferPage, PageRequest, SearchFailure, SearchQuery};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, rpc::CallResult};
 
 /// Everything the Tours actor can be asked.
@@ -27,6 +27,11 @@ pub enum ToursMessage {
     Expand {
         offer_id: String,
         reply: RpcReplyPort<Result<Vec<Offer>, SearchFailure>>,
+    },
+    /// The sold countries' hotels a customer's text names.
+    HotelsNamed {
+        text: String,
+        reply: RpcReplyPort<Vec<NamedHotel>>,
     },
     /// Whether tours are sold from a departure city to a country.
     CheckRoute {
@@ -71,6 +76,12 @@ impl Actor for ToursActor {
                 let tours = tours.clone();
                 tokio::spawn(async move {
                     let _ = reply.send(tours.expand(&offer_id).await);
+                });
+            }
+            ToursMessage::HotelsNamed { text, reply } => {
+                let tours = tours.clone();
+                tokio::spawn(async move {
+                    let _ = reply.send(tours.hotels_named(&text).await);
                 });
             }
             ToursMessage::CheckRoute {
@@ -159,6 +170,18 @@ impl TourSearch for ToursHandle {
             .call(|reply| ToursMessage::Search { query, page, reply }, None)
             .await;
         flatten(answer)
+    }
+
+    async fn hotels_named(&self, text: &str) -> Vec<NamedHotel> {
+        let text = text.to_owned();
+        match self
+            .actor
+            .call(|reply| ToursMessage::HotelsNamed { text, reply }, None)
+            .await
+        {
+            Ok(CallResult::Success(hotels)) => hotels,
+            _ => Vec::new(),
+        }
     }
 
     async fn check_route(

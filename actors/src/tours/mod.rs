@@ -10,12 +10,14 @@
 //! - [`plan`]: a query in the operator's ids, and the `SearchTour_PRICES` parameters it
 //!   becomes.
 //! - [`widen`]: nearest-offer recovery — the fixed order an empty search is widened in.
+//! - [`hotel_names`]: hotels a customer names, found in the operator's hotel list.
 //! - [`service`]: [`Tours`] — a query to `SearchTour_PRICES`, offers, paging, caching,
-//!   recovery, sold countries.
+//!   recovery, sold countries, hotels by name.
 //! - [`actor`]: the Tours actor and [`ToursHandle`]; [`start`] spawns it.
 
 pub mod actor;
 pub mod catalog;
+pub mod hotel_names;
 pub mod names;
 pub mod plan;
 pub mod samo;

@@ -25,15 +25,19 @@
 //! - A grouped offer expands ([`Tours::expand`]) into the hotel's concrete offers with
 //!   `CATCLAIM` + `HOTELS` and no `PARTITION_PRICE`, using the parameters of the search that
 //!   returned it.
+//! - Hotels named by a customer are found in the sold countries' `SearchTour_HOTELS`
+//!   ([`Tours::hotels_named`], [`super::hotel_names`]).
 
 use super::catalog::{Catalog, Dictionary, find_place};
+use super::hotel_names::HotelIndex;
 use super::names::{self, Kind};
 use super::plan::{Params, Plan, Resolved};
 use super::samo::{ClientSettings, PriceRow, SamoClient, SamoError, SamoStatus};
 use super::widen::{self, Around, Town};
 use chrono::NaiveDate;
 use dialogs::search::{
-    Offer, OfferPage, PageRequest, SearchFailure, SearchField, SearchQuery, SortOrder, Widening,
+    NamedHotel, Offer, OfferPage, PageRequest, SearchFailure, SearchField, SearchQuery, SortOrder,
+    Widening,
 };
 use moka::future::Cache;
 use secrecy::SecretString;
@@ -112,6 +116,12 @@ struct Found {
     partial: bool,
 }
 
+/// The hotels of the sold countries, ready for matching names.
+struct NamedIndex {
+    index: HotelIndex,
+    hotels: Vec<NamedHotel>,
+}
+
 /// The SAMO client, the dictionaries and the search caches. Cheap to clone.
 #[derive(Clone)]
 pub struct Tours {
@@ -121,6 +131,8 @@ pub struct Tours {
     origins: Cache<String, Arc<Origin>>,
     /// Each route's flight days (`SearchTour_CHECKIN`), kept as long as search results.
     checkins: Cache<(i64, i64), Arc<[NaiveDate]>>,
+    /// The sold countries' hotels by name, rebuilt from the cached dictionaries.
+    named: Cache<(), Arc<NamedIndex>>,
     currency: String,
     sold: Arc<[String]>,
 }
@@ -155,6 +167,10 @@ impl Tours {
             checkins: Cache::builder()
                 .time_to_live(ttl)
                 .max_capacity(1_000)
+                .build(),
+            named: Cache::builder()
+                .time_to_live((dictionary_ttl / 2).max(Duration::from_millis(1)))
+                .max_capacity(1)
                 .build(),
             currency: settings.currency.trim().to_ascii_uppercase(),
             sold: settings
@@ -262,6 +278,78 @@ impl Tours {
             .iter()
             .flat_map(|p| p.offers.iter().cloned())
             .collect())
+    }
+
+    /// The sold countries' hotels that `text` names, best match first; empty when it names
+    /// none, or when the hotel lists cannot be read (logged).
+    pub async fn hotels_named(&self, text: &str) -> Vec<NamedHotel> {
+        let this = self.clone();
+        let named = self
+            .named
+            .try_get_with((), async move { this.named_index().await.map(Arc::new) })
+            .await;
+        match named {
+            Ok(named) => named
+                .index
+                .find(text)
+                .into_iter()
+                .filter_map(|i| named.hotels.get(i).cloned())
+                .collect(),
+            Err(e) => {
+                tracing::warn!(target: "samo", error = %e, "hotel lists unavailable: no hotel recognised by name");
+                Vec::new()
+            }
+        }
+    }
+
+    async fn named_index(&self) -> Result<NamedIndex, SearchFailure> {
+        let mut hotels = Vec::new();
+        let mut places: Vec<String> = Vec::new();
+        for country in self.sold.iter() {
+            let Some((from, state)) = self.catalog.hub(country).await? else {
+                continue;
+            };
+            let key = (from.id, state.id);
+            let towns = self
+                .catalog
+                .rows(Dictionary::Resorts {
+                    from: key.0,
+                    country: key.1,
+                })
+                .await?;
+            let listed = self
+                .catalog
+                .rows(Dictionary::Hotels {
+                    from: key.0,
+                    country: key.1,
+                })
+                .await?;
+            places.extend(towns.iter().map(|t| t.row.name.clone()));
+            for hotel in listed.iter() {
+                let town = hotel
+                    .row
+                    .town_key
+                    .and_then(|k| towns.iter().find(|t| t.row.id == k));
+                hotels.push(NamedHotel {
+                    name: hotel.row.name.clone(),
+                    resort: town.and_then(|t| {
+                        names::canonical(Kind::Resort, &t.row.name, t.row.region.as_deref())
+                            .map(str::to_owned)
+                    }),
+                    country: country.clone(),
+                    stars: hotel
+                        .row
+                        .star
+                        .as_deref()
+                        .and_then(super::samo::wire::leading_star),
+                });
+            }
+        }
+        let index = HotelIndex::new(
+            hotels.iter().map(|h| h.name.as_str()),
+            places.iter().map(String::as_str),
+        );
+        Ok(NamedIndex { index, hotels })
     }
 
     /// The offers of `search`'s SAMO pages from the first until they hold `wanted`.
