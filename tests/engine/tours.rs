@@ -1144,6 +1144,44 @@ async fn hotels_named_by_customers_are_found_and_searched() {
 }
 
 #[tokio::test]
+async fn hotel_details_are_plain_text_sections_or_none() {
+    let fake = fake_samo::start().await;
+    let tours = handle(&fake).await;
+    let galina = tours.hotel_details(7002).await.unwrap().unwrap();
+    assert_eq!(galina.hotel, "Galina Hotel & Spa");
+    let titles: Vec<&str> = galina.sections.iter().map(|s| s.title.as_str()).collect();
+    assert_eq!(titles, ["", "Пляж", "Номера", "Питание"]);
+    let beach = &galina.sections[1].text;
+    assert!(beach.contains("пляж через дорогу, 50 м"), "{beach}");
+    assert!(
+        galina
+            .sections
+            .iter()
+            .all(|s| !s.text.contains('<') && !s.text.contains("&nbsp;"))
+    );
+    let novotel = tours.hotel_details(7006).await.unwrap().unwrap();
+    let titles: Vec<&str> = novotel.sections.iter().map(|s| s.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        ["Расположение", "Пляж"],
+        "the empty part is left out"
+    );
+    // null, false, "", [] and a name alone: no details.
+    for hotel in [7003, 7007, 7008, 7009, 7010, 999_999] {
+        assert_eq!(tours.hotel_details(hotel).await, Ok(None), "{hotel}");
+    }
+    // Cached: asked once each.
+    tours.hotel_details(7002).await.unwrap();
+    assert_eq!(fake.requests_of("Hotels_DETAILS"), 8);
+    // A failure is the search's, not "no details".
+    fake.set(|s| s.blacklisted = true);
+    assert!(matches!(
+        tours.hotel_details(7001).await,
+        Err(SearchFailure::Unavailable { .. })
+    ));
+}
+
+#[tokio::test]
 async fn a_slow_operator_is_a_timeout() {
     let fake = fake_samo::start().await;
     fake.set(|s| s.delay = Some(Duration::from_secs(5)));

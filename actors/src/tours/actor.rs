@@ -1,5 +1,5 @@
 //! The Tours actor: owns the SAMO client, the dictionaries and the search caches, and answers
-//! searches, expansions, hotel names, route checks and status questions through
+//! searches, expansions, hotel names and details, route checks and status questions through
 //! [`ToursHandle`].
 //!
 //! A ractor handler runs to completion before the next message, so the actor never awaits
@@ -12,7 +12,9 @@ use super::TourSearch;
 use super::samo::{SamoError, SamoStatus};
 use super::service::{Tours, ToursSettings};
 use async_trait::async_trait;
-use dialogs::search::{NamedHotel, Offer, OfferPage, PageRequest, SearchFailure, SearchQuery};
+use dialogs::search::{
+    HotelDetails, NamedHotel, Offer, OfferPage, PageRequest, SearchFailure, SearchQuery,
+};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, rpc::CallResult};
 
 /// Everything the Tours actor can be asked.
@@ -27,6 +29,11 @@ pub enum ToursMessage {
     Expand {
         offer_id: String,
         reply: RpcReplyPort<Result<Vec<Offer>, SearchFailure>>,
+    },
+    /// What the operator says about a hotel (`Hotels_DETAILS`).
+    HotelDetails {
+        hotel_key: i64,
+        reply: RpcReplyPort<Result<Option<HotelDetails>, SearchFailure>>,
     },
     /// The sold countries' hotels a customer's text names.
     HotelsNamed {
@@ -76,6 +83,12 @@ impl Actor for ToursActor {
                 let tours = tours.clone();
                 tokio::spawn(async move {
                     let _ = reply.send(tours.expand(&offer_id).await);
+                });
+            }
+            ToursMessage::HotelDetails { hotel_key, reply } => {
+                let tours = tours.clone();
+                tokio::spawn(async move {
+                    let _ = reply.send(tours.hotel_details(hotel_key).await);
                 });
             }
             ToursMessage::HotelsNamed { text, reply } => {
@@ -168,6 +181,17 @@ impl TourSearch for ToursHandle {
         let answer = self
             .actor
             .call(|reply| ToursMessage::Search { query, page, reply }, None)
+            .await;
+        flatten(answer)
+    }
+
+    async fn hotel_details(&self, hotel_key: i64) -> Result<Option<HotelDetails>, SearchFailure> {
+        let answer = self
+            .actor
+            .call(
+                |reply| ToursMessage::HotelDetails { hotel_key, reply },
+                None,
+            )
             .await;
         flatten(answer)
     }

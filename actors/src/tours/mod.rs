@@ -11,12 +11,14 @@
 //!   becomes.
 //! - [`widen`]: nearest-offer recovery — the fixed order an empty search is widened in.
 //! - [`hotel_names`]: hotels a customer names, found in the operator's hotel list.
+//! - [`details`]: `Hotels_DETAILS` as plain-text sections.
 //! - [`service`]: [`Tours`] — a query to `SearchTour_PRICES`, offers, paging, caching,
-//!   recovery, sold countries, hotels by name.
+//!   recovery, sold countries, hotels by name and their details.
 //! - [`actor`]: the Tours actor and [`ToursHandle`]; [`start`] spawns it.
 
 pub mod actor;
 pub mod catalog;
+pub mod details;
 pub mod hotel_names;
 pub mod names;
 pub mod plan;

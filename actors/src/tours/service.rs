@@ -26,9 +26,12 @@
 //!   `CATCLAIM` + `HOTELS` and no `PARTITION_PRICE`, using the parameters of the search that
 //!   returned it.
 //! - Hotels named by a customer are found in the sold countries' `SearchTour_HOTELS`
-//!   ([`Tours::hotels_named`], [`super::hotel_names`]).
+//!   ([`Tours::hotels_named`], [`super::hotel_names`]); a hotel's description comes from
+//!   `Hotels_DETAILS` ([`Tours::hotel_details`], [`super::details`]), cached like a
+//!   dictionary.
 
 use super::catalog::{Catalog, Dictionary, find_place};
+use super::details;
 use super::hotel_names::HotelIndex;
 use super::names::{self, Kind};
 use super::plan::{Params, Plan, Resolved};
@@ -36,8 +39,8 @@ use super::samo::{ClientSettings, PriceRow, SamoClient, SamoError, SamoStatus};
 use super::widen::{self, Around, Town};
 use chrono::NaiveDate;
 use dialogs::search::{
-    NamedHotel, Offer, OfferPage, PageRequest, SearchFailure, SearchField, SearchQuery, SortOrder,
-    Widening,
+    HotelDetails, NamedHotel, Offer, OfferPage, PageRequest, SearchFailure, SearchField,
+    SearchQuery, SortOrder, Widening,
 };
 use moka::future::Cache;
 use secrecy::SecretString;
@@ -131,6 +134,8 @@ pub struct Tours {
     origins: Cache<String, Arc<Origin>>,
     /// Each route's flight days (`SearchTour_CHECKIN`), kept as long as search results.
     checkins: Cache<(i64, i64), Arc<[NaiveDate]>>,
+    /// `Hotels_DETAILS` per hotel, kept as long as dictionaries.
+    details: Cache<i64, Option<Arc<HotelDetails>>>,
     /// The sold countries' hotels by name, rebuilt from the cached dictionaries.
     named: Cache<(), Arc<NamedIndex>>,
     currency: String,
@@ -167,6 +172,10 @@ impl Tours {
             checkins: Cache::builder()
                 .time_to_live(ttl)
                 .max_capacity(1_000)
+                .build(),
+            details: Cache::builder()
+                .time_to_live(dictionary_ttl)
+                .max_capacity(20_000)
                 .build(),
             named: Cache::builder()
                 .time_to_live((dictionary_ttl / 2).max(Duration::from_millis(1)))
@@ -278,6 +287,31 @@ impl Tours {
             .iter()
             .flat_map(|p| p.offers.iter().cloned())
             .collect())
+    }
+
+    /// What the operator says about the hotel `hotel_key` (`Hotels_DETAILS`); `None` when it
+    /// says nothing (or does not offer the action).
+    pub async fn hotel_details(
+        &self,
+        hotel_key: i64,
+    ) -> Result<Option<HotelDetails>, SearchFailure> {
+        let client = self.client.clone();
+        let details = self
+            .details
+            .try_get_with(hotel_key, async move {
+                let params = [("HOTELINC", hotel_key.to_string())];
+                match client.call("Hotels_DETAILS", &params).await {
+                    Ok(payload) => Ok(details::parse(&payload).map(Arc::new)),
+                    Err(SamoError::UnknownAction { .. }) => {
+                        tracing::warn!(target: "samo", "the operator has no Hotels_DETAILS: hotels have no descriptions");
+                        Ok(None)
+                    }
+                    Err(e) => Err(e),
+                }
+            })
+            .await
+            .map_err(|e| SearchFailure::from((*e).clone()))?;
+        Ok(details.map(|d| (*d).clone()))
     }
 
     /// The sold countries' hotels that `text` names, best match first; empty when it names
