@@ -1141,6 +1141,14 @@ async fn hotels_named_by_customers_are_found_and_searched() {
             stars: Some(3),
         }]
     );
+
+    // The operator refusing: no hotel named, and not asked again at every message.
+    let fake = fake_samo::start().await;
+    fake.set(|s| s.blacklisted = true);
+    let refused = handle(&fake).await;
+    assert!(refused.hotels_named("galina").await.is_empty());
+    assert!(refused.hotels_named("сансрайз").await.is_empty());
+    assert_eq!(fake.requests_of("SearchTour_TOWNFROMS"), 1);
 }
 
 #[tokio::test]

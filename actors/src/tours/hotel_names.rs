@@ -158,6 +158,8 @@ struct Name {
     words: Vec<Word>,
     /// Indices of the distinctive words.
     distinctive: Vec<usize>,
+    /// The distinctive words, and each pair of adjacent words with one of them run together.
+    units: Vec<Unit>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,6 +177,7 @@ impl Word {
 
 /// A word or two adjacent words of a name run together ("Sea Links" → "sealinks"), and which
 /// of the name's words it stands for.
+#[derive(Debug, Clone)]
 struct Unit {
     word: Word,
     covers: Vec<usize>,
@@ -198,13 +201,18 @@ impl HotelIndex {
             .into_iter()
             .map(|name| {
                 let words: Vec<Word> = words(name).into_iter().map(Word::new).collect();
-                let distinctive = words
+                let distinctive: Vec<usize> = words
                     .iter()
                     .enumerate()
                     .filter(|(_, w)| w.latin.len() >= 2 && !generic.contains(&w.latin))
                     .map(|(i, _)| i)
                     .collect();
-                Name { words, distinctive }
+                let units = units(&words, |i| distinctive.contains(&i));
+                Name {
+                    words,
+                    distinctive,
+                    units,
+                }
             })
             .collect();
         HotelIndex { hotels }
@@ -271,10 +279,9 @@ impl Name {
             positions.extend(at..at + name.len());
             return Some((1.0, positions));
         }
-        let mine = units(&self.words, |i| self.distinctive.contains(&i));
         let mut matched: HashSet<usize> = HashSet::new();
         let mut strong = false;
-        for unit in &mine {
+        for unit in &self.units {
             for theirs in said_units {
                 if !same(&unit.word, &theirs.word) {
                     continue;

@@ -46,7 +46,10 @@ use moka::future::Cache;
 use secrecy::SecretString;
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// How long hotel names are not looked up after the hotel lists could not be read.
+const NAMED_RETRY: Duration = Duration::from_secs(60);
 
 /// Everything the Tours actor needs, as plain values (the binary maps its configuration to
 /// this; see `SamoConfig::tours_settings`).
@@ -138,6 +141,9 @@ pub struct Tours {
     details: Cache<i64, Option<Arc<HotelDetails>>>,
     /// The sold countries' hotels by name, rebuilt from the cached dictionaries.
     named: Cache<(), Arc<NamedIndex>>,
+    /// When reading the hotel lists last failed: not tried again for [`NAMED_RETRY`], so a
+    /// SAMO outage does not slow every customer message down.
+    named_failed: Arc<std::sync::Mutex<Option<Instant>>>,
     currency: String,
     sold: Arc<[String]>,
 }
@@ -181,6 +187,7 @@ impl Tours {
                 .time_to_live((dictionary_ttl / 2).max(Duration::from_millis(1)))
                 .max_capacity(1)
                 .build(),
+            named_failed: Arc::default(),
             currency: settings.currency.trim().to_ascii_uppercase(),
             sold: settings
                 .sold_countries
@@ -317,6 +324,10 @@ impl Tours {
     /// The sold countries' hotels that `text` names, best match first; empty when it names
     /// none, or when the hotel lists cannot be read (logged).
     pub async fn hotels_named(&self, text: &str) -> Vec<NamedHotel> {
+        let failed = |at: Option<Instant>| at.is_some_and(|at| at.elapsed() < NAMED_RETRY);
+        if failed(*self.named_failed.lock().unwrap_or_else(|p| p.into_inner())) {
+            return Vec::new();
+        }
         let this = self.clone();
         let named = self
             .named
@@ -330,7 +341,8 @@ impl Tours {
                 .filter_map(|i| named.hotels.get(i).cloned())
                 .collect(),
             Err(e) => {
-                tracing::warn!(target: "samo", error = %e, "hotel lists unavailable: no hotel recognised by name");
+                tracing::warn!(target: "samo", error = %e, "hotel lists unavailable: no hotel recognised by name for a minute");
+                *self.named_failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
                 Vec::new()
             }
         }
