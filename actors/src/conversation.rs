@@ -6,30 +6,68 @@ use crate::conversations::RouterMsg;
 use crate::crm::NewCrmCommand;
 use crate::engine::EngineContext;
 use crate::store::{
-    ConversationRecord, HandledMessage, InboxMessage, NewEscalation, OutboxMessage,
+    ConversationRecord, HandledMessage, InboxMessage, NewEscalation, NewFollowUp, OutboxMessage,
     OwnershipChange, TurnCommit, WriteOp, WriteOutcome, new_id,
 };
-use dialogs::{ChatKey, DialogEvent, Owner};
+use dialogs::handover::{self, Desk, Event, Handover, ManagerMove};
+use dialogs::{Channel, ChatKey, DialogEvent, Owner};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
 
 // `Flush` is tiny and rare; boxing every message to even out the sizes would cost more.
 #[allow(clippy::large_enum_variant)]
 pub enum ConversationMsg {
     /// Handle one stored inbound message. Sent only by the router, in inbox order.
     Handle(InboxMessage),
-    /// The burst window of the messages held is over: answer them.
-    Flush,
+    /// The burst window of the messages held may be over: answer them, unless a later line
+    /// extended the window (the timer's generation is no longer the burst's).
+    Flush(u64),
     /// A manager takes, writes to or releases the chat; replies with the owner after it.
     Manage {
         action: ManagerAction,
-        by: String,
+        by: Manager,
         reply: Option<RpcReplyPort<Result<Owner, String>>>,
     },
 }
 
 /// At most this many messages are answered together, however fast they come.
 const MAX_BURST: usize = 10;
+
+/// However long a burst goes on, it is answered at most this many windows after its first line.
+const BURST_CAP_WINDOWS: u32 = 4;
+
+/// The burst being held: a sliding window. Each line extends it by the burst window, up to
+/// [`BURST_CAP_WINDOWS`] windows after the first line.
+#[derive(Debug, Default)]
+struct Burst {
+    /// When the first line held arrived (`None`: nothing held).
+    first: Option<Instant>,
+    /// The generation of the newest timer: an older one that fires finds the window extended.
+    generation: u64,
+}
+
+impl Burst {
+    /// A line joins the burst at `now`: the generation of the timer to set and how long it
+    /// waits.
+    fn extend(&mut self, now: Instant, window: Duration) -> (u64, Duration) {
+        let first = *self.first.get_or_insert(now);
+        self.generation += 1;
+        let deadline = (now + window).min(first + window * BURST_CAP_WINDOWS);
+        (self.generation, deadline.saturating_duration_since(now))
+    }
+
+    /// Whether a timer of `generation` is the newest one.
+    fn is_due(&self, generation: u64) -> bool {
+        self.first.is_some() && generation == self.generation
+    }
+
+    /// The burst was answered.
+    fn clear(&mut self) {
+        self.first = None;
+    }
+}
 
 pub struct Conversation;
 
@@ -49,6 +87,8 @@ pub struct ConversationState {
     snapshot: Option<Box<[u8]>>,
     /// Messages held for the burst window, oldest first (answered together by one turn).
     held: Vec<InboxMessage>,
+    /// The window of the messages held.
+    burst: Burst,
 }
 
 impl Actor for Conversation {
@@ -69,6 +109,7 @@ impl Actor for Conversation {
             router: args.router,
             snapshot: None,
             held: Vec::new(),
+            burst: Burst::default(),
         })
     }
 
@@ -90,13 +131,20 @@ impl Actor for Conversation {
                 state.held.push(message);
                 if state.held.len() >= MAX_BURST {
                     flush(state).await?;
-                } else if state.held.len() == 1 {
-                    myself.send_after(window, || ConversationMsg::Flush);
+                } else {
+                    // Each line extends the window (up to the cap): the burst is answered once
+                    // the customer pauses.
+                    let (generation, wait) = state.burst.extend(Instant::now(), window);
+                    myself.send_after(wait, move || ConversationMsg::Flush(generation));
                 }
                 Ok(())
             }
-            // A stale timer (its burst already answered) finds nothing held.
-            ConversationMsg::Flush => flush(state).await,
+            // A stale timer (a later line extended the window, or the burst was answered)
+            // does nothing.
+            ConversationMsg::Flush(generation) if state.burst.is_due(generation) => {
+                flush(state).await
+            }
+            ConversationMsg::Flush(_) => Ok(()),
             ConversationMsg::Manage { action, by, reply } => {
                 let result = Box::pin(manage(state, action, &by)).await;
                 match reply {
@@ -113,6 +161,7 @@ impl Actor for Conversation {
 
 /// Answers the held messages, if any, as one turn.
 async fn flush(state: &mut ConversationState) -> Result<(), ActorProcessingErr> {
+    state.burst.clear();
     if state.held.is_empty() {
         return Ok(());
     }
@@ -157,36 +206,30 @@ async fn handle_messages(
     if next.customer_name.is_none() {
         next.customer_name = message.inbound.sender_name.clone();
     }
+    // An email's chat is the sender's address: the customer is reachable there (the lead, the
+    // CRM contact and the managers' alert carry it).
+    if next.customer_email.is_none() && next.key.channel == Channel::Email {
+        next.customer_email = Some(next.key.chat_id.clone());
+    }
 
     let now = crate::store::now();
-    // A chat a manager took (or was waiting for) and left quiet for the quiet period returns
-    // to the bot.
-    let mut ownership = None;
-    if next.owner != Owner::Bot
-        && (now - next.owner_since).to_std().unwrap_or_default() >= ctx.handoff_quiet
-    {
-        ownership = Some(hand_over(&mut next, Owner::Bot, "bot", "quiet_period", now));
-    }
+    let mut hands = next.hands();
+    let mut ownership = Vec::new();
+    let echo = message.inbound.kind == "echo";
+    let event = if echo {
+        // A manager wrote to the customer from the CRM or the phone.
+        Event::Echo {
+            author: message.inbound.payload["author"]
+                .as_str()
+                .unwrap_or("manager"),
+        }
+    } else {
+        Event::CustomerWrote
+    };
+    ownership.extend(handover::apply(&mut hands, event, now, ctx.handoff_quiet));
+    next.set_hands(&hands);
 
-    // A manager wrote to the customer from the CRM or the phone (a channel echo): the chat is
-    // theirs now.
-    if message.inbound.kind == "echo" && next.owner != Owner::Manager {
-        let by = message.inbound.payload["author"]
-            .as_str()
-            .unwrap_or("manager")
-            .to_owned();
-        ownership = Some(hand_over(
-            &mut next,
-            Owner::Manager,
-            &by,
-            "manager_wrote_elsewhere",
-            now,
-        ));
-    } else if message.inbound.kind == "echo" {
-        next.owner_since = now;
-    }
-
-    let outcome = if next.owner == Owner::Manager {
+    let outcome = if echo || next.owner == Owner::Manager {
         // A manager speaks for the agency here: store the message, say nothing.
         dialogs::TurnOutcome::default()
     } else {
@@ -209,26 +252,36 @@ async fn handle_messages(
             })
             .collect()
     };
-    let escalations: Vec<NewEscalation> = outcome
-        .events
-        .into_iter()
-        .map(|e| match e {
-            DialogEvent::Escalate { reason, details } => NewEscalation {
+    let mut escalations = Vec::new();
+    let mut follow_ups = Vec::new();
+    for event in outcome.events {
+        match event {
+            DialogEvent::Escalate { reason, details } => {
+                // An escalation hands a chat the bot owns to the managers: waiting until one
+                // takes it.
+                let mut hands = next.hands();
+                ownership.extend(handover::apply(
+                    &mut hands,
+                    Event::Escalated { reason },
+                    now,
+                    ctx.handoff_quiet,
+                ));
+                next.set_hands(&hands);
+                escalations.push(NewEscalation {
+                    id: new_id(),
+                    reason: reason.as_str().to_owned(),
+                    details,
+                });
+            }
+            // Kept on the open escalation for the manager; copied to the managers' chat unless
+            // the manager who owns the chat works through the admin API.
+            DialogEvent::FollowUp { text, urgency } => follow_ups.push(NewFollowUp {
                 id: new_id(),
-                reason: serde_json::to_value(reason)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
-                details,
-            },
-        })
-        .collect();
-    // An escalation hands the chat to the managers: waiting until one takes it.
-    if let Some(first) = escalations.first()
-        && next.owner == Owner::Bot
-    {
-        let reason = first.reason.clone();
-        ownership = Some(hand_over(&mut next, Owner::Waiting, "bot", &reason, now));
+                text,
+                urgency,
+                relay: next.owner != Owner::Manager || next.owned_via.is_none_or(Desk::wants_relay),
+            }),
+        }
     }
     next.updated_at = now;
     let replies = outbox(&next, outcome.replies, now);
@@ -238,18 +291,15 @@ async fn handle_messages(
             .map(|m| HandledMessage {
                 inbox_id: m.id,
                 text: m.inbound.text.clone(),
-                direction: if m.inbound.kind == "echo" {
-                    "manager"
-                } else {
-                    "in"
-                },
+                direction: if echo { "manager" } else { "in" },
             })
             .collect(),
         conversation: next.clone(),
         replies: replies.clone(),
         escalations,
+        follow_ups,
         crm,
-        ownership,
+        ownership: ownership.into_iter().map(recorded).collect(),
         at: now,
     };
     commit_turn(state, commit, next, replies).await
@@ -282,24 +332,14 @@ async fn load(
     Ok((before, next))
 }
 
-/// Passes the chat to `to`, returning the change to record.
-fn hand_over(
-    record: &mut ConversationRecord,
-    to: Owner,
-    by: &str,
-    reason: &str,
-    now: chrono::DateTime<chrono::Utc>,
-) -> OwnershipChange {
-    let change = OwnershipChange {
-        from: record.owner,
-        to,
-        by: by.to_owned(),
-        reason: reason.to_owned(),
-    };
-    record.owner = to;
-    record.owner_since = now;
-    record.owned_by = (to == Owner::Manager).then(|| by.to_owned());
-    change
+/// A change of hands as the store records it.
+fn recorded(change: Handover) -> OwnershipChange {
+    OwnershipChange {
+        from: change.from,
+        to: change.to,
+        by: change.by,
+        reason: change.reason.as_str().to_owned(),
+    }
 }
 
 fn outbox(
@@ -358,44 +398,38 @@ pub enum ManagerAction {
     Release,
     /// Write to the customer through the chat's channel (taking the chat if not yet taken).
     Say(String),
-    /// A manager wrote to the customer outside the engine (the Wazzup echo of a message sent
-    /// from the CRM or the phone): take the chat, send nothing.
-    WroteElsewhere,
+}
+
+/// A manager acting on a chat: their name, and where they work from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Manager {
+    /// The manager's name (or the admin token's name).
+    pub name: String,
+    pub desk: Desk,
 }
 
 /// Applies a manager's action: records the change of hands and any message in one commit.
 async fn manage(
     state: &mut ConversationState,
     action: ManagerAction,
-    by: &str,
+    by: &Manager,
 ) -> Result<Owner, ActorProcessingErr> {
     let (_, mut next) = load(state).await?;
     let now = crate::store::now();
-    let mut ownership = None;
-    let mut replies = Vec::new();
-    match &action {
-        ManagerAction::Release => {
-            if next.owner != Owner::Bot {
-                ownership = Some(hand_over(&mut next, Owner::Bot, by, "released", now));
-            }
-        }
-        ManagerAction::Take | ManagerAction::WroteElsewhere | ManagerAction::Say(_) => {
-            let reason = match action {
-                ManagerAction::Take => "claimed",
-                ManagerAction::WroteElsewhere => "manager_wrote_elsewhere",
-                _ => "manager_wrote",
-            };
-            if next.owner != Owner::Manager {
-                ownership = Some(hand_over(&mut next, Owner::Manager, by, reason, now));
-            } else {
-                // Activity keeps the chat with the manager through the quiet period.
-                next.owner_since = now;
-            }
-            if let ManagerAction::Say(text) = &action {
-                replies = outbox(&next, vec![dialogs::Reply::text(text.clone())], now);
-            }
-        }
-    }
+    let mut hands = next.hands();
+    let (step, replies) = match &action {
+        ManagerAction::Take => (ManagerMove::Take, Vec::new()),
+        ManagerAction::Release => (ManagerMove::Release, Vec::new()),
+        ManagerAction::Say(text) => (ManagerMove::Write, vec![dialogs::Reply::text(text.clone())]),
+    };
+    let event = Event::Manager {
+        action: step,
+        by: &by.name,
+        desk: by.desk,
+    };
+    let ownership = handover::apply(&mut hands, event, now, state.ctx.handoff_quiet);
+    next.set_hands(&hands);
+    let replies = outbox(&next, replies, now);
     next.updated_at = now;
     let owner = next.owner;
     let commit = TurnCommit {
@@ -403,10 +437,56 @@ async fn manage(
         conversation: next.clone(),
         replies: replies.clone(),
         escalations: Vec::new(),
+        follow_ups: Vec::new(),
         crm: Vec::new(),
-        ownership,
+        ownership: ownership.into_iter().map(recorded).collect(),
         at: now,
     };
     commit_turn(state, commit, next, replies).await?;
     Ok(owner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WINDOW: Duration = Duration::from_millis(1500);
+
+    #[test]
+    fn each_line_of_a_burst_extends_the_window() {
+        let start = Instant::now();
+        let mut burst = Burst::default();
+        // Four short lines half a second apart: each pushes the answer to a window after it.
+        let mut timers = Vec::new();
+        for i in 0..4 {
+            let now = start + Duration::from_millis(500) * i;
+            let (generation, wait) = burst.extend(now, WINDOW);
+            assert_eq!(wait, WINDOW, "line {i}");
+            timers.push(generation);
+        }
+        // Only the newest timer answers; the earlier ones find the window extended.
+        assert!(!burst.is_due(timers[0]) && !burst.is_due(timers[2]));
+        assert!(burst.is_due(timers[3]));
+        burst.clear();
+        assert!(!burst.is_due(timers[3]), "answered: nothing is due");
+    }
+
+    #[test]
+    fn a_long_burst_is_answered_at_the_cap() {
+        let start = Instant::now();
+        let mut burst = Burst::default();
+        burst.extend(start, WINDOW);
+        // A line every second for five seconds: the cap (four windows after the first line)
+        // comes before a window after the last.
+        let now = start + Duration::from_secs(5);
+        let (_, wait) = burst.extend(now, WINDOW);
+        assert_eq!(now + wait, start + WINDOW * BURST_CAP_WINDOWS);
+        // Past the cap: at once.
+        let late = start + Duration::from_secs(7);
+        assert_eq!(burst.extend(late, WINDOW).1, Duration::ZERO);
+        // A new burst starts its own cap.
+        burst.clear();
+        let (_, wait) = burst.extend(late, WINDOW);
+        assert_eq!(wait, WINDOW);
+    }
 }

@@ -2,7 +2,9 @@
 //! actor (spawning it on the first message), supervises them, restarts a failed one and
 //! redelivers what it had not finished, and stops idle ones (passivation).
 
-use crate::conversation::{Conversation, ConversationArgs, ConversationMsg, ManagerAction};
+use crate::conversation::{
+    Conversation, ConversationArgs, ConversationMsg, Manager, ManagerAction,
+};
 use crate::engine::EngineContext;
 use crate::store::{InboxMessage, WriteOp};
 use dialogs::{ChatKey, Owner};
@@ -33,7 +35,7 @@ pub enum RouterMsg {
     Manage {
         key: ChatKey,
         action: ManagerAction,
-        by: String,
+        by: Manager,
         reply: RpcReplyPort<Result<Owner, String>>,
     },
 }

@@ -13,7 +13,7 @@
 //! Start-up replays every unhandled inbox row and sends every unsent outbox row, before the
 //! caller opens its webhooks: nothing stored is lost, nothing handled is answered twice.
 
-use crate::conversation::ManagerAction;
+use crate::conversation::{Manager, ManagerAction};
 use crate::conversations::{Conversations, ConversationsArgs, RouterMsg, RouterStats};
 use crate::crm::{Crm, CrmArgs, CrmMsg, CrmSettings};
 use crate::escalations::{Escalations, EscalationsArgs, EscalationsMsg, EscalationsSettings};
@@ -25,6 +25,7 @@ use crate::store::{
 use crate::store_writer::{StoreHandle, StoreWriter, StoreWriterMsg};
 use crate::turns::TurnHandler;
 use channels::Sender;
+use dialogs::handover::Desk;
 use dialogs::{Channel, ChatKey, Owner};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use std::collections::HashMap;
@@ -39,8 +40,9 @@ pub struct EngineSettings {
     /// Replay only these channels' unfinished work at start-up (`None`: all). `crystalbay chat`
     /// replays only the console, so it never answers for a running engine on the same database.
     pub recover_channels: Option<Vec<Channel>>,
-    /// Messages of one chat arriving within this window of the first are answered together,
-    /// once (default 1.5 s; zero answers each at once).
+    /// Messages of one chat arriving within this window of the one before are answered
+    /// together, once, at most four windows after the first (default 1.5 s; zero answers each
+    /// at once).
     pub burst_window: Duration,
     /// A chat a manager took (or that waits for one) returns to the bot after this long
     /// without manager activity (default 12 h).
@@ -82,6 +84,8 @@ pub struct EngineContext {
     pub handoff_quiet: Duration,
     /// See [`EngineSettings::integrations`].
     pub integrations: Integrations,
+    /// Bitrix24's set-up and calls, and the request to re-read it (when configured).
+    pub crm: Option<crate::crm::CrmHandle>,
 }
 
 impl EngineContext {
@@ -233,15 +237,31 @@ impl Engine {
         }
     }
 
-    /// A manager takes, writes to or releases a chat. Runs in the chat's Conversation, in
-    /// order with its messages. Returns who owns the chat afterwards.
+    /// A manager takes, writes to or releases a chat through the admin API. Runs in the chat's
+    /// Conversation, in order with its messages. Returns who owns the chat afterwards.
     pub async fn manage(
         &self,
         key: ChatKey,
         action: ManagerAction,
         by: &str,
     ) -> Result<Owner, EngineError> {
-        let by = by.to_owned();
+        self.manage_from(key, action, by, Desk::AdminApi).await
+    }
+
+    /// [`Engine::manage`] from the given desk (the managers' chat, the admin API): while the
+    /// manager owns the chat, the customer's messages are relayed to the managers' chat unless
+    /// they work through the admin API.
+    pub async fn manage_from(
+        &self,
+        key: ChatKey,
+        action: ManagerAction,
+        by: &str,
+        desk: Desk,
+    ) -> Result<Owner, EngineError> {
+        let by = Manager {
+            name: by.to_owned(),
+            desk,
+        };
         let msg = |reply| RouterMsg::Manage {
             key,
             action,
@@ -266,6 +286,11 @@ impl Engine {
     /// How each integration is doing (admin status).
     pub fn integrations(&self) -> &Integrations {
         &self.ctx.integrations
+    }
+
+    /// Bitrix24's set-up and calls, and the request to re-read it (when configured).
+    pub fn crm(&self) -> Option<&crate::crm::CrmHandle> {
+        self.ctx.crm.as_ref()
     }
 
     /// Live conversations and messages in flight.
@@ -351,6 +376,7 @@ impl Actor for Root {
             burst_window: args.settings.burst_window,
             handoff_quiet: args.settings.handoff_quiet,
             integrations: args.settings.integrations.clone(),
+            crm: args.settings.crm.as_ref().map(|c| c.handle.clone()),
         });
         let senders: HashMap<Channel, Arc<dyn Sender>> =
             args.senders.into_iter().map(|s| (s.channel(), s)).collect();
@@ -359,7 +385,9 @@ impl Actor for Root {
         }
         let router = spawn_router(&myself, &ctx, &args.settings).await?;
         let crm = match &args.settings.crm {
-            Some(settings) => Some(spawn_crm(&myself, &ctx, settings.clone()).await?),
+            Some(settings) => {
+                Some(spawn_crm(&myself, &ctx, &args.settings, settings.clone()).await?)
+            }
             None => None,
         };
         let escalations = match &args.settings.escalations {
@@ -478,7 +506,7 @@ impl Actor for Root {
             && let Some(settings) = state.settings.crm.clone()
         {
             tracing::error!(%reason, "CRM actor stopped; restarting it");
-            state.crm = Some(spawn_crm(&myself, &state.ctx, settings).await?);
+            state.crm = Some(spawn_crm(&myself, &state.ctx, &state.settings, settings).await?);
             return Ok(());
         }
         let channel = state
@@ -569,6 +597,7 @@ async fn spawn_escalations(
 async fn spawn_crm(
     root: &ActorRef<RootMsg>,
     ctx: &Arc<EngineContext>,
+    engine: &EngineSettings,
     settings: CrmSettings,
 ) -> Result<ActorRef<CrmMsg>, ActorProcessingErr> {
     let (crm, _) = Actor::spawn_linked(
@@ -577,6 +606,13 @@ async fn spawn_crm(
         CrmArgs {
             settings,
             store: ctx.store.clone(),
+            integrations: ctx.integrations.clone(),
+            // Set-up problems are told where escalations are.
+            notifiers: engine
+                .escalations
+                .as_ref()
+                .map(|e| e.notifiers.clone())
+                .unwrap_or_default(),
         },
         root.get_cell(),
     )

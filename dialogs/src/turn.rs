@@ -69,6 +69,30 @@ pub enum EscalationReason {
     NotUnderstood,
     SearchUnavailable,
     Keyword,
+    /// A question about an offer or a hotel the bot cannot answer from what it has (not a
+    /// booking): the manager answers it.
+    Question,
+    /// A search found nothing, not even near the query: the manager looks for options.
+    NothingFound,
+    /// The customer writes about a trip already bought.
+    ExistingBooking,
+}
+
+impl EscalationReason {
+    /// The stored name (`human_request`, `booking_request`, …), as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EscalationReason::HumanRequest => "human_request",
+            EscalationReason::Complaint => "complaint",
+            EscalationReason::BookingRequest => "booking_request",
+            EscalationReason::NotUnderstood => "not_understood",
+            EscalationReason::SearchUnavailable => "search_unavailable",
+            EscalationReason::Keyword => "keyword",
+            EscalationReason::Question => "question",
+            EscalationReason::NothingFound => "nothing_found",
+            EscalationReason::ExistingBooking => "existing_booking",
+        }
+    }
 }
 
 /// Something besides replies that a turn asks the engine to do. Stored durably with the turn.
@@ -80,6 +104,16 @@ pub enum DialogEvent {
         reason: EscalationReason,
         /// Everything a manager needs: search parameters, the chosen offer, the error.
         details: serde_json::Value,
+    },
+    /// Something the customer added while the chat waits for a manager or a manager owns it:
+    /// kept on the chat's open escalation for the manager and relayed to the managers' chat
+    /// (see [`crate::handover`]).
+    FollowUp {
+        /// What the customer wrote (for a button or a shared contact: what they did).
+        text: String,
+        /// Why it cannot wait for the next reminder; `None` when it can.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        urgency: Option<crate::handover::Urgency>,
     },
 }
 

@@ -170,6 +170,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/admin/leads"),
     ("get", "/admin/crm/outbox"),
     ("post", "/admin/crm/outbox/{id}/retry"),
+    ("post", "/admin/crm/recheck"),
     ("get", "/admin/status"),
 ];
 
@@ -459,7 +460,10 @@ async fn a_preview_renders_a_draft_and_changes_nothing() {
         .iter()
         .map(|r| r["text"].as_str().unwrap())
         .collect();
-    assert_eq!(texts, ["Which one? 1 to 5", "Which one?"]);
+    assert_eq!(
+        texts,
+        ["Which one? 1 to 5", "Which one? 1 to 5", "Which one?"]
+    );
     let faq = get(&app, "/admin/prompts/faq", ADMIN).await;
     let answered = post(
         &app,

@@ -205,11 +205,7 @@ async fn a_panicking_conversation_leaves_the_others_answering() {
         })
         .await
     );
-    assert!(
-        app.wazzup.delivered_to(victim)[1]
-            .text
-            .contains("01.03–31.03")
-    );
+    assert!(app.wazzup.delivered_to(victim)[1].text.contains("марта"));
     // The poisonous message was retried once, then parked with its error.
     let store = &app.engine.store().store;
     let parked = store
@@ -261,7 +257,7 @@ async fn an_idle_conversation_is_stopped_and_resumes_from_the_store() {
     // the rest of the trip with the month it was told.
     let second = sent.0.lock().unwrap()[1].clone();
     assert!(!second.contains("Crystal Bay"), "{second}");
-    assert!(second.contains("01.03–31.03"), "{second}");
+    assert!(second.contains("марта"), "{second}");
     let conversation = t
         .store
         .conversation_by_chat(&dialogs::ChatKey::new(Channel::Console, "idle"))
