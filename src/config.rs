@@ -110,6 +110,10 @@ pub const KEYS: &[(&str, &str)] = &[
         "ISO code of the currency tour prices are shown in (default KZT)",
     ),
     (
+        "SOLD_COUNTRIES",
+        "countries the agency sells, comma-separated English names (default Vietnam); others are declined",
+    ),
+    (
         "BITRIX_WEBHOOK_URL",
         "Bitrix24 incoming webhook URL (enables CRM sync)",
     ),
@@ -283,6 +287,8 @@ pub struct Config {
     pub escalation_keywords: Vec<String>,
     /// An unclaimed escalation is announced again after this long.
     pub escalation_remind: Duration,
+    /// The countries the agency sells, canonical English names ("Vietnam"); never empty.
+    pub sold_countries: Vec<String>,
 }
 
 /// What a bearer token of the admin API may do.
@@ -351,6 +357,8 @@ pub struct SamoConfig {
     pub max_concurrent: usize,
     /// ISO code of the currency prices are shown in.
     pub currency: String,
+    /// The countries the agency sells (a copy of [`Config::sold_countries`]).
+    pub sold_countries: Vec<String>,
 }
 
 impl SamoConfig {
@@ -366,6 +374,7 @@ impl SamoConfig {
             requests_per_sec: Some(self.requests_per_sec),
             max_concurrent: self.max_concurrent,
             currency: self.currency.clone(),
+            sold_countries: self.sold_countries.clone(),
         }
     }
 }
@@ -524,6 +533,7 @@ impl Config {
                 sends_per_sec: sends_per_sec("WAZZUP_SENDS_PER_SEC", 80)?,
             }),
         };
+        let sold_countries = sold_countries(get("SOLD_COUNTRIES").as_deref());
         let samo = match (get("SAMO_API_URL"), secret("SAMO_OAUTH_TOKEN")) {
             (None, None) => None,
             (Some(_), None) => {
@@ -595,6 +605,7 @@ impl Config {
                     requests_per_sec,
                     max_concurrent,
                     currency: currency.to_ascii_uppercase(),
+                    sold_countries: sold_countries.clone(),
                 })
             }
         };
@@ -822,6 +833,7 @@ impl Config {
             timezone,
             escalation_keywords,
             escalation_remind,
+            sold_countries,
         })
     }
 }
@@ -954,6 +966,23 @@ fn admin_tokens(
     Ok(tokens)
 }
 
+/// `SOLD_COUNTRIES` as canonical English names ("вьетнам, Turkey" → Vietnam, Turkey); a name
+/// we do not know is kept as written. Unset: Vietnam.
+fn sold_countries(value: Option<&str>) -> Vec<String> {
+    use actors::tours::names::{Kind, canonical};
+    let mut sold: Vec<String> = Vec::new();
+    for name in value.unwrap_or("Vietnam").split(',').map(str::trim) {
+        let name = canonical(Kind::Country, name, None).map_or(name, |c| c);
+        if !name.is_empty() && !sold.iter().any(|s| s == name) {
+            sold.push(name.to_owned());
+        }
+    }
+    if sold.is_empty() {
+        sold.push("Vietnam".into());
+    }
+    sold
+}
+
 /// Reads the flat keys of a TOML file (same names as the environment, any case).
 fn read_toml(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
     let file_err = |problem: String| ConfigError::File {
@@ -974,9 +1003,11 @@ fn read_toml(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
             toml::Value::String(s) => s,
             toml::Value::Integer(i) => i.to_string(),
             toml::Value::Boolean(b) => b.to_string(),
-            // `admin_tokens = ["name:role:token", …]` reads like the comma-separated string.
+            // `admin_tokens = ["name:role:token", …]` (and `sold_countries = [...]`) reads
+            // like the comma-separated string.
             toml::Value::Array(items)
-                if upper == "ADMIN_TOKENS" && items.iter().all(toml::Value::is_str) =>
+                if matches!(upper.as_str(), "ADMIN_TOKENS" | "SOLD_COUNTRIES")
+                    && items.iter().all(toml::Value::is_str) =>
             {
                 items
                     .iter()
@@ -1190,6 +1221,36 @@ mod tests {
         assert_eq!(settings.max_concurrent, 2);
         assert_eq!(settings.currency, "USD");
         assert_eq!(settings.proxy.as_deref(), Some("http://10.0.0.1:3128"));
+        assert_eq!(settings.sold_countries, ["Vietnam"], "the default");
+    }
+
+    #[test]
+    fn sold_countries_are_canonical_english_names() {
+        let sold = |value: &str| {
+            Config::from_values(BTreeMap::new(), env(&[("SOLD_COUNTRIES", value)]))
+                .unwrap()
+                .sold_countries
+        };
+        assert_eq!(sold(""), ["Vietnam"]);
+        assert_eq!(
+            sold("вьетнам, Turkey,, Таиланд"),
+            ["Vietnam", "Turkey", "Thailand"]
+        );
+        assert_eq!(sold("Vietnam, Cuba"), ["Vietnam", "Cuba"]);
+        let file = BTreeMap::from([("SOLD_COUNTRIES".to_owned(), "Vietnam,Thailand".to_owned())]);
+        let c = Config::from_values(
+            file,
+            env(&[
+                ("SAMO_API_URL", "https://samo.example/export/default.php"),
+                ("SAMO_OAUTH_TOKEN", "0123456789abcdef0123456789abcdef"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.sold_countries, ["Vietnam", "Thailand"]);
+        assert_eq!(
+            c.samo.unwrap().tours_settings().sold_countries,
+            ["Vietnam", "Thailand"]
+        );
     }
 
     #[test]

@@ -137,6 +137,8 @@ pub enum Widening {
     Stars,
     /// Another meal plan than asked.
     Meal,
+    /// Other hotels than the ones the customer named (of their resorts first).
+    Hotel,
     /// A neighbouring resort, or the whole country.
     Resort,
     /// Above the customer's budget (the cheapest there is).

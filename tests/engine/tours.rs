@@ -8,7 +8,8 @@ use actors::tours::samo::SamoClient;
 use actors::tours::{self, SamoError, TourSearch, Tours, ToursHandle, ToursSettings};
 use chrono::NaiveDate;
 use dialogs::search::{
-    Availability, Offer, OfferPage, PageRequest, SearchFailure, SearchField, SearchQuery, SortOrder,
+    Availability, NamedHotel, Offer, OfferPage, PageRequest, SearchFailure, SearchField,
+    SearchQuery, SortOrder, Widening,
 };
 use secrecy::SecretString;
 use serde_json::Value;
@@ -643,27 +644,26 @@ async fn a_place_the_operator_does_not_serve_comes_with_its_alternatives() {
     let fake = fake_samo::start().await;
     let tours = handle(&fake).await;
     let mut query = nha_trang();
+    // Only the cities that fly to Vietnam are offered instead (Shymkent and Karaganda fly
+    // to Turkey only).
     query.departure_city = "Pavlodar".into();
     assert_eq!(
         tours.search(&query, first(5)).await.unwrap_err(),
         SearchFailure::NotOffered {
             field: SearchField::DepartureCity,
             value: "Pavlodar".into(),
-            alternatives: vec![
-                "Алматы".into(),
-                "Нур-Султан".into(),
-                "Шымкент".into(),
-                "Караганда".into()
-            ],
+            alternatives: vec!["Алматы".into(), "Нур-Султан".into()],
         }
     );
+    // A city with no flight to Vietnam is the city's problem, not Vietnam's: Turkey is
+    // never offered instead.
     query.departure_city = "Shymkent".into();
     assert_eq!(
         tours.search(&query, first(5)).await.unwrap_err(),
         SearchFailure::NotOffered {
-            field: SearchField::Country,
-            value: "Vietnam".into(),
-            alternatives: vec!["Турция".into()],
+            field: SearchField::DepartureCity,
+            value: "Shymkent".into(),
+            alternatives: vec!["Алматы".into(), "Нур-Султан".into()],
         }
     );
     let mut query = nha_trang();
@@ -675,6 +675,518 @@ async fn a_place_the_operator_does_not_serve_comes_with_its_alternatives() {
         "{err:?}"
     );
     assert_eq!(fake.requests_of(PRICES), 0, "nothing to search for");
+}
+
+/// Settings of `fake` for an agency that sells `countries`.
+fn selling(fake: &FakeSamo, countries: &[&str]) -> ToursSettings {
+    let mut settings = settings(fake);
+    settings.sold_countries = countries.iter().map(|c| (*c).to_owned()).collect();
+    settings
+}
+
+#[tokio::test]
+async fn only_the_countries_sold_are_searched_and_shown() {
+    let fake = fake_samo::start().await;
+    let tours = handle(&fake).await;
+    // Thailand is in the operator's catalogue, but the agency sells Vietnam: declined
+    // before anything is asked.
+    let mut thailand = nha_trang();
+    thailand.country = "Thailand".into();
+    thailand.resorts.clear();
+    assert_eq!(
+        tours.search(&thailand, first(5)).await.unwrap_err(),
+        SearchFailure::NotOffered {
+            field: SearchField::Country,
+            value: "Thailand".into(),
+            alternatives: vec!["Vietnam".into()],
+        }
+    );
+    assert_eq!(
+        tours.check_route(None, Some("Thailand")).await.unwrap_err(),
+        SearchFailure::NotOffered {
+            field: SearchField::Country,
+            value: "Thailand".into(),
+            alternatives: vec!["Vietnam".into()],
+        }
+    );
+    assert_eq!(
+        fake.requests_of("SearchTour_TOWNFROMS"),
+        0,
+        "no call at all"
+    );
+
+    // "из Караганды есть вылеты?": not to Vietnam; these cities have them.
+    let from_elsewhere = SearchFailure::NotOffered {
+        field: SearchField::DepartureCity,
+        value: "Karaganda".into(),
+        alternatives: vec!["Алматы".into(), "Нур-Султан".into()],
+    };
+    assert_eq!(
+        tours
+            .check_route(Some("Karaganda"), None)
+            .await
+            .unwrap_err(),
+        from_elsewhere
+    );
+    assert_eq!(
+        tours
+            .check_route(Some("Karaganda"), Some("Vietnam"))
+            .await
+            .unwrap_err(),
+        from_elsewhere
+    );
+    assert_eq!(
+        tours.check_route(Some("Astana"), Some("Vietnam")).await,
+        Ok(())
+    );
+    assert_eq!(tours.check_route(Some("Almaty"), None).await, Ok(()));
+    assert_eq!(tours.check_route(None, None).await, Ok(()));
+    let mut karaganda = nha_trang();
+    karaganda.departure_city = "Karaganda".into();
+    assert_eq!(
+        tours.search(&karaganda, first(5)).await.unwrap_err(),
+        from_elsewhere
+    );
+    assert_eq!(fake.requests_of(PRICES), 0, "no price was asked");
+
+    // An operator that mixes Turkish rows into a Vietnam search: never shown.
+    fake.set(|s| s.mixed_countries = true);
+    let page = tours.search(&nha_trang(), first(10)).await.unwrap();
+    assert!(
+        answered_rows(&fake)
+            .iter()
+            .any(|r| r["hotel"] == "Kemer Pine Garden 3*"),
+        "the operator answered a Turkish offer"
+    );
+    assert_eq!(
+        hotels(&page),
+        [
+            "Nesta Hotel",
+            "Galina Hotel & Spa",
+            "Sunrise Nha Trang Beach Hotel & Spa"
+        ]
+    );
+
+    // An agency that sells Thailand too: searched from where it flies.
+    let fake = fake_samo::start().await;
+    let both = tours::start(selling(&fake, &["Vietnam", "Thailand"]))
+        .await
+        .unwrap();
+    thailand.date_from = date("2027-01-11"); // Monday
+    thailand.date_to = date("2027-01-11");
+    let page = both.search(&thailand, first(5)).await.unwrap();
+    assert!(
+        hotels(&page).contains(&"Patong Orchid Resort 4*"),
+        "{page:?}"
+    );
+    thailand.departure_city = "Astana".into();
+    assert_eq!(
+        both.search(&thailand, first(5)).await.unwrap_err(),
+        SearchFailure::NotOffered {
+            field: SearchField::DepartureCity,
+            value: "Astana".into(),
+            alternatives: vec!["Алматы".into()],
+        }
+    );
+}
+
+#[tokio::test]
+async fn several_resorts_are_searched_together() {
+    let fake = fake_samo::start().await;
+    let tours = handle(&fake).await;
+    let mut query = nha_trang();
+    query.resorts = vec!["Nha Trang".into(), "Cam Ranh".into()];
+    let page = tours.search(&query, first(10)).await.unwrap();
+    assert_eq!(last_params(&fake)["TOWNS"], "2201,2202");
+    assert_eq!(fake.requests_of(PRICES), 1, "one search for both");
+    let resorts: BTreeSet<&str> = page.offers.iter().map(|o| o.resort.as_str()).collect();
+    assert_eq!(resorts, ["Камрань", "Нячанг"].into());
+    assert!(hotels(&page).contains(&"Red Dune Beach Resort 4*"));
+    assert!(hotels(&page).contains(&"Galina Hotel & Spa"));
+    assert!(page.widened.is_empty());
+    // Phan Thiet is two towns: three towns in all, each once.
+    query.resorts = vec!["Phan Thiet".into(), "Phu Quoc".into(), "Phan Thiet".into()];
+    tours.search(&query, first(10)).await.unwrap();
+    assert_eq!(last_params(&fake)["TOWNS"], "2204,2205,2203");
+}
+
+#[tokio::test]
+async fn offers_carry_the_operators_hotel_key() {
+    let fake = fake_samo::start().await;
+    let tours = handle(&fake).await;
+    let page = tours.search(&nha_trang(), first(10)).await.unwrap();
+    let keys: Vec<Option<i64>> = page.offers.iter().map(|o| o.hotel_key).collect();
+    assert_eq!(keys, [Some(7003), Some(7002), Some(7001)]);
+}
+
+/// Almaty → Nha Trang on one day, 7 nights, two adults.
+fn one_day(day: &str) -> SearchQuery {
+    SearchQuery {
+        date_from: date(day),
+        date_to: date(day),
+        ..nha_trang()
+    }
+}
+
+/// SAMO requests the recovery made: (CHECKIN, PRICES beyond the exact search's one).
+fn extra_calls(fake: &FakeSamo) -> (usize, usize) {
+    (
+        fake.requests_of("SearchTour_CHECKIN"),
+        fake.requests_of(PRICES).saturating_sub(1),
+    )
+}
+
+#[tokio::test]
+async fn a_day_with_no_flight_brings_the_nearest_flight_days() {
+    let fake = fake_samo::start().await;
+    let tours = handle(&fake).await;
+    // Sunday 10 January: Almaty flies to Vietnam on Tuesdays, Thursdays and Saturdays.
+    let sunday = one_day("2027-01-10");
+    let page = tours.search(&sunday, first(2)).await.unwrap();
+    assert_eq!(page.widened, [Widening::Dates]);
+    assert_eq!(page.offers.len(), 2);
+    assert!(page.more);
+    let days: BTreeSet<NaiveDate> = page.offers.iter().map(|o| o.check_in).collect();
+    assert!(
+        days.iter()
+            .all(|d| [date("2027-01-09"), date("2027-01-12")].contains(d)),
+        "{days:?}"
+    );
+    assert!(
+        page.offers
+            .iter()
+            .all(|o| o.nights == 7 && o.resort == "Нячанг")
+    );
+    // The exact search, then one calendar and one widened search.
+    assert_eq!(extra_calls(&fake), (1, 1));
+    let widened = last_params(&fake);
+    assert_eq!(
+        (
+            widened["CHECKIN_BEG"].as_str(),
+            widened["CHECKIN_END"].as_str()
+        ),
+        ("20270109", "20270112")
+    );
+    // Every offer is from the operator's answer.
+    let rows = answered_rows(&fake);
+    assert!(
+        page.offers
+            .iter()
+            .all(|o| rows.iter().any(|r| r["id"] == o.id.as_str()))
+    );
+
+    // The same search again, its next page, and five at once: all from the caches.
+    assert_eq!(tours.search(&sunday, first(2)).await.unwrap(), page);
+    let next = tours
+        .search(
+            &sunday,
+            PageRequest {
+                offset: 2,
+                limit: 2,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (next.offset, next.offers.len(), next.widened.as_slice()),
+        (2, 1, &[Widening::Dates][..])
+    );
+    let at_once = futures::future::join_all((0..5).map(|_| tours.search(&sunday, first(2)))).await;
+    assert!(at_once.iter().all(|a| a.as_ref() == Ok(&page)));
+    assert_eq!(extra_calls(&fake), (1, 1));
+}
+
+#[tokio::test]
+async fn each_widening_in_its_order_within_the_bound() {
+    // (what is asked, what is relaxed, what the offers must show, extra PRICES requests)
+    struct Case {
+        name: &'static str,
+        query: SearchQuery,
+        widened: Widening,
+        check: fn(&Offer) -> bool,
+        searches: usize,
+    }
+    let saturday = one_day("2027-01-09");
+    let tuesday = one_day("2027-01-12");
+    let cases = [
+        Case {
+            // Back from Saturday after 8 nights is a Sunday: no flight. 7 or 10 fly.
+            name: "nights",
+            query: SearchQuery {
+                nights_from: 8,
+                nights_to: 8,
+                ..saturday.clone()
+            },
+            widened: Widening::Nights,
+            check: |o| [7, 10].contains(&o.nights) && o.check_in == date("2027-01-09"),
+            searches: 2,
+        },
+        Case {
+            // No 5* in Ho Chi Minh City: its 4*.
+            name: "stars",
+            query: SearchQuery {
+                resorts: vec!["Ho Chi Minh City".into()],
+                stars: Some(5),
+                ..tuesday.clone()
+            },
+            widened: Widening::Stars,
+            check: |o| o.stars == Some(4) && o.resort == "Хошимин",
+            searches: 3,
+        },
+        Case {
+            // Breakfast only is not sold on Phu Quoc: half board there.
+            name: "meal",
+            query: SearchQuery {
+                resorts: vec!["Phu Quoc".into()],
+                meal: Some("BB".into()),
+                ..tuesday.clone()
+            },
+            widened: Widening::Meal,
+            check: |o| o.resort == "Фукуок" && o.meal != "BB",
+            searches: 3,
+        },
+        Case {
+            // The hotel named has no seats: the other hotels of its resort.
+            name: "hotel",
+            query: SearchQuery {
+                resorts: Vec::new(),
+                hotels: vec!["Havana Nha Trang".into()],
+                ..tuesday.clone()
+            },
+            widened: Widening::Hotel,
+            check: |o| o.hotel != "Havana Nha Trang" && o.resort == "Нячанг",
+            searches: 3,
+        },
+        Case {
+            // Nothing in Cam Ranh within 600 000 ₸: Nha Trang, the same region, has.
+            name: "resort",
+            query: SearchQuery {
+                resorts: vec!["Cam Ranh".into()],
+                budget_max: Some(600_000),
+                ..tuesday.clone()
+            },
+            widened: Widening::Resort,
+            check: |o| o.resort == "Нячанг" && o.price <= 600_000,
+            searches: 3,
+        },
+        Case {
+            // Nothing in Nha Trang within 400 000 ₸: the cheapest there is.
+            name: "budget",
+            query: SearchQuery {
+                budget_max: Some(400_000),
+                ..tuesday.clone()
+            },
+            widened: Widening::Budget,
+            check: |o| o.price > 400_000 && o.resort == "Нячанг" && o.nights == 7,
+            searches: 4,
+        },
+    ];
+    for case in cases {
+        let fake = fake_samo::start().await;
+        let tours = handle(&fake).await;
+        let page = tours.search(&case.query, first(5)).await.unwrap();
+        assert_eq!(page.widened, [case.widened], "{}: {page:?}", case.name);
+        assert!(!page.offers.is_empty(), "{}", case.name);
+        for offer in &page.offers {
+            assert!((case.check)(offer), "{}: {offer:?}", case.name);
+        }
+        let (calendars, searches) = extra_calls(&fake);
+        assert_eq!(
+            (calendars, searches),
+            (1, case.searches),
+            "{}: extra SAMO calls",
+            case.name
+        );
+        assert!(searches <= tours::widen::MAX_SEARCHES);
+        if case.name == "budget" {
+            assert_eq!(page.offers[0].hotel, "Nesta Hotel", "cheapest first");
+            assert!(!last_params(&fake).contains_key("COSTMAX"));
+        }
+    }
+}
+
+#[tokio::test]
+async fn nothing_near_at_all_is_an_empty_page_after_at_most_the_bound() {
+    let fake = fake_samo::start().await;
+    let tours = handle(&fake).await;
+    // Beyond the operator's season, and every filter set: nothing near, whatever is relaxed.
+    let query = SearchQuery {
+        stars: Some(5),
+        meal: Some("AI".into()),
+        budget_max: Some(300_000),
+        ..one_day("2099-01-10")
+    };
+    let page = tours.search(&query, first(5)).await.unwrap();
+    assert!(page.offers.is_empty() && page.widened.is_empty() && !page.more);
+    assert_eq!(extra_calls(&fake), (1, tours::widen::MAX_SEARCHES));
+    // The widest search relaxed everything at once, cheapest first.
+    let widest = last_params(&fake);
+    assert!(!widest.contains_key("TOWNS") && !widest.contains_key("MEALS"));
+    assert!(!widest.contains_key("COSTMAX"));
+    assert_eq!(widest["STARS"], "303,304");
+    assert_eq!(widest["SORT"], "ASC");
+    // Asked again: the same empty answer, from the caches.
+    assert_eq!(tours.search(&query, first(5)).await.unwrap(), page);
+    assert_eq!(extra_calls(&fake), (1, tours::widen::MAX_SEARCHES));
+}
+
+#[tokio::test]
+async fn a_search_still_running_or_failing_is_not_widened() {
+    let fake = fake_samo::start().await;
+    let tours = handle(&fake).await;
+    fake.set(|s| s.search_key = true);
+    let page = tours
+        .search(&one_day("2027-01-10"), first(5))
+        .await
+        .unwrap();
+    assert!(page.offers.is_empty() && page.widened.is_empty());
+    assert_eq!(extra_calls(&fake), (0, 0));
+    // The operator fails while widening: the empty page (a manager follows), never an
+    // invented offer.
+    let fake = fake_samo::start().await;
+    let tours = handle(&fake).await;
+    fake.set(|s| s.prices_fail_after = Some(1));
+    let page = tours
+        .search(&one_day("2027-01-10"), first(5))
+        .await
+        .unwrap();
+    assert!(page.offers.is_empty() && page.widened.is_empty());
+    assert_eq!(
+        fake.requests_of(PRICES),
+        1 + 3,
+        "one widened search, tried three times"
+    );
+    // While the exact search itself fails, the search is unavailable.
+    let err = tours.search(&one_day("2027-01-17"), first(5)).await;
+    assert!(
+        matches!(err, Err(SearchFailure::Unavailable { .. })),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn hotels_named_by_customers_are_found_and_searched() {
+    let fake = fake_samo::start().await;
+    let tours = handle(&fake).await;
+    let galina = NamedHotel {
+        name: "Galina Hotel & Spa".into(),
+        resort: Some("Nha Trang".into()),
+        country: "Vietnam".into(),
+        stars: Some(4),
+    };
+    assert_eq!(
+        tours.hotels_named("хотим в galina").await,
+        std::slice::from_ref(&galina)
+    );
+    assert_eq!(
+        tours.hotels_named("а в Галине какой пляж").await,
+        std::slice::from_ref(&galina)
+    );
+    let names =
+        |found: Vec<NamedHotel>| -> Vec<String> { found.into_iter().map(|h| h.name).collect() };
+    assert_eq!(
+        names(tours.hotels_named("берем Red Dune").await),
+        ["Red Dune Beach Resort 4*"]
+    );
+    assert_eq!(
+        tours.hotels_named("берем Red Dune").await[0]
+            .resort
+            .as_deref(),
+        Some("Cam Ranh")
+    );
+    assert_eq!(
+        names(tours.hotels_named("сансрайз").await),
+        ["Sunrise Nha Trang Beach Hotel & Spa"]
+    );
+    assert_eq!(
+        names(tours.hotels_named("Jade Heron Seaside Inn 3*").await),
+        ["Jade Heron Seaside Inn 3*"]
+    );
+    // Everyday words are no hotel's name, nor is a hotel of a country not sold.
+    for text in [
+        "хотим у моря",
+        "номер sea view",
+        "Нячанг, 4 звезды, всё включено",
+        "Kemer Pine Garden",
+        "Patong Orchid",
+    ] {
+        assert!(tours.hotels_named(text).await.is_empty(), "{text}");
+    }
+    // The hotel list was read once.
+    assert_eq!(fake.requests_of("SearchTour_HOTELS"), 1);
+
+    // A search for the hotel named asks the operator for it alone.
+    let query = SearchQuery {
+        resorts: Vec::new(),
+        hotels: vec![galina.name.clone()],
+        ..nha_trang()
+    };
+    let page = tours.search(&query, first(5)).await.unwrap();
+    assert_eq!(last_params(&fake)["HOTELS"], "7002");
+    assert_eq!(hotels(&page), ["Galina Hotel & Spa"]);
+    assert!(page.widened.is_empty());
+
+    // An agency that sells Turkey too knows its hotels.
+    let fake = fake_samo::start().await;
+    let both = tours::start(selling(&fake, &["Vietnam", "Turkey"]))
+        .await
+        .unwrap();
+    let kemer = both.hotels_named("Kemer Pine Garden").await;
+    assert_eq!(
+        kemer,
+        [NamedHotel {
+            name: "Kemer Pine Garden 3*".into(),
+            resort: None,
+            country: "Turkey".into(),
+            stars: Some(3),
+        }]
+    );
+
+    // The operator refusing: no hotel named, and not asked again at every message.
+    let fake = fake_samo::start().await;
+    fake.set(|s| s.blacklisted = true);
+    let refused = handle(&fake).await;
+    assert!(refused.hotels_named("galina").await.is_empty());
+    assert!(refused.hotels_named("сансрайз").await.is_empty());
+    assert_eq!(fake.requests_of("SearchTour_TOWNFROMS"), 1);
+}
+
+#[tokio::test]
+async fn hotel_details_are_plain_text_sections_or_none() {
+    let fake = fake_samo::start().await;
+    let tours = handle(&fake).await;
+    let galina = tours.hotel_details(7002).await.unwrap().unwrap();
+    assert_eq!(galina.hotel, "Galina Hotel & Spa");
+    let titles: Vec<&str> = galina.sections.iter().map(|s| s.title.as_str()).collect();
+    assert_eq!(titles, ["", "Пляж", "Номера", "Питание"]);
+    let beach = &galina.sections[1].text;
+    assert!(beach.contains("пляж через дорогу, 50 м"), "{beach}");
+    assert!(
+        galina
+            .sections
+            .iter()
+            .all(|s| !s.text.contains('<') && !s.text.contains("&nbsp;"))
+    );
+    let novotel = tours.hotel_details(7006).await.unwrap().unwrap();
+    let titles: Vec<&str> = novotel.sections.iter().map(|s| s.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        ["Расположение", "Пляж"],
+        "the empty part is left out"
+    );
+    // null, false, "", [] and a name alone: no details.
+    for hotel in [7003, 7007, 7008, 7009, 7010, 999_999] {
+        assert_eq!(tours.hotel_details(hotel).await, Ok(None), "{hotel}");
+    }
+    // Cached: asked once each.
+    tours.hotel_details(7002).await.unwrap();
+    assert_eq!(fake.requests_of("Hotels_DETAILS"), 8);
+    // A failure is the search's, not "no details".
+    fake.set(|s| s.blacklisted = true);
+    assert!(matches!(
+        tours.hotel_details(7001).await,
+        Err(SearchFailure::Unavailable { .. })
+    ));
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
 //! The Tours actor: owns the SAMO client, the dictionaries and the search caches, and answers
-//! searches, expansions and status questions through [`ToursHandle`].
+//! searches, expansions, hotel names and details, route checks and status questions through
+//! [`ToursHandle`].
 //!
 //! A ractor handler runs to completion before the next message, so the actor never awaits
 //! SAMO in `handle`: it spawns the work and the spawned task replies through the message's
@@ -11,7 +12,9 @@ use super::TourSearch;
 use super::samo::{SamoError, SamoStatus};
 use super::service::{Tours, ToursSettings};
 use async_trait::async_trait;
-use dialogs::search::{Offer, OfferPage, PageRequest, SearchFailure, SearchQuery};
+use dialogs::search::{
+    HotelDetails, NamedHotel, Offer, OfferPage, PageRequest, SearchFailure, SearchQuery,
+};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, rpc::CallResult};
 
 /// Everything the Tours actor can be asked.
@@ -26,6 +29,22 @@ pub enum ToursMessage {
     Expand {
         offer_id: String,
         reply: RpcReplyPort<Result<Vec<Offer>, SearchFailure>>,
+    },
+    /// What the operator says about a hotel (`Hotels_DETAILS`).
+    HotelDetails {
+        hotel_key: i64,
+        reply: RpcReplyPort<Result<Option<HotelDetails>, SearchFailure>>,
+    },
+    /// The sold countries' hotels a customer's text names.
+    HotelsNamed {
+        text: String,
+        reply: RpcReplyPort<Vec<NamedHotel>>,
+    },
+    /// Whether tours are sold from a departure city to a country.
+    CheckRoute {
+        departure_city: Option<String>,
+        country: Option<String>,
+        reply: RpcReplyPort<Result<(), SearchFailure>>,
     },
     /// What the SAMO calls so far did (for the admin API and `doctor`).
     Status(RpcReplyPort<SamoStatus>),
@@ -64,6 +83,31 @@ impl Actor for ToursActor {
                 let tours = tours.clone();
                 tokio::spawn(async move {
                     let _ = reply.send(tours.expand(&offer_id).await);
+                });
+            }
+            ToursMessage::HotelDetails { hotel_key, reply } => {
+                let tours = tours.clone();
+                tokio::spawn(async move {
+                    let _ = reply.send(tours.hotel_details(hotel_key).await);
+                });
+            }
+            ToursMessage::HotelsNamed { text, reply } => {
+                let tours = tours.clone();
+                tokio::spawn(async move {
+                    let _ = reply.send(tours.hotels_named(&text).await);
+                });
+            }
+            ToursMessage::CheckRoute {
+                departure_city,
+                country,
+                reply,
+            } => {
+                let tours = tours.clone();
+                tokio::spawn(async move {
+                    let answer = tours
+                        .check_route(departure_city.as_deref(), country.as_deref())
+                        .await;
+                    let _ = reply.send(answer);
                 });
             }
             ToursMessage::Status(reply) => {
@@ -137,6 +181,50 @@ impl TourSearch for ToursHandle {
         let answer = self
             .actor
             .call(|reply| ToursMessage::Search { query, page, reply }, None)
+            .await;
+        flatten(answer)
+    }
+
+    async fn hotel_details(&self, hotel_key: i64) -> Result<Option<HotelDetails>, SearchFailure> {
+        let answer = self
+            .actor
+            .call(
+                |reply| ToursMessage::HotelDetails { hotel_key, reply },
+                None,
+            )
+            .await;
+        flatten(answer)
+    }
+
+    async fn hotels_named(&self, text: &str) -> Vec<NamedHotel> {
+        let text = text.to_owned();
+        match self
+            .actor
+            .call(|reply| ToursMessage::HotelsNamed { text, reply }, None)
+            .await
+        {
+            Ok(CallResult::Success(hotels)) => hotels,
+            _ => Vec::new(),
+        }
+    }
+
+    async fn check_route(
+        &self,
+        departure_city: Option<&str>,
+        country: Option<&str>,
+    ) -> Result<(), SearchFailure> {
+        let departure_city = departure_city.map(str::to_owned);
+        let country = country.map(str::to_owned);
+        let answer = self
+            .actor
+            .call(
+                |reply| ToursMessage::CheckRoute {
+                    departure_city,
+                    country,
+                    reply,
+                },
+                None,
+            )
             .await;
         flatten(answer)
     }

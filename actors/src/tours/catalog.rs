@@ -10,6 +10,10 @@
 //!
 //! A value the operator does not have is [`SearchFailure::NotOffered`] with the operator's
 //! own names as alternatives; a failed load is [`SearchFailure::Unavailable`].
+//!
+//! Which departure cities fly to a country is known only from each city's `SearchTour_STATES`:
+//! [`Catalog::departures_to`] reads them (at most [`MAX_DEPARTURES`] cities, each list cached
+//! like any dictionary), only when a customer's city has no flight to the country asked.
 
 use super::names::{self, Kind};
 use super::samo::{DictRow, SamoClient, SamoError};
@@ -18,6 +22,9 @@ use moka::future::Cache;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+/// The most departure cities whose countries are read to find which fly where.
+pub const MAX_DEPARTURES: usize = 30;
 
 /// One dictionary of one operator: what is asked for, and for which departure and country.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -254,6 +261,50 @@ impl Catalog {
             .ok_or_else(|| not_offered(SearchField::Currency, iso, &entries))
     }
 
+    /// The departure cities (in the operator's order) with flights to any of `countries`
+    /// (canonical names). Reads the countries of at most [`MAX_DEPARTURES`] cities.
+    pub async fn departures_to(&self, countries: &[&str]) -> Result<Vec<DictRow>, SearchFailure> {
+        let cities = self.lookup(Dictionary::DepartureCities).await?;
+        let cities: Vec<&Entry> = cities.iter().take(MAX_DEPARTURES).collect();
+        let sold_from = futures::future::join_all(
+            cities
+                .iter()
+                .map(|c| self.lookup(Dictionary::Countries { from: c.row.id })),
+        )
+        .await;
+        let mut found = Vec::new();
+        for (city, states) in cities.iter().zip(sold_from) {
+            let states = states?;
+            if countries
+                .iter()
+                .any(|c| find_place(&states, Kind::Country, c).is_some())
+            {
+                found.push(city.row.clone());
+            }
+        }
+        Ok(found)
+    }
+
+    /// The first departure city (in the operator's order) with flights to `country`
+    /// (canonical), and the operator's row of that country; `None` when no city flies there.
+    pub async fn hub(&self, country: &str) -> Result<Option<(DictRow, DictRow)>, SearchFailure> {
+        let cities = self.lookup(Dictionary::DepartureCities).await?;
+        for city in cities.iter().take(MAX_DEPARTURES) {
+            let states = self
+                .lookup(Dictionary::Countries { from: city.row.id })
+                .await?;
+            if let Some(state) = find_place(&states, Kind::Country, country) {
+                return Ok(Some((city.row.clone(), state)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The rows of a dictionary, a failed load as "search unavailable".
+    pub async fn rows(&self, dictionary: Dictionary) -> Result<Arc<[Entry]>, SearchFailure> {
+        self.lookup(dictionary).await
+    }
+
     async fn lookup(&self, dictionary: Dictionary) -> Result<Arc<[Entry]>, SearchFailure> {
         self.entries(dictionary).await.map_err(SearchFailure::from)
     }
@@ -271,7 +322,7 @@ async fn load(client: Arc<SamoClient>, dictionary: Dictionary) -> Result<Loaded,
 
 /// The entry whose name is one of the spellings of `canonical`: an exact name first, else
 /// one that contains a spelling as whole words.
-fn find_place(entries: &[Entry], kind: Kind, canonical: &str) -> Option<DictRow> {
+pub fn find_place(entries: &[Entry], kind: Kind, canonical: &str) -> Option<DictRow> {
     let spellings = names::spellings(kind, canonical);
     entries
         .iter()

@@ -7,14 +7,24 @@
 //! - [`samo`]: the SAMO Online API client, its typed errors and lenient payload readers.
 //! - [`names`]: the spellings of canonical places, meals and currencies (no ids).
 //! - [`catalog`]: the operator's dictionaries, cached, and lookups by canonical name.
-//! - [`service`]: [`Tours`] — a query to `SearchTour_PRICES`, offers, paging, caching.
+//! - [`plan`]: a query in the operator's ids, and the `SearchTour_PRICES` parameters it
+//!   becomes.
+//! - [`widen`]: nearest-offer recovery — the fixed order an empty search is widened in.
+//! - [`hotel_names`]: hotels a customer names, found in the operator's hotel list.
+//! - [`details`]: `Hotels_DETAILS` as plain-text sections.
+//! - [`service`]: [`Tours`] — a query to `SearchTour_PRICES`, offers, paging, caching,
+//!   recovery, sold countries, hotels by name and their details.
 //! - [`actor`]: the Tours actor and [`ToursHandle`]; [`start`] spawns it.
 
 pub mod actor;
 pub mod catalog;
+pub mod details;
+pub mod hotel_names;
 pub mod names;
+pub mod plan;
 pub mod samo;
 pub mod service;
+pub mod widen;
 
 pub use actor::{StartError, ToursHandle, ToursMessage, start};
 pub use samo::{SamoError, SamoStatus};
@@ -50,6 +60,20 @@ pub trait TourSearch: Send + Sync + 'static {
     /// empty when it names none or the hotel list is not at hand.
     async fn hotels_named(&self, _text: &str) -> Vec<NamedHotel> {
         Vec::new()
+    }
+
+    /// Whether tours are sold from `departure_city` to `country` (canonical names, either
+    /// one unknown yet), asked without searching prices ("в Таиланд туры есть?", "из
+    /// Караганды есть вылеты?"): `Ok` when they are, or when nothing says otherwise; else the
+    /// [`SearchFailure::NotOffered`] a search would give, with its alternatives (for a
+    /// country not sold, the sold countries' canonical names; for a departure city, the
+    /// operator's names of the cities that fly there).
+    async fn check_route(
+        &self,
+        _departure_city: Option<&str>,
+        _country: Option<&str>,
+    ) -> Result<(), SearchFailure> {
+        Ok(())
     }
 }
 

@@ -81,6 +81,37 @@ pub fn spellings(kind: Kind, canonical: &str) -> Vec<String> {
     all
 }
 
+/// The canonical name ("Nha Trang") of the place an operator calls `operator_name`
+/// ("Нячанг", "Муйне"), matched by its own name or, failing that, by `region`; `None` when
+/// it is not one we know.
+pub fn canonical(kind: Kind, operator_name: &str, region: Option<&str>) -> Option<&'static str> {
+    let table = match kind {
+        Kind::DepartureCity => CITIES,
+        Kind::Country => COUNTRIES,
+        Kind::Resort => RESORTS,
+        Kind::Meal => MEALS,
+        Kind::Currency => CURRENCIES,
+    };
+    let find = |name: &str| {
+        let name = normalise(name);
+        table
+            .iter()
+            .find(|(c, _)| place_matches(&name, &spellings(kind, c)))
+            .map(|(c, _)| *c)
+    };
+    find(operator_name).or_else(|| region.and_then(find))
+}
+
+/// Every spelling of every departure city, country and resort in the tables, canonical names
+/// included (to tell place words from the distinctive words of a hotel's name).
+pub fn place_spellings() -> impl Iterator<Item = &'static str> {
+    [CITIES, COUNTRIES, RESORTS].into_iter().flat_map(|table| {
+        table
+            .iter()
+            .flat_map(|(canonical, names)| std::iter::once(*canonical).chain(names.iter().copied()))
+    })
+}
+
 /// Whether an operator's (normalised) name is one of `spellings` of a place.
 pub fn place_matches(name: &str, spellings: &[String]) -> bool {
     spellings.iter().any(|s| has_words(name, s))
@@ -295,6 +326,25 @@ mod tests {
         assert!(place(Kind::Resort, "Da Nang", "Дананг"));
         assert!(!place(Kind::Resort, "Nha Trang", "Камрань"));
         assert!(!place(Kind::Resort, "Da Lat", "Далатская"));
+    }
+
+    #[test]
+    fn operator_names_back_to_canonical_ones() {
+        assert_eq!(canonical(Kind::Resort, "Нячанг", None), Some("Nha Trang"));
+        assert_eq!(
+            canonical(Kind::Resort, "Муйне", Some("Фантьет")),
+            Some("Phan Thiet")
+        );
+        assert_eq!(
+            canonical(Kind::Resort, "Бай Дай", Some("Фукуок")),
+            Some("Phu Quoc")
+        );
+        assert_eq!(canonical(Kind::Resort, "Анталья", None), None);
+        assert_eq!(canonical(Kind::Country, "Вьетнам", None), Some("Vietnam"));
+        assert_eq!(
+            canonical(Kind::DepartureCity, "Нур-Султан", None),
+            Some("Astana")
+        );
     }
 
     #[test]

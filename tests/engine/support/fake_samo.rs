@@ -15,9 +15,10 @@
 //!   (Karaganda), Vietnamese hotels across resorts, categories (2* to 5*) and meal plans,
 //!   some of whose names already end in their category ("Jade Heron Seaside Inn 3*"), as
 //!   operators write them;
-//! - charter flights on some weekdays only, per route (departure city and country):
-//!   `SearchTour_CHECKIN` lists those days for a year ahead, and PRICES has no rows for other
-//!   days (see [`flight_days`]);
+//! - charter flights on some weekdays only, per route (departure city and country), the same
+//!   days both ways, sold a year ahead: `SearchTour_CHECKIN` lists those days, and PRICES has
+//!   no rows checking in or out on other days or later (so 7 nights always fly, 8 from
+//!   Almaty to Vietnam never do; see [`flight_days`]);
 //! - PRICES filtered by window, nights, party and id lists, paged (`PRICEPAGE`, `pager`,
 //!   page size configurable), grouped per hotel with `PARTITION_PRICE`, expanded with
 //!   `CATCLAIM` + `HOTELS`; validation errors nested under the action;
@@ -93,6 +94,9 @@ pub struct Switches {
     /// PRICES for Vietnam also answers Turkish hotels' rows (an operator that ignores
     /// `STATEINC` for a combined programme): such offers must never be shown.
     pub mixed_countries: bool,
+    /// After this many PRICES requests, every further one gets an HTML 502 page (an
+    /// operator failing half-way through a customer's searches).
+    pub prices_fail_after: Option<usize>,
 }
 
 impl Default for Switches {
@@ -108,6 +112,7 @@ impl Default for Switches {
             prices_delay: None,
             page_size: 300,
             mixed_countries: false,
+            prices_fail_after: None,
         }
     }
 }
@@ -215,6 +220,7 @@ async fn api(
     let started = Instant::now();
     let params: HashMap<String, String> = pairs.into_iter().collect();
     let action = params.get("action").cloned().unwrap_or_default();
+    let prices_before = fake.requests_of("SearchTour_PRICES");
     fake.requests
         .lock()
         .unwrap()
@@ -242,7 +248,11 @@ async fn api(
     {
         tokio::time::sleep(delay).await;
     }
-    if let Some((status, _)) = switches.html {
+    let failing = action == "SearchTour_PRICES"
+        && switches
+            .prices_fail_after
+            .is_some_and(|after| prices_before >= after);
+    if let Some((status, _)) = switches.html.or(failing.then_some((502, 0))) {
         let status = StatusCode::from_u16(status).unwrap();
         return (status, [("content-type", "text/html; charset=utf-8")], HTML).into_response();
     }
@@ -350,6 +360,9 @@ fn town_froms_data() -> &'static [TownFrom] {
         },
     ]
 }
+
+/// How many days ahead flights are sold (from today).
+const CALENDAR_DAYS: u64 = 365;
 
 /// The weekdays flights leave on from `from` to `state`; empty when that route is not sold.
 pub fn flight_days(from: i64, state: i64) -> &'static [Weekday] {
@@ -781,7 +794,7 @@ impl Request<'_> {
             Some((from, state)) => flight_days(from, state),
             None => &[],
         };
-        let mask: String = (0..365)
+        let mask: String = (0..CALENDAR_DAYS)
             .map(|i| {
                 let day = start + Days::new(i);
                 if days.contains(&day.weekday()) {
@@ -901,6 +914,7 @@ impl Request<'_> {
         let Some((from, state)) = route else {
             return Ok(json!({"prices": [], "pager": {"current": 1, "total": 1}}));
         };
+        let horizon = chrono::Utc::now().date_naive() + Days::new(CALENDAR_DAYS);
         let flies = |from: i64, state: i64, day: NaiveDate| {
             flight_days(from, state).contains(&day.weekday())
         };
@@ -943,13 +957,17 @@ impl Request<'_> {
             }
             let mut day = beg;
             while day <= end {
-                // Charter flights leave on the route's weekdays only.
-                let flight = flies(from, country, day) || (mixed_in && flies(from, state, day));
-                if !flight {
+                // Charter flights leave on the route's weekdays only, both ways, and are
+                // sold a year ahead (as the calendar says).
+                let route = if mixed_in { state } else { country };
+                if !flies(from, route, day) || day >= horizon {
                     day = day + Days::new(1);
                     continue;
                 }
                 for nights in nights_from..=nights_till {
+                    if !flies(from, route, day + Days::new(nights as u64)) {
+                        continue;
+                    }
                     for &(meal, meal_extra) in hotel.meals {
                         if !keep(&meals, meal) {
                             continue;

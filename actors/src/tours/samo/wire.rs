@@ -175,6 +175,8 @@ pub struct PriceRow {
     pub freights: Vec<(String, String)>,
     /// A group-minimum row (expand it with `CATCLAIM`).
     pub grouped: bool,
+    /// The country of the offer (`stateKey`), when given.
+    pub state_key: Option<i64>,
 }
 
 impl PriceRow {
@@ -220,6 +222,7 @@ impl PriceRow {
             hotel_availability: field("hotelAvailability").unwrap_or_default(),
             freights,
             grouped: v.get("grouped").and_then(flag).unwrap_or(false),
+            state_key: v.get("stateKey").and_then(int),
         })
     }
 
@@ -489,6 +492,7 @@ mod tests {
                 .map(|(a, b)| (a.into(), b.into()))
                 .collect(),
             grouped: false,
+            state_key: None,
         };
         assert_eq!(
             row("Y", vec![("Y", "F")]).availability(),
