@@ -349,7 +349,7 @@ impl Conversation<'_> {
                 false => Err(format!("owner is {:?}", r.owner)),
             },
             Expect::Mentions(t) => {
-                let t = t.to_lowercase();
+                let t = self.fill_in(i, t)?;
                 match self.replies_lower(i).iter().any(|r| r.contains(&t)) {
                     true => Ok(()),
                     false => Err("not in the reply".into()),
@@ -373,7 +373,7 @@ impl Conversation<'_> {
                 }
             }
             Expect::NotMentions(t) => {
-                let t = t.to_lowercase();
+                let t = self.fill_in(i, t)?;
                 match self.replies_lower(i).iter().any(|r| r.contains(&t)) {
                     false => Ok(()),
                     true => Err("in the reply".into()),
@@ -413,6 +413,16 @@ impl Conversation<'_> {
         }
     }
 
+    /// `text` lower-cased, with `{hotel N}` as the customer would type offer N on screen
+    /// before step `i`.
+    fn fill_in(&self, i: usize, text: &str) -> Result<String, String> {
+        let screen = match i.checked_sub(1) {
+            Some(before) => self.records[before].screen.clone(),
+            None => Screen::default(),
+        };
+        Ok(screen.fill_in(text)?.to_lowercase())
+    }
+
     fn date(&self, md: super::script::MonthDay) -> NaiveDate {
         dates::resolve(md, self.shift, self.today)
     }
@@ -425,8 +435,8 @@ impl Conversation<'_> {
         dates::resolve_span(a, b, self.shift, self.today)
     }
 
-    /// Whether search `s` has `p` (resorts are checked over the step, not here).
-    fn has(&self, s: &Search, p: &Param) -> bool {
+    /// Whether search `s` of step `i` has `p` (resorts are checked over the step, not here).
+    fn has(&self, i: usize, s: &Search, p: &Param) -> bool {
         let q = &s.query;
         let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
         let days = |a: NaiveDate, b: NaiveDate| (a - b).num_days().abs();
@@ -470,10 +480,14 @@ impl Conversation<'_> {
                 .budget_max
                 .is_some_and(|x| x.abs_diff(*b) as f64 <= *b as f64 * 0.01),
             Param::Currency(c) => same(q.budget_currency.as_deref().unwrap_or("KZT"), c),
-            Param::Hotel(h) => q
-                .hotels
-                .iter()
-                .any(|x| x.to_lowercase().contains(&h.to_lowercase())),
+            Param::Hotel(h) => {
+                // `{hotel N}`: the hotel of offer N on screen before this step.
+                let Ok(h) = self.fill_in(i, h) else {
+                    return false;
+                };
+                q.hotels.iter().any(|x| x.to_lowercase().contains(&h))
+            }
+            Param::NoHotels => q.hotels.is_empty(),
             Param::SortDesc => q.sort == SortOrder::PriceDesc,
         }
     }
@@ -485,13 +499,13 @@ impl Conversation<'_> {
         }
         let matching: Vec<&Search> = searches
             .iter()
-            .filter(|s| params.iter().all(|p| self.has(s, p)))
+            .filter(|s| params.iter().all(|p| self.has(i, s, p)))
             .collect();
         if matching.is_empty() {
             // Say which parameters no search had.
             let missing: Vec<String> = params
                 .iter()
-                .filter(|p| !searches.iter().any(|s| self.has(s, p)))
+                .filter(|p| !searches.iter().any(|s| self.has(i, s, p)))
                 .map(|p| format!("{p:?}"))
                 .collect();
             let searched = searches.iter().map(summary).collect::<Vec<_>>().join("; ");
