@@ -711,6 +711,13 @@ impl Conversation<'_> {
                         );
                     }
                 }
+                if let Some(phrase) = not_understood(text) {
+                    fail(
+                        i,
+                        "not understood",
+                        format!("\"{phrase}\" to a message a person would understand"),
+                    );
+                }
                 if let Some(at) = category_twice(text) {
                     fail(i, "category twice", format!("…{at}…"));
                 }
@@ -777,6 +784,31 @@ fn cyrillic_words(text: &str, hotels: &[String]) -> Vec<String> {
         .collect();
     words.dedup();
     words
+}
+
+/// How a reply says it did not understand, in any wording a template is likely to use.
+const NOT_UNDERSTOOD: &[&str] = &[
+    "не понял",
+    "не совсем понял",
+    "не поняла",
+    "не могу понять",
+    "не распознал",
+    "түсінбедім",
+    "түсінбей",
+    "түсініксіз",
+    "didn't get",
+    "didn't quite get",
+    "did not get",
+    "didn't understand",
+    "did not understand",
+    "don't understand",
+];
+
+/// The phrase with which a reply says it did not understand (every corpus message is one a
+/// person would understand).
+fn not_understood(text: &str) -> Option<&'static str> {
+    let t = normal_text(text).replace('’', "'");
+    NOT_UNDERSTOOD.iter().copied().find(|p| t.contains(p))
 }
 
 /// "3* 3*", "4*4*", "5* (5*)": the same category twice in a row.
@@ -875,6 +907,15 @@ mod tests {
         assert!(empty_summary("Вот варианты:\n1. Galina").is_none());
         assert_eq!(leftover("Цена: None ₸"), Some("None"));
         assert_eq!(leftover("Цена: 500 000 ₸"), None);
+        assert_eq!(
+            not_understood("Извините, не совсем понял. Я помогаю…"),
+            Some("не совсем понял")
+        );
+        assert_eq!(
+            not_understood("Sorry, I didn’t quite get that."),
+            Some("didn't quite get")
+        );
+        assert_eq!(not_understood("Понял, передаю менеджеру."), None);
     }
 
     #[test]
