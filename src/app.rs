@@ -80,10 +80,15 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         tracing::info!(addr = %self.local_addr(), "HTTP server listening");
-        axum::serve(self.listener, self.router)
+        let hangup = self.engine.crm().cloned().map(reread_on_sighup);
+        let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await
-            .context("HTTP server failed")?;
+            .context("HTTP server failed");
+        if let Some(task) = hangup {
+            task.abort();
+        }
+        served?;
         tracing::info!("shutting down: finishing messages in hand");
         if let Some(telegram) = self.telegram {
             telegram.stop().await;
@@ -299,17 +304,43 @@ fn portal(webhook_url: &str) -> Option<String> {
 
 /// The Crm actor's settings, when Bitrix24 is configured.
 fn crm_settings(config: &Config) -> Option<actors::crm::CrmSettings> {
-    let b = config.bitrix.as_ref()?;
+    config.bitrix.as_ref().map(crm_settings_of)
+}
+
+/// The Crm actor's settings for this Bitrix24 configuration (also `doctor`'s).
+pub fn crm_settings_of(b: &crate::config::BitrixConfig) -> actors::crm::CrmSettings {
     let mut s = actors::crm::CrmSettings::new(b.webhook_url.clone());
     s.sync = actors::crm::SyncSettings {
         deal_category: b.deal_category.clone(),
         stage_names: b.stage_names.clone(),
+        use_leads: b.use_leads,
     };
     s.rate_per_sec = b.rate_per_sec;
     s.burst = b.burst;
     s.retry_base = b.retry_base;
     s.max_attempts = b.max_attempts;
-    Some(s)
+    s.setup_recheck = b.setup_recheck;
+    s
+}
+
+/// SIGHUP: re-read Bitrix24's set-up now (a pipeline or stage just fixed in the portal), so
+/// held commands go out without waiting for the periodic re-read.
+fn reread_on_sighup(crm: actors::crm::CrmHandle) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+                return;
+            };
+            while hangups.recv().await.is_some() {
+                tracing::info!("SIGHUP: re-reading the Bitrix24 set-up");
+                crm.recheck();
+            }
+        }
+        #[cfg(not(unix))]
+        drop(crm);
+    })
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.

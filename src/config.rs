@@ -115,7 +115,15 @@ pub const KEYS: &[(&str, &str)] = &[
     ),
     (
         "BITRIX_DEAL_CATEGORY",
-        "name of the Bitrix24 deal pipeline (default: the default pipeline)",
+        "name of the Bitrix24 deal pipeline (default: the one holding the nine stages)",
+    ),
+    (
+        "BITRIX_USE_LEADS",
+        "true: a Bitrix24 lead per conversation instead of a contact and a deal (default false)",
+    ),
+    (
+        "BITRIX_SETUP_RECHECK_SECS",
+        "how often the portal is re-read while a set-up problem holds commands (default 300)",
     ),
     (
         "BITRIX_STAGE_NEW",
@@ -163,11 +171,11 @@ pub const KEYS: &[(&str, &str)] = &[
     ),
     (
         "BITRIX_RETRY_BASE_MS",
-        "first retry delay of a failed Bitrix24 sync, doubled per attempt (default 1000)",
+        "first retry delay of a Bitrix24 sync after an outage, doubled per attempt (default 1000)",
     ),
     (
         "BITRIX_MAX_ATTEMPTS",
-        "attempts before a Bitrix24 sync is marked failed (default 10)",
+        "attempts after outages before a Bitrix24 sync is marked failed (default 10)",
     ),
     (
         "OPENAI_API_KEY",
@@ -366,8 +374,12 @@ impl SamoConfig {
 pub struct BitrixConfig {
     /// The URL is the secret (it carries the webhook code).
     pub webhook_url: SecretString,
-    /// The deal pipeline by name; `None`: the portal's default pipeline.
+    /// The deal pipeline by name; `None`: the one that holds the nine stages.
     pub deal_category: Option<String>,
+    /// A lead per conversation instead of a contact and a deal.
+    pub use_leads: bool,
+    /// How often the portal is re-read while a set-up problem holds commands.
+    pub setup_recheck: Duration,
     /// The pipeline's stage names, first to last (the bot sets the first four).
     pub stage_names: [String; 9],
     pub rate_per_sec: f64,
@@ -624,6 +636,19 @@ impl Config {
                 Some(BitrixConfig {
                     webhook_url: SecretString::from(url),
                     deal_category: get("BITRIX_DEAL_CATEGORY"),
+                    use_leads: match get("BITRIX_USE_LEADS").as_deref().map(str::to_lowercase) {
+                        None => false,
+                        Some(v) if matches!(v.as_str(), "true" | "1" | "yes" | "on") => true,
+                        Some(v) if matches!(v.as_str(), "false" | "0" | "no" | "off") => false,
+                        Some(_) => {
+                            return Err(invalid("BITRIX_USE_LEADS", "must be true or false"));
+                        }
+                    },
+                    setup_recheck: Duration::from_secs_f64(number(
+                        "BITRIX_SETUP_RECHECK_SECS",
+                        300.0,
+                        0.05..=86_400.0,
+                    )?),
                     stage_names,
                     rate_per_sec: number("BITRIX_RATE_PER_SEC", 2.0, 0.1..=1000.0)?,
                     burst: number("BITRIX_BURST", 50.0, 1.0..=10_000.0)? as u32,
@@ -1260,6 +1285,8 @@ mod tests {
         assert_eq!((b.rate_per_sec, b.burst, b.max_attempts), (2.0, 50, 10));
         assert_eq!(b.stage_names[2], "Подбор тура");
         assert_eq!(b.deal_category, None);
+        assert!(!b.use_leads);
+        assert_eq!(b.setup_recheck, Duration::from_secs(300));
         let c = Config::from_values(
             BTreeMap::new(),
             env(&[
@@ -1268,16 +1295,23 @@ mod tests {
                 ("BITRIX_STAGE_OFFER", "КП"),
                 ("BITRIX_RATE_PER_SEC", "5"),
                 ("BITRIX_BURST", "250"),
+                ("BITRIX_USE_LEADS", "TRUE"),
+                ("BITRIX_SETUP_RECHECK_SECS", "60"),
             ]),
         )
         .unwrap();
         let b = c.bitrix.unwrap();
+        assert!(b.use_leads);
+        assert_eq!(b.setup_recheck, Duration::from_secs(60));
         assert_eq!(b.deal_category.as_deref(), Some("Туры"));
         assert_eq!(b.stage_names[3], "КП");
         assert_eq!((b.rate_per_sec, b.burst), (5.0, 250));
         let err = Config::from_values(BTreeMap::new(), env(&[url, ("BITRIX_BURST", "many")]))
             .unwrap_err();
         assert!(err.to_string().contains("BITRIX_BURST"), "{err}");
+        let err = Config::from_values(BTreeMap::new(), env(&[url, ("BITRIX_USE_LEADS", "maybe")]))
+            .unwrap_err();
+        assert!(err.to_string().contains("BITRIX_USE_LEADS"), "{err}");
     }
 
     #[test]

@@ -5,9 +5,11 @@
 //! SAMO gets the full check: token present (never printed), endpoint reachable (a 403 comes
 //! with the allow-list / `SAMO_PROXY` advice), the dictionaries the search needs, and one
 //! sample search (Almaty → Vietnam next month, 7 nights, 2 adults). Wazzup lists its
-//! channels. The others are only reported as configured or not, for now.
+//! channels. Bitrix24: the webhook (`profile`), its `crm` scope, the deal pipeline and each of
+//! the nine stages (the check the admin status shows too). The others are only reported as
+//! configured or not, for now.
 
-use crate::config::{Config, SamoConfig, WazzupConfig};
+use crate::config::{BitrixConfig, Config, SamoConfig, WazzupConfig};
 use actors::tours::Tours;
 use actors::tours::catalog::Dictionary;
 use chrono::{Datelike, Months, NaiveDate};
@@ -57,14 +59,15 @@ pub async fn run(config: &Config, today: NaiveDate, out: &mut dyn Write) -> bool
         Some(wazzup) => check_wazzup(wazzup, &mut report).await,
     }
 
+    report.heading("Bitrix24 (CRM)");
+    match &config.bitrix {
+        None => report.note("not configured (BITRIX_WEBHOOK_URL)"),
+        Some(bitrix) => check_bitrix(bitrix, &mut report).await,
+    }
+
     for (name, configured, keys) in [
         ("Telegram", config.telegram.is_some(), "TELEGRAM_BOT_TOKEN"),
         ("OpenAI (LLM)", config.openai.is_some(), "OPENAI_API_KEY"),
-        (
-            "Bitrix24 (CRM)",
-            config.bitrix.is_some(),
-            "BITRIX_WEBHOOK_URL",
-        ),
         ("Email", config.email.is_some(), "SMTP_URL and EMAIL_FROM"),
     ] {
         report.heading(name);
@@ -322,6 +325,29 @@ async fn check_wazzup(wazzup: &WazzupConfig, report: &mut Report<'_>) {
     }
     if wazzup.webhook_secret.is_none() {
         report.note("WAZZUP_WEBHOOK_SECRET not set: inbound messages cannot be received");
+    }
+}
+
+/// The webhook, its `crm` scope, the pipeline and each of the nine stages
+/// ([`actors::crm::check`], the same check the admin status shows).
+async fn check_bitrix(bitrix: &BitrixConfig, report: &mut Report<'_>) {
+    let settings = crate::app::crm_settings_of(bitrix);
+    let client = match actors::crm::bitrix::BitrixClient::new(
+        &settings.webhook_url,
+        std::time::Duration::from_secs(20),
+        settings.rate_per_sec,
+        settings.burst,
+    ) {
+        Ok(client) => client,
+        Err(e) => return report.fail(format!("HTTP client: {e}")),
+    };
+    let (check, _) = actors::crm::check(&client, &settings.sync).await;
+    for verdict in check.verdicts() {
+        if verdict.ok {
+            report.ok(verdict.text);
+        } else {
+            report.fail(verdict.text);
+        }
     }
 }
 

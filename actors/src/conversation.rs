@@ -6,11 +6,11 @@ use crate::conversations::RouterMsg;
 use crate::crm::NewCrmCommand;
 use crate::engine::EngineContext;
 use crate::store::{
-    ConversationRecord, HandledMessage, InboxMessage, NewEscalation, OutboxMessage,
+    ConversationRecord, HandledMessage, InboxMessage, NewEscalation, NewFollowUp, OutboxMessage,
     OwnershipChange, TurnCommit, WriteOp, WriteOutcome, new_id,
 };
 use dialogs::handover::{self, Desk, Event, Handover, ManagerMove};
-use dialogs::{ChatKey, DialogEvent, Owner};
+use dialogs::{Channel, ChatKey, DialogEvent, Owner};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use std::sync::Arc;
 use std::time::Duration;
@@ -206,6 +206,11 @@ async fn handle_messages(
     if next.customer_name.is_none() {
         next.customer_name = message.inbound.sender_name.clone();
     }
+    // An email's chat is the sender's address: the customer is reachable there (the lead, the
+    // CRM contact and the managers' alert carry it).
+    if next.customer_email.is_none() && next.key.channel == Channel::Email {
+        next.customer_email = Some(next.key.chat_id.clone());
+    }
 
     let now = crate::store::now();
     let mut hands = next.hands();
@@ -248,6 +253,7 @@ async fn handle_messages(
             .collect()
     };
     let mut escalations = Vec::new();
+    let mut follow_ups = Vec::new();
     for event in outcome.events {
         match event {
             DialogEvent::Escalate { reason, details } => {
@@ -267,6 +273,14 @@ async fn handle_messages(
                     details,
                 });
             }
+            // Kept on the open escalation for the manager; copied to the managers' chat unless
+            // the manager who owns the chat works through the admin API.
+            DialogEvent::FollowUp { text, urgency } => follow_ups.push(NewFollowUp {
+                id: new_id(),
+                text,
+                urgency,
+                relay: next.owner != Owner::Manager || next.owned_via.is_none_or(Desk::wants_relay),
+            }),
         }
     }
     next.updated_at = now;
@@ -283,6 +297,7 @@ async fn handle_messages(
         conversation: next.clone(),
         replies: replies.clone(),
         escalations,
+        follow_ups,
         crm,
         ownership: ownership.into_iter().map(recorded).collect(),
         at: now,
@@ -422,6 +437,7 @@ async fn manage(
         conversation: next.clone(),
         replies: replies.clone(),
         escalations: Vec::new(),
+        follow_ups: Vec::new(),
         crm: Vec::new(),
         ownership: ownership.into_iter().map(recorded).collect(),
         at: now,

@@ -84,6 +84,8 @@ pub struct EngineContext {
     pub handoff_quiet: Duration,
     /// See [`EngineSettings::integrations`].
     pub integrations: Integrations,
+    /// Bitrix24's set-up and calls, and the request to re-read it (when configured).
+    pub crm: Option<crate::crm::CrmHandle>,
 }
 
 impl EngineContext {
@@ -286,6 +288,11 @@ impl Engine {
         &self.ctx.integrations
     }
 
+    /// Bitrix24's set-up and calls, and the request to re-read it (when configured).
+    pub fn crm(&self) -> Option<&crate::crm::CrmHandle> {
+        self.ctx.crm.as_ref()
+    }
+
     /// Live conversations and messages in flight.
     pub async fn stats(&self) -> RouterStats {
         match self.router().call(RouterMsg::Stats, None).await {
@@ -369,6 +376,7 @@ impl Actor for Root {
             burst_window: args.settings.burst_window,
             handoff_quiet: args.settings.handoff_quiet,
             integrations: args.settings.integrations.clone(),
+            crm: args.settings.crm.as_ref().map(|c| c.handle.clone()),
         });
         let senders: HashMap<Channel, Arc<dyn Sender>> =
             args.senders.into_iter().map(|s| (s.channel(), s)).collect();
@@ -377,7 +385,9 @@ impl Actor for Root {
         }
         let router = spawn_router(&myself, &ctx, &args.settings).await?;
         let crm = match &args.settings.crm {
-            Some(settings) => Some(spawn_crm(&myself, &ctx, settings.clone()).await?),
+            Some(settings) => {
+                Some(spawn_crm(&myself, &ctx, &args.settings, settings.clone()).await?)
+            }
             None => None,
         };
         let escalations = match &args.settings.escalations {
@@ -496,7 +506,7 @@ impl Actor for Root {
             && let Some(settings) = state.settings.crm.clone()
         {
             tracing::error!(%reason, "CRM actor stopped; restarting it");
-            state.crm = Some(spawn_crm(&myself, &state.ctx, settings).await?);
+            state.crm = Some(spawn_crm(&myself, &state.ctx, &state.settings, settings).await?);
             return Ok(());
         }
         let channel = state
@@ -587,6 +597,7 @@ async fn spawn_escalations(
 async fn spawn_crm(
     root: &ActorRef<RootMsg>,
     ctx: &Arc<EngineContext>,
+    engine: &EngineSettings,
     settings: CrmSettings,
 ) -> Result<ActorRef<CrmMsg>, ActorProcessingErr> {
     let (crm, _) = Actor::spawn_linked(
@@ -595,6 +606,13 @@ async fn spawn_crm(
         CrmArgs {
             settings,
             store: ctx.store.clone(),
+            integrations: ctx.integrations.clone(),
+            // Set-up problems are told where escalations are.
+            notifiers: engine
+                .escalations
+                .as_ref()
+                .map(|e| e.notifiers.clone())
+                .unwrap_or_default(),
         },
         root.get_cell(),
     )

@@ -74,6 +74,49 @@ impl Desk {
     }
 }
 
+/// Why a customer's follow-up cannot wait for the next reminder: it is announced to the
+/// managers at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Urgency {
+    /// The customer says it is urgent ("срочно", "asap", "шұғыл").
+    Said,
+    /// The trip is days away ("вылет через неделю", "улетаем завтра").
+    TripSoon,
+    /// The customer asks to be called back, and their phone is known.
+    CallBack,
+    /// The customer is impatient ("вы вообще читаете???", "почему не отвечаете").
+    Impatient,
+    /// The customer pinged again ("алло" … "алло?") with nobody answering.
+    Pings,
+}
+
+impl Urgency {
+    /// The stored name (`said`, `trip_soon`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Urgency::Said => "said",
+            Urgency::TripSoon => "trip_soon",
+            Urgency::CallBack => "call_back",
+            Urgency::Impatient => "impatient",
+            Urgency::Pings => "pings",
+        }
+    }
+
+    /// The urgency of a stored name; `None` for a name that is not one.
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Urgency::Said,
+            Urgency::TripSoon,
+            Urgency::CallBack,
+            Urgency::Impatient,
+            Urgency::Pings,
+        ]
+        .into_iter()
+        .find(|u| u.as_str() == s)
+    }
+}
+
 /// What a manager does to a chat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ManagerMove {

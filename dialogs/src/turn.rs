@@ -105,6 +105,16 @@ pub enum DialogEvent {
         /// Everything a manager needs: search parameters, the chosen offer, the error.
         details: serde_json::Value,
     },
+    /// Something the customer added while the chat waits for a manager or a manager owns it:
+    /// kept on the chat's open escalation for the manager and relayed to the managers' chat
+    /// (see [`crate::handover`]).
+    FollowUp {
+        /// What the customer wrote (for a button or a shared contact: what they did).
+        text: String,
+        /// Why it cannot wait for the next reminder; `None` when it can.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        urgency: Option<crate::handover::Urgency>,
+    },
 }
 
 /// What the dialog decided for one turn.

@@ -25,7 +25,8 @@ pub const MESSAGES_IN_FLIGHT: &str = "crystalbay_messages_in_flight";
 /// Counter: messages parked as failed since start.
 pub const MESSAGES_PARKED: &str = "crystalbay_messages_parked_total";
 /// Gauge: rows waiting or failed, by `queue` (`inbox_pending`, `outbox_pending`,
-/// `outbox_failed`, `crm_pending`, `crm_failed`).
+/// `outbox_failed`, `crm_pending`, `crm_failed`, `crm_held`: pending CRM commands held for a
+/// Bitrix24 set-up problem).
 pub const QUEUE_DEPTH: &str = "crystalbay_queue_depth";
 /// Gauge: escalations waiting for a manager.
 pub const ESCALATIONS_OPEN: &str = "crystalbay_escalations_open";
@@ -102,6 +103,7 @@ async fn render(State(state): State<AppState>) -> Response {
                 ("outbox_failed", d.outbox_failed),
                 ("crm_pending", d.crm_pending),
                 ("crm_failed", d.crm_failed),
+                ("crm_held", d.crm_held),
             ] {
                 metrics::gauge!(QUEUE_DEPTH, "queue" => queue).set(depth as f64);
             }

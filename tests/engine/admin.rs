@@ -170,6 +170,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/admin/leads"),
     ("get", "/admin/crm/outbox"),
     ("post", "/admin/crm/outbox/{id}/retry"),
+    ("post", "/admin/crm/recheck"),
     ("get", "/admin/status"),
 ];
 

@@ -776,7 +776,8 @@ async fn email_odd_messages_are_stored_once_and_answered_once() {
     }
     for ((what, raw, text), address) in emails.iter().zip(&addresses) {
         let parsed = mail_parser::MessageParser::default().parse(raw).unwrap();
-        let id = parsed.message_id().unwrap().to_owned();
+        // The inbox key: the sender with the Message-ID.
+        let id = channels::email::inbound::inbox_key(address, parsed.message_id().unwrap());
         let key = ChatKey::new(Channel::Email, address.clone());
         assert_eq!(
             turn_replies(&app, Channel::Email, &id, &key).await,

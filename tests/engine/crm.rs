@@ -2,32 +2,75 @@
 //! (WhatsApp in through the Wazzup webhook, a stand-in for the Tours actor), the real Crm actor
 //! and client, and a fake portal that speaks the protocol — and misbehaves on demand. Every
 //! lead lands once: one contact per person, one deal per conversation, whatever the portal does.
+//! The pipeline is found by its stages; limit answers are waited out at the bucket's pace; a
+//! set-up problem holds deals (not contacts), says so, and clears itself once the portal is
+//! right.
 
-use crate::support::app::{self, Options, TestApp};
-use crate::support::fake_bitrix::{self, FakeBitrix};
+use crate::support::app::{self, Options, TelegramMode, TestApp};
+use crate::support::fake_bitrix::{self, FakeBitrix, Seed};
+use crate::support::fake_telegram::{self, FakeTelegram};
 use crate::support::stand_ins::{Chat, StandInTours};
 use crate::support::{eventually, fake_wazzup};
 use actors::store::{CrmOutboxRecord, NewInbound, WriteOp, WriteOutcome};
 use dialogs::{Channel, ChatKey};
 use serde_json::{Map, Value, json};
+use std::sync::Arc;
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(40);
+const ADMIN: &str = "crm-admin-token-0123456789";
+const MANAGERS: i64 = -1009876543210;
 
 /// The engine with Bitrix24 configured on `bitrix` (pipeline "Туры", quick retries).
 async fn spawn(bitrix: &FakeBitrix, extra: Vec<(&'static str, String)>) -> TestApp {
+    let mut env = vec![("BITRIX_DEAL_CATEGORY", fake_bitrix::TOURS.to_owned())];
+    env.extend(extra);
+    spawn_unnamed(bitrix, env).await
+}
+
+/// The engine with Bitrix24 on `bitrix`, no pipeline named (found by its stages), quick
+/// retries, an admin token.
+async fn spawn_unnamed(bitrix: &FakeBitrix, extra: Vec<(&'static str, String)>) -> TestApp {
+    spawn_full(bitrix, extra, None).await
+}
+
+/// The same, with the managers' Telegram chat on `telegram` when given.
+async fn spawn_full(
+    bitrix: &FakeBitrix,
+    extra: Vec<(&'static str, String)>,
+    telegram: Option<Arc<FakeTelegram>>,
+) -> TestApp {
     let mut env = vec![
         ("BITRIX_WEBHOOK_URL", bitrix.webhook_url()),
-        ("BITRIX_DEAL_CATEGORY", fake_bitrix::TOURS.to_owned()),
         ("BITRIX_RETRY_BASE_MS", "50".to_owned()),
+        ("ADMIN_TOKEN", ADMIN.to_owned()),
     ];
+    if telegram.is_some() {
+        env.push(("TELEGRAM_MANAGERS_CHAT_ID", MANAGERS.to_string()));
+    }
     env.extend(extra);
     app::spawn_with(Options {
         tours: Some(StandInTours::offers(4)),
         env,
+        telegram: telegram.map(|t| (TelegramMode::Webhook, t)),
         ..Options::default()
     })
     .await
+}
+
+/// `GET /admin/status`'s `bitrix24` entry.
+async fn bitrix_status(app: &TestApp) -> Value {
+    let status: Value = app
+        .http
+        .get(format!("{}/admin/status", app.base))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    status["integrations"]["bitrix24"].clone()
 }
 
 /// Every CRM command of the app's database, by status.
@@ -476,21 +519,27 @@ async fn a_permanent_error_fails_the_command_visibly_and_a_retry_completes_it() 
     assert_booked_once(&bitrix, "+77010000110");
 }
 
+/// A wrong webhook or a pipeline the portal lacks is a set-up problem: the commands are held
+/// (not failed: nobody has to retry them one by one), the status says what is wrong, and the
+/// webhook stays secret. (Before, every command failed for good at its first attempt.)
 #[tokio::test]
-async fn a_wrong_webhook_or_pipeline_fails_with_an_error_that_says_so() {
+async fn a_wrong_webhook_or_pipeline_holds_the_commands_with_an_error_that_says_so() {
     let bitrix = fake_bitrix::start().await;
     let wrong_code = bitrix
         .webhook_url()
         .replace(fake_bitrix::CODE, "not-the-code");
     let app = spawn(&bitrix, vec![("BITRIX_WEBHOOK_URL", wrong_code)]).await;
     Chat::new(&app, "77010000111").say("Здравствуйте").await;
-    assert!(
-        eventually(WAIT, || async {
-            !commands(&app, "failed").await.is_empty()
-        })
-        .await
-    );
-    let error = commands(&app, "failed").await[0]
+    let held = eventually(WAIT, || async {
+        commands(&app, "pending")
+            .await
+            .iter()
+            .any(|c| c.held_since.is_some())
+    })
+    .await;
+    assert!(held, "{:#?}", commands(&app, "pending").await);
+    assert!(commands(&app, "failed").await.is_empty());
+    let error = commands(&app, "pending").await[0]
         .last_error
         .clone()
         .unwrap();
@@ -499,16 +548,26 @@ async fn a_wrong_webhook_or_pipeline_fails_with_an_error_that_says_so() {
         !error.contains("not-the-code"),
         "the webhook stays secret: {error}"
     );
+    let status = bitrix_status(&app).await;
+    assert_eq!(status["ok"], false, "{status:#}");
+    let problem = status["problem"]["message"].as_str().unwrap();
+    assert!(
+        problem.contains("NO_AUTH_FOUND") && !problem.contains("not-the-code"),
+        "{problem}"
+    );
 
     let app = spawn(&bitrix, vec![("BITRIX_DEAL_CATEGORY", "Круизы".to_owned())]).await;
     Chat::new(&app, "77010000112").say("Здравствуйте").await;
     assert!(
         eventually(WAIT, || async {
-            !commands(&app, "failed").await.is_empty()
+            commands(&app, "pending")
+                .await
+                .iter()
+                .any(|c| c.held_since.is_some())
         })
         .await
     );
-    let error = commands(&app, "failed").await[0]
+    let error = commands(&app, "pending").await[0]
         .last_error
         .clone()
         .unwrap();
@@ -517,6 +576,11 @@ async fn a_wrong_webhook_or_pipeline_fails_with_an_error_that_says_so() {
         "{error}"
     );
     assert!(bitrix.deals().is_empty());
+    assert_eq!(
+        bitrix.contacts().len(),
+        1,
+        "the contact does not wait for the pipeline"
+    );
 }
 
 #[tokio::test]
@@ -680,4 +744,444 @@ async fn the_fake_portal_speaks_the_protocol() {
             .any(|c| c.method == "crm.contact.add" && c.params["FIELDS"]["NAME"] == "Анна"),
         "every call is recorded with its parameters"
     );
+}
+
+/// A portal laid out as real ones are: Bitrix24's own stages in the default pipeline, another
+/// pipeline sharing a few names, and the agency's nine stages in "Туры Вьетнам" (id 9).
+fn real_portal() -> Seed {
+    Seed {
+        tours_id: 9,
+        tours_name: "Туры Вьетнам",
+        others: vec![(
+            3,
+            "Корпоративные",
+            vec!["Новый запрос", "Консультация", "Договор", "Завершено"],
+        )],
+    }
+}
+
+#[tokio::test]
+async fn without_a_pipeline_named_the_one_holding_the_stages_gets_the_deal() {
+    let bitrix = fake_bitrix::start_with(real_portal()).await;
+    let app = spawn_unnamed(&bitrix, vec![]).await;
+    let mut chat = Chat::new(&app, "77010000121");
+    let offers = chat
+        .say("Хотим в Нячанг из Алматы в начале марта, 2 взрослых, 10 ночей")
+        .await;
+    assert!(offers.contains("Nha Trang Hotel 1"), "{offers}");
+    all_synced(&app).await;
+
+    let contacts = bitrix.contacts();
+    assert_eq!(contacts.len(), 1, "{contacts:#?}");
+    let deals = bitrix.deals();
+    assert_eq!(deals.len(), 1, "{deals:#?}");
+    assert_eq!(
+        deals[0]["CATEGORY_ID"],
+        json!(bitrix.tours_id()),
+        "the travel pipeline"
+    );
+    assert_eq!(
+        deals[0]["STAGE_ID"],
+        json!(bitrix.stage_id("Коммерческое предложение")),
+        "offers shown: the right stage of that pipeline"
+    );
+    assert_eq!(deals[0]["CONTACT_IDS"], json!([id(&contacts[0])]));
+    let status = bitrix_status(&app).await;
+    assert_eq!(status["ok"], true, "{status:#}");
+    assert_eq!(
+        status["check"]["pipeline"],
+        json!({"id": 9, "name": "Туры Вьетнам"})
+    );
+}
+
+#[tokio::test]
+async fn an_older_portal_lists_its_pipelines_with_the_legacy_method() {
+    let bitrix = fake_bitrix::start_with(real_portal()).await;
+    bitrix.set_legacy_categories(true);
+    let app = spawn_unnamed(&bitrix, vec![]).await;
+    Chat::new(&app, "77010000122").say("Здравствуйте").await;
+    all_synced(&app).await;
+    assert_eq!(bitrix.deals()[0]["CATEGORY_ID"], json!(9));
+    assert!(bitrix.answered("crm.dealcategory.list") >= 1);
+}
+
+/// Six `QUERY_LIMIT_EXCEEDED` in a row are waited out at the bucket's pace (about a second
+/// each) inside the client: no command spends an attempt on them or backs off for minutes.
+#[tokio::test]
+async fn six_limit_answers_in_a_row_are_bucket_waits_not_attempts() {
+    let bitrix = fake_bitrix::start().await;
+    let app = spawn(&bitrix, vec![]).await;
+    // The start-up check done, the next six calls — the sync's first — are refused.
+    assert!(
+        eventually(WAIT, || async {
+            !bitrix_status(&app).await["check"].is_null()
+        })
+        .await
+    );
+    bitrix.refuse_next(6);
+    let started = std::time::Instant::now();
+    let mut chat = Chat::new(&app, "77010000123");
+    chat.say("Здравствуйте, хотим в Нячанг").await;
+    all_synced(&app).await;
+    let took = started.elapsed();
+
+    assert_eq!(bitrix.contacts().len(), 1);
+    assert_eq!(bitrix.deals().len(), 1);
+    let refused = bitrix.calls().iter().filter(|c| c.status == 503).count();
+    assert_eq!(refused, 6);
+    for c in commands(&app, "done").await {
+        assert_eq!(c.attempts, 1, "a limit answer is not an attempt: {c:#?}");
+    }
+    let calls = &bitrix_status(&app).await["calls"];
+    assert_eq!(calls["limit_answers"], 6, "{calls}");
+    // Each wait is a second ± 25 %: six of them, nothing like 1 + 2 + 4 + … + 32 s.
+    let waited = calls["limit_wait_ms"].as_u64().unwrap();
+    assert!((6 * 750..=6 * 1250).contains(&waited), "{waited} ms");
+    eprintln!(
+        "six limit answers in a row: the sync took {:.1} s, {:.1} s of it bucket waits",
+        took.as_secs_f64(),
+        waited as f64 / 1000.0
+    );
+}
+
+#[tokio::test]
+async fn the_status_counts_every_call_the_portal_received() {
+    let bitrix = fake_bitrix::start().await;
+    let app = spawn(&bitrix, vec![]).await;
+    let mut chat = Chat::new(&app, "77010000124");
+    search_and_book(&mut chat).await;
+    all_synced(&app).await;
+    // `batch:` entries are the commands inside one request.
+    let received = bitrix
+        .calls()
+        .iter()
+        .filter(|c| !c.method.starts_with("batch:"))
+        .count() as u64;
+    assert!(received > 6, "{received}");
+    let status = bitrix_status(&app).await;
+    let counted = status["successes"].as_u64().unwrap() + status["failures"].as_u64().unwrap();
+    assert_eq!(counted, received, "{status:#}");
+    assert_eq!(status["calls"]["requests"], received);
+}
+
+/// The managers' chat lines about Bitrix24 (not escalations).
+fn setup_alerts(telegram: &FakeTelegram) -> Vec<String> {
+    telegram
+        .sent_to(MANAGERS)
+        .into_iter()
+        .map(|s| s.text)
+        .filter(|t| t.contains("Битрикс24"))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_missing_stage_holds_deals_not_contacts_says_so_and_clears_itself() {
+    let bitrix = fake_bitrix::start_with(real_portal()).await;
+    bitrix.remove_stage("Подбор тура");
+    let telegram = fake_telegram::start().await;
+    let app = spawn_full(
+        &bitrix,
+        vec![("BITRIX_SETUP_RECHECK_SECS", "0.3".to_owned())],
+        Some(telegram.clone()),
+    )
+    .await;
+    let mut first = Chat::new(&app, "77010000125");
+    first.say("Здравствуйте").await;
+    first
+        .say("Хотим в Нячанг из Алматы в начале марта, 2 взрослых, 10 ночей")
+        .await;
+    let mut second = Chat::new(&app, "77010000126");
+    second.say("Добрый день, хотим на Фукуок").await;
+
+    // Contacts sync; deals are held (each conversation's first command is; its later ones wait
+    // behind it, in order).
+    assert!(eventually(WAIT, || async { bitrix.contacts().len() == 2 }).await);
+    assert!(
+        eventually(WAIT, || async {
+            let pending = commands(&app, "pending").await;
+            pending.iter().filter(|c| c.held_since.is_some()).count() == 2
+        })
+        .await,
+        "{:#?}",
+        commands(&app, "pending").await
+    );
+    assert!(bitrix.deals().is_empty());
+    assert!(commands(&app, "failed").await.is_empty());
+
+    // The status and doctor say which stage is missing.
+    let status = bitrix_status(&app).await;
+    assert_eq!(status["ok"], false);
+    let problem = status["problem"]["message"].as_str().unwrap();
+    assert!(problem.contains("«Подбор тура»"), "{problem}");
+    let stage = status["check"]["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "Подбор тура")
+        .cloned()
+        .unwrap();
+    assert!(stage["status_id"].is_null(), "{stage}");
+    let config = crystalbay::config::Config::from_values(
+        Default::default(),
+        [("BITRIX_WEBHOOK_URL".to_owned(), bitrix.webhook_url())],
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    let healthy = crystalbay::doctor::run(&config, chrono::Utc::now().date_naive(), &mut out).await;
+    let out = String::from_utf8(out).unwrap();
+    assert!(!healthy, "{out}");
+    assert!(
+        out.contains("FAIL  stage «Подбор тура» (bot) is missing"),
+        "{out}"
+    );
+
+    // Announced once, however many commands were held and re-reads made.
+    assert!(eventually(WAIT, || async { !setup_alerts(&telegram).is_empty() }).await);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let alerts = setup_alerts(&telegram);
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert!(alerts[0].contains("«Подбор тура»"), "{}", alerts[0]);
+
+    // The stage is added in the portal: the held deals go out with no one doing anything.
+    bitrix.add_stage("Подбор тура");
+    all_synced(&app).await;
+    let deals = bitrix.deals();
+    assert_eq!(deals.len(), 2, "{deals:#?}");
+    let contacts = bitrix.contacts();
+    assert_eq!(contacts.len(), 2, "no contact created twice");
+    for deal in &deals {
+        assert_eq!(deal["CATEGORY_ID"], json!(9));
+        let contact = deal["CONTACT_IDS"][0].as_i64().unwrap();
+        assert!(contacts.iter().any(|c| id(c) == contact), "{deal:#?}");
+    }
+    let first_id = first.conversation_id().await;
+    let shown = deals
+        .iter()
+        .find(|d| d["ORIGIN_ID"] == json!(first_id))
+        .unwrap();
+    assert_eq!(
+        shown["STAGE_ID"],
+        json!(bitrix.stage_id("Коммерческое предложение"))
+    );
+    assert!(eventually(WAIT, || async { bitrix_status(&app).await["ok"] == true }).await);
+    assert!(eventually(WAIT, || async { setup_alerts(&telegram).len() == 2 }).await);
+    assert!(setup_alerts(&telegram)[1].contains("исправлена"));
+}
+
+#[tokio::test]
+async fn an_admin_call_rereads_the_portal_at_once() {
+    let bitrix = fake_bitrix::start().await;
+    bitrix.remove_stage("Консультация");
+    // Re-read on its own only once an hour: the admin call is what releases the deal.
+    let app = spawn(
+        &bitrix,
+        vec![("BITRIX_SETUP_RECHECK_SECS", "3600".to_owned())],
+    )
+    .await;
+    Chat::new(&app, "77010000127").say("Здравствуйте").await;
+    assert!(
+        eventually(WAIT, || async {
+            commands(&app, "pending")
+                .await
+                .iter()
+                .any(|c| c.held_since.is_some())
+        })
+        .await
+    );
+    bitrix.add_stage("Консультация");
+    let answer = app
+        .http
+        .post(format!("{}/admin/crm/recheck", app.base))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), reqwest::StatusCode::OK);
+    all_synced(&app).await;
+    assert_eq!(bitrix.deals().len(), 1);
+}
+
+#[tokio::test]
+async fn leads_mode_keeps_one_lead_with_the_same_contents() {
+    let bitrix = fake_bitrix::start().await;
+    // An answer lost after the lead was made: it is looked for, not made again.
+    bitrix.lose_answers("crm.lead.add", 1);
+    let app = spawn(&bitrix, vec![("BITRIX_USE_LEADS", "true".to_owned())]).await;
+    let mut chat = Chat::new(&app, "77010000128");
+    search_and_book(&mut chat).await;
+    all_synced(&app).await;
+
+    assert!(bitrix.contacts().is_empty() && bitrix.deals().is_empty());
+    let leads = bitrix.leads();
+    assert_eq!(leads.len(), 1, "{leads:#?}");
+    let lead = &leads[0];
+    assert_eq!(values(lead, "PHONE"), ["+77010000128"], "the phone once");
+    assert_eq!(lead["NAME"], "Айгуль");
+    assert_eq!(lead["ORIGIN_ID"], json!(chat.conversation_id().await));
+    let comments = lead["COMMENTS"].as_str().unwrap();
+    assert!(
+        comments.contains("Вылет из: Almaty") && comments.contains("Взрослых: 2"),
+        "{comments}"
+    );
+    let todo = &bitrix.activities()[0];
+    assert_eq!(todo["OWNER_TYPE_ID"], "1", "the to-do is on the lead");
+    assert_eq!(todo["OWNER_ID"], json!(id(lead).to_string()));
+    let note = &bitrix.comments()[0];
+    assert_eq!(note["ENTITY_TYPE"], "lead");
+    let stored = app
+        .engine
+        .store()
+        .store
+        .lead(&chat.conversation_id().await)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.crm_lead_id, Some(id(lead)));
+    assert_eq!(
+        bitrix.answered("crm.category.list"),
+        0,
+        "no pipeline needed"
+    );
+}
+
+#[tokio::test]
+async fn an_operating_time_limit_waits_until_the_method_is_open_again() {
+    let bitrix = fake_bitrix::start().await;
+    let app = spawn(&bitrix, vec![]).await;
+    assert!(
+        eventually(WAIT, || async {
+            !bitrix_status(&app).await["check"].is_null()
+        })
+        .await
+    );
+    bitrix.time_limit_next(1);
+    Chat::new(&app, "77010000129").say("Здравствуйте").await;
+    all_synced(&app).await;
+    assert_eq!(bitrix.deals().len(), 1);
+    assert_eq!(bitrix.calls().iter().filter(|c| c.status == 429).count(), 1);
+    for c in commands(&app, "done").await {
+        assert_eq!(c.attempts, 1, "a limit answer is not an attempt: {c:#?}");
+    }
+    let calls = &bitrix_status(&app).await["calls"];
+    assert_eq!(calls["limit_answers"], 1, "{calls}");
+}
+
+#[tokio::test]
+async fn doctor_checks_the_webhook_its_scope_the_pipeline_and_each_stage() {
+    let bitrix = fake_bitrix::start_with(real_portal()).await;
+    let doctor = || async {
+        let config = crystalbay::config::Config::from_values(
+            Default::default(),
+            [("BITRIX_WEBHOOK_URL".to_owned(), bitrix.webhook_url())],
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        let healthy =
+            crystalbay::doctor::run(&config, chrono::Utc::now().date_naive(), &mut out).await;
+        (healthy, String::from_utf8(out).unwrap())
+    };
+    let (healthy, out) = doctor().await;
+    assert!(healthy, "{out}");
+    for line in [
+        "ok    the webhook works (acts as Айдана Менеджер (id 7))",
+        "ok    the webhook has the `crm` scope",
+        "ok    deal pipeline «Туры Вьетнам» (id 9) holds the stages",
+        "ok    stage «Новый запрос» (bot): C9:NEW",
+        "ok    stage «Завершено» (managers): C9:WON",
+    ] {
+        assert!(out.contains(line), "{line} in\n{out}");
+    }
+    assert!(!out.contains(fake_bitrix::CODE), "the webhook stays secret");
+
+    bitrix.set_scopes(&["user_brief", "task"]);
+    let (healthy, out) = doctor().await;
+    assert!(!healthy, "{out}");
+    assert!(
+        out.contains("FAIL  the webhook lacks the `crm` scope (it has: user_brief, task)"),
+        "{out}"
+    );
+}
+
+/// The real binary, so that a real SIGHUP reaches it.
+struct Process(std::process::Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn a_sighup_rereads_the_portal_at_once() {
+    let bitrix = fake_bitrix::start().await;
+    bitrix.remove_stage("Консультация");
+    let (wazzup_url, _wazzup) = fake_wazzup::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let secret = "sighup-secret-0123";
+    let child =
+        crate::support::engine_command(&dir.path().join("hup.db"), port, &wazzup_url, secret)
+            .env("BITRIX_WEBHOOK_URL", bitrix.webhook_url())
+            // Re-read on its own only once an hour: the signal is what releases the deal.
+            .env("BITRIX_SETUP_RECHECK_SECS", "3600")
+            .env("ADMIN_TOKEN", ADMIN)
+            .env("RUST_LOG", "warn")
+            .spawn()
+            .expect("start the crystalbay binary");
+    let process = Process(child);
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let up = eventually(WAIT, || async {
+        http.get(format!("{base}/health"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+    })
+    .await;
+    assert!(up, "engine did not come up");
+    let posted = http
+        .post(format!("{base}/webhooks/wazzup/{secret}"))
+        .json(&fake_wazzup::inbound(
+            "hup-1",
+            "77010000130",
+            "Здравствуйте",
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(posted.status().is_success());
+    let bitrix_ok = || async {
+        let status: Value = http
+            .get(format!("{base}/admin/status"))
+            .bearer_auth(ADMIN)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        status["integrations"]["bitrix24"]["ok"].as_bool()
+    };
+    // The contact goes out; the deal is held.
+    assert!(eventually(WAIT, || async { bitrix.contacts().len() == 1 }).await);
+    assert!(eventually(WAIT, || async { bitrix_ok().await == Some(false) }).await);
+    assert!(bitrix.deals().is_empty());
+
+    bitrix.add_stage("Консультация");
+    let hup = std::process::Command::new("kill")
+        .arg("-HUP")
+        .arg(process.0.id().to_string())
+        .status()
+        .unwrap();
+    assert!(hup.success());
+    assert!(
+        eventually(WAIT, || async { bitrix.deals().len() == 1 }).await,
+        "the deal went out after SIGHUP"
+    );
+    assert_eq!(bitrix_ok().await, Some(true));
 }

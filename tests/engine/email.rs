@@ -1,12 +1,15 @@
 //! Email end to end: emails in through the webhook — SendGrid Inbound Parse forms and raw
 //! RFC 822 messages — the real engine and dialog, replies out through a local SMTP server,
-//! threaded under the customer's email. Also: dedupe on Message-ID, quoted history and
-//! signatures kept out of the transcript, the lead's details read from an email, refusals that
+//! threaded under the customer's email. Also: dedupe on the sender's Message-ID, quoted history
+//! and signatures kept out of the transcript, the lead's details read from an email (the
+//! sender's address on the lead, the Bitrix24 contact and the managers' alert), refusals that
 //! store nothing, and SMTP failures (a 451 retried, a 550 mailbox given up).
 
-use crate::support::app::{self, Options, TestApp};
+use crate::support::app::{self, Options, TelegramMode, TestApp};
 use crate::support::eventually;
+use crate::support::fake_bitrix;
 use crate::support::fake_smtp::{self, FakeSmtp, Received};
+use crate::support::fake_telegram;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use dialogs::{Channel, ChatKey};
@@ -138,14 +141,19 @@ async fn inbound_lines(app: &TestApp, address: &str) -> Vec<String> {
         .collect()
 }
 
+/// Whether an inbox row carries this Message-ID, whoever sent it.
 async fn stored(app: &TestApp, message_id: &str) -> bool {
-    app.engine
-        .store()
-        .store
-        .inbox_entry(Channel::Email, message_id)
-        .await
-        .unwrap()
-        .is_some()
+    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&app.db_path);
+    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    let n: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM inbox WHERE channel = 'email' AND external_id LIKE $1",
+    )
+    .bind(format!("%<{message_id}>"))
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    n > 0
 }
 
 /// Checks that `reply` answers the customer's email `their_id` in its thread.
@@ -317,6 +325,7 @@ async fn the_same_email_posted_twice_is_answered_once() {
     post_raw(&app, &email).await;
     post_raw(&app, &email).await;
     replies(&smtp, address, 1).await;
+    assert!(stored(&app, "twice-1@mail.test").await);
     // A later email of the same chat is answered after anything the repeat could have caused.
     let next = raw_email(address, Some("twice-2@mail.test"), "Re: Привет", "Спасибо");
     post_raw(&app, &next).await;
@@ -610,4 +619,105 @@ async fn a_mailbox_that_does_not_exist_makes_the_chat_unreachable() {
     let error = outbox[0].last_error.clone().unwrap_or_default();
     assert!(error.contains("550"), "{error}");
     assert!(!error.contains(address), "the address is masked: {error}");
+}
+
+#[tokio::test]
+async fn the_same_message_id_from_two_senders_is_two_answered_messages() {
+    let (app, smtp) = spawn().await;
+    // Two customers whose mail clients made the same id.
+    for address in ["first@mail.test", "second@mail.test"] {
+        let email = raw_email(address, Some("1@localhost"), "Тур", "Здравствуйте");
+        post_raw(&app, &email).await;
+    }
+    for address in ["first@mail.test", "second@mail.test"] {
+        let sent = replies(&smtp, address, 1).await;
+        assert_eq!(ids(sent[0].parsed().in_reply_to()), ["1@localhost"]);
+        assert_eq!(inbound_lines(&app, address).await, ["Тур\nЗдравствуйте"]);
+    }
+    // Each is still recognised when posted again.
+    post_raw(
+        &app,
+        &raw_email(
+            "second@mail.test",
+            Some("1@localhost"),
+            "Тур",
+            "Здравствуйте",
+        ),
+    )
+    .await;
+    let later = raw_email(
+        "second@mail.test",
+        Some("2@localhost"),
+        "Re: Тур",
+        "Спасибо",
+    );
+    post_raw(&app, &later).await;
+    assert_eq!(replies(&smtp, "second@mail.test", 2).await.len(), 2);
+}
+
+#[tokio::test]
+async fn an_email_customer_is_on_the_lead_the_bitrix_contact_and_the_managers_alert() {
+    const MANAGERS: i64 = -1005550001111;
+    let smtp = fake_smtp::start().await;
+    let bitrix = fake_bitrix::start().await;
+    let telegram = fake_telegram::start().await;
+    let app = app::spawn_with(Options {
+        env: vec![
+            ("SMTP_URL", smtp.url.clone()),
+            ("EMAIL_FROM", AGENCY.to_owned()),
+            ("EMAIL_WEBHOOK_SECRET", SECRET.to_owned()),
+            ("BITRIX_WEBHOOK_URL", bitrix.webhook_url()),
+            ("TELEGRAM_MANAGERS_CHAT_ID", MANAGERS.to_string()),
+        ],
+        telegram: Some((TelegramMode::Webhook, telegram.clone())),
+        ..Options::default()
+    })
+    .await;
+    let address = "anna.k@mail.test";
+    let email = raw_email(
+        &format!("{} <Anna.K@Mail.test>", encoded("Анна")),
+        Some("anna-1@mail.test"),
+        "Тур во Вьетнам",
+        "Здравствуйте! Позовите менеджера, пожалуйста.",
+    );
+    post_raw(&app, &email).await;
+    replies(&smtp, address, 1).await;
+
+    // The lead.
+    let c = conversation(&app, address).await.unwrap();
+    assert_eq!(c.customer_email.as_deref(), Some(address));
+    let lead = app.engine.store().store.lead(&c.id).await.unwrap().unwrap();
+    assert_eq!(lead.email.as_deref(), Some(address));
+    // The Bitrix24 contact: made because the address tells the person apart.
+    assert!(eventually(WAIT, || async { !bitrix.contacts().is_empty() }).await);
+    let contacts = bitrix.contacts();
+    assert_eq!(contacts.len(), 1, "{contacts:#?}");
+    let emails: Vec<&str> = contacts[0]["EMAIL"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["VALUE"].as_str().unwrap())
+        .collect();
+    assert_eq!(emails, [address]);
+    // The managers' alert: the address to answer, not "телефон неизвестен".
+    assert!(
+        eventually(WAIT, || async {
+            telegram
+                .sent_to(MANAGERS)
+                .iter()
+                .any(|s| s.text.contains("Нужен менеджер"))
+        })
+        .await
+    );
+    let alert = telegram
+        .sent_to(MANAGERS)
+        .into_iter()
+        .find(|s| s.text.contains("Нужен менеджер"))
+        .unwrap()
+        .text;
+    assert!(
+        alert.contains(&format!("Клиент: Анна, {address}")),
+        "{alert}"
+    );
+    assert!(!alert.contains("телефон неизвестен"), "{alert}");
 }

@@ -3,6 +3,7 @@
 use crate::support::backends;
 use actors::store::*;
 use chrono::Utc;
+use dialogs::handover::Urgency;
 use dialogs::{Channel, ChatKey, Owner};
 use serde_json::json;
 
@@ -59,6 +60,7 @@ fn turn(message: &InboxMessage, conversation: &ConversationRecord, replies: &[&s
             })
             .collect(),
         escalations: vec![],
+        follow_ups: vec![],
         at: now,
     }
 }
@@ -359,6 +361,186 @@ async fn escalations_are_stored_with_their_turn() {
         assert_eq!(e[0].details["slots"]["resort"], "Nha Trang", "{}", t.name);
         s.ping().await.unwrap();
         assert!(["sqlite", "postgres"].contains(&s.backend()));
+    }
+}
+
+fn follow_up(text: &str, urgency: Option<Urgency>, relay: bool) -> NewFollowUp {
+    NewFollowUp {
+        id: new_id(),
+        text: text.into(),
+        urgency,
+        relay,
+    }
+}
+
+#[tokio::test]
+async fn follow_ups_are_kept_on_the_open_escalation_and_come_due_for_the_managers() {
+    for t in backends::all().await {
+        let s = t.store.as_ref();
+        let chat = "7708";
+        let m = insert(s, inbound(chat, "f-1", "здравствуйте")).await;
+        let mut conv = ConversationRecord::new(m.inbound.key.clone(), Utc::now());
+        // No escalation yet: a follow-up has nothing to belong to and is not stored.
+        let mut first = turn(&m, &conv, &["Здравствуйте!"]);
+        first.follow_ups.push(follow_up("ничейное", None, true));
+        assert_eq!(
+            write(s, WriteOp::CommitTurn(Box::new(first))).await,
+            WriteOutcome::Committed
+        );
+
+        // The escalation and the next turn's follow-ups in one batch.
+        let m2 = insert(s, inbound(chat, "f-2", "берём второй")).await;
+        let m3 = insert(s, inbound(chat, "f-3", "алло")).await;
+        conv.owner = Owner::Waiting;
+        let mut escalating = turn(&m2, &conv, &["Передаю менеджеру"]);
+        let escalation = new_id();
+        escalating.escalations.push(NewEscalation {
+            id: escalation.clone(),
+            reason: "booking_request".into(),
+            details: json!({}),
+        });
+        let mut next = turn(&m3, &conv, &["Передал менеджеру"]);
+        next.follow_ups.push(follow_up("алло", None, true));
+        next.follow_ups.push(follow_up(
+            "мне срочно, вылет через неделю",
+            Some(Urgency::TripSoon),
+            true,
+        ));
+        let out = s
+            .write_batch(vec![
+                WriteOp::CommitTurn(Box::new(escalating)),
+                WriteOp::CommitTurn(Box::new(next)),
+            ])
+            .await;
+        assert!(
+            out.iter()
+                .all(|o| o.as_ref().unwrap() == &WriteOutcome::Committed),
+            "{}",
+            t.name
+        );
+        let notes = s.follow_ups_of(&escalation).await.unwrap();
+        let read: Vec<(&str, Option<Urgency>, bool)> = notes
+            .iter()
+            .map(|n| (n.text.as_str(), n.urgency, n.relay))
+            .collect();
+        assert_eq!(
+            read,
+            [
+                ("алло", None, true),
+                (
+                    "мне срочно, вылет через неделю",
+                    Some(Urgency::TripSoon),
+                    true
+                )
+            ],
+            "{}: in order, on the open escalation",
+            t.name
+        );
+        assert!(
+            notes
+                .iter()
+                .all(|n| n.conversation_id == conv.id && n.relayed_at.is_none())
+        );
+        // While the escalation is open, only the urgent one is due now.
+        let due = s.follow_ups_due().await.unwrap();
+        assert_eq!(due.len(), 1, "{}", t.name);
+        assert_eq!(due[0].urgency, Some(Urgency::TripSoon));
+
+        // A manager takes the chat through the admin API: what they write is not copied to the
+        // managers' chat, but what waited is now due, at once.
+        let m4 = insert(s, inbound(chat, "f-4", "позвоните мне")).await;
+        conv.owner = Owner::Manager;
+        conv.owned_by = Some("Айдана".into());
+        conv.owned_via = Some(dialogs::handover::Desk::AdminApi);
+        let mut claimed = turn(&m4, &conv, &[]);
+        claimed.ownership.push(OwnershipChange {
+            from: Owner::Waiting,
+            to: Owner::Manager,
+            by: "Айдана".into(),
+            reason: "claimed".into(),
+        });
+        claimed
+            .follow_ups
+            .push(follow_up("позвоните мне", Some(Urgency::CallBack), false));
+        assert_eq!(
+            write(s, WriteOp::CommitTurn(Box::new(claimed))).await,
+            WriteOutcome::Committed
+        );
+        let stored = s.conversation(&conv.id).await.unwrap().unwrap();
+        assert_eq!(
+            stored.owned_via,
+            Some(dialogs::handover::Desk::AdminApi),
+            "{}",
+            t.name
+        );
+        assert_eq!(s.follow_ups_of(&escalation).await.unwrap().len(), 3);
+        let due: Vec<String> = s
+            .follow_ups_due()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|n| n.text)
+            .collect();
+        assert_eq!(
+            due,
+            ["алло", "мне срочно, вылет через неделю"],
+            "{}",
+            t.name
+        );
+
+        let at = now();
+        let relayed = WriteOp::FollowUpsRelayed {
+            ids: s
+                .follow_ups_due()
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|n| n.id)
+                .collect(),
+            at,
+        };
+        assert_eq!(write(s, relayed).await, WriteOutcome::Done);
+        assert!(s.follow_ups_due().await.unwrap().is_empty(), "{}", t.name);
+        let notes = s.follow_ups_of(&escalation).await.unwrap();
+        assert_eq!(notes[0].relayed_at, Some(at), "{}", t.name);
+        assert_eq!(
+            notes[2].relayed_at, None,
+            "never relayed: the admin API shows it"
+        );
+
+        // Released: the escalation is resolved, so a later follow-up has nowhere to go.
+        let m5 = insert(s, inbound(chat, "f-5", "спасибо")).await;
+        conv.owner = Owner::Bot;
+        conv.owned_by = None;
+        conv.owned_via = None;
+        let mut released = turn(&m5, &conv, &[]);
+        released.ownership.push(OwnershipChange {
+            from: Owner::Manager,
+            to: Owner::Bot,
+            by: "Айдана".into(),
+            reason: "released".into(),
+        });
+        assert_eq!(
+            write(s, WriteOp::CommitTurn(Box::new(released))).await,
+            WriteOutcome::Committed
+        );
+        let m6 = insert(s, inbound(chat, "f-6", "и ещё")).await;
+        let mut after = turn(&m6, &conv, &[]);
+        after.follow_ups.push(follow_up("после", None, true));
+        assert_eq!(
+            write(s, WriteOp::CommitTurn(Box::new(after))).await,
+            WriteOutcome::Committed
+        );
+        assert_eq!(
+            s.follow_ups_of(&escalation).await.unwrap().len(),
+            3,
+            "{}",
+            t.name
+        );
+        assert_eq!(
+            s.conversation(&conv.id).await.unwrap().unwrap().owned_via,
+            None
+        );
     }
 }
 
@@ -783,6 +965,85 @@ async fn bitrix_ids_stay_with_the_lead_and_find_the_same_person() {
         assert_eq!(
             s.lead(&c.id).await.unwrap().unwrap().crm_deal_id,
             Some(7),
+            "{}",
+            t.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_held_crm_command_waits_until_released_and_leads_mode_keeps_its_lead() {
+    use actors::crm::DealStage;
+    for t in backends::all().await {
+        let s = t.store.as_ref();
+        let (a, ids) = turn_with_crm(
+            s,
+            "7731",
+            vec![
+                lead(Some("+77013333333"), None, DealStage::New),
+                lead(Some("+77013333333"), None, DealStage::Consultation),
+            ],
+        )
+        .await;
+        let now = actors::store::now();
+        let started = WriteOp::CrmStarted {
+            id: ids[0].clone(),
+            attempts: 0,
+            at: now,
+        };
+        assert_eq!(write(s, started).await, WriteOutcome::Done);
+        let hold = WriteOp::CrmHold {
+            id: ids[0].clone(),
+            error: "Bitrix24 set-up: no stage".into(),
+            at: now,
+        };
+        assert_eq!(write(s, hold).await, WriteOutcome::Done, "{}", t.name);
+        let held = s.crm_command(&ids[0]).await.unwrap().unwrap();
+        assert_eq!(held.status, "pending");
+        assert!(held.held_since.is_some(), "{}", t.name);
+        assert_eq!(
+            held.last_error.as_deref(),
+            Some("Bitrix24 set-up: no stage")
+        );
+        // Neither it nor the command behind it is due, however late.
+        let far = now + chrono::Duration::days(3650);
+        assert!(
+            s.due_crm_commands(far, 100).await.unwrap().is_empty(),
+            "{}",
+            t.name
+        );
+        assert_eq!(s.queue_depths().await.unwrap().crm_held, 1, "{}", t.name);
+
+        let released = write(s, WriteOp::CrmRelease { at: now }).await;
+        assert_eq!(released, WriteOutcome::Released(1), "{}", t.name);
+        let row = s.crm_command(&ids[0]).await.unwrap().unwrap();
+        assert_eq!((row.held_since, row.attempts), (None, 0), "{}", t.name);
+        assert!(row.tried_before(), "its last error is kept");
+        let due: Vec<String> = s
+            .due_crm_commands(now, 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(due, [ids[0].clone()], "{}", t.name);
+        assert_eq!(
+            write(s, WriteOp::CrmRelease { at: now }).await,
+            WriteOutcome::Released(0)
+        );
+
+        write(
+            s,
+            WriteOp::LeadSynced(LeadCrmUpdate {
+                conversation_id: a.id.clone(),
+                lead_id: Some(501),
+                ..Default::default()
+            }),
+        )
+        .await;
+        assert_eq!(
+            s.lead(&a.id).await.unwrap().unwrap().crm_lead_id,
+            Some(501),
             "{}",
             t.name
         );

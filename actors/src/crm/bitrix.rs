@@ -8,11 +8,56 @@
 //!
 //! Errors are classified by their code first (case-insensitively; legacy methods send `""`
 //! with HTTP 400 and put the meaning in the description), then by HTTP status.
+//!
+//! Pacing by cause: a limit answer (503 `QUERY_LIMIT_EXCEEDED`, 429 `OPERATION_TIME_LIMIT`)
+//! was not executed, so [`BitrixClient::call`] waits for the bucket (about a second, see
+//! `pace::limit_wait`) and sends the same call again, up to [`LIMIT_PATIENCE`] times; it is
+//! never an "attempt" of the command. Outages (5xx, timeouts, refused connections) and
+//! refusals that will never succeed go back to the caller, which backs off or fails.
+//!
+//! Every request is counted ([`CallStats`]) and, when the client is observed, recorded in the
+//! admin status (`bitrix24`) and the metrics.
 
-use super::pace::Pacer;
+use super::pace::{Pacer, jitter, limit_wait};
+use crate::status::Integrations;
 use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+/// Limit answers in a row one call waits out before it hands the error back.
+pub const LIMIT_PATIENCE: u32 = 30;
+
+/// What the client did since start, shared with the admin status.
+#[derive(Debug, Default)]
+pub struct CallStats {
+    requests: AtomicU64,
+    limit_answers: AtomicU64,
+    limit_wait_ms: AtomicU64,
+}
+
+/// A snapshot of [`CallStats`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct CallCounts {
+    /// HTTP requests sent to the portal (a `batch` is one).
+    pub requests: u64,
+    /// Of them, answered with a limit (`QUERY_LIMIT_EXCEEDED`, `OPERATION_TIME_LIMIT`).
+    pub limit_answers: u64,
+    /// Time spent waiting for the portal's bucket after limit answers, in milliseconds.
+    pub limit_wait_ms: u64,
+}
+
+impl CallStats {
+    pub fn counts(&self) -> CallCounts {
+        CallCounts {
+            requests: self.requests.load(Ordering::Relaxed),
+            limit_answers: self.limit_answers.load(Ordering::Relaxed),
+            limit_wait_ms: self.limit_wait_ms.load(Ordering::Relaxed),
+        }
+    }
+}
 
 /// What can go wrong with a call to Bitrix24.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -42,7 +87,11 @@ pub enum BitrixError {
     Network(String),
     /// The webhook is wrong, expired or lacks rights (`NO_AUTH_FOUND`, `ACCESS_DENIED`, …).
     #[error("Bitrix24 refused the webhook: {code}: {description}")]
-    Auth { code: String, description: String },
+    Auth {
+        status: u16,
+        code: String,
+        description: String,
+    },
     /// REST is blocked on the portal (`OVERLOAD_LIMIT`): only support can lift it.
     #[error("Bitrix24 REST is blocked on this portal: {code}: {description}")]
     Blocked { code: String, description: String },
@@ -62,6 +111,39 @@ pub enum BitrixError {
 }
 
 impl BitrixError {
+    /// A limit answer: the call was not executed; wait for the bucket and send it again.
+    pub fn is_limit(&self) -> bool {
+        matches!(
+            self,
+            BitrixError::RateLimited | BitrixError::OperationTimeLimit { .. }
+        )
+    }
+
+    /// The webhook itself is refused, so no call can succeed until the portal or the
+    /// configuration changes: a wrong, expired or deleted webhook (`NO_AUTH_FOUND`, 401, …),
+    /// or REST blocked on the portal. A refusal of one method (`ACCESS_DENIED`,
+    /// `insufficient_scope`) is not: other methods work.
+    pub fn webhook_refused(&self) -> bool {
+        match self {
+            BitrixError::Blocked { .. } => true,
+            BitrixError::Auth { status, code, .. } => {
+                let code = code.trim().to_ascii_uppercase();
+                matches!(
+                    code.as_str(),
+                    "NO_AUTH_FOUND"
+                        | "EXPIRED_TOKEN"
+                        | "INVALID_TOKEN"
+                        | "INVALID_GRANT"
+                        | "INVALID_CREDENTIALS"
+                        | "WRONG_AUTH_TYPE"
+                        | "PAYMENT_REQUIRED"
+                        | "AUTHORIZATION_ERROR"
+                ) || (code.is_empty() && *status == 401)
+            }
+            _ => false,
+        }
+    }
+
     /// Worth trying again later: limits, server failures, timeouts and the network. Whether
     /// a repeated `*.add` could duplicate is the caller's business (it looks before it adds).
     pub fn is_retryable(&self) -> bool {
@@ -175,6 +257,9 @@ pub struct BitrixClient {
     /// `https://<portal>/rest/<user>/<code>`, without the trailing slash. The secret.
     base: SecretString,
     pacer: Pacer,
+    stats: Arc<CallStats>,
+    /// Where each request's outcome is recorded for the admin status, when observed.
+    integrations: Option<Integrations>,
 }
 
 impl std::fmt::Debug for BitrixClient {
@@ -203,12 +288,76 @@ impl BitrixClient {
             http,
             base: SecretString::from(base.to_owned()),
             pacer: Pacer::new(rate, burst),
+            stats: Arc::new(CallStats::default()),
+            integrations: None,
         })
     }
 
-    /// Calls `method` with `params` (a JSON object, lowercase top-level names).
+    /// Counts requests into `stats` and records each outcome in `integrations` (as
+    /// `bitrix24`) and the metrics.
+    pub fn observed(mut self, stats: Arc<CallStats>, integrations: Integrations) -> Self {
+        self.stats = stats;
+        self.integrations = Some(integrations);
+        self
+    }
+
+    /// What this client did so far.
+    pub fn counts(&self) -> CallCounts {
+        self.stats.counts()
+    }
+
+    /// Calls `method` with `params` (a JSON object, lowercase top-level names). A limit answer
+    /// is waited out and the call sent again (it was not executed), up to [`LIMIT_PATIENCE`]
+    /// times in a row; any other failure is the caller's.
     pub async fn call(&self, method: &str, params: &Value) -> Result<Answer, BitrixError> {
+        let mut limits = 0;
+        loop {
+            let result = self.call_once(method, params).await;
+            match &result {
+                Err(e) if e.is_limit() && limits < LIMIT_PATIENCE => {
+                    limits += 1;
+                    let wait = limit_wait(e.retry_after(), jitter());
+                    self.stats
+                        .limit_wait_ms
+                        .fetch_add(wait.as_millis() as u64, Ordering::Relaxed);
+                    tracing::debug!(method, error = %e, ?wait, "Bitrix24 limit answer; waiting for the bucket");
+                    tokio::time::sleep(wait).await;
+                }
+                _ => return result,
+            }
+        }
+    }
+
+    /// One request, paced.
+    async fn call_once(&self, method: &str, params: &Value) -> Result<Answer, BitrixError> {
         self.pacer.acquire().await;
+        let started = std::time::Instant::now();
+        self.stats.requests.fetch_add(1, Ordering::Relaxed);
+        let result = self.send(method, params).await;
+        match &result {
+            Err(e) if e.is_limit() => {
+                self.stats.limit_answers.fetch_add(1, Ordering::Relaxed);
+                self.pacer.saturate();
+            }
+            _ => {}
+        }
+        if let Err(e) = &result {
+            tracing::debug!(method, error = %e, "Bitrix24 call failed");
+        }
+        if let Some(integrations) = &self.integrations {
+            let error = result.as_ref().err().map(ToString::to_string);
+            crate::meters::external_call(
+                integrations,
+                "bitrix24",
+                operation(method),
+                started.elapsed(),
+                error.as_deref(),
+            );
+        }
+        result
+    }
+
+    async fn send(&self, method: &str, params: &Value) -> Result<Answer, BitrixError> {
         let url = format!("{}/{method}.json", self.base.expose_secret());
         let sent = self
             .http
@@ -223,14 +372,32 @@ impl BitrixClient {
         };
         let status = response.status().as_u16();
         let body = response.bytes().await.map_err(transport_error)?;
-        let result = answer(status, &body);
-        if matches!(result, Err(BitrixError::RateLimited)) {
-            self.pacer.saturate();
-        }
-        if let Err(e) = &result {
-            tracing::debug!(method, error = %e, "Bitrix24 call failed");
-        }
-        result
+        answer(status, &body)
+    }
+
+    /// `profile`: who the webhook acts as ("Айдана Менеджер (id 7)").
+    pub async fn profile(&self) -> Result<String, BitrixError> {
+        let answer = self.call("profile", &json!({})).await?;
+        let r = &answer.result;
+        let text = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or("").trim();
+        let name = format!("{} {}", text("NAME"), text("LAST_NAME"));
+        let id = r.get("ID").and_then(id_of).unwrap_or(0);
+        Ok(format!("{} (id {id})", name.trim()))
+    }
+
+    /// `scope`: the scopes the webhook was given.
+    pub async fn scopes(&self) -> Result<Vec<String>, BitrixError> {
+        let answer = self.call("scope", &json!({})).await?;
+        Ok(answer
+            .result
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default())
     }
 
     /// Runs up to 50 commands in one request (one place in the leaky bucket). With `halt`,
@@ -353,17 +520,31 @@ impl BitrixClient {
         }
     }
 
-    /// `crm.category.list` for deals: (id, name) of every pipeline.
+    /// The deal pipelines, (id, name): `crm.category.list` (`entityTypeId` 2), or on older
+    /// portals that lack it the legacy `crm.dealcategory.list` (which leaves out the default
+    /// pipeline).
     pub async fn deal_categories(&self) -> Result<Vec<(i64, String)>, BitrixError> {
-        let answer = self
+        let items = match self
             .call("crm.category.list", &json!({"entityTypeId": 2}))
-            .await?;
-        let items = answer
-            .result
-            .get("categories")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+            .await
+        {
+            Ok(answer) => answer
+                .result
+                .get("categories")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default(),
+            Err(BitrixError::NotFound { .. } | BitrixError::BadRequest { .. }) => {
+                let answer = self
+                    .call(
+                        "crm.dealcategory.list",
+                        &json!({"order": {"SORT": "ASC"}, "select": ["ID", "NAME", "SORT"]}),
+                    )
+                    .await?;
+                answer.result.as_array().cloned().unwrap_or_default()
+            }
+            Err(e) => return Err(e),
+        };
         Ok(items
             .iter()
             .filter_map(|c| {
@@ -444,6 +625,39 @@ impl BitrixClient {
     }
 }
 
+/// The metrics' `operation` label of a method: a fixed word, never a formatted string.
+fn operation(method: &str) -> &'static str {
+    const KNOWN: &[&str] = &[
+        "batch",
+        "profile",
+        "scope",
+        "crm.contact.add",
+        "crm.contact.update",
+        "crm.contact.get",
+        "crm.deal.add",
+        "crm.deal.update",
+        "crm.deal.get",
+        "crm.deal.list",
+        "crm.lead.add",
+        "crm.lead.update",
+        "crm.lead.get",
+        "crm.lead.list",
+        "crm.duplicate.findbycomm",
+        "crm.category.list",
+        "crm.dealcategory.list",
+        "crm.status.list",
+        "crm.timeline.comment.add",
+        "crm.timeline.comment.list",
+        "crm.activity.todo.add",
+        "crm.activity.list",
+    ];
+    KNOWN
+        .iter()
+        .find(|m| **m == method)
+        .copied()
+        .unwrap_or("other")
+}
+
 /// A reqwest failure as a `BitrixError`, without the URL (it holds the webhook code).
 fn transport_error(e: reqwest::Error) -> BitrixError {
     let timeout = e.is_timeout();
@@ -477,9 +691,11 @@ fn answer(status: u16, body: &[u8]) -> Result<Answer, BitrixError> {
                 description: snippet,
             },
             401 => BitrixError::Auth {
+                status,
                 code: String::new(),
                 description: snippet,
             },
+            429 => BitrixError::OperationTimeLimit { reset_in: None },
             _ => BitrixError::Protocol(format!("HTTP {status}, not JSON: {snippet}")),
         });
     };
@@ -540,7 +756,11 @@ pub fn classify(status: u16, code: &str, description: &str, time: Option<&Value>
         | "ACCESS_DENIED"
         | "PAYMENT_REQUIRED"
         | "WRONG_AUTH_TYPE"
-        | "AUTHORIZATION_ERROR" => BitrixError::Auth { code, description },
+        | "AUTHORIZATION_ERROR" => BitrixError::Auth {
+            status,
+            code,
+            description,
+        },
         "NOT_FOUND" | "ERROR_NOT_FOUND" | "OWNER_NOT_FOUND" | "ERROR_METHOD_NOT_FOUND" => {
             BitrixError::NotFound { code, description }
         }
@@ -554,9 +774,13 @@ pub fn classify(status: u16, code: &str, description: &str, time: Option<&Value>
             code,
             description,
         },
-        _ if status == 401 || lower_description.starts_with("access denied") => {
-            BitrixError::Auth { code, description }
-        }
+        // A 429 whatever its code: the method's time budget.
+        _ if status == 429 => BitrixError::OperationTimeLimit { reset_in: None },
+        _ if status == 401 || lower_description.starts_with("access denied") => BitrixError::Auth {
+            status,
+            code,
+            description,
+        },
         _ if lower_description.contains("not found") => BitrixError::NotFound { code, description },
         _ => BitrixError::BadRequest {
             status,
@@ -689,6 +913,32 @@ mod tests {
             answer(502, b"<html>Bad gateway</html>"),
             Err(BitrixError::Server { status: 502, .. })
         ));
+        assert!(matches!(
+            answer(429, b"Too Many Requests"),
+            Err(BitrixError::OperationTimeLimit { reset_in: None })
+        ));
+        let refused = |status, body: &[u8]| answer(status, body).unwrap_err().webhook_refused();
+        assert!(refused(
+            401,
+            br#"{"error":"NO_AUTH_FOUND","error_description":"Wrong authorization data"}"#
+        ));
+        assert!(refused(401, b"Unauthorized"));
+        assert!(refused(
+            503,
+            br#"{"error":"OVERLOAD_LIMIT","error_description":""}"#
+        ));
+        assert!(
+            !refused(
+                403,
+                br#"{"error":"insufficient_scope","error_description":""}"#
+            ),
+            "one method refused, not the webhook"
+        );
+        assert!(!refused(
+            400,
+            br#"{"error":"","error_description":"Access denied."}"#
+        ));
+        assert!(BitrixError::RateLimited.is_limit());
         assert!(BitrixError::RateLimited.not_executed());
         assert!(!BitrixError::Timeout.not_executed() && BitrixError::Timeout.is_retryable());
         assert!(

@@ -6,18 +6,32 @@
 //! retried and idempotent (Bitrix ids are stored with the lead), so every lead lands exactly
 //! once even when Bitrix24 is slow or down.
 //!
-//! - [`bitrix`]: the Bitrix24 REST client (webhook calls, envelopes, typed errors, `batch`).
-//! - `pace`: the leaky bucket that paces calls the way the portal counts them.
+//! - [`bitrix`]: the Bitrix24 REST client (webhook calls, envelopes, typed errors, `batch`,
+//!   limit answers waited out).
+//! - `pace`: the leaky bucket that paces calls the way the portal counts them, and the wait
+//!   after a limit answer.
+//! - [`pipeline`]: which deal pipeline to use (found by its stages), and the typed set-up
+//!   problems when the portal lacks it.
+//! - [`check`]: the Bitrix24 check (webhook, scope, pipeline, the nine stages) for
+//!   `crystalbay doctor` and the admin status.
 //! - [`sync`]: what each command does in Bitrix24, idempotently.
+//! - [`health`]: what the people watching see (the last check, the set-up problem, calls),
+//!   and the request to re-read the portal now.
 //! - [`actor`]: the Crm actor — polls the outbox, runs commands in order per conversation,
-//!   retries, records outcomes.
+//!   retries, holds what a set-up problem blocks and releases it when the portal is right.
 
 pub mod actor;
 pub mod bitrix;
+pub mod check;
+pub mod health;
 mod pace;
+pub mod pipeline;
 pub mod sync;
 
 pub use actor::{Crm, CrmArgs, CrmMsg, CrmSettings};
+pub use check::{BitrixCheck, Verdict, check};
+pub use health::{CrmHandle, CrmHealth};
+pub use pipeline::SetupProblem;
 pub use sync::{DEFAULT_STAGE_NAMES, SyncSettings};
 
 use crate::store::ConversationRecord;
@@ -150,7 +164,9 @@ pub fn commands_for_turn(
         commands.push(CrmCommand::SyncLead { lead });
     }
     for event in &outcome.events {
-        let DialogEvent::Escalate { reason, details } = event;
+        let DialogEvent::Escalate { reason, details } = event else {
+            continue;
+        };
         let reason = serde_json::to_value(reason)
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))

@@ -3,9 +3,38 @@
 //! 503 `QUERY_LIMIT_EXCEEDED`). Keeping our own copy of it means we wait instead of being
 //! refused; when the portal refuses anyway (other apps share its bucket), [`Pacer::saturate`]
 //! makes ours full, so the next calls drain at `rate`.
+//!
+//! A limit answer (503 `QUERY_LIMIT_EXCEEDED`, 429 `OPERATION_TIME_LIMIT`) means "wait for the
+//! bucket", not "back off": [`limit_wait`] is about a second, jittered, never more than ten.
+//! Time is tokio's, so tests can pause it.
 
+use std::hash::BuildHasher;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// The usual wait after a limit answer: the portal drains two requests a second, so a second
+/// makes room.
+pub const LIMIT_WAIT: Duration = Duration::from_secs(1);
+/// The longest wait after one limit answer (even when Bitrix24 asks for more).
+pub const MAX_LIMIT_WAIT: Duration = Duration::from_secs(10);
+
+/// How long to wait after a limit answer: what Bitrix24 asked (`OPERATION_TIME_LIMIT`'s reset
+/// time) or else [`LIMIT_WAIT`], within one to ten seconds, times 0.75–1.25 (`jitter` in
+/// 0..1) so that callers refused together do not come back together.
+pub fn limit_wait(asked: Option<Duration>, jitter: f64) -> Duration {
+    let base = asked
+        .unwrap_or(LIMIT_WAIT)
+        .clamp(LIMIT_WAIT, MAX_LIMIT_WAIT);
+    base.mul_f64(0.75 + 0.5 * jitter.clamp(0.0, 1.0))
+        .min(MAX_LIMIT_WAIT)
+}
+
+/// A number in 0..1 that differs from call to call (std's per-instance random hash keys).
+pub fn jitter() -> f64 {
+    let n = std::collections::hash_map::RandomState::new().hash_one(Instant::now());
+    (n >> 11) as f64 / (1u64 << 53) as f64
+}
 
 /// A leaky bucket shared by every call of one Bitrix24 client.
 #[derive(Debug)]
@@ -110,6 +139,23 @@ mod tests {
         for _ in 0..50 {
             assert_eq!(b.reserve(later), None);
         }
+    }
+
+    #[test]
+    fn a_limit_wait_is_about_a_second_and_never_over_ten() {
+        assert_eq!(limit_wait(None, 0.5), Duration::from_secs(1));
+        assert_eq!(limit_wait(None, 0.0), Duration::from_millis(750));
+        assert_eq!(limit_wait(None, 1.0), Duration::from_millis(1250));
+        assert_eq!(
+            limit_wait(Some(Duration::from_secs(600)), 1.0),
+            MAX_LIMIT_WAIT
+        );
+        assert_eq!(
+            limit_wait(Some(Duration::from_millis(10)), 0.5),
+            Duration::from_secs(1)
+        );
+        let j = jitter();
+        assert!((0.0..1.0).contains(&j), "{j}");
     }
 
     #[test]

@@ -7,6 +7,17 @@
 //! - `EscalationNote`: a timeline comment on the deal.
 //! - `BookingTask`: a to-do (`crm.activity.todo.add`) on the deal.
 //!
+//! Leads mode (`BITRIX_USE_LEADS`): `SyncLead` keeps one Bitrix24 **lead** per conversation
+//! (`crm.lead.*`, the same contents: title, name, phone, email, the search in `COMMENTS`)
+//! instead of a contact and a deal; notes and to-dos go on the lead.
+//!
+//! Set-up problems ([`SetupProblem`]: the pipeline or a stage the portal lacks, a refused
+//! webhook) are not the command's fault: the command stops with [`SyncError::Setup`] and the
+//! Crm actor holds it until the portal is right. What does not depend on the problem is done
+//! first — the contact is found or created even when the deal cannot be. Once a problem is
+//! known, commands that depend on it stop before calling Bitrix24; only [`Syncer::refresh`]
+//! (the actor's re-read) clears it.
+//!
 //! Idempotency: every id Bitrix24 gives is stored in `leads` as soon as it is known, so a
 //! retry or a restart carries on where the last execution stopped. An execution that may have
 //! been cut off after Bitrix24 acted (a timeout, a 5xx, a crash: the outbox row says it was
@@ -15,7 +26,9 @@
 //! marker `[cb:<command id>]` it carries. Contact resolution is serialised, so the same person
 //! writing on two channels at once still gets one contact.
 
-use super::bitrix::{BatchCommand, BitrixClient, BitrixError, Comm, OWNER_DEAL, StageItem, id_of};
+use super::bitrix::{BatchCommand, BitrixClient, BitrixError, Comm, OWNER_DEAL, OWNER_LEAD, id_of};
+use super::check::{BitrixCheck, webhook_problem};
+use super::pipeline::{Pipeline, SetupProblem};
 use super::{CrmCommand, DealStage, LeadSnapshot};
 use crate::store::{CrmOutboxRecord, LeadCrmUpdate, LeadRecord, StoreError, WriteOp};
 use crate::store_writer::StoreHandle;
@@ -27,7 +40,8 @@ use std::time::{Duration, Instant};
 
 /// Our `ORIGINATOR_ID` on deals: with `ORIGIN_ID` = conversation id it finds our deal again.
 const ORIGINATOR: &str = "crystalbay";
-/// How long the pipeline and its stages are trusted before they are read again.
+/// How long the pipeline and its stages are trusted before they are read again (a set-up
+/// problem is kept until the Crm actor re-reads the portal).
 const PIPELINE_TTL: Duration = Duration::from_secs(3600);
 /// A booking to-do is due this long after the customer chose.
 const TODO_DEADLINE: chrono::TimeDelta = chrono::TimeDelta::hours(1);
@@ -38,8 +52,10 @@ pub struct SyncSettings {
     /// The deal pipeline, by name; `None`: the default pipeline (id 0).
     pub deal_category: Option<String>,
     /// The pipeline's stages by name, in order: the bot's four ([`DealStage`]) then the
-    /// managers' five (only checked to exist).
+    /// managers' five (the pipeline must hold all nine).
     pub stage_names: [String; 9],
+    /// Leads mode: a Bitrix24 lead per conversation instead of a contact and a deal.
+    pub use_leads: bool,
 }
 
 impl Default for SyncSettings {
@@ -47,6 +63,7 @@ impl Default for SyncSettings {
         Self {
             deal_category: None,
             stage_names: DEFAULT_STAGE_NAMES.map(String::from),
+            use_leads: false,
         }
     }
 }
@@ -71,9 +88,10 @@ pub enum SyncError {
     Bitrix(#[from] BitrixError),
     #[error("database: {0}")]
     Store(#[from] StoreError),
-    /// The portal does not have what the configuration names (pipeline, stage).
+    /// The portal does not have what the configuration names (pipeline, stage), or refuses
+    /// the webhook: fixed in the portal or the configuration, not by retrying.
     #[error("Bitrix24 set-up: {0}")]
-    Setup(String),
+    Setup(SetupProblem),
     /// The stored command cannot be executed as it is.
     #[error("unusable command: {0}")]
     Command(String),
@@ -98,40 +116,18 @@ impl SyncError {
     }
 }
 
-/// The configured pipeline as the portal has it.
-#[derive(Debug)]
-struct Pipeline {
-    category_id: i64,
-    /// Every stage, in SORT order.
-    stages: Vec<StageItem>,
-    /// The status ids of the bot's four stages.
-    bot: [String; 4],
-    loaded: Instant,
-}
-
-impl Pipeline {
-    fn stage_id(&self, stage: DealStage) -> &str {
-        let i = match stage {
-            DealStage::New => 0,
-            DealStage::Consultation => 1,
-            DealStage::TourSelection => 2,
-            DealStage::OfferShown => 3,
-        };
-        &self.bot[i]
-    }
-
-    fn sort_of(&self, status_id: &str) -> Option<i64> {
-        self.stages
-            .iter()
-            .find(|s| s.status_id == status_id)
-            .map(|s| s.sort)
-    }
-
-    /// Moving a deal from `current` to `target` goes forward in this pipeline. A stage we do
-    /// not know (another pipeline's) is never moved from.
-    fn is_forward(&self, current: &str, target: &str) -> bool {
-        matches!((self.sort_of(current), self.sort_of(target)), (Some(c), Some(t)) if t > c)
-    }
+/// What is known of the portal's set-up.
+#[derive(Debug, Clone)]
+enum Portal {
+    /// Not read yet, or the last read did not finish (an outage).
+    Unknown,
+    /// Read and right: the deal pipeline (none in leads mode), as of `at`.
+    Ready {
+        pipeline: Option<Arc<Pipeline>>,
+        at: Instant,
+    },
+    /// Read and wrong: kept until [`Syncer::refresh`] finds it right.
+    Broken(SetupProblem),
 }
 
 /// Executes CRM commands against one portal. Shared by the Crm actor's tasks.
@@ -139,7 +135,8 @@ pub struct Syncer {
     bitrix: BitrixClient,
     store: StoreHandle,
     settings: SyncSettings,
-    pipeline: tokio::sync::Mutex<Option<Arc<Pipeline>>>,
+    /// Held while the portal is read, so it is read once however many commands need it.
+    portal: tokio::sync::Mutex<Portal>,
     /// Held while a contact is looked for and created, so two conversations of one person
     /// never both create one.
     contacts: tokio::sync::Mutex<()>,
@@ -153,6 +150,7 @@ struct Known {
     stage: Option<DealStage>,
     phone: Option<String>,
     email: Option<String>,
+    lead: Option<i64>,
 }
 
 impl From<&LeadRecord> for Known {
@@ -163,6 +161,7 @@ impl From<&LeadRecord> for Known {
             stage: l.crm_stage.as_deref().and_then(parse_stage),
             phone: l.crm_phone.clone(),
             email: l.crm_email.clone(),
+            lead: l.crm_lead_id,
         }
     }
 }
@@ -184,14 +183,67 @@ impl Syncer {
             bitrix,
             store,
             settings,
-            pipeline: tokio::sync::Mutex::new(None),
+            portal: tokio::sync::Mutex::new(Portal::Unknown),
             contacts: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// What the client did so far.
+    pub fn counts(&self) -> super::bitrix::CallCounts {
+        self.bitrix.counts()
+    }
+
+    /// Reads the portal again (the whole check: webhook, scope, pipeline and stages) and keeps
+    /// what it found: a set-up problem, or the pipeline to use. An outage leaves the set-up
+    /// unknown (commands read it when they need it).
+    pub async fn refresh(&self) -> BitrixCheck {
+        let mut portal = self.portal.lock().await;
+        let (check, pipeline) = super::check::check(&self.bitrix, &self.settings).await;
+        *portal = match &check.problem {
+            Some(problem) => Portal::Broken(problem.clone()),
+            None if !check.ok() => Portal::Unknown,
+            None => Portal::Ready {
+                pipeline: pipeline.map(Arc::new),
+                at: Instant::now(),
+            },
+        };
+        check
+    }
+
+    /// Fails with the known set-up problem when it keeps every call from working.
+    async fn gate(&self) -> Result<(), SyncError> {
+        match &*self.portal.lock().await {
+            Portal::Broken(problem) if problem.blocks_contacts() => {
+                Err(SyncError::Setup(problem.clone()))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// A refusal of the webhook itself is a set-up problem: known from now on, so that other
+    /// commands stop before calling.
+    async fn setup_of(&self, e: SyncError) -> SyncError {
+        match e {
+            SyncError::Bitrix(b) if b.webhook_refused() => {
+                let problem = webhook_problem(&b);
+                *self.portal.lock().await = Portal::Broken(problem.clone());
+                SyncError::Setup(problem)
+            }
+            other => other,
         }
     }
 
     /// Executes one outbox row; the value says what Bitrix24 gave (ids), for the row's
     /// `result`.
     pub async fn execute(&self, row: &CrmOutboxRecord) -> Result<Value, SyncError> {
+        self.gate().await?;
+        match self.run(row).await {
+            Ok(v) => Ok(v),
+            Err(e) => Err(self.setup_of(e).await),
+        }
+    }
+
+    async fn run(&self, row: &CrmOutboxRecord) -> Result<Value, SyncError> {
         let command = row
             .parse()
             .map_err(|e| SyncError::Command(format!("unreadable payload: {e}")))?;
@@ -203,23 +255,26 @@ impl Syncer {
         match command {
             CrmCommand::SyncLead { lead } => self.sync_lead(conversation, &lead, tried).await,
             CrmCommand::EscalationNote { reason, excerpt } => {
-                let deal = self.ensure_deal(conversation, tried).await?;
+                let owner = self.ensure_owner(conversation, tried).await?;
                 let marker = marker(&row.id);
-                if tried && let Some(id) = self.find_comment(deal, &marker).await? {
-                    return Ok(json!({"deal_id": deal, "comment_id": id}));
+                if tried && let Some(id) = self.find_comment(owner, &marker).await? {
+                    return Ok(owner.result("comment_id", id));
                 }
                 let text = format!(
                     "Нужен менеджер: {}\n\nПоследние сообщения клиента:\n{excerpt}\n\n{marker}",
                     reason_text(&reason)
                 );
-                let id = self.bitrix.comment_add("deal", deal, &text).await?;
-                Ok(json!({"deal_id": deal, "comment_id": id}))
+                let id = self
+                    .bitrix
+                    .comment_add(owner.entity_type(), owner.id, &text)
+                    .await?;
+                Ok(owner.result("comment_id", id))
             }
             CrmCommand::BookingTask { offer, query } => {
-                let deal = self.ensure_deal(conversation, tried).await?;
+                let owner = self.ensure_owner(conversation, tried).await?;
                 let marker = marker(&row.id);
-                if tried && let Some(id) = self.find_todo(deal, &marker).await? {
-                    return Ok(json!({"deal_id": deal, "activity_id": id}));
+                if tried && let Some(id) = self.find_todo(owner, &marker).await? {
+                    return Ok(owner.result("activity_id", id));
                 }
                 let deadline = (chrono::Utc::now() + TODO_DEADLINE)
                     .with_timezone(&almaty())
@@ -234,23 +289,36 @@ impl Syncer {
                 );
                 let id = self
                     .bitrix
-                    .todo_add(OWNER_DEAL, deal, &deadline, &title, &description)
+                    .todo_add(owner.type_id(), owner.id, &deadline, &title, &description)
                     .await?;
-                Ok(json!({"deal_id": deal, "activity_id": id}))
+                Ok(owner.result("activity_id", id))
             }
         }
     }
 
-    /// The contact and the deal of a lead, as of this snapshot.
+    /// The contact and the deal of a lead, as of this snapshot (leads mode: the lead).
     async fn sync_lead(
         &self,
         conversation: &str,
         lead: &LeadSnapshot,
         tried: bool,
     ) -> Result<Value, SyncError> {
-        let pipeline = self.pipeline().await?;
+        if self.settings.use_leads {
+            return self.sync_crm_lead(conversation, lead, tried).await;
+        }
         let row = self.store.store.lead(conversation).await?;
         let mut known = row.as_ref().map(Known::from).unwrap_or_default();
+        let pipeline = match self.pipeline().await {
+            Ok(pipeline) => pipeline,
+            Err(SyncError::Setup(problem)) => {
+                // The deal waits for the set-up to be right; the contact does not.
+                if known.deal.is_none() {
+                    self.contact_only(conversation, lead, &known).await?;
+                }
+                return Err(SyncError::Setup(problem));
+            }
+            Err(e) => return Err(e),
+        };
 
         // A deal an interrupted execution may have created.
         if known.deal.is_none()
@@ -425,6 +493,19 @@ impl Syncer {
         lead: &LeadSnapshot,
         known: &Known,
     ) -> Result<(), SyncError> {
+        self.complete_multi("contact", conversation, contact, lead, known)
+            .await
+    }
+
+    /// Adds the phone and email to a contact or a lead (`entity`) when it lacks them.
+    async fn complete_multi(
+        &self,
+        entity: &str,
+        conversation: &str,
+        id: i64,
+        lead: &LeadSnapshot,
+        known: &Known,
+    ) -> Result<(), SyncError> {
         let phone = lead
             .phone
             .as_ref()
@@ -436,7 +517,7 @@ impl Syncer {
         if phone.is_none() && email.is_none() {
             return Ok(());
         }
-        let current = self.bitrix.get("contact", contact).await?;
+        let current = self.bitrix.get(entity, id).await?;
         let values = |field: &str| -> Vec<String> {
             current
                 .get(field)
@@ -465,7 +546,7 @@ impl Syncer {
         }
         if !fields.is_empty() {
             self.bitrix
-                .update("contact", contact, Value::Object(fields))
+                .update(entity, id, Value::Object(fields))
                 .await?;
         }
         self.record(LeadCrmUpdate {
@@ -477,12 +558,113 @@ impl Syncer {
         Ok(())
     }
 
-    /// The deal of a conversation, created from its stored lead when it has none yet (its
-    /// `SyncLead` failed, or has not run).
-    async fn ensure_deal(&self, conversation: &str, tried: bool) -> Result<i64, SyncError> {
+    /// The contact alone, while the deal waits for the set-up: found (and completed) or
+    /// created, and recorded, so the deal made later is linked to it.
+    async fn contact_only(
+        &self,
+        conversation: &str,
+        lead: &LeadSnapshot,
+        known: &Known,
+    ) -> Result<(), SyncError> {
+        if let Some(contact) = known.contact {
+            return self
+                .complete_contact(conversation, contact, lead, known)
+                .await;
+        }
+        if lead.phone.is_none() && lead.email.is_none() {
+            return Ok(());
+        }
+        let _guard = self.contacts.lock().await;
+        match self.find_contact(conversation, lead).await? {
+            Some(id) => {
+                self.record(LeadCrmUpdate {
+                    contact_id: Some(id),
+                    ..update(conversation)
+                })
+                .await?;
+                let known = Known {
+                    contact: Some(id),
+                    ..known.clone()
+                };
+                self.complete_contact(conversation, id, lead, &known).await
+            }
+            None => {
+                let id = self.bitrix.add("contact", contact_fields(lead)).await?;
+                self.record(LeadCrmUpdate {
+                    contact_id: Some(id),
+                    phone: lead.phone.clone(),
+                    email: lead.email.clone(),
+                    ..update(conversation)
+                })
+                .await
+            }
+        }
+    }
+
+    /// Leads mode: the conversation's lead, created once (looked for first when an earlier
+    /// execution may have created it), then kept up to date.
+    async fn sync_crm_lead(
+        &self,
+        conversation: &str,
+        lead: &LeadSnapshot,
+        tried: bool,
+    ) -> Result<Value, SyncError> {
+        let row = self.store.store.lead(conversation).await?;
+        let mut known = row.as_ref().map(Known::from).unwrap_or_default();
+        if known.lead.is_none()
+            && tried
+            && let Some(id) = self.find_ours("crm.lead.list", conversation).await?
+        {
+            self.record(LeadCrmUpdate {
+                lead_id: Some(id),
+                ..update(conversation)
+            })
+            .await?;
+            known.lead = Some(id);
+        }
+        let Some(id) = known.lead else {
+            let id = self
+                .bitrix
+                .add("lead", lead_fields(conversation, lead))
+                .await?;
+            self.record(LeadCrmUpdate {
+                lead_id: Some(id),
+                stage: Some(stage_name(lead.stage)),
+                phone: lead.phone.clone(),
+                email: lead.email.clone(),
+                ..update(conversation)
+            })
+            .await?;
+            return Ok(json!({"lead_id": id}));
+        };
+        let mut fields = json!({"TITLE": title(lead), "COMMENTS": comments(lead)});
+        if let Some(name) = &lead.name {
+            fields["NAME"] = json!(name);
+        }
+        self.bitrix.update("lead", id, fields).await?;
+        self.record(LeadCrmUpdate {
+            stage: Some(stage_name(lead.stage)),
+            ..update(conversation)
+        })
+        .await?;
+        self.complete_multi("lead", conversation, id, lead, &known)
+            .await?;
+        Ok(json!({"lead_id": id}))
+    }
+
+    /// What notes and to-dos go on: the conversation's deal (leads mode: its lead), created
+    /// from its stored lead when it has none yet (its `SyncLead` failed, or has not run).
+    async fn ensure_owner(&self, conversation: &str, tried: bool) -> Result<Owner, SyncError> {
+        let owner_of = |l: &LeadRecord| {
+            if self.settings.use_leads {
+                l.crm_lead_id.map(Owner::lead)
+            } else {
+                l.crm_deal_id.map(Owner::deal)
+            }
+        };
         let lead = self.store.store.lead(conversation).await?;
-        if let Some(deal) = lead.as_ref().and_then(|l| l.crm_deal_id) {
-            return Ok(deal);
+        if let Some(owner) = lead.as_ref().and_then(owner_of) {
+            return Ok(owner);
         }
         let Some(lead) = lead else {
             return Err(SyncError::Command(
@@ -513,8 +695,9 @@ impl Syncer {
             .store
             .lead(conversation)
             .await?
-            .and_then(|l| l.crm_deal_id)
-            .ok_or_else(|| SyncError::Command("the deal was not recorded".into()))
+            .as_ref()
+            .and_then(owner_of)
+            .ok_or_else(|| SyncError::Command("the deal or lead was not recorded".into()))
     }
 
     /// The person's contact: from another conversation of ours, else from Bitrix24's
@@ -581,10 +764,16 @@ impl Syncer {
     }
 
     async fn find_our_deal(&self, conversation: &str) -> Result<Option<i64>, SyncError> {
+        self.find_ours("crm.deal.list", conversation).await
+    }
+
+    /// The deal or lead (`method`: its list method) we made for this conversation, by its
+    /// `ORIGINATOR_ID`/`ORIGIN_ID`.
+    async fn find_ours(&self, method: &str, conversation: &str) -> Result<Option<i64>, SyncError> {
         let found = self
             .bitrix
             .list_recent(
-                "crm.deal.list",
+                method,
                 json!({"ORIGINATOR_ID": ORIGINATOR, "ORIGIN_ID": conversation}),
                 &["ID"],
             )
@@ -595,110 +784,105 @@ impl Syncer {
             .min())
     }
 
-    async fn find_comment(&self, deal: i64, marker: &str) -> Result<Option<i64>, SyncError> {
+    async fn find_comment(&self, owner: Owner, marker: &str) -> Result<Option<i64>, SyncError> {
         let found = self
             .bitrix
             .list_recent(
                 "crm.timeline.comment.list",
-                json!({"ENTITY_ID": deal, "ENTITY_TYPE": "deal"}),
+                json!({"ENTITY_ID": owner.id, "ENTITY_TYPE": owner.entity_type()}),
                 &["ID", "COMMENT"],
             )
             .await?;
         Ok(find_marked(&found, "COMMENT", marker))
     }
 
-    async fn find_todo(&self, deal: i64, marker: &str) -> Result<Option<i64>, SyncError> {
+    async fn find_todo(&self, owner: Owner, marker: &str) -> Result<Option<i64>, SyncError> {
         let found = self
             .bitrix
             .list_recent(
                 "crm.activity.list",
-                json!({"OWNER_TYPE_ID": OWNER_DEAL, "OWNER_ID": deal}),
+                json!({"OWNER_TYPE_ID": owner.type_id(), "OWNER_ID": owner.id}),
                 &["ID", "DESCRIPTION"],
             )
             .await?;
         Ok(find_marked(&found, "DESCRIPTION", marker))
     }
 
-    /// The configured pipeline and its stages, read once an hour.
+    /// The deal pipeline and its stages: read when first needed and again once an hour; a
+    /// known set-up problem until [`Syncer::refresh`] finds it fixed.
     async fn pipeline(&self) -> Result<Arc<Pipeline>, SyncError> {
-        let mut cached = self.pipeline.lock().await;
-        if let Some(p) = cached.as_ref()
-            && p.loaded.elapsed() < PIPELINE_TTL
-        {
-            return Ok(p.clone());
+        let mut portal = self.portal.lock().await;
+        match &*portal {
+            Portal::Ready {
+                pipeline: Some(p),
+                at,
+            } if at.elapsed() < PIPELINE_TTL => return Ok(p.clone()),
+            Portal::Broken(problem) => return Err(SyncError::Setup(problem.clone())),
+            _ => {}
         }
-        let pipeline = Arc::new(self.load_pipeline().await?);
-        *cached = Some(pipeline.clone());
-        Ok(pipeline)
-    }
-
-    async fn load_pipeline(&self) -> Result<Pipeline, SyncError> {
-        let same = |a: &str, b: &str| a.trim().to_lowercase() == b.trim().to_lowercase();
-        let category_id = match &self.settings.deal_category {
-            None => 0,
-            Some(name) => {
-                let categories = self.bitrix.deal_categories().await?;
-                categories
-                    .iter()
-                    .find(|(_, n)| same(n, name))
-                    .map(|(id, _)| *id)
-                    .ok_or_else(|| {
-                        let names: Vec<&str> = categories.iter().map(|(_, n)| n.as_str()).collect();
-                        SyncError::Setup(format!(
-                            "no deal pipeline named {name:?} (the portal has: {})",
-                            names.join(", ")
-                        ))
-                    })?
+        let names = self.settings.stage_names.to_vec();
+        let wanted = self.settings.deal_category.as_deref();
+        let survey = super::pipeline::survey(&self.bitrix, wanted, &names).await?;
+        match survey.choice {
+            Ok(pipeline) => {
+                tracing::info!(
+                    category_id = pipeline.category_id,
+                    pipeline = %pipeline.name,
+                    stages = pipeline.stages.len(),
+                    "Bitrix24 deal pipeline read"
+                );
+                let pipeline = Arc::new(pipeline);
+                *portal = Portal::Ready {
+                    pipeline: Some(pipeline.clone()),
+                    at: Instant::now(),
+                };
+                Ok(pipeline)
             }
-        };
-        let entity = if category_id == 0 {
-            "DEAL_STAGE".to_owned()
-        } else {
-            format!("DEAL_STAGE_{category_id}")
-        };
-        let mut stages = self.bitrix.stages(&entity).await?;
-        // Stages of pipeline n carry the prefix `Cn:`; add it where a portal leaves it out.
-        if category_id != 0 {
-            let prefix = format!("C{category_id}:");
-            for s in &mut stages {
-                if !s.status_id.starts_with(&prefix) {
-                    s.status_id = format!("{prefix}{}", s.status_id);
-                }
+            Err(problem) => {
+                *portal = Portal::Broken(problem.clone());
+                Err(SyncError::Setup(problem))
             }
         }
-        let find = |name: &str| stages.iter().find(|s| same(&s.name, name));
-        let mut bot: [String; 4] = Default::default();
-        for (i, name) in self.settings.stage_names.iter().enumerate() {
-            match (find(name), i < 4) {
-                (Some(s), true) => bot[i] = s.status_id.clone(),
-                (Some(_), false) => {}
-                (None, true) => {
-                    let names: Vec<&str> = stages.iter().map(|s| s.name.as_str()).collect();
-                    return Err(SyncError::Setup(format!(
-                        "no stage named {name:?} in the deal pipeline {category_id} (it has: {})",
-                        names.join(", ")
-                    )));
-                }
-                (None, false) => tracing::warn!(stage = %name, category_id,
-                    "a configured deal stage is not in the Bitrix24 pipeline"),
-            }
-        }
-        tracing::info!(
-            category_id,
-            stages = stages.len(),
-            "Bitrix24 deal pipeline read"
-        );
-        Ok(Pipeline {
-            category_id,
-            stages,
-            bot,
-            loaded: Instant::now(),
-        })
     }
 
     async fn record(&self, update: LeadCrmUpdate) -> Result<(), SyncError> {
         self.store.write(WriteOp::LeadSynced(update)).await?;
         Ok(())
+    }
+}
+
+/// What a note or a to-do goes on: a deal, or in leads mode a lead.
+#[derive(Debug, Clone, Copy)]
+struct Owner {
+    id: i64,
+    is_lead: bool,
+}
+
+impl Owner {
+    fn deal(id: i64) -> Self {
+        Owner { id, is_lead: false }
+    }
+
+    fn lead(id: i64) -> Self {
+        Owner { id, is_lead: true }
+    }
+
+    /// `ENTITY_TYPE` of a timeline comment.
+    fn entity_type(self) -> &'static str {
+        if self.is_lead { "lead" } else { "deal" }
+    }
+
+    /// `ownerTypeId` of an activity.
+    fn type_id(self) -> i64 {
+        if self.is_lead { OWNER_LEAD } else { OWNER_DEAL }
+    }
+
+    /// The command's result: the owner's id and what was made on it.
+    fn result(self, key: &str, id: i64) -> Value {
+        let owner = if self.is_lead { "lead_id" } else { "deal_id" };
+        let mut out = json!({ owner: self.id });
+        out[key] = json!(id);
+        out
     }
 }
 
@@ -774,6 +958,29 @@ fn deal_fields(conversation: &str, lead: &LeadSnapshot, pipeline: &Pipeline) -> 
         "ORIGINATOR_ID": ORIGINATOR,
         "ORIGIN_ID": conversation,
     })
+}
+
+/// A lead with the same contents as a contact and its deal (leads mode).
+fn lead_fields(conversation: &str, lead: &LeadSnapshot) -> Value {
+    let mut fields = json!({
+        "TITLE": title(lead),
+        "COMMENTS": comments(lead),
+        "SOURCE_ID": "OTHER",
+        "SOURCE_DESCRIPTION": format!("Бот Crystal Bay, {}", channel_label(&lead.channel)),
+        "OPENED": "Y",
+        "ORIGINATOR_ID": ORIGINATOR,
+        "ORIGIN_ID": conversation,
+    });
+    if let Some(name) = &lead.name {
+        fields["NAME"] = json!(name);
+    }
+    if let Some(phone) = &lead.phone {
+        fields["PHONE"] = multi(phone);
+    }
+    if let Some(email) = &lead.email {
+        fields["EMAIL"] = multi(email);
+    }
+    fields
 }
 
 /// "Айгуль, WhatsApp (Wazzup): тур" — who and where from; the search is in the comments.
@@ -914,6 +1121,7 @@ fn almaty() -> chrono::FixedOffset {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crm::bitrix::StageItem;
 
     fn pipeline() -> Pipeline {
         let stage = |id: &str, name: &str, sort| StageItem {
@@ -923,6 +1131,7 @@ mod tests {
         };
         Pipeline {
             category_id: 1,
+            name: "Туры".into(),
             stages: vec![
                 stage("C1:NEW", "Новый запрос", 10),
                 stage("C1:PREPARATION", "Консультация", 20),
@@ -932,7 +1141,6 @@ mod tests {
                 stage("C1:LOSE", "Отказ", 100),
             ],
             bot: ["C1:NEW", "C1:PREPARATION", "C1:2", "C1:3"].map(String::from),
-            loaded: Instant::now(),
         }
     }
 

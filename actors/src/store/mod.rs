@@ -92,6 +92,14 @@ pub trait Store: Send + Sync + 'static {
         told_before: chrono::DateTime<chrono::Utc>,
     ) -> Result<Vec<EscalationRecord>, StoreError>;
 
+    /// The follow-ups of an escalation, oldest first.
+    async fn follow_ups_of(&self, escalation_id: &str) -> Result<Vec<FollowUpRecord>, StoreError>;
+
+    /// Follow-ups to relay to the managers' chat now, oldest first, at most 100: those of a
+    /// claimed escalation, and the urgent ones of an open escalation (the others of an open
+    /// escalation go with its next announcement or reminder).
+    async fn follow_ups_due(&self) -> Result<Vec<FollowUpRecord>, StoreError>;
+
     /// Whether an outgoing message the channel reports (an echo) is one the engine sent: by
     /// the channel's id for it, our outbox id, or (for an echo that outran the answer to our
     /// send) the same text to the same chat within ten minutes.

@@ -1,7 +1,7 @@
 //! Rows and write operations of the store, as plain values.
 
 use chrono::{DateTime, Utc};
-use dialogs::handover::Hands;
+use dialogs::handover::{Desk, Hands, Urgency};
 use dialogs::{Channel, ChatKey, Owner, turn::Button};
 use serde::{Deserialize, Serialize};
 
@@ -51,6 +51,9 @@ pub struct ConversationRecord {
     pub owner_since: DateTime<Utc>,
     /// Who owns it when a manager does (token or manager name).
     pub owned_by: Option<String>,
+    /// Where that manager works from (managers' chat, admin API, the channel itself).
+    #[serde(default)]
+    pub owned_via: Option<Desk>,
     /// The channel refuses messages to this chat (e.g. the bot was blocked on Telegram).
     pub unreachable: bool,
     pub created_at: DateTime<Utc>,
@@ -71,6 +74,7 @@ impl ConversationRecord {
             owner: Owner::Bot,
             owner_since: now,
             owned_by: None,
+            owned_via: None,
             unreachable: false,
             created_at: now,
             updated_at: now,
@@ -83,7 +87,7 @@ impl ConversationRecord {
             owner: self.owner,
             since: self.owner_since,
             manager: self.owned_by.clone(),
-            desk: None,
+            desk: self.owned_via,
         }
     }
 
@@ -92,6 +96,7 @@ impl ConversationRecord {
         self.owner = hands.owner;
         self.owner_since = hands.since;
         self.owned_by = hands.manager.clone();
+        self.owned_via = hands.desk;
     }
 }
 
@@ -158,6 +163,31 @@ pub struct NewEscalation {
     pub details: serde_json::Value,
 }
 
+/// A customer's follow-up written with a turn: appended to the chat's open (or claimed)
+/// escalation; not stored when the chat has none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewFollowUp {
+    pub id: String,
+    pub text: String,
+    pub urgency: Option<Urgency>,
+    /// Copy it to the managers' chat (not while the manager works through the admin API).
+    pub relay: bool,
+}
+
+/// A follow-up as stored on its escalation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FollowUpRecord {
+    pub id: String,
+    pub escalation_id: String,
+    pub conversation_id: String,
+    pub text: String,
+    pub urgency: Option<Urgency>,
+    pub relay: bool,
+    /// When it reached the managers' chat (`None`: not yet, or never when `relay` is false).
+    pub relayed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
 /// Everything one handled message changes, written in one transaction: the inbox row becomes
 /// `handled`, the conversation is saved, the transcript grows, replies enter the outbox.
 /// With no inbound message it records what a manager did (took the chat, wrote, released it).
@@ -169,6 +199,8 @@ pub struct TurnCommit {
     pub conversation: ConversationRecord,
     pub replies: Vec<OutboxMessage>,
     pub escalations: Vec<NewEscalation>,
+    /// What the customer added for the manager (after the turn's escalations, if any).
+    pub follow_ups: Vec<NewFollowUp>,
     /// Commands for the CRM outbox; a `SyncLead` also updates the lead list.
     pub crm: Vec<crate::crm::NewCrmCommand>,
     /// The chat changed hands with this turn, in order (recorded; escalations claimed or
@@ -240,6 +272,11 @@ pub enum WriteOp {
         id: String,
         at: DateTime<Utc>,
     },
+    /// These follow-ups reached the managers' chat.
+    FollowUpsRelayed {
+        ids: Vec<String>,
+        at: DateTime<Utc>,
+    },
     /// The channel refuses messages to this conversation's chat for good (the customer blocked
     /// the bot): `unreachable` is set. The conversation's next turn (the customer wrote again)
     /// writes it back as the actor holds it.
@@ -280,6 +317,18 @@ pub enum WriteOp {
     CrmFailed {
         id: String,
         error: String,
+        at: DateTime<Utc>,
+    },
+    /// A CRM command waits for a Bitrix24 set-up problem to be fixed: pending, with its error,
+    /// not due until [`WriteOp::CrmRelease`].
+    CrmHold {
+        id: String,
+        error: String,
+        at: DateTime<Utc>,
+    },
+    /// The set-up is right again: every held CRM command is due now, with fresh attempts
+    /// ([`WriteOutcome::Released`] says how many).
+    CrmRelease {
         at: DateTime<Utc>,
     },
     /// A failed CRM command goes back to pending with fresh attempts (its last error is kept,
@@ -329,6 +378,8 @@ pub enum WriteOutcome {
     PromptVersionAdded(i32),
     /// No row was in a state the write applies to: nothing was written.
     NotFound,
+    /// This many held CRM commands are due again.
+    Released(u64),
 }
 
 /// One stored version of an admin-edited document.
@@ -364,6 +415,8 @@ pub struct QueueDepths {
     pub outbox_failed: i64,
     pub crm_pending: i64,
     pub crm_failed: i64,
+    /// Pending CRM commands held by a Bitrix24 set-up problem (counted in `crm_pending` too).
+    pub crm_held: i64,
     pub escalations_open: i64,
     pub escalations_claimed: i64,
 }
@@ -385,6 +438,18 @@ pub(crate) fn parse_owner(s: &str) -> Result<Owner, super::StoreError> {
         })
 }
 
+/// The `next_attempt_at` of a held CRM command: never due on its own.
+pub const HELD_UNTIL: DateTime<Utc> = DateTime::<Utc>::from_naive_utc_and_offset(
+    match chrono::NaiveDate::from_ymd_opt(9999, 12, 31) {
+        Some(d) => match d.and_hms_opt(0, 0, 0) {
+            Some(t) => t,
+            None => chrono::NaiveDateTime::MIN,
+        },
+        None => chrono::NaiveDateTime::MIN,
+    },
+    Utc,
+);
+
 /// A row of the CRM outbox: one command for Bitrix24 and how its execution went.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CrmOutboxRecord {
@@ -403,8 +468,12 @@ pub struct CrmOutboxRecord {
     pub last_error: Option<String>,
     /// What Bitrix24 gave back (ids of what was created or found), once `done`.
     pub result: Option<serde_json::Value>,
-    /// A pending command is not tried before this time (backoff after a failure).
+    /// A pending command is not tried before this time (backoff after a failure;
+    /// [`HELD_UNTIL`] while held).
     pub next_attempt_at: DateTime<Utc>,
+    /// Held since then by a Bitrix24 set-up problem (its error is `last_error`); released when
+    /// the set-up is right again.
+    pub held_since: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -447,6 +516,8 @@ pub struct LeadRecord {
     /// Bitrix24 appends every multi-field value sent without its id).
     pub crm_phone: Option<String>,
     pub crm_email: Option<String>,
+    /// Leads mode (`BITRIX_USE_LEADS`): the Bitrix24 lead, once created.
+    pub crm_lead_id: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -460,4 +531,6 @@ pub struct LeadCrmUpdate {
     pub stage: Option<String>,
     pub phone: Option<String>,
     pub email: Option<String>,
+    /// Leads mode: the Bitrix24 lead.
+    pub lead_id: Option<i64>,
 }

@@ -13,12 +13,12 @@ pub(crate) const INSERT_INBOUND_TAIL: &str =
 
 pub(crate) const UPSERT_CONVERSATIONS: &str = "INSERT INTO conversations \
     (id, channel, chat_id, customer_name, customer_phone, customer_email, route, state, owner, \
-     owner_since, owned_by, unreachable, created_at, updated_at) ";
+     owner_since, owned_by, owned_via, unreachable, created_at, updated_at) ";
 pub(crate) const UPSERT_CONVERSATIONS_TAIL: &str = " ON CONFLICT (id) DO UPDATE SET \
      customer_name = excluded.customer_name, customer_phone = excluded.customer_phone, \
      customer_email = excluded.customer_email, route = excluded.route, state = excluded.state, \
      owner = excluded.owner, owner_since = excluded.owner_since, owned_by = excluded.owned_by, \
-     unreachable = excluded.unreachable, updated_at = excluded.updated_at";
+     owned_via = excluded.owned_via, unreachable = excluded.unreachable, updated_at = excluded.updated_at";
 
 pub(crate) const INSERT_TRANSCRIPT: &str = "INSERT INTO transcript \
     (conversation_id, direction, text, inbox_id, outbox_id, created_at) ";
@@ -47,6 +47,26 @@ pub(crate) const FIRST_ANSWER: &str = "UPDATE escalations SET first_answer_at = 
 
 pub(crate) const INSERT_ESCALATIONS: &str =
     "INSERT INTO escalations (id, conversation_id, reason, details, created_at) ";
+
+/// `$1` id, `$2` conversation, `$3` text, `$4` urgency, `$5` relay, `$6` at: a follow-up on the
+/// conversation's newest open or claimed escalation; nothing when it has none.
+pub(crate) const INSERT_FOLLOW_UP: &str = "INSERT INTO escalation_notes \
+    (id, escalation_id, conversation_id, text, urgency, relay, created_at) \
+    SELECT $1, e.id, e.conversation_id, $3, $4, $5, $6 FROM escalations e \
+    WHERE e.conversation_id = $2 AND e.status IN ('open', 'claimed') \
+    ORDER BY e.created_at DESC, e.id DESC LIMIT 1";
+
+pub(crate) const FOLLOW_UP_RELAYED: &str =
+    "UPDATE escalation_notes SET relayed_at = $2 WHERE id = $1 AND relayed_at IS NULL";
+
+/// The columns of a follow-up (table `n`), as `follow_up_from` reads them.
+macro_rules! follow_up_columns {
+    () => {
+        "n.id, n.escalation_id, n.conversation_id, n.text, n.urgency, n.relay, n.relayed_at, \
+         n.created_at"
+    };
+}
+pub(crate) use follow_up_columns;
 
 /// Completed with `WHEN <id> THEN <external id> … END, updated_at = <at> WHERE id IN (<ids>)`:
 /// rows addressed by primary key, each with its own external id.
@@ -77,7 +97,8 @@ pub(crate) const INSERT_PROMPT_VERSION: &str = "INSERT INTO prompt_versions \
     RETURNING version";
 
 pub(crate) const CRM_OUTBOX_RETRY: &str = "UPDATE crm_outbox SET status = 'pending', attempts = 0, \
-    next_attempt_at = $2, updated_at = $2 WHERE id = $1 AND status IN ('pending', 'failed')";
+    held_since = NULL, next_attempt_at = $2, updated_at = $2 \
+    WHERE id = $1 AND status IN ('pending', 'failed')";
 
 pub(crate) const RESOLVE_ESCALATION: &str = "UPDATE escalations SET status = 'resolved', \
     resolved_at = $2 WHERE id = $1 AND status IN ('open', 'claimed')";
@@ -88,6 +109,7 @@ pub(crate) const QUEUE_DEPTHS: &str = "SELECT \
     (SELECT COUNT(*) FROM outbox WHERE status = 'failed') AS outbox_failed, \
     (SELECT COUNT(*) FROM crm_outbox WHERE status = 'pending') AS crm_pending, \
     (SELECT COUNT(*) FROM crm_outbox WHERE status = 'failed') AS crm_failed, \
+    (SELECT COUNT(*) FROM crm_outbox WHERE status = 'pending' AND held_since IS NOT NULL) AS crm_held, \
     (SELECT COUNT(*) FROM escalations WHERE status = 'open') AS escalations_open, \
     (SELECT COUNT(*) FROM escalations WHERE status = 'claimed') AS escalations_claimed";
 
@@ -110,14 +132,24 @@ pub(crate) const CRM_FAILED: &str = "UPDATE crm_outbox SET status = 'failed', la
     updated_at = $3 WHERE id = $1 AND status = 'pending'";
 
 pub(crate) const CRM_REQUEUE: &str = "UPDATE crm_outbox SET status = 'pending', attempts = 0, \
-    next_attempt_at = $2, updated_at = $2 WHERE id = $1 AND status = 'failed'";
+    held_since = NULL, next_attempt_at = $2, updated_at = $2 WHERE id = $1 AND status = 'failed'";
+
+/// Held: pending, not due before `$3` (far away: released by `CRM_RELEASE`), since `$4`.
+pub(crate) const CRM_HOLD: &str = "UPDATE crm_outbox SET last_error = $2, next_attempt_at = $3, \
+    held_since = COALESCE(held_since, $4), updated_at = $4 WHERE id = $1 AND status = 'pending'";
+
+/// Every held command due now, with fresh attempts (its last error kept: the next execution
+/// looks for what an earlier one may have created).
+pub(crate) const CRM_RELEASE: &str = "UPDATE crm_outbox SET held_since = NULL, attempts = 0, \
+    next_attempt_at = $1, updated_at = $1 WHERE status = 'pending' AND held_since IS NOT NULL";
 
 /// A lead row exists once its conversation synced a lead; the upsert also covers a command
 /// whose lead row is missing, so an id Bitrix24 gave is never dropped.
 pub(crate) const LEAD_SYNCED: &str = "INSERT INTO leads \
     (id, conversation_id, crm_contact_id, crm_deal_id, crm_stage, crm_phone, crm_email, \
-     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
+     crm_lead_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $8, $8) \
     ON CONFLICT (conversation_id) DO UPDATE SET \
+    crm_lead_id = COALESCE(excluded.crm_lead_id, leads.crm_lead_id), \
     crm_contact_id = COALESCE(excluded.crm_contact_id, leads.crm_contact_id), \
     crm_deal_id = COALESCE(excluded.crm_deal_id, leads.crm_deal_id), \
     crm_stage = COALESCE(excluded.crm_stage, leads.crm_stage), \
@@ -154,7 +186,7 @@ macro_rules! select_conversations {
     ($clause:literal) => {
         concat!(
             "SELECT id, channel, chat_id, customer_name, customer_phone, customer_email, route, ",
-            "state, owner, owner_since, owned_by, unreachable, created_at, updated_at ",
+            "state, owner, owner_since, owned_by, owned_via, unreachable, created_at, updated_at ",
             "FROM conversations WHERE ",
             $clause
         )
@@ -188,7 +220,7 @@ macro_rules! select_crm_outbox {
     ($clause:literal) => {
         concat!(
             "SELECT c.id, c.conversation_id, c.command, c.payload, c.status, c.attempts, ",
-            "c.last_error, c.result, c.next_attempt_at, c.created_at, c.updated_at ",
+            "c.last_error, c.result, c.next_attempt_at, c.held_since, c.created_at, c.updated_at ",
             "FROM crm_outbox c WHERE ",
             $clause
         )
@@ -212,7 +244,7 @@ macro_rules! select_leads {
     ($clause:literal) => {
         concat!(
             "SELECT id, conversation_id, name, phone, email, slots, stage, crm_contact_id, ",
-            "crm_deal_id, crm_stage, crm_phone, crm_email, created_at, updated_at ",
+            "crm_deal_id, crm_stage, crm_phone, crm_email, crm_lead_id, created_at, updated_at ",
             "FROM leads WHERE ",
             $clause
         )
@@ -236,6 +268,7 @@ macro_rules! impl_store {
             use crate::store::*;
             use crate::crm::{CrmCommand, LeadSnapshot, NewCrmCommand};
             use chrono::{DateTime, Utc};
+            use dialogs::handover::{Desk, Urgency};
             use dialogs::{Channel, ChatKey, Owner};
             use sqlx::types::Json;
             use sqlx::{QueryBuilder, Row};
@@ -265,6 +298,13 @@ macro_rules! impl_store {
                     owner: parse_owner(&owner)?,
                     owner_since: row.try_get("owner_since")?,
                     owned_by: row.try_get("owned_by")?,
+                    owned_via: match row.try_get::<Option<String>, _>("owned_via")? {
+                        None => None,
+                        Some(d) => Some(Desk::parse(&d).ok_or_else(|| StoreError::Corrupt {
+                            table: "conversations",
+                            reason: format!("unknown desk `{d}`"),
+                        })?),
+                    },
                     unreachable: row.try_get("unreachable")?,
                     created_at: row.try_get("created_at")?,
                     updated_at: row.try_get("updated_at")?,
@@ -347,6 +387,7 @@ macro_rules! impl_store {
                         .try_get::<Option<Json<serde_json::Value>>, _>("result")?
                         .map(|j| j.0),
                     next_attempt_at: row.try_get("next_attempt_at")?,
+                    held_since: row.try_get("held_since")?,
                     created_at: row.try_get("created_at")?,
                     updated_at: row.try_get("updated_at")?,
                 })
@@ -367,6 +408,7 @@ macro_rules! impl_store {
                     crm_stage: row.try_get("crm_stage")?,
                     crm_phone: row.try_get("crm_phone")?,
                     crm_email: row.try_get("crm_email")?,
+                    crm_lead_id: row.try_get("crm_lead_id")?,
                     created_at: row.try_get("created_at")?,
                     updated_at: row.try_get("updated_at")?,
                 })
@@ -548,6 +590,16 @@ macro_rules! impl_store {
                                 .await?;
                             outcomes[i] = Some(WriteOutcome::Done);
                         }
+                        WriteOp::FollowUpsRelayed { ids, at } => {
+                            for id in ids {
+                                sqlx::query(FOLLOW_UP_RELAYED)
+                                    .bind(id)
+                                    .bind(*at)
+                                    .execute(&mut *conn)
+                                    .await?;
+                            }
+                            outcomes[i] = Some(WriteOutcome::Done);
+                        }
                         WriteOp::MarkUnreachable { conversation_id, at } => {
                             sqlx::query(MARK_UNREACHABLE)
                                 .bind(conversation_id)
@@ -611,6 +663,20 @@ macro_rules! impl_store {
                             let r = sqlx::query(CRM_REQUEUE).bind(id).bind(*at).execute(&mut *conn).await?;
                             outcomes[i] = Some(done_or_handled(r.rows_affected()));
                         }
+                        WriteOp::CrmHold { id, error, at } => {
+                            let r = sqlx::query(CRM_HOLD)
+                                .bind(id)
+                                .bind(error)
+                                .bind(crate::store::HELD_UNTIL)
+                                .bind(*at)
+                                .execute(&mut *conn)
+                                .await?;
+                            outcomes[i] = Some(done_or_handled(r.rows_affected()));
+                        }
+                        WriteOp::CrmRelease { at } => {
+                            let r = sqlx::query(CRM_RELEASE).bind(*at).execute(&mut *conn).await?;
+                            outcomes[i] = Some(WriteOutcome::Released(r.rows_affected()));
+                        }
                         WriteOp::LeadSynced(u) => {
                             sqlx::query(LEAD_SYNCED)
                                 .bind(new_id())
@@ -621,6 +687,7 @@ macro_rules! impl_store {
                                 .bind(&u.phone)
                                 .bind(&u.email)
                                 .bind(now)
+                                .bind(u.lead_id)
                                 .execute(&mut *conn)
                                 .await?;
                             outcomes[i] = Some(WriteOutcome::Done);
@@ -691,6 +758,7 @@ macro_rules! impl_store {
                         .push_bind(c.owner.as_str())
                         .push_bind(c.owner_since)
                         .push_bind(&c.owned_by)
+                        .push_bind(c.owned_via.map(Desk::as_str))
                         .push_bind(c.unreachable)
                         .push_bind(c.created_at)
                         .push_bind(c.updated_at);
@@ -774,6 +842,23 @@ macro_rules! impl_store {
                     qb.build().execute(&mut *conn).await?;
                 }
 
+                // Follow-ups, rare: one statement each, after the batch's escalations (a turn's
+                // follow-up may belong to the escalation of the turn before it) and before its
+                // changes of hands (a release resolves the escalation it belongs to).
+                for t in turns {
+                    for f in &t.follow_ups {
+                        sqlx::query(INSERT_FOLLOW_UP)
+                            .bind(&f.id)
+                            .bind(&t.conversation.id)
+                            .bind(&f.text)
+                            .bind(f.urgency.map(Urgency::as_str))
+                            .bind(f.relay)
+                            .bind(t.at)
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                }
+
                 // Changes of hands, rare: one statement each, after the turn's escalations so a
                 // chat taken over claims them.
                 for t in turns {
@@ -831,6 +916,26 @@ macro_rules! impl_store {
                     qb.build().execute(&mut *conn).await?;
                 }
                 Ok(())
+            }
+
+            fn follow_up_from(row: &DbRow) -> Result<FollowUpRecord, StoreError> {
+                let urgency: Option<String> = row.try_get("urgency")?;
+                Ok(FollowUpRecord {
+                    id: row.try_get("id")?,
+                    escalation_id: row.try_get("escalation_id")?,
+                    conversation_id: row.try_get("conversation_id")?,
+                    text: row.try_get("text")?,
+                    urgency: match urgency {
+                        None => None,
+                        Some(u) => Some(Urgency::parse(&u).ok_or_else(|| StoreError::Corrupt {
+                            table: "escalation_notes",
+                            reason: format!("unknown urgency `{u}`"),
+                        })?),
+                    },
+                    relay: row.try_get("relay")?,
+                    relayed_at: row.try_get("relayed_at")?,
+                    created_at: row.try_get("created_at")?,
+                })
             }
 
             fn escalation_row(row: &DbRow) -> Result<EscalationRecord, StoreError> {
@@ -1051,6 +1156,39 @@ macro_rules! impl_store {
                     Ok(n > 0)
                 }
 
+                async fn follow_ups_of(
+                    &self,
+                    escalation_id: &str,
+                ) -> Result<Vec<FollowUpRecord>, StoreError> {
+                    sqlx::query(concat!(
+                        "SELECT ", follow_up_columns!(),
+                        " FROM escalation_notes n WHERE n.escalation_id = $1 \
+                         ORDER BY n.created_at, n.id"
+                    ))
+                    .bind(escalation_id)
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(follow_up_from)
+                    .collect()
+                }
+
+                async fn follow_ups_due(&self) -> Result<Vec<FollowUpRecord>, StoreError> {
+                    sqlx::query(concat!(
+                        "SELECT ", follow_up_columns!(),
+                        " FROM escalation_notes n JOIN escalations e ON e.id = n.escalation_id \
+                         WHERE n.relay = $1 AND n.relayed_at IS NULL AND (e.status = 'claimed' \
+                         OR (e.status = 'open' AND n.urgency IS NOT NULL)) \
+                         ORDER BY n.created_at, n.id LIMIT 100"
+                    ))
+                    .bind(true)
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(follow_up_from)
+                    .collect()
+                }
+
                 async fn ownership_changes(
                     &self,
                     conversation_id: &str,
@@ -1258,7 +1396,7 @@ macro_rules! impl_store {
                     let rows = sqlx::query(
                         "SELECT l.id, l.conversation_id, c.channel, l.name, l.phone, l.email, \
                          l.slots, l.stage, l.crm_contact_id, l.crm_deal_id, l.crm_stage, l.crm_phone, \
-                         l.crm_email, l.created_at, l.updated_at \
+                         l.crm_email, l.crm_lead_id, l.created_at, l.updated_at \
                          FROM leads l JOIN conversations c ON c.id = l.conversation_id \
                          ORDER BY l.updated_at DESC, l.id DESC LIMIT $1 OFFSET $2",
                     )
@@ -1283,6 +1421,7 @@ macro_rules! impl_store {
                                 crm_stage: row.try_get("crm_stage")?,
                                 crm_phone: row.try_get("crm_phone")?,
                                 crm_email: row.try_get("crm_email")?,
+                                crm_lead_id: row.try_get("crm_lead_id")?,
                                 created_at: row.try_get("created_at")?,
                                 updated_at: row.try_get("updated_at")?,
                             })
@@ -1362,6 +1501,7 @@ macro_rules! impl_store {
                         outbox_failed: row.try_get("outbox_failed")?,
                         crm_pending: row.try_get("crm_pending")?,
                         crm_failed: row.try_get("crm_failed")?,
+                        crm_held: row.try_get("crm_held")?,
                         escalations_open: row.try_get("escalations_open")?,
                         escalations_claimed: row.try_get("escalations_claimed")?,
                     })

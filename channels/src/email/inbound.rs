@@ -8,7 +8,12 @@
 //! Either way the result is an [`InboundEmail`]: the sender, the thread ids, the date and the
 //! body as written. [`InboundEmail::to_inbound`] turns it into the engine's message: the
 //! customer's own words (quotes and signatures stripped, a meaningful subject in front), the
-//! Message-ID as the inbox key, and the reply route for threading.
+//! sender and Message-ID as the inbox key, and the reply route for threading.
+//!
+//! The inbox key is scoped to the sender ([`inbox_key`]): a Message-ID is only the sender's
+//! promise of uniqueness, and another customer whose client reuses one must still be answered.
+//! (Neither accepted shape carries a provider's own event id: SendGrid Inbound Parse posts the
+//! mail alone.)
 
 use super::{html, quote};
 use crate::inbound::NewInbound;
@@ -388,12 +393,19 @@ pub fn bare_subject(subject: &str) -> (&str, bool) {
     }
 }
 
+/// The inbox key of an email with a Message-ID: `<sender> <message id>` (neither holds a
+/// space or angle brackets), so the same id from two senders is two emails.
+pub fn inbox_key(address: &str, message_id: &str) -> String {
+    format!("{address} <{message_id}>")
+}
+
 impl InboundEmail {
-    /// The inbox key: the Message-ID, or — when a sender leaves it out — a stable hash of the
-    /// sender, date, subject and body, so a redelivery is still recognised.
+    /// The inbox key: the sender with the Message-ID ([`inbox_key`]), or — when a sender leaves
+    /// the id out — a stable hash of the sender, date, subject and body, so a redelivery is
+    /// still recognised.
     pub fn external_id(&self) -> String {
         if let Some(id) = &self.message_id {
-            return id.clone();
+            return inbox_key(&self.address, id);
         }
         use sha2::{Digest, Sha256};
         let mut hash = Sha256::new();
@@ -503,7 +515,7 @@ mod tests {
         assert!(!email.auto_generated);
         let inbound = email.to_inbound();
         assert_eq!(inbound.key, ChatKey::new(Channel::Email, "aigul.k@mail.ru"));
-        assert_eq!(inbound.external_id, "abc.123@mail.ru");
+        assert_eq!(inbound.external_id, "aigul.k@mail.ru <abc.123@mail.ru>");
         assert_eq!(inbound.text, "Тур в Нячанг\nХотим в марте, двое взрослых.");
         assert_eq!(inbound.route["address"], "aigul.k@mail.ru");
         assert_eq!(inbound.route["references"], json!([]));
@@ -521,6 +533,16 @@ mod tests {
         let id = email.external_id();
         assert!(id.starts_with("sha256:"), "{id}");
         assert_eq!(parse_raw(raw.as_bytes()).unwrap().external_id(), id);
+    }
+
+    #[test]
+    fn the_same_message_id_from_two_senders_is_two_keys() {
+        let from = |address: &str| {
+            let raw = format!("From: {address}\nMessage-ID: <same@client>\n\nПривет");
+            parse_raw(raw.as_bytes()).unwrap().external_id()
+        };
+        assert_eq!(from("a@mail.ru"), from("A@Mail.RU"), "one sender, any case");
+        assert_ne!(from("a@mail.ru"), from("b@mail.ru"));
     }
 
     #[test]

@@ -250,11 +250,16 @@ fn offers_are_shown_paged_and_booked_with_a_manager() {
     );
 
     let out = bot.turn("бронируем второй", 12);
-    let DialogEvent::Escalate { reason, details } = &out.events[0];
+    let DialogEvent::Escalate { reason, details } = &out.events[0] else {
+        panic!("expected an escalation")
+    };
     let bare = bot.turn("7", 12);
     let DialogEvent::Escalate {
         details: seventh, ..
-    } = &bare.events[0];
+    } = &bare.events[0]
+    else {
+        panic!("expected an escalation")
+    };
     assert_eq!(seventh["offer"]["id"], "offer-7");
     assert_eq!(*reason, EscalationReason::BookingRequest);
     assert_eq!(details["offer"]["id"], "offer-2");
@@ -324,7 +329,9 @@ fn people_complaints_and_failures_reach_a_manager() {
     )
     .unwrap();
     assert!(out.replies[0].text.contains("временно недоступен"));
-    let DialogEvent::Escalate { reason, details } = &out.events[0];
+    let DialogEvent::Escalate { reason, details } = &out.events[0] else {
+        panic!("expected an escalation")
+    };
     assert_eq!(*reason, EscalationReason::SearchUnavailable);
     assert_eq!(details["error"], "HTTP 403 blacklisted");
     assert!(!out.replies[0].text.contains("403"));
@@ -425,7 +432,9 @@ fn buttons_act_like_words() {
     assert_eq!(bot.state.slots.phone.as_deref(), Some("+77011234567"));
     let step = bot.step(press("book:3"));
     let out = bot.finish(step, 7);
-    let DialogEvent::Escalate { details, .. } = &out.events[0];
+    let DialogEvent::Escalate { details, .. } = &out.events[0] else {
+        panic!("expected an escalation")
+    };
     assert_eq!(details["offer"]["id"], "offer-3");
 }
 
@@ -535,7 +544,10 @@ fn question(topic: QuestionTopic, offer: Option<u32>) -> Hints {
 fn escalations(out: &TurnOutcome) -> Vec<EscalationReason> {
     out.events
         .iter()
-        .map(|DialogEvent::Escalate { reason, .. }| *reason)
+        .filter_map(|e| match e {
+            DialogEvent::Escalate { reason, .. } => Some(*reason),
+            _ => None,
+        })
         .collect()
 }
 
@@ -1030,7 +1042,9 @@ fn a_hotel_named_on_screen_is_chosen_and_the_language_stays() {
             "{text}: {}",
             Bot::text(&out)
         );
-        let DialogEvent::Escalate { details, .. } = &out.events[0];
+        let DialogEvent::Escalate { details, .. } = &out.events[0] else {
+            panic!("expected an escalation")
+        };
         assert_eq!(details["offer"]["hotel"], "Red Dune Resort 5*", "{text}");
         assert_eq!(details["party"]["adults"], 2, "{text}");
         assert_eq!(details["query"]["nights_from"], 10, "{text}");

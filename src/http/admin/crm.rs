@@ -1,6 +1,10 @@
 //! `/admin/crm/outbox`: the durable queue of what the engine tells Bitrix24. Admins only.
 //! A failed command can be sent again (`retry`: pending, attempts back to 0, due now); the
 //! Crm actor picks it up on its next pass.
+//!
+//! `POST /admin/crm/recheck`: re-read the portal's set-up now (as SIGHUP does) instead of at
+//! the next periodic re-read; commands held for a set-up problem are released when it is
+//! right.
 
 use super::auth::AdminOnly;
 use super::error::{ApiError, ApiResult, Path, Query};
@@ -19,6 +23,22 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/crm/outbox", get(list))
         .route("/admin/crm/outbox/{id}/retry", post(retry))
+        .route("/admin/crm/recheck", post(recheck))
+}
+
+/// `POST /admin/crm/recheck`: the Crm actor re-reads the portal in the background; the
+/// answer says the problem known so far.
+async fn recheck(
+    State(state): State<AppState>,
+    AdminOnly(caller): AdminOnly,
+) -> ApiResult<Json<Value>> {
+    let Some(crm) = state.engine.crm() else {
+        return Err(ApiError::NotFound("Bitrix24 is not configured".into()));
+    };
+    crm.recheck();
+    tracing::info!(by = %caller.name, "Bitrix24 set-up re-read asked");
+    let problem = crm.health().problem.map(|p| p.to_string());
+    Ok(Json(json!({"rechecking": true, "problem": problem})))
 }
 
 #[derive(Deserialize)]

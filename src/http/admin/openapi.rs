@@ -160,6 +160,9 @@ pub fn operations() -> Vec<Operation> {
             "Pending again, attempts back to 0, due now.")
             .error("404", "no such command")
             .error("409", "the command is done"),
+        op("post", "/admin/crm/recheck", Admin, "crm", "Re-read the Bitrix24 set-up now",
+            "The portal's pipeline and stages are read again in the background (as on SIGHUP); commands held for a set-up problem are released once it is right.")
+            .error("404", "Bitrix24 is not configured"),
         op("get", "/admin/status", Admin, "status", "Integrations, database, queues",
             "Each integration configured or not, with its last success and last error since start; the database; queue depths; live conversations."),
     ]

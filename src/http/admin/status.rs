@@ -2,6 +2,11 @@
 //! last success and last error since start (from [`actors::status::Integrations`], which each
 //! integration's owner records into) — the database, the queues' depths and the live
 //! conversations. Admins only.
+//!
+//! Bitrix24 also shows `ok` (red when a set-up problem holds commands or the last check of the
+//! portal failed), the `problem` with its message, the last `check` (one verdict per line, the
+//! pipeline, each of the nine stages) and the `calls` made (requests, limit answers, time spent
+//! waiting for the portal's bucket).
 
 use super::auth::AdminOnly;
 use super::error::ApiResult;
@@ -75,6 +80,10 @@ async fn status(State(state): State<AppState>, AdminOnly(_): AdminOnly) -> ApiRe
         samo["successes"] = json!(s.calls.saturating_sub(s.failures));
         samo["failures"] = json!(s.failures);
     }
+    let mut bitrix24 = one("bitrix24", configured.bitrix24);
+    if let Some(crm) = state.engine.crm() {
+        bitrix24_details(&mut bitrix24, &crm.health());
+    }
     let store = state.store();
     let database = match store.ping().await {
         Ok(()) => json!({"backend": store.backend(), "ok": true, "error": null}),
@@ -98,7 +107,7 @@ async fn status(State(state): State<AppState>, AdminOnly(_): AdminOnly) -> ApiRe
             "telegram": one("telegram", configured.telegram),
             "wazzup": one("wazzup", configured.wazzup),
             "email": one("email", configured.email),
-            "bitrix24": one("bitrix24", configured.bitrix24),
+            "bitrix24": bitrix24,
         },
         "database": database,
         "queues": queues,
@@ -108,4 +117,25 @@ async fn status(State(state): State<AppState>, AdminOnly(_): AdminOnly) -> ApiRe
             "parked_since_start": conversations.parked,
         },
     })))
+}
+
+/// The Bitrix24 check, set-up problem and call counts, added to its integration entry.
+fn bitrix24_details(entry: &mut Value, health: &actors::crm::CrmHealth) {
+    entry["ok"] = json!(health.ok());
+    entry["calls"] = json!(health.calls);
+    entry["problem"] = match &health.problem {
+        Some(p) => json!({"message": p.to_string(), "since": health.problem_since, "detail": p}),
+        None => Value::Null,
+    };
+    entry["check"] = match &health.check {
+        Some(c) => json!({
+            "at": c.at,
+            "ok": c.ok(),
+            "leads_mode": c.leads_mode,
+            "pipeline": c.pipeline,
+            "stages": c.stages,
+            "verdicts": c.verdicts(),
+        }),
+        None => Value::Null,
+    };
 }

@@ -11,13 +11,20 @@
 //!   without executing the call;
 //! - contacts, deals and leads with multi-fields (an item without `ID` is appended, even as a
 //!   duplicate; `DELETE:"Y"` removes one), `crm.duplicate.findbycomm` (phones by digits, at
-//!   most 20 values, `[]` when nothing matches), pipelines 0 and 1 (`Туры`, with the agency's
-//!   stage names) and their stages, timeline comments and to-dos with owner checks, and
-//!   `batch` (`$result[…]` references, `halt`, at most 50 commands, always 200).
+//!   most 20 values, `[]` when nothing matches), pipelines and their stages (`crm.category.list`,
+//!   the legacy `crm.dealcategory.list`, `crm.status.list`), timeline comments and to-dos with
+//!   owner checks, `profile` and `scope`, and `batch` (`$result[…]` references, `halt`, at most
+//!   50 commands, always 200).
 //!
-//! Switches for tests: refuse the next N calls with 503, answer 500 while "failing", lose the
-//! answers of the next N calls after executing them (the ambiguous case), be slow, or go down
-//! (the port refuses connections) and come back. Every call is recorded.
+//! Pipelines as real portals have them ([`Seed`]): the default pipeline (0) holds Bitrix24's own
+//! stages, the agency's nine stages live in a named category (by default 1, `Туры`), and other
+//! categories may hold other stages. A test can remove a stage of the travel pipeline and add it
+//! back while the engine runs.
+//!
+//! Switches for tests: refuse the next N calls with 503 (or 429 `OPERATION_TIME_LIMIT`), answer
+//! 500 while "failing", lose the answers of the next N calls after executing them (the ambiguous
+//! case), deny a method, withhold a scope, be slow, or go down (the port refuses connections) and
+//! come back. Every call is recorded.
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -36,6 +43,42 @@ pub const USER_ID: &str = "7";
 pub const CODE: &str = "fakewebhookcode0123";
 /// The pipeline the agency sells tours in.
 pub const TOURS: &str = "Туры";
+
+/// The agency's nine stages, first to last (the engine's defaults).
+pub const AGENCY_STAGES: [&str; 9] = [
+    "Новый запрос",
+    "Консультация",
+    "Подбор тура",
+    "Коммерческое предложение",
+    "Добавление интеграций",
+    "Оплатили",
+    "Принято заказчиком",
+    "Подтверждено",
+    "Завершено",
+];
+
+/// How the portal's pipelines are laid out at start.
+#[derive(Debug, Clone)]
+pub struct Seed {
+    /// The category (pipeline) id of the travel pipeline; 0 puts the agency's stages in the
+    /// default pipeline.
+    pub tours_id: i64,
+    /// Its name.
+    pub tours_name: &'static str,
+    /// More categories: id, name, stage names.
+    pub others: Vec<(i64, &'static str, Vec<&'static str>)>,
+}
+
+impl Default for Seed {
+    /// Pipelines 0 (Bitrix24's own stages) and 1 (`Туры`, the agency's stages).
+    fn default() -> Self {
+        Seed {
+            tours_id: 1,
+            tours_name: TOURS,
+            others: Vec::new(),
+        }
+    }
+}
 
 /// A request the fake received.
 #[derive(Debug, Clone)]
@@ -66,6 +109,10 @@ struct Portal {
     activities: BTreeMap<i64, Map<String, Value>>,
     categories: Vec<(i64, String, i64)>,
     stages: Vec<Stage>,
+    /// Stages a test removed, to be added back as they were.
+    removed: Vec<Stage>,
+    /// The travel pipeline's category id.
+    tours_id: i64,
     /// Every stage a deal was in, in order.
     stage_history: BTreeMap<i64, Vec<String>>,
     calls: Vec<Call>,
@@ -89,6 +136,13 @@ pub struct FakeBitrix {
     lose: Mutex<BTreeMap<String, usize>>,
     /// Methods the webhook has no rights for: 403 `insufficient_scope`.
     denied: Mutex<Vec<String>>,
+    /// Answer 429 `OPERATION_TIME_LIMIT` (not executing) to this many more calls.
+    time_limited: AtomicUsize,
+    /// The scopes the webhook was given (`scope`).
+    scopes: Mutex<Vec<String>>,
+    /// While set, `crm.category.list` is unknown (an older portal): only the legacy
+    /// `crm.dealcategory.list` lists pipelines.
+    legacy_categories: AtomicBool,
     /// While set, answer 500 `INTERNAL_SERVER_ERROR` without executing.
     failing: AtomicBool,
     /// Wait this long before handling each call.
@@ -111,6 +165,55 @@ impl FakeBitrix {
     /// Refuse the next `n` calls with 503 `QUERY_LIMIT_EXCEEDED`.
     pub fn refuse_next(&self, n: usize) {
         self.refuse.store(n, Ordering::SeqCst);
+    }
+
+    /// Refuse the next `n` calls with 429 `OPERATION_TIME_LIMIT`.
+    pub fn time_limit_next(&self, n: usize) {
+        self.time_limited.store(n, Ordering::SeqCst);
+    }
+
+    /// The scopes `scope` reports (the webhook's rights).
+    pub fn set_scopes(&self, scopes: &[&str]) {
+        *self.scopes.lock().unwrap() = scopes.iter().map(|s| s.to_string()).collect();
+    }
+
+    /// An older portal: `crm.category.list` is unknown, `crm.dealcategory.list` lists pipelines.
+    pub fn set_legacy_categories(&self, legacy: bool) {
+        self.legacy_categories.store(legacy, Ordering::SeqCst);
+    }
+
+    /// Removes a stage of the travel pipeline, by name (a deal in it keeps its stage id).
+    pub fn remove_stage(&self, name: &str) {
+        let mut p = self.portal.lock().unwrap();
+        let entity = tours_entity(p.tours_id);
+        let i = p
+            .stages
+            .iter()
+            .position(|s| s.entity_id == entity && s.name == name)
+            .unwrap_or_else(|| panic!("no stage {name}"));
+        let stage = p.stages.remove(i);
+        p.removed.push(stage);
+    }
+
+    /// Adds a stage to the travel pipeline: one removed before comes back as it was, a new one
+    /// goes last before the final stages.
+    pub fn add_stage(&self, name: &str) {
+        let mut p = self.portal.lock().unwrap();
+        if let Some(i) = p.removed.iter().position(|s| s.name == name) {
+            let stage = p.removed.remove(i);
+            p.stages.push(stage);
+            return;
+        }
+        let entity = tours_entity(p.tours_id);
+        let prefix = stage_prefix(p.tours_id);
+        let n = p.stages.iter().filter(|s| s.entity_id == entity).count();
+        p.stages.push(Stage {
+            entity_id: entity,
+            status_id: format!("{prefix}UC_{n}"),
+            name: name.into(),
+            sort: 85,
+            semantics: "process",
+        });
     }
 
     /// Execute the next `n` calls of `method` but answer each with a bare 502, as if the
@@ -243,14 +346,29 @@ impl FakeBitrix {
 
     /// The status id of a stage of the tours pipeline, by name.
     pub fn stage_id(&self, name: &str) -> String {
+        let p = self.portal.lock().unwrap();
+        let entity = tours_entity(p.tours_id);
+        p.stages
+            .iter()
+            .find(|s| s.entity_id == entity && s.name == name)
+            .map(|s| s.status_id.clone())
+            .unwrap_or_else(|| panic!("no stage {name}"))
+    }
+
+    /// The travel pipeline's category id.
+    pub fn tours_id(&self) -> i64 {
+        self.portal.lock().unwrap().tours_id
+    }
+
+    /// Every lead as stored.
+    pub fn leads(&self) -> Vec<Map<String, Value>> {
         self.portal
             .lock()
             .unwrap()
-            .stages
-            .iter()
-            .find(|s| s.entity_id == "DEAL_STAGE_1" && s.name == name)
-            .map(|s| s.status_id.clone())
-            .unwrap_or_else(|| panic!("no stage {name}"))
+            .leads
+            .values()
+            .cloned()
+            .collect()
     }
 
     /// Sets a deal's stage as a manager would in the portal.
@@ -280,9 +398,14 @@ impl FakeBitrix {
 
 /// Starts a portal on a free port, seeded with pipelines 0 and 1 and their stages.
 pub async fn start() -> Arc<FakeBitrix> {
+    start_with(Seed::default()).await
+}
+
+/// Starts a portal on a free port with the pipelines of `seed`.
+pub async fn start_with(seed: Seed) -> Arc<FakeBitrix> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let fake = Arc::new(FakeBitrix {
-        portal: Mutex::new(seeded()),
+        portal: Mutex::new(seeded(&seed)),
         bucket: Mutex::new(Bucket {
             capacity: 50.0,
             drain_per_sec: 2.0,
@@ -292,6 +415,9 @@ pub async fn start() -> Arc<FakeBitrix> {
         refuse: AtomicUsize::new(0),
         lose: Mutex::new(BTreeMap::new()),
         denied: Mutex::new(Vec::new()),
+        time_limited: AtomicUsize::new(0),
+        scopes: Mutex::new(vec!["crm".into(), "user_brief".into()]),
+        legacy_categories: AtomicBool::new(false),
         failing: AtomicBool::new(false),
         delay_ms: AtomicU64::new(0),
         addr: listener.local_addr().unwrap(),
@@ -317,50 +443,101 @@ fn serve(fake: &Arc<FakeBitrix>, listener: tokio::net::TcpListener) {
     *fake.server.lock().unwrap() = Some((stop, task));
 }
 
-fn seeded() -> Portal {
+/// `DEAL_STAGE` for the default pipeline, `DEAL_STAGE_<n>` for category n.
+fn tours_entity(category: i64) -> String {
+    if category == 0 {
+        "DEAL_STAGE".to_owned()
+    } else {
+        format!("DEAL_STAGE_{category}")
+    }
+}
+
+/// Status ids of category n carry `C<n>:`.
+fn stage_prefix(category: i64) -> String {
+    if category == 0 {
+        String::new()
+    } else {
+        format!("C{category}:")
+    }
+}
+
+fn seeded(seed: &Seed) -> Portal {
     let mut p = Portal {
         next_id: 100,
-        categories: vec![(0, "Общая".into(), 300), (1, TOURS.into(), 200)],
+        categories: vec![(0, "Общая".into(), 300)],
+        tours_id: seed.tours_id,
         ..Portal::default()
     };
-    let general = [
-        ("NEW", "New", "process"),
-        ("PREPARATION", "Preparing documents", "process"),
-        ("PREPAYMENT_INVOICE", "Invoice", "process"),
-        ("EXECUTING", "In progress", "process"),
-        ("FINAL_INVOICE", "Final invoice", "process"),
-        ("WON", "Deal won", "success"),
-        ("LOSE", "Deal lost", "failure"),
+    if seed.tours_id != 0 {
+        p.categories
+            .push((seed.tours_id, seed.tours_name.into(), 200));
+        let general = [
+            ("NEW", "New", "process"),
+            ("PREPARATION", "Preparing documents", "process"),
+            ("PREPAYMENT_INVOICE", "Invoice", "process"),
+            ("EXECUTING", "In progress", "process"),
+            ("FINAL_INVOICE", "Final invoice", "process"),
+            ("WON", "Deal won", "success"),
+            ("LOSE", "Deal lost", "failure"),
+        ];
+        for (i, (id, name, semantics)) in general.into_iter().enumerate() {
+            p.stages.push(Stage {
+                entity_id: "DEAL_STAGE".into(),
+                status_id: id.into(),
+                name: name.into(),
+                sort: (i as i64 + 1) * 10,
+                semantics,
+            });
+        }
+    }
+    let ids = [
+        "NEW",
+        "PREPARATION",
+        "PREPAYMENT_INVOICE",
+        "EXECUTING",
+        "1",
+        "2",
+        "3",
+        "FINAL_INVOICE",
+        "WON",
     ];
-    for (i, (id, name, semantics)) in general.into_iter().enumerate() {
+    let entity = tours_entity(seed.tours_id);
+    let prefix = stage_prefix(seed.tours_id);
+    let mut tours: Vec<(String, &str, &str)> = AGENCY_STAGES
+        .iter()
+        .zip(ids)
+        .map(|(name, id)| {
+            let semantics = if *name == "Завершено" {
+                "success"
+            } else {
+                "process"
+            };
+            (format!("{prefix}{id}"), *name, semantics)
+        })
+        .collect();
+    tours.push((format!("{prefix}LOSE"), "Отказ", "failure"));
+    for (i, (id, name, semantics)) in tours.into_iter().enumerate() {
         p.stages.push(Stage {
-            entity_id: "DEAL_STAGE".into(),
-            status_id: id.into(),
+            entity_id: entity.clone(),
+            status_id: id,
             name: name.into(),
             sort: (i as i64 + 1) * 10,
             semantics,
         });
     }
-    let tours = [
-        ("C1:NEW", "Новый запрос", "process"),
-        ("C1:PREPARATION", "Консультация", "process"),
-        ("C1:PREPAYMENT_INVOICE", "Подбор тура", "process"),
-        ("C1:EXECUTING", "Коммерческое предложение", "process"),
-        ("C1:1", "Добавление интеграций", "process"),
-        ("C1:2", "Оплатили", "process"),
-        ("C1:3", "Принято заказчиком", "process"),
-        ("C1:FINAL_INVOICE", "Подтверждено", "process"),
-        ("C1:WON", "Завершено", "success"),
-        ("C1:LOSE", "Отказ", "failure"),
-    ];
-    for (i, (id, name, semantics)) in tours.into_iter().enumerate() {
-        p.stages.push(Stage {
-            entity_id: "DEAL_STAGE_1".into(),
-            status_id: id.into(),
-            name: name.into(),
-            sort: (i as i64 + 1) * 10,
-            semantics,
-        });
+    for (id, name, stages) in &seed.others {
+        p.categories.push((*id, (*name).into(), 250));
+        let entity = tours_entity(*id);
+        let prefix = stage_prefix(*id);
+        for (i, stage) in stages.iter().enumerate() {
+            p.stages.push(Stage {
+                entity_id: entity.clone(),
+                status_id: format!("{prefix}S{i}"),
+                name: (*stage).into(),
+                sort: (i as i64 + 1) * 10,
+                semantics: "process",
+            });
+        }
     }
     p
 }
@@ -461,6 +638,22 @@ async fn handle(
         error_response(&fail(500, "INTERNAL_SERVER_ERROR", "Internal server error"))
     } else if take_one(&fake.refuse) || !fake.admit() {
         error_response(&fail(503, "QUERY_LIMIT_EXCEEDED", "Too many requests"))
+    } else if take_one(&fake.time_limited) {
+        // The method's budget comes back two seconds from now.
+        let mut time = time();
+        time["operating_reset_at"] = json!(chrono::Utc::now().timestamp() + 2);
+        let body = json!({"error": "OPERATION_TIME_LIMIT",
+            "error_description": "Method is blocked due to operation time limit.", "time": time});
+        (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response()
+    } else if method == "crm.category.list" && fake.legacy_categories.load(Ordering::SeqCst) {
+        error_response(&fail(404, "ERROR_METHOD_NOT_FOUND", "Method not found!"))
+    } else if method == "scope" {
+        let scopes = fake.scopes.lock().unwrap().clone();
+        (
+            StatusCode::OK,
+            Json(json!({"result": scopes, "time": time()})),
+        )
+            .into_response()
     } else if fake.denied.lock().unwrap().contains(&method) {
         error_response(&fail(
             403,
@@ -633,6 +826,26 @@ fn execute(p: &mut Portal, method: &str, params: &Value) -> Result<Success, Fail
         "crm.deal.list" => list(p, Kind::Deal, &params),
         "crm.lead.list" => list(p, Kind::Lead, &params),
         "crm.duplicate.findbycomm" => find_by_comm(p, &params),
+        "profile" => ok(json!({"ID": USER_ID, "ADMIN": false, "NAME": "Айдана",
+            "LAST_NAME": "Менеджер", "PERSONAL_GENDER": "F", "TIME_ZONE": "Asia/Almaty"})),
+        "crm.dealcategory.list" => {
+            // Legacy: UPPER_SNAKE items, the default pipeline left out.
+            let items: Vec<Value> = p
+                .categories
+                .iter()
+                .filter(|(id, ..)| *id != 0)
+                .map(|(id, name, sort)| {
+                    json!({"ID": id.to_string(), "NAME": name, "SORT": sort.to_string(),
+                           "IS_LOCKED": "N", "CREATED_DATE": "2024-01-20T18:35:32+01:00"})
+                })
+                .collect();
+            let total = items.len();
+            Ok(Success {
+                result: Value::Array(items),
+                total: Some(total),
+                next: None,
+            })
+        }
         "crm.category.list" => {
             if params.get("entitytypeid").and_then(int) != Some(2) {
                 return Err(fail(400, "NOT_FOUND", "Smart process not found"));
