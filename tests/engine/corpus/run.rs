@@ -20,7 +20,7 @@ use dialogs::search::{
 };
 use dialogs::{Channel, ChatKey, Owner};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The burst window the corpus runs with (production: 1.5 s): shorter, so that every step
 /// does not wait the production window.
@@ -320,19 +320,30 @@ async fn play_step(
     let acted: Result<(), String> = async {
         match &step.action {
             Action::Say(lines) => {
+                let window = Duration::from_millis(BURST_WINDOW_MS);
+                let mut stored_at: Option<Instant> = None;
+                let mut too_slow = false;
+                let mut replied_early = false;
                 for (gap, text) in lines {
                     if *gap > 0.0 {
                         tokio::time::sleep(Duration::from_secs_f64(gap / GAP_SCALE)).await;
                         if *gap < PRODUCTION_BURST_SECS
                             && customer.received().len() > replies_before
                         {
-                            answered_mid_burst = true;
+                            replied_early = true;
                         }
                     }
                     let text = screen.fill_in(&dates::shift_text(text, shift))?;
                     customer.say(&text).await?;
+                    // A machine so loaded that a line was stored a whole window after the one
+                    // before did not send the engine a burst: nothing to check.
+                    if stored_at.is_some_and(|at| at.elapsed() >= window) {
+                        too_slow = true;
+                    }
+                    stored_at = Some(Instant::now());
                     sent.push(text);
                 }
+                answered_mid_burst = replied_early && !too_slow;
             }
             Action::Button(data) => {
                 let offered = customer
