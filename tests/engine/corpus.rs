@@ -184,7 +184,7 @@ async fn the_corpus_plays_as_its_scripts_expect() {
         .ok()
         .and_then(|j| j.parse().ok())
         .filter(|j| *j > 0)
-        .unwrap_or(6);
+        .unwrap_or(4);
     let chosen: Vec<Arc<Script>> = scripts
         .into_iter()
         .filter(|s| filters.is_empty() || filters.iter().any(|f| s.name.contains(f.as_str())))

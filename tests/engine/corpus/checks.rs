@@ -349,7 +349,7 @@ impl Conversation<'_> {
                 false => Err(format!("owner is {:?}", r.owner)),
             },
             Expect::Mentions(t) => {
-                let t = t.to_lowercase();
+                let t = self.fill_in(i, t)?;
                 match self.replies_lower(i).iter().any(|r| r.contains(&t)) {
                     true => Ok(()),
                     false => Err("not in the reply".into()),
@@ -373,7 +373,7 @@ impl Conversation<'_> {
                 }
             }
             Expect::NotMentions(t) => {
-                let t = t.to_lowercase();
+                let t = self.fill_in(i, t)?;
                 match self.replies_lower(i).iter().any(|r| r.contains(&t)) {
                     false => Ok(()),
                     true => Err("in the reply".into()),
@@ -413,6 +413,16 @@ impl Conversation<'_> {
         }
     }
 
+    /// `text` lower-cased, with `{hotel N}` as the customer would type offer N on screen
+    /// before step `i`.
+    fn fill_in(&self, i: usize, text: &str) -> Result<String, String> {
+        let screen = match i.checked_sub(1) {
+            Some(before) => self.records[before].screen.clone(),
+            None => Screen::default(),
+        };
+        Ok(screen.fill_in(text)?.to_lowercase())
+    }
+
     fn date(&self, md: super::script::MonthDay) -> NaiveDate {
         dates::resolve(md, self.shift, self.today)
     }
@@ -425,8 +435,8 @@ impl Conversation<'_> {
         dates::resolve_span(a, b, self.shift, self.today)
     }
 
-    /// Whether search `s` has `p` (resorts are checked over the step, not here).
-    fn has(&self, s: &Search, p: &Param) -> bool {
+    /// Whether search `s` of step `i` has `p` (resorts are checked over the step, not here).
+    fn has(&self, i: usize, s: &Search, p: &Param) -> bool {
         let q = &s.query;
         let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
         let days = |a: NaiveDate, b: NaiveDate| (a - b).num_days().abs();
@@ -470,10 +480,14 @@ impl Conversation<'_> {
                 .budget_max
                 .is_some_and(|x| x.abs_diff(*b) as f64 <= *b as f64 * 0.01),
             Param::Currency(c) => same(q.budget_currency.as_deref().unwrap_or("KZT"), c),
-            Param::Hotel(h) => q
-                .hotels
-                .iter()
-                .any(|x| x.to_lowercase().contains(&h.to_lowercase())),
+            Param::Hotel(h) => {
+                // `{hotel N}`: the hotel of offer N on screen before this step.
+                let Ok(h) = self.fill_in(i, h) else {
+                    return false;
+                };
+                q.hotels.iter().any(|x| x.to_lowercase().contains(&h))
+            }
+            Param::NoHotels => q.hotels.is_empty(),
             Param::SortDesc => q.sort == SortOrder::PriceDesc,
         }
     }
@@ -485,13 +499,13 @@ impl Conversation<'_> {
         }
         let matching: Vec<&Search> = searches
             .iter()
-            .filter(|s| params.iter().all(|p| self.has(s, p)))
+            .filter(|s| params.iter().all(|p| self.has(i, s, p)))
             .collect();
         if matching.is_empty() {
             // Say which parameters no search had.
             let missing: Vec<String> = params
                 .iter()
-                .filter(|p| !searches.iter().any(|s| self.has(s, p)))
+                .filter(|p| !searches.iter().any(|s| self.has(i, s, p)))
                 .map(|p| format!("{p:?}"))
                 .collect();
             let searched = searches.iter().map(summary).collect::<Vec<_>>().join("; ");
@@ -697,6 +711,13 @@ impl Conversation<'_> {
                         );
                     }
                 }
+                if let Some(phrase) = not_understood(text) {
+                    fail(
+                        i,
+                        "not understood",
+                        format!("\"{phrase}\" to a message a person would understand"),
+                    );
+                }
                 if let Some(at) = category_twice(text) {
                     fail(i, "category twice", format!("…{at}…"));
                 }
@@ -763,6 +784,31 @@ fn cyrillic_words(text: &str, hotels: &[String]) -> Vec<String> {
         .collect();
     words.dedup();
     words
+}
+
+/// How a reply says it did not understand, in any wording a template is likely to use.
+const NOT_UNDERSTOOD: &[&str] = &[
+    "не понял",
+    "не совсем понял",
+    "не поняла",
+    "не могу понять",
+    "не распознал",
+    "түсінбедім",
+    "түсінбей",
+    "түсініксіз",
+    "didn't get",
+    "didn't quite get",
+    "did not get",
+    "didn't understand",
+    "did not understand",
+    "don't understand",
+];
+
+/// The phrase with which a reply says it did not understand (every corpus message is one a
+/// person would understand).
+fn not_understood(text: &str) -> Option<&'static str> {
+    let t = normal_text(text).replace('’', "'");
+    NOT_UNDERSTOOD.iter().copied().find(|p| t.contains(p))
 }
 
 /// "3* 3*", "4*4*", "5* (5*)": the same category twice in a row.
@@ -861,6 +907,15 @@ mod tests {
         assert!(empty_summary("Вот варианты:\n1. Galina").is_none());
         assert_eq!(leftover("Цена: None ₸"), Some("None"));
         assert_eq!(leftover("Цена: 500 000 ₸"), None);
+        assert_eq!(
+            not_understood("Извините, не совсем понял. Я помогаю…"),
+            Some("не совсем понял")
+        );
+        assert_eq!(
+            not_understood("Sorry, I didn’t quite get that."),
+            Some("didn't quite get")
+        );
+        assert_eq!(not_understood("Понял, передаю менеджеру."), None);
     }
 
     #[test]

@@ -20,15 +20,17 @@ use dialogs::search::{
 };
 use dialogs::{Channel, ChatKey, Owner};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-/// The burst window the corpus runs with (production: 1.5 s).
-pub const BURST_WINDOW_MS: u64 = 1000;
+/// The burst window the corpus runs with (production: 1.5 s): shorter, so that every step
+/// does not wait the production window.
+pub const BURST_WINDOW_MS: u64 = 750;
 /// The production burst window, in seconds: lines closer than this are one burst.
 const PRODUCTION_BURST_SECS: f64 = 1.5;
-/// Real-life gaps between burst lines are divided by this (1.5 s / 1 s): a gap shorter than
-/// the production window stays well inside the test window, even on a loaded machine.
-const GAP_SCALE: f64 = 1.5;
+/// Real-life gaps between burst lines are divided by this. Twice the windows' ratio, so a
+/// gap is at most a third of the test window: a loaded machine that delays a line by a few
+/// hundred milliseconds does not split a burst that the sliding window holds together.
+const GAP_SCALE: f64 = 6.0;
 /// Longest wait for the engine to settle after a step (a bound for a broken run only).
 const SETTLE: Duration = Duration::from_secs(60);
 /// Longest wait for a managers' announcement the script expects.
@@ -318,19 +320,30 @@ async fn play_step(
     let acted: Result<(), String> = async {
         match &step.action {
             Action::Say(lines) => {
+                let window = Duration::from_millis(BURST_WINDOW_MS);
+                let mut stored_at: Option<Instant> = None;
+                let mut too_slow = false;
+                let mut replied_early = false;
                 for (gap, text) in lines {
                     if *gap > 0.0 {
                         tokio::time::sleep(Duration::from_secs_f64(gap / GAP_SCALE)).await;
                         if *gap < PRODUCTION_BURST_SECS
                             && customer.received().len() > replies_before
                         {
-                            answered_mid_burst = true;
+                            replied_early = true;
                         }
                     }
                     let text = screen.fill_in(&dates::shift_text(text, shift))?;
                     customer.say(&text).await?;
+                    // A machine so loaded that a line was stored a whole window after the one
+                    // before did not send the engine a burst: nothing to check.
+                    if stored_at.is_some_and(|at| at.elapsed() >= window) {
+                        too_slow = true;
+                    }
+                    stored_at = Some(Instant::now());
                     sent.push(text);
                 }
+                answered_mid_burst = replied_early && !too_slow;
             }
             Action::Button(data) => {
                 let offered = customer

@@ -140,7 +140,10 @@ pub enum Param {
     Meal(String),
     Budget(u64),
     Currency(String),
+    /// A named hotel searched: a part of its name, or `{hotel N}` (offer N on screen).
     Hotel(String),
+    /// No hotel named in the search (`hotels=none`).
+    NoHotels,
     SortDesc,
 }
 
@@ -455,6 +458,7 @@ const PARAM_KEYS: &[&str] = &[
     "budget",
     "currency",
     "hotel",
+    "hotels",
     "sort",
 ];
 
@@ -568,6 +572,7 @@ fn param(key: &str, value: &str, around: bool) -> Result<Param, String> {
         "budget" => Param::Budget(number(value)?),
         "currency" => Param::Currency(value.into()),
         "hotel" => Param::Hotel(value.into()),
+        "hotels" if value == "none" => Param::NoHotels,
         "sort" if value == "desc" => Param::SortDesc,
         other => return Err(format!("unknown search parameter {other}")),
     })
