@@ -9,10 +9,11 @@ use async_trait::async_trait;
 use chrono::FixedOffset;
 use dialogs::analysis::{Analysis, Intent, analyze};
 use dialogs::faq::Faq;
+use dialogs::handover;
 use dialogs::hours::WorkingHours;
 use dialogs::policy::{self, Context, Step};
 use dialogs::search::SearchFailure;
-use dialogs::{Channel, DialogState, Reply, Templates, TurnInput, TurnOutcome};
+use dialogs::{Channel, DialogState, Owner, Reply, Templates, TurnInput, TurnOutcome};
 use std::sync::{Arc, RwLock};
 
 /// Decides the replies and events of one turn, updating the conversation in place. A turn
@@ -128,7 +129,10 @@ impl DialogTurns {
         };
         let local_now = (chrono::Utc::now() + self.utc_offset).naive_utc();
         let today = local_now.date();
-        if last.inbound.kind == "media" && last.inbound.text.trim().is_empty() {
+        if last.inbound.kind == "media"
+            && last.inbound.text.trim().is_empty()
+            && conversation.owner == Owner::Bot
+        {
             let lang = state.language.as_deref().unwrap_or("ru");
             return Ok(TurnOutcome {
                 replies: vec![Reply::text(templates.render(lang, "media", ())?)],
@@ -164,6 +168,21 @@ impl DialogTurns {
             office: self.hours.as_ref().map(|h| h.at(local_now)),
             hotels_named: Vec::new(),
         };
+
+        // Not the bot's chat (a manager is called, or owns it): no selling; what the customer
+        // adds is kept for the manager, acknowledged at most briefly (dialogs::handover).
+        if conversation.owner != Owner::Bot {
+            let words = if input.action.is_some() {
+                ""
+            } else {
+                &input.text
+            };
+            let analysis = analyze(words, today);
+            let hands = conversation.hands();
+            return Ok(handover::after_handover(
+                state, &hands, &analysis, &input, templates, faq,
+            )?);
+        }
 
         // A button press or a shared contact carries no words to analyse.
         let words = if input.action.is_some() {

@@ -25,6 +25,9 @@ pub struct DialogState {
     /// Offer ids already handed to a manager as booking requests.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub booked: Vec<String>,
+    /// What the bot said since the chat was handed to a manager (see `handover`).
+    #[serde(skip_serializing_if = "crate::handover::Memory::is_empty")]
+    pub handover: crate::handover::Memory,
 }
 
 /// A search parameter the bot may have to ask for.

@@ -44,6 +44,7 @@ shipped![
     "sorry",
     "media",
     "contact_thanks",
+    "waiting",
     "when_manager",
     "meal",
     "button_book",

@@ -20,7 +20,7 @@ pub fn contexts(name: &str) -> Vec<Value> {
     // Only the templates that say when a manager answers need the out-of-hours cases.
     let says_when = matches!(
         name,
-        "human" | "complaint" | "booking" | "search_unavailable" | "when_manager"
+        "human" | "complaint" | "booking" | "search_unavailable" | "when_manager" | "waiting"
     );
     let offices = if says_when {
         &offices[..]
@@ -82,6 +82,21 @@ fn base(name: &str) -> Vec<Value> {
             json!({"attempt": 2, "first": false}),
         ],
         "meal" => vec![json!({"code": "AI"}), json!({"code": "XX"})],
+        // `dialogs::handover::WaitingContext` (its `office` is added above).
+        "waiting" => [
+            "told",
+            "urgent",
+            "reminded",
+            "call_back",
+            "ask_phone",
+            "thanks",
+            "noted",
+            "noted_again",
+        ]
+        .into_iter()
+        .map(|ack| json!({"ack": ack, "phone": "+77011234567"}))
+        .chain([json!({"ack": "call_back", "phone": null})])
+        .collect(),
         "button_book" => vec![json!({"n": 3})],
         "no_more_offers" | "search_unavailable" | "faq_unknown" | "sorry" | "media"
         | "button_more" | "button_manager" | "when_manager" => vec![json!({})],

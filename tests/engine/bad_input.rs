@@ -351,6 +351,7 @@ async fn wazzup_odd_messages_are_stored_once_and_answered_once() {
         [
             "conversations",
             "crm_outbox",
+            "escalation_notes",
             "escalations",
             "inbox",
             "leads",
