@@ -107,16 +107,70 @@ fn load_config() -> anyhow::Result<Config> {
 
 fn analyze(today: chrono::NaiveDate) -> anyhow::Result<std::process::ExitCode> {
     let stdin = std::io::stdin().lock();
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    for line in stdin.lines() {
-        let line = line?;
-        if line.trim().is_empty() {
-            continue;
+    let out = std::io::BufWriter::new(std::io::stdout().lock());
+    analyze_lines(stdin, out, today)?;
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// The `analyze` loop: each non-blank input line gives one output line, a line that is not
+/// UTF-8 an `{"error": …}` line like any other malformed line (`docs/analysis.md`), and the
+/// run goes on. Lines end in `\n` or `\r\n`; only a failure to read or write stops it.
+pub fn analyze_lines(
+    mut input: impl BufRead,
+    mut out: impl Write,
+    today: chrono::NaiveDate,
+) -> std::io::Result<()> {
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        if input.read_until(b'\n', &mut buf)? == 0 {
+            break;
         }
-        let result = dialogs::analysis::analyze_line(&line, today);
+        let line = buf
+            .strip_suffix(b"\n")
+            .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+            .unwrap_or(&buf);
+        let result = match std::str::from_utf8(line) {
+            Ok(line) if line.trim().is_empty() => continue,
+            Ok(line) => dialogs::analysis::analyze_line(line, today),
+            Err(e) => serde_json::json!({ "error": format!("invalid UTF-8: {e}") }),
+        };
         serde_json::to_writer(&mut out, &result)?;
         out.write_all(b"\n")?;
     }
-    out.flush()?;
-    Ok(std::process::ExitCode::SUCCESS)
+    out.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(input: &[u8]) -> Vec<serde_json::Value> {
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
+        let mut out = Vec::new();
+        analyze_lines(input, &mut out, today).unwrap();
+        String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn analyze_goes_on_after_a_line_that_is_not_utf8() {
+        let mut input = b"{\"text\": \"2 \xff\xfe adults\"}\n\n".to_vec();
+        input.extend_from_slice("{\"text\": \"в марте\"}\r\n{\"text\": \"hi\"}".as_bytes());
+        let out = run(&input);
+        assert_eq!(out.len(), 3, "{out:?}");
+        assert!(
+            out[0]["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("invalid UTF-8"),
+            "{}",
+            out[0]
+        );
+        assert_eq!(out[1]["slots"]["date_from"], "2027-03-01");
+        assert_eq!(out[2]["intent"], "greeting");
+    }
 }

@@ -168,6 +168,9 @@ fn reason(r: &str) -> &str {
         "not_understood" => "бот не понял клиента",
         "search_unavailable" => "поиск туров недоступен",
         "keyword" => "ключевое слово",
+        "question" => "вопрос клиента (не бронирование)",
+        "nothing_found" => "поиск ничего не нашёл: подберите варианты",
+        "existing_booking" => "вопрос по уже купленному туру",
         other => other,
     }
 }
@@ -184,10 +187,13 @@ fn channel(c: dialogs::Channel) -> &'static str {
 fn search_line(s: &Slots) -> Option<String> {
     let mut parts = Vec::new();
     if let Some(d) = s.resort.as_deref().or(s.country.as_deref()) {
-        parts.push(dialogs::names::place(d, "ru"));
+        parts.push(dialogs::names::place(d, dialogs::analysis::Language::Ru));
     }
     if let Some(c) = &s.departure_city {
-        parts.push(format!("из {}", dialogs::names::place(c, "ru")));
+        parts.push(format!(
+            "из {}",
+            dialogs::names::place(c, dialogs::analysis::Language::Ru)
+        ));
     }
     if let Some(f) = s.date_from {
         let to = s.date_to.unwrap_or(f);

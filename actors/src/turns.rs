@@ -72,6 +72,10 @@ pub struct DialogTurns {
     pub utc_offset: FixedOffset,
     /// Words that bring a manager in at once (lower case).
     pub keywords: Vec<String>,
+    /// Countries the agency sells (canonical English names); others get an honest answer.
+    pub sold_countries: Vec<String>,
+    /// Departure cities with flights (canonical names); empty: checked by the search itself.
+    pub departures: Vec<String>,
 }
 
 impl DialogTurns {
@@ -86,6 +90,8 @@ impl DialogTurns {
             hours: None,
             utc_offset: almaty(),
             keywords: Vec::new(),
+            sold_countries: policy::default_sold_countries().to_vec(),
+            departures: Vec::new(),
         }
     }
 }
@@ -129,15 +135,20 @@ impl DialogTurns {
         };
         let local_now = (chrono::Utc::now() + self.utc_offset).naive_utc();
         let today = local_now.date();
+        let ctx = Context {
+            templates,
+            faq,
+            page_size: self.page_size,
+            keywords: &self.keywords,
+            sold_countries: &self.sold_countries,
+            departures: &self.departures,
+        };
+        let office = self.hours.as_ref().map(|h| h.at(local_now));
         if last.inbound.kind == "media"
             && last.inbound.text.trim().is_empty()
             && conversation.owner == Owner::Bot
         {
-            let lang = state.language.as_deref().unwrap_or("ru");
-            return Ok(TurnOutcome {
-                replies: vec![Reply::text(templates.render(lang, "media", ())?)],
-                events: Vec::new(),
-            });
+            return Ok(policy::media(state, office, &ctx)?);
         }
         let text = messages
             .iter()
@@ -160,13 +171,22 @@ impl DialogTurns {
         let shared_phone = (last.inbound.kind == "contact")
             .then(|| payload["phone"].as_str().map(str::to_owned))
             .flatten();
+        // Hotels of the operator's list the customer names (cached on the Tours side).
+        let hotels_named = if action.is_none()
+            && conversation.owner == Owner::Bot
+            && policy::may_name_hotel(&text)
+        {
+            self.tours.hotels_named(&text).await
+        } else {
+            Vec::new()
+        };
         let input = TurnInput {
             text,
             today,
             action,
             customer_phone: shared_phone.or_else(|| channel_phone(conversation)),
-            office: self.hours.as_ref().map(|h| h.at(local_now)),
-            hotels_named: Vec::new(),
+            office,
+            hotels_named,
         };
 
         // Not the bot's chat (a manager is called, or owns it): no selling; what the customer
@@ -218,12 +238,6 @@ impl DialogTurns {
             }
         }
 
-        let ctx = Context {
-            templates,
-            faq,
-            page_size: self.page_size,
-            keywords: &self.keywords,
-        };
         Ok(match policy::decide(state, &analysis, &input, &ctx)? {
             Step::Reply(outcome) => outcome,
             Step::Search { query, page } => {
@@ -234,28 +248,61 @@ impl DialogTurns {
                 }
                 policy::present(state, query, page, result, input.office.clone(), &ctx)?
             }
-            Step::FreeForm { language, fallback } => match &self.llm {
-                None => fallback,
-                Some(llm) => {
-                    let request = AnswerRequest {
-                        language,
-                        customer_text: input.text.clone(),
-                        known: state.slots.clone(),
-                    };
-                    match llm.answer(&request).await {
-                        Ok(answer) => TurnOutcome {
-                            replies: vec![Reply::text(answer)],
-                            events: fallback.events,
-                        },
+            Step::Details(request) => {
+                // One call per hotel asked about; a failure reads as "no description" and
+                // the question goes to a manager.
+                let fetches = request.hotels.iter().map(|(_, key)| async move {
+                    match self.tours.hotel_details(*key).await {
+                        Ok(found) => found,
                         Err(e) => {
-                            tracing::warn!(conversation = %conversation.id, error = %e,
-                                "LLM answer failed; replying from the template");
-                            fallback
+                            tracing::warn!(conversation = %conversation.id, hotel_key = key,
+                                error = %e, "hotel description unavailable");
+                            None
                         }
                     }
-                }
-            },
+                });
+                let details = futures::future::join_all(fetches).await;
+                policy::explain(state, &request, &details, input.office.clone(), &ctx)?
+            }
+            Step::FreeForm { language, fallback } => {
+                let outcome = self
+                    .free_form(state, conversation, &input, language, fallback)
+                    .await;
+                policy::settle(state, outcome, input.office.clone(), &ctx)?
+            }
         })
+    }
+
+    /// The LLM's answer to a message no template answers well, or the template fallback.
+    async fn free_form(
+        &self,
+        state: &DialogState,
+        conversation: &ConversationRecord,
+        input: &TurnInput,
+        language: dialogs::analysis::Language,
+        fallback: TurnOutcome,
+    ) -> TurnOutcome {
+        match &self.llm {
+            None => fallback,
+            Some(llm) => {
+                let request = AnswerRequest {
+                    language,
+                    customer_text: input.text.clone(),
+                    known: state.slots.clone(),
+                };
+                match llm.answer(&request).await {
+                    Ok(answer) => TurnOutcome {
+                        replies: vec![Reply::text(answer)],
+                        events: fallback.events,
+                    },
+                    Err(e) => {
+                        tracing::warn!(conversation = %conversation.id, error = %e,
+                                "LLM answer failed; replying from the template");
+                        fallback
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -266,6 +313,8 @@ fn not_understood(a: &Analysis) -> bool {
         && !a.hints.more
         && !a.hints.cheaper
         && a.hints.choice.is_none()
+        && a.hints.question.is_none()
+        && a.hints.scope.is_none()
 }
 
 /// The customer's phone when the channel is a phone number (WhatsApp through Wazzup).

@@ -149,6 +149,17 @@ impl Faq {
         })
     }
 
+    /// The answer of entry `id` ("prepayment"), in `language`; `None` when there is none.
+    pub fn topic(&self, id: &str, language: Language) -> Option<FaqAnswer<'_>> {
+        self.entries
+            .iter()
+            .find(|e| e.id == id)
+            .map(|entry| FaqAnswer {
+                topic: &entry.id,
+                text: entry.text(language),
+            })
+    }
+
     /// Ids of the entries, in file order.
     pub fn topics(&self) -> impl Iterator<Item = &str> {
         self.entries.iter().map(|e| e.id.as_str())

@@ -9,15 +9,17 @@
 //! - [`after_handover`] decides a turn of a chat that is not the bot's. The bot stops selling
 //!   (no slot questions, searches or offers): what the customer adds is a follow-up for the
 //!   manager ([`DialogEvent::FollowUp`], urgent when it cannot wait: see [`urgency`]). While the
-//!   chat waits, the bot acknowledges once, saying when a manager answers, then with at most
-//!   a couple of short notes, never the same one twice in a row, and silence after; plain FAQ
-//!   questions are still answered. While a manager owns the chat the bot says nothing.
+//!   chat waits, the bot acknowledges once, saying when a manager answers (an urgent follow-up:
+//!   that it went as urgent; a call-back: that the manager will call), then with short notes
+//!   that take turns, never the same one twice in a row; plain FAQ questions are still
+//!   answered. While a manager owns the chat the bot says nothing.
 
 use crate::analysis::{Analysis, Intent, Language, folded_words};
 use crate::chat::Owner;
 use crate::faq::Faq;
 use crate::hours::Office;
-use crate::policy::actions;
+use crate::policy::{actions, fingerprint};
+use crate::replies::{Template, Waiting};
 use crate::state::DialogState;
 use crate::templates::{TemplateError, Templates};
 use crate::turn::{DialogEvent, EscalationReason, Reply, TurnInput, TurnOutcome};
@@ -299,9 +301,12 @@ pub struct Memory {
     /// The customer asked to be called and gave no phone yet: the phone, when it comes, is an
     /// urgent call-back request.
     pub wants_call: bool,
-    /// Acknowledgements sent since the handover, oldest first.
+    /// The kinds of acknowledgement sent since the handover, each once, in the order first sent.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub acks: Vec<Ack>,
+    /// The last acknowledgement sent (the next one is never the same).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last: Option<Ack>,
 }
 
 impl Memory {
@@ -312,7 +317,7 @@ impl Memory {
 }
 
 /// An acknowledgement the bot sends while a chat waits for a manager (template `waiting`).
-/// Each but the short ones is sent at most once per handover.
+/// Each but the two short notes is sent at most once per handover; the short notes take turns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Ack {
@@ -334,21 +339,6 @@ pub enum Ack {
     NotedAgain,
 }
 
-/// Short notes after the first acknowledgement; then the bot stays silent (the customer has
-/// been told when a manager answers).
-const SHORT_ACKS: usize = 2;
-
-/// What the template `waiting` is given (besides `office`, which every template sees).
-#[derive(Debug, Clone, Serialize)]
-pub struct WaitingContext {
-    /// Which acknowledgement.
-    pub ack: Ack,
-    /// The customer's phone, for a call-back.
-    pub phone: Option<String>,
-    /// Whether managers are at work now, and if not when (for "он ответит …").
-    pub office: Office,
-}
-
 /// Decides a turn of a chat that is not the bot's (`hands.owner` is waiting or a manager),
 /// updating `state` (its [`Memory`], contact details, language). `analysis` is of the
 /// customer's words (of nothing for a button press).
@@ -356,8 +346,9 @@ pub struct WaitingContext {
 /// The outcome carries one [`DialogEvent::FollowUp`] with what the customer added, and the
 /// replies: while the chat waits, an acknowledgement (the first says when a manager answers;
 /// an urgent follow-up says it was passed on as urgent; a call-back request says the manager
-/// will call), a FAQ answer to a plain question, or nothing once a couple of short notes have
-/// been sent; none while a manager owns the chat. Never a slot question, a search or an offer.
+/// will call; later, a short note), or a FAQ answer to a plain question; none while a manager
+/// owns the chat. Never a slot question, a search or an offer, never the same reply twice in
+/// a row.
 pub fn after_handover(
     state: &mut DialogState,
     hands: &Hands,
@@ -378,9 +369,7 @@ pub fn after_handover(
             ..Memory::default()
         };
     }
-    if (analysis.language_sure && input.action.is_none()) || state.language.is_none() {
-        state.language = Some(code(analysis.language).to_owned());
-    }
+    crate::policy::update_language(state, analysis, input);
     // Contact details are kept (the manager needs them); nothing else the customer says
     // changes the search now: it is the manager's.
     let said = &analysis.slots;
@@ -419,7 +408,8 @@ pub fn after_handover(
         });
     }
 
-    let lang = state.language.clone().unwrap_or_else(|| "ru".into());
+    let lang = state.language.unwrap_or_default();
+    let recent = std::mem::take(&mut state.recent);
     let plain_question = input.action.is_none()
         && urgency.is_none()
         && !signals.ping
@@ -428,7 +418,12 @@ pub fn after_handover(
             analysis.intent,
             Intent::Faq | Intent::Other | Intent::Greeting
         );
-    if plain_question && let Some(answer) = faq.answer(&input.text, language(&lang)) {
+    // The same answer twice in a row is not repeated: the question goes to the manager.
+    if plain_question
+        && let Some(answer) = faq.answer(&input.text, lang)
+        && !recent.contains(&fingerprint(answer.text))
+    {
+        state.recent = vec![fingerprint(answer.text)];
         return Ok(TurnOutcome {
             replies: vec![Reply::text(answer.text)],
             events: vec![follow_up],
@@ -439,41 +434,34 @@ pub fn after_handover(
     let given = |a: Ack| memory.acks.contains(&a);
     let told = given(Ack::Told) || given(Ack::Urgent) || given(Ack::CallBack) || given(Ack::Thanks);
     let ack = if urgency == Some(Urgency::CallBack) && !given(Ack::CallBack) {
-        Some(Ack::CallBack)
+        Ack::CallBack
     } else if memory.wants_call && !given(Ack::AskPhone) {
-        Some(Ack::AskPhone)
+        Ack::AskPhone
     } else if urgency.is_none() && analysis.intent == Intent::ThanksBye && !given(Ack::Thanks) {
-        Some(Ack::Thanks)
+        Ack::Thanks
     } else if urgency.is_some() && !given(Ack::Urgent) {
-        Some(Ack::Urgent)
+        Ack::Urgent
     } else if urgency.is_some() && !given(Ack::Reminded) {
-        Some(Ack::Reminded)
+        Ack::Reminded
     } else if !told {
-        Some(Ack::Told)
+        Ack::Told
+    } else if memory.last == Some(Ack::Noted) {
+        // The customer knows what happens next: a short note, never the same twice in a row.
+        Ack::NotedAgain
     } else {
-        let short = memory
-            .acks
-            .iter()
-            .filter(|a| matches!(a, Ack::Noted | Ack::NotedAgain))
-            .count();
-        (short < SHORT_ACKS).then(|| {
-            if memory.acks.last() == Some(&Ack::Noted) {
-                Ack::NotedAgain
-            } else {
-                Ack::Noted
-            }
-        })
+        Ack::Noted
     };
-    let mut replies = Vec::new();
-    if let Some(ack) = ack {
+    if !memory.acks.contains(&ack) {
         memory.acks.push(ack);
-        let context = WaitingContext {
-            ack,
-            phone: phone.filter(|_| ack == Ack::CallBack),
-            office: input.office.clone().unwrap_or_else(Office::always_open),
-        };
-        replies.push(Reply::text(templates.render(&lang, "waiting", context)?));
     }
+    memory.last = Some(ack);
+    let context = Waiting {
+        ack,
+        phone: phone.filter(|_| ack == Ack::CallBack),
+    };
+    let office = input.office.clone().unwrap_or_else(Office::always_open);
+    let replies = vec![Reply::text(render(templates, lang, &context, &office)?)];
+    state.recent = replies.iter().map(|r| fingerprint(&r.text)).collect();
     Ok(TurnOutcome {
         replies,
         events: vec![follow_up],
@@ -586,7 +574,7 @@ const CALL: &[&str] = &[
 const IMPATIENT: &[&str] = &[
     "читает", "читаешь", "прочитал", "видите", "слышите", "игнор", "отвечает", "отвечаешь",
     "ответьте", "долго ждать", "как долго", "сколько можно", "сколько ждать", "anyone",
-    "respond", "ignor", "still waiting", "жауап бермей", "жауап берин", "окып жатыр",
+    "respond", "ignor", "still waiting", "жауап бермей", "жауап берин", "жауап жок", "окып жатыр",
     "окыдыныз",
 ];
 /// Words of a message that only calls for attention (whole words).
@@ -656,20 +644,20 @@ impl Signals {
     }
 }
 
-fn code(language: Language) -> &'static str {
-    match language {
-        Language::Ru => "ru",
-        Language::Kk => "kk",
-        Language::En => "en",
+/// Renders a template with `office`, as every reply template is.
+fn render<T: Template>(
+    templates: &Templates,
+    lang: Language,
+    context: &T,
+    office: &Office,
+) -> Result<String, TemplateError> {
+    #[derive(Serialize)]
+    struct WithOffice<'a, T> {
+        #[serde(flatten)]
+        context: &'a T,
+        office: &'a Office,
     }
-}
-
-fn language(code: &str) -> Language {
-    match code {
-        "kk" => Language::Kk,
-        "en" => Language::En,
-        _ => Language::Ru,
-    }
+    templates.render(lang, T::NAME, WithOffice { context, office })
 }
 
 #[cfg(test)]
@@ -907,7 +895,7 @@ mod tests {
         fn new(owner: Owner) -> Self {
             Self {
                 state: DialogState {
-                    language: Some("ru".into()),
+                    language: Some(Language::Ru),
                     ..DialogState::default()
                 },
                 hands: Hands {
@@ -980,7 +968,7 @@ mod tests {
     }
 
     #[test]
-    fn while_waiting_the_bot_acknowledges_once_then_briefly_then_goes_quiet() {
+    fn while_waiting_the_bot_acknowledges_once_then_briefly_and_never_twice_alike() {
         let mut chat = Handed::new(Owner::Waiting);
         let script = [
             "алло",
@@ -1014,9 +1002,9 @@ mod tests {
                 None
             ]
         );
-        // Told when a manager answers, then told it went as urgent, then reminded, then two
-        // short notes, then silence: nothing said twice.
-        assert_eq!(replies.len(), 5, "{replies:#?}");
+        // Told when a manager answers, then told it went as urgent, then reminded, then short
+        // notes taking turns: each once, or never twice in a row.
+        assert_eq!(replies.len(), 7, "{replies:#?}");
         assert!(
             replies[0].contains("передал")
                 && replies[0].contains("ответит здесь в ближайшее время"),
@@ -1025,10 +1013,26 @@ mod tests {
         );
         assert!(replies[1].contains("срочное"), "{}", replies[1]);
         assert!(replies[2].contains("Напомнил"), "{}", replies[2]);
-        for (i, r) in replies.iter().enumerate() {
+        for (i, r) in replies[..4].iter().enumerate() {
             assert!(!replies[..i].contains(r), "repeated: {r}");
         }
-        assert_eq!(chat.state.handover.acks.len(), 5);
+        for pair in replies.windows(2) {
+            assert_ne!(pair[0], pair[1], "the same twice in a row");
+        }
+        assert!(
+            replies.iter().all(|r| r.contains("енеджер")),
+            "{replies:#?}"
+        );
+        assert_eq!(
+            chat.state.handover.acks,
+            [
+                Ack::Told,
+                Ack::Urgent,
+                Ack::Reminded,
+                Ack::Noted,
+                Ack::NotedAgain
+            ]
+        );
         assert_eq!(
             chat.state.slots,
             Default::default(),
@@ -1175,9 +1179,10 @@ mod tests {
         let (reply, ..) = chat.say("алло");
         let reply = reply.unwrap();
         assert!(reply.contains("в понедельник с 10:00"), "{reply}");
-        chat.say("ясно");
-        chat.say("понятно");
-        assert_eq!(chat.say("ок").0, None, "quiet: the customer knows when");
+        let (second, ..) = chat.say("ясно");
+        let (third, ..) = chat.say("понятно");
+        assert_ne!(second, third, "short notes take turns");
+        assert!(!third.unwrap().contains("понедельник"), "said once");
         // The chat went back to the bot and was handed over again later.
         chat.hands.since = at(600);
         let (reply, ..) = chat.say("алло");
@@ -1211,6 +1216,8 @@ mod tests {
             query,
             offers: vec![offer(1), offer(2)],
             more: false,
+            page: 0,
+            nearest: false,
         });
         let (_, text, _) = chat.say("берем второй");
         assert!(
@@ -1233,17 +1240,21 @@ mod tests {
     fn acknowledgements_speak_the_customers_language() {
         for (lang, line, expected) in [
             (
-                "kk",
+                Language::Kk,
                 "сәлеметсіз бе, менеджер қашан жауап береді",
                 "менеджерге жеткіздім",
             ),
-            ("en", "hello? any news", "passed your message to a manager"),
+            (
+                Language::En,
+                "hello? any news",
+                "passed your message to a manager",
+            ),
         ] {
             let mut chat = Handed::new(Owner::Waiting);
-            chat.state.language = Some(lang.into());
+            chat.state.language = Some(lang);
             let (reply, ..) = chat.say(line);
             let reply = reply.unwrap();
-            assert!(reply.contains(expected), "{lang}: {reply}");
+            assert!(reply.contains(expected), "{lang:?}: {reply}");
         }
     }
 }

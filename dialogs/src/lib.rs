@@ -9,8 +9,9 @@
 //! - [`handover`]: who owns a chat (bot, waiting, manager) after each event, as pure rules.
 //! - [`hours`]: managers' working hours, for "when will a manager answer".
 //! - [`faq`]: answers to common questions from the editable `prompts/faq.toml`.
-//! - [`names`]: place names and money as a customer reads them.
+//! - [`names`]: place names, dates and money as a customer reads them.
 //! - [`templates`]: the registry of reply templates (`prompts/replies`), replaceable at run time.
+//! - [`replies`]: what each reply template is given, one struct per template.
 //! - [`privacy`]: masking of phone numbers and emails for logs.
 
 pub mod analysis;
@@ -21,6 +22,7 @@ pub mod hours;
 pub mod names;
 pub mod policy;
 pub mod privacy;
+pub mod replies;
 pub mod search;
 pub mod state;
 pub mod templates;

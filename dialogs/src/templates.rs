@@ -1,11 +1,35 @@
 //! The reply template registry. Every sentence a customer reads is a minijinja template from
 //! `prompts/replies/<lang>/<name>.j2`, embedded in the binary as the default; an admin can
-//! replace any of them at run time (`Templates::with_overrides`).
+//! replace any of them at run time (`Templates::with_overrides`). What each template is given
+//! is a struct of [`crate::replies`].
 
+use crate::analysis::Language;
 use std::collections::BTreeMap;
 
 /// Languages a reply can be rendered in; the first is the fallback.
-pub const LANGUAGES: [&str; 3] = ["ru", "kk", "en"];
+pub const LANGUAGES: [Language; 3] = [Language::Ru, Language::Kk, Language::En];
+
+impl Language {
+    /// The code templates and stored states use: `ru`, `kk`, `en`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Language::Ru => "ru",
+            Language::Kk => "kk",
+            Language::En => "en",
+        }
+    }
+
+    /// The language of a code (`ru`, `kk`, `en`), if it is one of ours.
+    pub fn from_code(code: &str) -> Option<Self> {
+        LANGUAGES.into_iter().find(|l| l.code() == code)
+    }
+}
+
+impl std::fmt::Display for Language {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
 
 /// Declares the shipped templates once: their names, and their sources in every language
 /// (embedded from `prompts/replies/<lang>/<name>.j2`).
@@ -13,7 +37,7 @@ macro_rules! shipped {
     ($($name:literal),* $(,)?) => {
         /// Names of the shipped templates; each exists in every language of [`LANGUAGES`].
         /// `summary`, `meal` and `when_manager` are fragments other templates include or the
-        /// policy renders inline.
+        /// policy renders inline. Each has its context struct in [`crate::replies`].
         pub const TEMPLATE_NAMES: &[&str] = &[$($name),*];
 
         /// The shipped templates, by document name (`replies/<lang>/<name>`).
@@ -32,10 +56,20 @@ shipped![
     "offers",
     "no_offers",
     "no_more_offers",
+    "after_empty",
+    "no_list",
     "not_offered",
+    "not_sold",
+    "not_package",
+    "existing_booking",
     "search_unavailable",
     "booking",
     "which_offer",
+    "offer_facts",
+    "hotel_info",
+    "question_to_manager",
+    "price_later",
+    "repeated",
     "human",
     "complaint",
     "thanks",
@@ -100,9 +134,11 @@ impl Templates {
     }
 
     /// Renders `replies/<lang>/<name>`, falling back to Russian when the language lacks it.
+    /// The policy renders through [`crate::replies`] structs; the admin validation renders
+    /// their sample values.
     pub fn render(
         &self,
-        lang: &str,
+        lang: Language,
         name: &str,
         ctx: impl serde::Serialize,
     ) -> Result<String, TemplateError> {
@@ -151,7 +187,7 @@ mod tests {
     fn an_override_replaces_the_default_and_a_broken_one_is_rejected() {
         let t =
             Templates::with_overrides([("replies/ru/greeting".into(), "Салют!".into())]).unwrap();
-        assert_eq!(t.render("ru", "greeting", ()).unwrap(), "Салют!");
+        assert_eq!(t.render(Language::Ru, "greeting", ()).unwrap(), "Салют!");
         assert_eq!(
             DEFAULT_TEMPLATES.len(),
             TEMPLATE_NAMES.len() * LANGUAGES.len()

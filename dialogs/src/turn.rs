@@ -69,6 +69,13 @@ pub enum EscalationReason {
     NotUnderstood,
     SearchUnavailable,
     Keyword,
+    /// A question about an offer or a hotel the bot cannot answer from what it has (not a
+    /// booking): the manager answers it.
+    Question,
+    /// A search found nothing, not even near the query: the manager looks for options.
+    NothingFound,
+    /// The customer writes about a trip already bought.
+    ExistingBooking,
 }
 
 impl EscalationReason {
@@ -81,6 +88,9 @@ impl EscalationReason {
             EscalationReason::NotUnderstood => "not_understood",
             EscalationReason::SearchUnavailable => "search_unavailable",
             EscalationReason::Keyword => "keyword",
+            EscalationReason::Question => "question",
+            EscalationReason::NothingFound => "nothing_found",
+            EscalationReason::ExistingBooking => "existing_booking",
         }
     }
 }

@@ -36,7 +36,7 @@ const SHIPPED_FAQ: &str = include_str!("../../prompts/faq.toml");
 pub enum Kind {
     /// A reply template, `replies/<lang>/<name>`.
     Template {
-        lang: &'static str,
+        lang: Language,
         name: &'static str,
     },
     Faq,
@@ -104,7 +104,7 @@ pub fn kind(name: &str) -> Option<Kind> {
         _ => {
             let rest = name.strip_prefix("replies/")?;
             let (lang, template) = rest.split_once('/')?;
-            let lang = LANGUAGES.iter().find(|l| **l == lang)?;
+            let lang = Language::from_code(lang)?;
             let template = TEMPLATE_NAMES.iter().find(|t| **t == template)?;
             Some(Kind::Template {
                 lang,
@@ -197,19 +197,15 @@ pub fn preview(
             let faq = Faq::parse(content).map_err(|e| Invalid::Faq(e.to_string()))?;
             let answers: serde_json::Map<String, Value> = question
                 .map(|q| {
-                    [
-                        ("ru", Language::Ru),
-                        ("kk", Language::Kk),
-                        ("en", Language::En),
-                    ]
-                    .into_iter()
-                    .map(|(code, language)| {
-                        let answer = faq
-                            .answer(q, language)
-                            .map(|a| json!({"topic": a.topic, "text": a.text}));
-                        (code.to_owned(), answer.unwrap_or(Value::Null))
-                    })
-                    .collect()
+                    LANGUAGES
+                        .into_iter()
+                        .map(|language| {
+                            let answer = faq
+                                .answer(q, language)
+                                .map(|a| json!({"topic": a.topic, "text": a.text}));
+                            (language.code().to_owned(), answer.unwrap_or(Value::Null))
+                        })
+                        .collect()
                 })
                 .unwrap_or_default();
             json!({ "topics": faq.topics().collect::<Vec<_>>(), "answers": answers })
@@ -232,7 +228,7 @@ fn limit(name: &str, content: &str, max: usize) -> Result<(), Invalid> {
 /// The template set with `content` as `doc`, once it is known to be usable.
 fn validate_template(
     doc: &str,
-    lang: &str,
+    lang: Language,
     short: &str,
     content: &str,
     overrides: &Overrides,

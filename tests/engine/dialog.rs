@@ -385,3 +385,280 @@ async fn a_burst_longer_than_the_window_is_answered_once() {
         ("Almaty", 2, 10)
     );
 }
+
+// ---- Issue 13: whole conversations against an operator whose data looks like SAMO's ----
+
+use actors::tours::TourSearch;
+use async_trait::async_trait;
+use dialogs::search::{
+    Availability, DetailSection, HotelDetails, NamedHotel, Offer, OfferPage, PageRequest,
+    SearchFailure, SearchQuery, Widening,
+};
+use std::sync::Mutex;
+
+/// An operator with fixed offers: hotel names that end in their category, resorts in
+/// Russian, descriptions for some hotels. `widened` non-empty: every first page is the
+/// nearest offers (nothing matched exactly); no offers: nothing found at all.
+struct Operator {
+    offers: Vec<Offer>,
+    widened: Vec<Widening>,
+    details: Vec<(i64, HotelDetails)>,
+    hotels: Vec<NamedHotel>,
+    queries: Mutex<Vec<SearchQuery>>,
+}
+
+impl Operator {
+    fn new(offers: Vec<Offer>) -> Arc<Self> {
+        Arc::new(Self {
+            offers,
+            widened: Vec::new(),
+            details: Vec::new(),
+            hotels: Vec::new(),
+            queries: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn queries(&self) -> Vec<SearchQuery> {
+        self.queries.lock().unwrap().clone()
+    }
+}
+
+#[async_trait]
+impl TourSearch for Operator {
+    async fn search(
+        &self,
+        query: &SearchQuery,
+        page: PageRequest,
+    ) -> Result<OfferPage, SearchFailure> {
+        self.queries.lock().unwrap().push(query.clone());
+        let offers: Vec<Offer> = self
+            .offers
+            .iter()
+            .skip(page.offset)
+            .take(page.limit)
+            .cloned()
+            .collect();
+        Ok(OfferPage {
+            more: page.offset + offers.len() < self.offers.len(),
+            offers,
+            offset: page.offset,
+            widened: self.widened.clone(),
+        })
+    }
+
+    async fn hotel_details(&self, key: i64) -> Result<Option<HotelDetails>, SearchFailure> {
+        Ok(self
+            .details
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, d)| d.clone()))
+    }
+
+    async fn hotels_named(&self, text: &str) -> Vec<NamedHotel> {
+        let text = text.to_lowercase();
+        self.hotels
+            .iter()
+            .filter(|h| {
+                let first = h.name.split_whitespace().next().unwrap_or_default();
+                text.contains(&first.to_lowercase())
+            })
+            .cloned()
+            .collect()
+    }
+}
+
+fn samo_offer(n: i64, hotel: &str, stars: u8, resort: &str, price: u64) -> Offer {
+    Offer {
+        id: format!("samo-{n}"),
+        hotel: hotel.into(),
+        hotel_key: Some(n),
+        stars: Some(stars),
+        resort: resort.into(),
+        check_in: chrono::NaiveDate::from_ymd_opt(2027, 3, 4).unwrap(),
+        nights: 10,
+        meal: "BB".into(),
+        room: "Superior".into(),
+        price,
+        currency: "KZT".into(),
+        availability: Availability::Available,
+    }
+}
+
+fn three_hotels() -> Vec<Offer> {
+    vec![
+        samo_offer(11, "Jade Heron Seaside Inn 3*", 3, "Фукуок", 540_000),
+        samo_offer(12, "Red Dune Resort 4*", 4, "Фукуок", 690_000),
+        samo_offer(13, "Sol Garden Hotel 4*", 4, "Фукуок", 720_000),
+    ]
+}
+
+async fn operator_app(operator: Arc<Operator>) -> TestApp {
+    app::spawn_with(Options {
+        tours: Some(operator),
+        ..Options::default()
+    })
+    .await
+}
+
+#[tokio::test]
+async fn an_english_chat_reads_the_category_once_and_places_in_english() {
+    let operator = Operator::new(three_hotels());
+    let app = operator_app(operator.clone()).await;
+    let mut chat = Chat::new(&app, "77010000101");
+    let reply = plain(
+        &chat
+            .say("hi! phu quoc from almaty early march, 10 nights, 2 adults")
+            .await,
+    );
+    assert!(
+        reply.contains("1. Jade Heron Seaside Inn 3*, Phu Quoc"),
+        "{reply}"
+    );
+    assert!(
+        !reply.contains("3* 3*") && !reply.contains("4* 4*"),
+        "{reply}"
+    );
+    assert!(!reply.contains("Фукуок"), "{reply}");
+    // "ok book option 1": the first offer, for the two adults searched.
+    let booked = plain(&chat.say("ok book option 1").await);
+    assert!(
+        booked.contains("Jade Heron Seaside Inn 3*") && booked.contains("2 adults"),
+        "{booked}"
+    );
+    let e = chat.escalations().await;
+    assert_eq!(e.len(), 1);
+    assert_eq!(e[0].reason, "booking_request");
+    assert_eq!(e[0].details["party"]["adults"], 2);
+    assert_eq!(operator.queries()[0].adults, 2);
+}
+
+#[tokio::test]
+async fn a_choice_before_the_party_is_known_is_not_a_party_size() {
+    let operator = Operator::new(three_hotels());
+    let app = operator_app(operator.clone()).await;
+    let mut chat = Chat::new(&app, "77010000102");
+    let ask = chat
+        .say("phu quoc from almaty early march for 10 nights")
+        .await;
+    assert!(ask.contains("how many people"), "{ask}");
+    let reply = chat.say("ok book option 1").await;
+    assert!(reply.contains("haven't shown you any options"), "{reply}");
+    assert!(reply.contains("how many people"), "{reply}");
+    assert!(
+        operator.queries().is_empty(),
+        "no search for a party nobody gave"
+    );
+    assert!(chat.escalations().await.is_empty());
+    let offers = chat.say("2 adults").await;
+    assert!(offers.contains("Jade Heron"), "{offers}");
+    assert_eq!(operator.queries()[0].adults, 2);
+}
+
+#[tokio::test]
+async fn a_hotel_is_asked_about_then_chosen_by_name_in_russian() {
+    let mut operator = Operator::new(three_hotels());
+    Arc::get_mut(&mut operator).unwrap().details = vec![(
+        12,
+        HotelDetails {
+            hotel: "Red Dune Resort 4*".into(),
+            sections: vec![DetailSection {
+                title: "Пляж".into(),
+                text: "Собственный песчаный пляж, первая линия.".into(),
+            }],
+        },
+    )];
+    let app = operator_app(operator.clone()).await;
+    let mut chat = Chat::new(&app, "77010000103");
+    let offers = chat
+        .say("Фукуок из Алматы в начале марта на 10 ночей, нас двое")
+        .await;
+    assert!(offers.contains("Red Dune Resort 4*, Фукуок"), "{offers}");
+    let answer = chat.say("а Red Dune что за отель?").await;
+    assert!(answer.contains("первая линия"), "{answer}");
+    assert!(
+        chat.escalations().await.is_empty(),
+        "a question books nothing"
+    );
+    let booked = chat.say("берем Red Dune").await;
+    assert!(
+        booked.contains("Вариант 2") && booked.contains("Red Dune"),
+        "{booked}"
+    );
+    assert!(booked.contains("менеджер"), "still Russian: {booked}");
+    let e = chat.escalations().await;
+    assert_eq!(e.len(), 1);
+    assert_eq!(e[0].details["offer"]["hotel"], "Red Dune Resort 4*");
+}
+
+#[tokio::test]
+async fn an_empty_search_shows_the_nearest_offers_with_what_differs() {
+    let mut operator = Operator::new(vec![Offer {
+        check_in: chrono::NaiveDate::from_ymd_opt(2027, 3, 12).unwrap(),
+        ..samo_offer(21, "Jade Heron Seaside Inn 3*", 3, "Nha Trang", 852_000)
+    }]);
+    Arc::get_mut(&mut operator).unwrap().widened = vec![Widening::Dates, Widening::Budget];
+    let app = operator_app(operator.clone()).await;
+    let mut chat = Chat::new(&app, "77010000104");
+    let reply = plain(
+        &chat
+            .say("нячанг из алматы 8 марта на 10 ночей вдвоем до 800 тыс")
+            .await,
+    );
+    assert!(reply.contains("Точно по вашему запросу"), "{reply}");
+    assert!(
+        reply.contains("вылет 12 марта (вы просили 6–10 марта)"),
+        "{reply}"
+    );
+    assert!(reply.contains("на 52 000 ₸ дороже бюджета"), "{reply}");
+    let q = &operator.queries()[0];
+    assert_eq!(q.date_from.format("%m-%d").to_string(), "03-06");
+    assert_eq!(q.date_to.format("%m-%d").to_string(), "03-10");
+    assert!(chat.escalations().await.is_empty());
+}
+
+#[tokio::test]
+async fn nothing_found_brings_a_manager_and_no_paragraph_is_said_twice() {
+    let operator = Operator::new(Vec::new());
+    let app = operator_app(operator.clone()).await;
+    let mut chat = Chat::new(&app, "77010000105");
+    let mut said = vec![
+        chat.say("нячанг из алматы в марте на 10 ночей вдвоем 5 звезд")
+            .await,
+    ];
+    assert!(said[0].contains("передал запрос менеджеру"), "{}", said[0]);
+    for text in ["ещё?", "подешевле", "берем 3", "берем 3"] {
+        let reply = chat.say(text).await;
+        assert_ne!(Some(&reply), said.last(), "{text}: said again");
+        said.push(reply);
+    }
+    let e = chat.escalations().await;
+    assert_eq!(e.len(), 1, "one manager, with the query");
+    assert_eq!(e[0].reason, "nothing_found");
+    assert_eq!(e[0].details["query"]["stars"], 5);
+}
+
+#[tokio::test]
+async fn a_country_not_sold_is_answered_honestly_and_never_searched() {
+    let operator = Operator::new(three_hotels());
+    let app = operator_app(operator.clone()).await;
+    let mut chat = Chat::new(&app, "77010000106");
+    let reply = chat.say("в Таиланд туры есть?").await;
+    assert!(
+        reply.contains("Таиланд") && reply.contains("Вьетнам"),
+        "{reply}"
+    );
+    assert!(!reply.contains("Записал"), "{reply}");
+    let reply = chat
+        .say("а в Турцию в мае вдвоем из Алматы на 7 ночей")
+        .await;
+    assert!(reply.contains("Турция"), "{reply}");
+    assert!(operator.queries().is_empty());
+    // "Then Vietnam": the rest of what was said is kept.
+    let offers = chat.say("ну давайте Фукуок").await;
+    assert!(offers.contains("Jade Heron"), "{offers}");
+    let q = &operator.queries()[0];
+    assert_eq!(
+        (q.country.as_str(), q.adults, q.nights_from),
+        ("Vietnam", 2, 7)
+    );
+}

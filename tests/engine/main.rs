@@ -4,6 +4,7 @@
 
 mod admin;
 mod bad_input;
+mod corpus;
 mod crash;
 mod crash_load;
 mod crm;

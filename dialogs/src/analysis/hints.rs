@@ -1,14 +1,23 @@
-//! Hints about offers already shown: "more", a chosen option, "cheaper".
+//! Hints for the dialog beyond the SCHEMA slots: what a message says about offers on
+//! screen and about what the customer wants.
 //!
-//! These are not slots of the search; the dialog layer uses them to page through
-//! offers ("ещё варианты", "келесі"), to pick one ("второй", "бронируем 2", "the first
-//! option", "екінші") and to re-sort ("подешевле", "cheaper", "арзанырақ").
+//! - "more" ("ещё варианты", "келесі") and "cheaper" ("подешевле", "арзанырақ");
+//! - a choice of a shown offer, by number or ordinal ("второй", "берём 3", "ok book option
+//!   1", "екіншісін аламыз", a bare "1") — never for a question about an offer;
+//! - a question: its topic (beach, price, what is included, payment, meal, room, flight,
+//!   availability, comparison, the hotel) and the offer it names ("а вот первый отель какой
+//!   там пляж?" is a beach question about offer 1, not a choice). A message is a question
+//!   when it has a topic and asks (a "?", a question word or particle, "расскажите"); a
+//!   question about the price of tours with search parameters is a search, not a question;
+//! - scope: flights only, a hotel only, an earlier purchase or booking.
+//!
+//! Date ranges, approximate dates and resort alternatives come from `dates` and `places`.
 
 use std::sync::LazyLock;
 
-use super::Hints;
 use super::lexicon::Lexicon;
 use super::text::Text;
+use super::{Hints, OutOfScope, Question, QuestionTopic};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Cue {
@@ -16,7 +25,11 @@ enum Cue {
     Cheaper,
     /// A phrase that looks like "more"/"next" but is not ("next week", "more expensive").
     Neither,
+    Topic(QuestionTopic),
+    Scope(OutOfScope),
 }
+
+use QuestionTopic as T;
 
 static CUES: LazyLock<Lexicon<Cue>> = LazyLock::new(|| {
     Lexicon::new(&[
@@ -25,51 +38,185 @@ static CUES: LazyLock<Lexicon<Cue>> = LazyLock::new(|| {
             Cue::More,
         ),
         (
-            "next week|next month|next year|next weekend|more expensive|more than|more people|келесі апта*|келесі ай*|келесі жыл*|еще нужн*|еще вопрос*|еще нужна|еще нужен|тағы бір сұрақ",
+            "next week|next month|next year|next weekend|next summer|next winter|next spring|next fall|more expensive|more than|more people|more about|tell me more|келесі апта*|келесі ай*|келесі жыл*|келесі жаз*|еще нужн*|еще вопрос*|еще нужна|еще нужен|тағы бір сұрақ",
             Cue::Neither,
         ),
         (
             "дешевле|подешевле|дешевл*4|подешевше|бюджетнее|cheaper|less expensive|lower price|more affordable|арзанырақ|арзандау|арзан*6",
             Cue::Cheaper,
         ),
+        (
+            "пляж*4|береговая линия|первая линия|первой линии|первую линию|первой береговой|линия|линии|линию|к морю|до моря|от моря|у моря|возле моря|рядом с морем|beach*2|beachfront|to the sea|from the sea|by the sea|near the sea|to the beach|seafront|sea front|first line|жағажай*5|теңізге*3|теңізден*3",
+            Cue::Topic(T::Beach),
+        ),
+        (
+            "сколько стоит*3|сколько будет стоить|сколько стоить|почем|почём|по чем|цена|цену|цены|стоимость*3|how much|price*1|cost*2|costs|қанша тұрады|қанша тұр*4|бағасы*3",
+            Cue::Topic(T::Price),
+        ),
+        (
+            "что входит*2|входит*2|входят|включен*3|включает*2|включено ли|included|include*1|what's included|кіреді*2|кіре ме|кіреді ме",
+            Cue::Topic(T::Included),
+        ),
+        (
+            "предоплат*3|рассрочк*3|оплат*5|оплачивать|deposit|prepay*5|installment*1|instalment*1|pay|payment*1|алдын ала төлем|төлем*4|төлеу*4|бөліп төлеу|kaspi red|кредит*3",
+            Cue::Topic(T::Payment),
+        ),
+        (
+            "питани*3|кормят|кормежк*3|еда|еды|meal*1|meals|food|тамақ*4|тамағы",
+            Cue::Topic(T::Meal),
+        ),
+        (
+            "номер какой|какой номер|какие номера|номер с видом|тип номера|вид на море|вид из номера|room*1|sea view|ocean view|балкон*3|кровать|кровати|bed|beds|бөлме*4",
+            Cue::Topic(T::Room),
+        ),
+        (
+            "рейс*2|перелет*2|вылет*3|прилет*3|авиакомпани*3|прямой|прямые|пересадк*3|стыковк*3|багаж*3|flight*1|airline*1|direct|layover|baggage|luggage|ұшақ*3|ұшу*3",
+            Cue::Topic(T::Flight),
+        ),
+        (
+            "места есть|есть места|есть ли места|места|свободные места|наличие|в наличии|подтвержден*3|под запрос|available|availability|sold out|орын бар*3|орындар*3|орын*3",
+            Cue::Topic(T::Availability),
+        ),
+        (
+            "что лучше|какой лучше|какой из них лучше|куда лучше|где лучше|лучше ли|which is better|what's better|which one is better|which is best|compare|разница|отличаются|difference|қайсысы жақсы|қайсы жақсы|қайсысы дұрыс|қайсысы жақсырақ",
+            Cue::Topic(T::Compare),
+        ),
+        (
+            "бассейн*3|pool|анимаци*3|аквапарк*3|горки|территори*3|отзыв*3|review*1|rating|рейтинг*2|спа|spa|wifi|wi fi|вай фай|вайфай|детск* клуб*|kids club|тренажер*3|gym|фитнес*|ресторан*3|расскажите про|расскажите о|расскажите подробнее|подробнее про|подробнее о|tell me about|tell me more|more about|details|что за отель|what's the hotel|hotel like|туралы айтып*5|бассейн бар*3",
+            Cue::Topic(T::Hotel),
+        ),
+        (
+            "только авиа*8|только билет*3|только перелет*2|только перелёт*2|авиабилет*3|билеты на самолет|билет на самолет|flight only|flights only|only flight*1|only the flight*1|just flight*1|just the flight*1|air tickets|plane tickets|airline tickets|tickets only|only tickets|тек билет*3|тек ұшақ*3|ұшаққа билет*3",
+            Cue::Scope(OutOfScope::FlightsOnly),
+        ),
+        (
+            "только отель|только гостиниц*3|только проживание в отеле|без перелета|без перелёта|без авиа*6|без билетов|перелет у нас свой|перелет свой|свой перелет|билеты уже есть|билеты у нас есть|hotel only|only hotel|only the hotel|just hotel|just the hotel|accommodation only|without flight*1|have flights|have our flights|have tickets|тек қонақүй*3|ұшақсыз",
+            Cue::Scope(OutOfScope::HotelOnly),
+        ),
+        (
+            "у вас покупал*2|у вас брал*2|у вас бронировал*2|у вас купил*2|у вас оформлял*2|у вас заказывал*2|покупала тур|покупали тур|покупал тур|брали тур|брала тур|купили тур|купила тур|моя бронь|моей брони|мою бронь|мою заявку|моя заявка|моей заявк*2|номер заявки|номер брони|по брони|по моей брони|по моему туру|по нашему туру|нашей брони|нашу бронь|наша бронь|ваучер*3|voucher*1|my booking|my reservation|our booking|our reservation|booked with you|booked a tour|bought a tour|booked with your|сіздерден тур ал*5|сіздерден алған*3|брондағанбыз|менің броным*2",
+            Cue::Scope(OutOfScope::ExistingBooking),
+        ),
     ])
 });
 
+/// Words and particles that make a message ask something.
+const ASKING: &[&str] = &[
+    "какой",
+    "какая",
+    "какое",
+    "какие",
+    "каком",
+    "какого",
+    "каких",
+    "какую",
+    "сколько",
+    "что",
+    "где",
+    "когда",
+    "ли",
+    "как",
+    "почем",
+    "далеко",
+    "близко",
+    "расскажите",
+    "подскажите",
+    "опишите",
+    "how",
+    "what",
+    "what's",
+    "whats",
+    "which",
+    "where",
+    "when",
+    "tell",
+    "кандай",
+    "канша",
+    "кайсы",
+    "кайсысы",
+    "кашан",
+    "кайда",
+    "ма",
+    "ме",
+    "ба",
+    "бе",
+    "па",
+    "пе",
+    "ше",
+    "айтыныз",
+    "айтыныздаршы",
+];
+
+/// English auxiliaries that open a question ("is it on the beach", "does the hotel have").
+const AUXILIARIES: &[&str] = &[
+    "is", "are", "does", "do", "can", "could", "will", "has", "have",
+];
+
+/// Words that commit to paying rather than ask about it ("внесу предоплату, куда перевести?").
+const COMMIT: &[&str] = &[
+    "внесу",
+    "внесем",
+    "оплачу",
+    "оплатим",
+    "переведу",
+    "переведем",
+    "готов",
+    "готова",
+    "готовы",
+    "хочу",
+    "хотим",
+    "i'll",
+    "we'll",
+    "will",
+    "төлеймін",
+    "төлейміз",
+];
+
 fn ordinal(w: &str) -> Option<u32> {
     let stem = |s: &str| w.strip_prefix(s).is_some_and(|r| r.chars().count() <= 3);
+    // Kazakh ordinals take case and possessive endings: "екіншісін", "біріншісі".
+    let kk = |s: &str| w.strip_prefix(s).is_some_and(|r| r.chars().count() <= 4);
     Some(
-        if stem("перв") || matches!(w, "first" | "1st" | "биринши") {
+        if stem("перв") || matches!(w, "first" | "1st") || kk("биринши") {
             1
         } else if (stem("втор") && !w.starts_with("вторник"))
-            || matches!(w, "second" | "2nd" | "екинши")
+            || matches!(w, "second" | "2nd")
+            || kk("екинши")
         {
             2
-        } else if stem("трет") || matches!(w, "third" | "3rd" | "ушинши") {
+        } else if stem("трет") || matches!(w, "third" | "3rd") || kk("ушинши") {
             3
-        } else if stem("четверт") || matches!(w, "fourth" | "4th" | "тортинши") {
+        } else if stem("четверт") || matches!(w, "fourth" | "4th") || kk("тортинши")
+        {
             4
         } else if (stem("пят") && !matches!(w, "пять" | "пяти" | "пятью" | "пятеро"))
-            || matches!(w, "fifth" | "5th" | "бесинши")
+            || matches!(w, "fifth" | "5th")
+            || kk("бесинши")
         {
             5
         } else if (stem("шест") && !matches!(w, "шесть" | "шести" | "шестеро"))
-            || matches!(w, "sixth" | "6th" | "алтыншы")
+            || matches!(w, "sixth" | "6th")
+            || kk("алтыншы")
         {
             6
         } else if (stem("седьм") && !w.starts_with("седьмиц"))
-            || matches!(w, "seventh" | "7th" | "жетинши")
+            || matches!(w, "seventh" | "7th")
+            || kk("жетинши")
         {
             7
         } else if (stem("восьм") && !matches!(w, "восьми" | "восьмью"))
-            || matches!(w, "eighth" | "8th" | "сегизинши")
+            || matches!(w, "eighth" | "8th")
+            || kk("сегизинши")
         {
             8
         } else if (stem("девят") && !matches!(w, "девять" | "девяти" | "девятью"))
-            || matches!(w, "ninth" | "9th" | "тогызыншы")
+            || matches!(w, "ninth" | "9th")
+            || kk("тогызыншы")
         {
             9
         } else if (stem("десят") && !matches!(w, "десять" | "десяти" | "десятью" | "десятка"))
-            || matches!(w, "tenth" | "10th" | "оныншы")
+            || matches!(w, "tenth" | "10th")
+            || kk("оныншы")
         {
             10
         } else {
@@ -119,6 +266,11 @@ const NOT_CHOICE: &[&str] = &[
     "time",
     "visit",
     "trip",
+    "брон",
+    "заказ",
+    "поездк",
+    "путешеств",
+    "отпуск",
 ];
 
 const CHOICE_NOUNS: &[&str] = &[
@@ -131,12 +283,16 @@ const CHOICE_NOUNS: &[&str] = &[
     "offer",
     "hotel",
     "нуска",
+    "number",
+    "variant",
 ];
 
 const TAKE_VERBS: &[&str] = &[
     "брон",
     "заброн",
-    "бер",
+    "берем",
+    "беру",
+    "берите",
     "возьм",
     "book",
     "take",
@@ -146,10 +302,13 @@ const TAKE_VERBS: &[&str] = &[
     "аламыз",
 ];
 
-/// Detects the hints; `used` marks numbers other extractors already explained.
-pub(crate) fn detect(t: &Text, used: &[bool]) -> Hints {
+/// Detects the hints; `used` marks words other extractors already explained (numbers of
+/// dates, nights, the party); `search_slots` tells whether the message gives search
+/// parameters other than places.
+pub(crate) fn detect(t: &Text, used: &[bool], search_slots: bool, places: bool) -> Hints {
     let mut hints = Hints::default();
     let mut neither = false;
+    let mut topic: Option<(usize, QuestionTopic)> = None;
     for h in CUES.scan(t) {
         match h.val {
             Cue::More => {
@@ -171,19 +330,174 @@ pub(crate) fn detect(t: &Text, used: &[bool]) -> Hints {
             }
             Cue::Cheaper => hints.cheaper = true,
             Cue::Neither => neither = true,
+            Cue::Topic(q) => {
+                // The most specific topic wins: "что входит в цену" is about what is included.
+                if topic.is_none_or(|(rank, _)| rank_of(q) < rank) {
+                    topic = Some((rank_of(q), q));
+                }
+            }
+            Cue::Scope(scope) => {
+                hints.scope.get_or_insert(scope);
+            }
         }
+    }
+    // "а номер там какой": the room, unless it is a number of something else.
+    if topic.is_none()
+        && let Some(i) = (0..t.len()).find(|&i| t.is(i, &["номер", "номера", "номере", "номерах"]))
+        && !t.is_num(i + 1)
+        && !t.starts(
+            i + 1,
+            &[
+                "телефон",
+                "брон",
+                "заяв",
+                "карт",
+                "паспорт",
+                "договор",
+                "рейс",
+            ],
+        )
+        && !t.starts(i.wrapping_sub(1), CHOICE_NOUNS)
+    {
+        topic = Some((rank_of(T::Room), T::Room));
+    }
+    // "а самый дешёвый сколько?", "қымбаты қанша?": how much, said of cheap or dear.
+    if topic.is_none()
+        && (0..t.len()).any(|i| t.is(i, &["сколько", "канша"]))
+        && t.any_starts(&["дешев", "дорог", "cheap", "expensive", "арзан", "кымбат"])
+    {
+        topic = Some((rank_of(T::Price), T::Price));
+    }
+    // "какой отель лучше для детей?", "which hotel is best": a comparison.
+    if topic.is_none()
+        && t.any_starts(&["лучше", "better", "best", "жаксырак"])
+        && (0..t.len()).any(|i| {
+            t.is(
+                i,
+                &[
+                    "какой",
+                    "какая",
+                    "какие",
+                    "который",
+                    "куда",
+                    "где",
+                    "что",
+                    "which",
+                    "what",
+                    "кайсы",
+                    "кайсысы",
+                ],
+            )
+        })
+    {
+        topic = Some((rank_of(T::Compare), T::Compare));
     }
     // A bare "ещё?" or "а ещё есть?" in a short message.
     if !hints.more && !neither && t.len() <= 3 && (0..t.len()).any(|i| t.w(i) == "еще") {
         hints.more = true;
     }
-    hints.choice = choice(t, used);
+    let offer = offer_named(t, used);
+    let asking = t.raw.contains('?')
+        || (0..t.len()).any(|i| {
+            t.is(i, ASKING) || (t.is(i, AUXILIARIES) && (i == 0 || !t.gap(i).punct.is_empty()))
+        });
+    let take = (0..t.len()).any(|i| t.starts(i, TAKE_VERBS));
+    if let Some((_, topic)) = topic
+        && asking
+        // "сколько стоит виза?" is about the visa, not an offer's price.
+        && !(topic == T::Price && t.any_starts(&["виз", "страхов", "visa", "insuranc", "сактанд"]))
+        // "Внесу предоплату, куда перевести?" pays rather than asks.
+        && !(topic == T::Payment && (0..t.len()).any(|i| t.is(i, COMMIT)))
+        // "Нячанг, 2 взрослых, как можно ближе к морю": a wish inside a search;
+        // "Семей - Нячанг, есть вылеты?", "сколько стоит тур в Муйне?": a search.
+        && (offer.is_some()
+            || topic == T::Compare
+            || !(search_slots
+                || (places && matches!(topic, T::Flight | T::Availability | T::Price))))
+    {
+        hints.question = Some(Question { topic, offer });
+    }
+    hints.choice = match hints.question {
+        // A question about an offer is not a choice, unless a booking verb chooses too
+        // ("бронируем второй, какая предоплата?").
+        Some(_) if !take => None,
+        _ => choice(t, used),
+    };
     hints
+}
+
+/// Of several topics in one message, the most specific (lowest rank) is the question's.
+fn rank_of(q: QuestionTopic) -> usize {
+    match q {
+        T::Included => 0,
+        T::Payment => 1,
+        T::Availability => 2,
+        T::Compare => 3,
+        T::Flight => 4,
+        T::Room => 5,
+        T::Meal => 6,
+        T::Beach => 7,
+        T::Hotel => 8,
+        T::Price => 9,
+    }
+}
+
+/// The offer a message names by position: "первый отель", "во втором", "option 2", "№3",
+/// "в 2м варианте", "the 1st one", "екінші нұсқада".
+fn offer_named(t: &Text, used: &[bool]) -> Option<u32> {
+    let free = |i: usize| !used.get(i).copied().unwrap_or(true);
+    for i in 0..t.len() {
+        if !free(i) {
+            continue;
+        }
+        if let Some(v) = ordinal(t.w(i)) {
+            if !t.starts(i + 1, NOT_CHOICE) {
+                return Some(v);
+            }
+            continue;
+        }
+        let Some(v) = small(t, i) else { continue };
+        let suffix = t.is(i + 1, ORDINAL_ENDINGS) && t.glued(i + 1);
+        let after = if suffix { i + 2 } else { i + 1 };
+        let hash = t.gap(i).punct.contains(['#', '№']);
+        let noun_before = t.starts(i.wrapping_sub(1), CHOICE_NOUNS);
+        let noun_after = t.starts(after, CHOICE_NOUNS) || t.is(after, &["one"]);
+        if hash || noun_before || (suffix && noun_after) {
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// Endings glued to a number that make it an ordinal: "2й", "2-й", "2м", "1st".
+const ORDINAL_ENDINGS: &[&str] = &[
+    "й", "ой", "ий", "ый", "я", "ая", "е", "ое", "м", "ом", "ем", "го", "ого", "st", "nd", "rd",
+    "th",
+];
+
+/// A position 1–20 written in digits at word `i`.
+fn small(t: &Text, i: usize) -> Option<u32> {
+    if !t.is_num(i) || t.digits(i) > 2 {
+        return None;
+    }
+    t.num(i).filter(|v| (1..=20).contains(v)).map(|v| v as u32)
 }
 
 fn choice(t: &Text, used: &[bool]) -> Option<u32> {
     let free = |i: usize| !used.get(i).copied().unwrap_or(true);
+    // A bare number (or "№2") is a pick; the dialog decides whether it answers its
+    // question instead.
+    let bare = t.len() == 1 || (t.len() == 2 && t.is(1, ORDINAL_ENDINGS) && t.glued(1));
+    if bare
+        && let Some(v) = small(t, 0)
+        && free(0)
+    {
+        return Some(v);
+    }
     for i in 0..t.len() {
+        if !free(i) {
+            continue;
+        }
         if let Some(v) = ordinal(t.w(i)) {
             // "второй не подходит" rejects an offer rather than choosing it.
             let rejected = t.is(i + 1, &["не", "not", "isn't", "doesn't", "емес"])
@@ -193,25 +507,17 @@ fn choice(t: &Text, used: &[bool]) -> Option<u32> {
             }
             continue;
         }
-        if !t.is_num(i) || !free(i) || t.digits(i) > 2 {
-            continue;
-        }
-        let Some(v) = t.num(i).filter(|v| (1..=20).contains(v)).map(|v| v as u32) else {
-            continue;
-        };
+        let Some(v) = small(t, i) else { continue };
         let hash = t.gap(i).punct.contains(['#', '№']);
         let noun_before = t.starts(i.wrapping_sub(1), CHOICE_NOUNS);
-        // "2 вариант", "2-й вариант"
-        let after = if t.is(i + 1, &["й", "ой", "ий", "ый", "я", "ая", "е", "ое"]) {
-            i + 2
-        } else {
-            i + 1
-        };
+        // "2 вариант", "2-й вариант", "давайте 2й"
+        let suffix = t.is(i + 1, ORDINAL_ENDINGS) && (t.glued(i + 1) || t.gap(i + 1).is_dash());
+        let after = if suffix { i + 2 } else { i + 1 };
         let noun_after = t.starts(after, &["вариант", "option", "предлож"]);
         let verb_before = (1..=2).any(|k| t.starts(i.wrapping_sub(k), TAKE_VERBS))
-            && (t.len() == i + 1
-                || !t.gap(i + 1).punct.is_empty()
-                || t.starts(i + 1, CHOICE_NOUNS));
+            && (t.len() == after
+                || !t.gap(after).punct.is_empty()
+                || t.starts(after, CHOICE_NOUNS));
         if hash || noun_before || noun_after || verb_before {
             return Some(v);
         }
@@ -225,7 +531,7 @@ mod tests {
 
     fn run(s: &str) -> Hints {
         let t = Text::new(s);
-        detect(&t, &vec![false; t.len()])
+        detect(&t, &vec![false; t.len()], false, false)
     }
 
     #[test]
@@ -259,6 +565,66 @@ mod tests {
         }
     }
 
+    fn question(s: &str) -> Option<(QuestionTopic, Option<u32>)> {
+        crate::analysis::analyze(s, chrono::NaiveDate::from_ymd_opt(2026, 11, 21).unwrap())
+            .hints
+            .question
+            .map(|q| (q.topic, q.offer))
+    }
+
+    #[test]
+    fn questions_name_their_topic_and_offer() {
+        for (s, topic, offer) in [
+            ("а вот первый отель какой там пляж?", T::Beach, Some(1)),
+            ("какой из них ближе к морю?", T::Beach, None),
+            ("how much is the cheapest?", T::Price, None),
+            ("что входит в цену?", T::Included, None),
+            ("а предоплата сколько?", T::Payment, None),
+            ("куда лучше — Нячанг или Фукуок?", T::Compare, None),
+            ("во втором отеле питание какое?", T::Meal, Some(2)),
+            ("а номер там какой в 2м варианте", T::Room, Some(2)),
+            ("рейс прямой?", T::Flight, None),
+            ("места во втором точно есть?", T::Availability, Some(2)),
+            ("does the 1st one have a pool?", T::Hotel, Some(1)),
+            ("option 2 - is it on the beach?", T::Beach, Some(2)),
+            ("бірінші қонақүйдің жағажайы қандай?", T::Beach, Some(1)),
+            ("сколько стоит второй вариант на троих?", T::Price, Some(2)),
+        ] {
+            assert_eq!(question(s), Some((topic, offer)), "{s}");
+        }
+        // Searches, payments and wishes are no questions.
+        for s in [
+            "Сколько стоит тур во Вьетнам на двоих в марте?",
+            "Семей - Нячанг, есть вылеты?",
+            "Внесу предоплату, куда перевести?",
+            "Нячанг, 2 взрослых, отель как можно ближе к морю",
+            "хотим на море",
+        ] {
+            assert_eq!(question(s), None, "{s}");
+        }
+        // A question about an offer is not a choice.
+        assert_eq!(run("а вот первый отель какой там пляж?").choice, None);
+    }
+
+    #[test]
+    fn scope() {
+        for (s, scope) in [
+            ("только авиабилеты нужны", OutOfScope::FlightsOnly),
+            ("flight only please", OutOfScope::FlightsOnly),
+            ("авиабилет керек", OutOfScope::FlightsOnly),
+            ("только отель без перелета", OutOfScope::HotelOnly),
+            ("hotel only, we already have flights", OutOfScope::HotelOnly),
+            ("я у вас в ноябре покупала тур", OutOfScope::ExistingBooking),
+            (
+                "по моей брони можно поменять дату?",
+                OutOfScope::ExistingBooking,
+            ),
+        ] {
+            assert_eq!(run(s).scope, Some(scope), "{s}");
+        }
+        assert_eq!(run("хотим тур в Нячанг").scope, None);
+    }
+
     #[test]
     fn choices() {
         for (s, v) in [
@@ -271,6 +637,14 @@ mod tests {
             ("#4", 4),
             ("3-й вариант", 3),
             ("I'll take option 1", 1),
+            ("ok book option 1", 1),
+            ("берем 3", 3),
+            ("давайте первый вариант", 1),
+            ("давайте 2й", 2),
+            ("1", 1),
+            ("№2", 2),
+            ("екіншісін аламыз", 2),
+            ("let's go with number 2", 2),
         ] {
             assert_eq!(run(s).choice, Some(v), "{s}");
         }
@@ -279,6 +653,9 @@ mod tests {
             "первая линия",
             "на 2 взрослых",
             "первого января",
+            "первый раз летим за границу",
+            "второй не подходит",
+            "берем Red Dune",
         ] {
             assert_eq!(run(s).choice, None, "{s}");
         }

@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 
 use super::lexicon::Lexicon;
 use super::text::Text;
-use super::{Hints, Intent, Slots};
+use super::{Hints, Intent, OutOfScope, QuestionTopic, Slots};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Cue {
@@ -236,7 +236,7 @@ const NEUTRAL: &[&str] = &[
     "без проблем|бронировали|забронировали|бронировал|забронировал|забронировала",
     "бронировала|booked|оплатили|оплатил|оплатила|нет проблем|no problem|no problems",
     "не проблема|все включено|всё включено|all inclusive|пока нет|пока не|пока что",
-    "пока только|first time|seats",
+    "пока только|first time|seats|анаммен|әкеммен|апаммен|ағаммен|әпкеммен|баламмен|досыммен",
 ];
 
 static CUES: LazyLock<Lexicon<Cue>> = LazyLock::new(|| {
@@ -473,14 +473,34 @@ pub(crate) fn classify(t: &Text, c: &Counts, slots: &Slots, hints: &Hints) -> In
     {
         return Intent::Complaint;
     }
+    // A question about the offers ("а вот первый отель какой там пляж?", "а предоплата
+    // сколько?") is neither a booking nor a choice. What is included, payment and flights
+    // are general questions; the beach, the room, the price of an offer are about tours.
+    if let Some(q) = hints.question
+        && c.book_strong == 0
+        && hints.choice.is_none()
+        && (q.offer.is_some() || c.faq + c.weather == 0)
+    {
+        let general = matches!(
+            q.topic,
+            QuestionTopic::Included | QuestionTopic::Payment | QuestionTopic::Flight
+        );
+        return if general && !(c.search > 0 && n_slots >= 2) {
+            Intent::Faq
+        } else {
+            Intent::TourSearch
+        };
+    }
     // A booking verb dominates a question; a booking noun or "оплатить" does not
     // ("Можно оплатить Kaspi в рассрочку?" is a question about payment).
     if c.book_strong > 0 || (c.book_weak > 0 && c.faq + c.weather == 0) {
         return Intent::BookingRequest;
     }
     // A general topic wins unless the message is plainly a search that mentions it
-    // ("хотим в Турцию в июне вдвоём, нужна ли виза?").
-    if c.faq + c.weather > 0 && !(c.search > 0 && n_slots >= 2) {
+    // ("хотим в Турцию в июне вдвоём, нужна ли виза?"); travel said as a condition ("нужна
+    // ли виза, если летим на 20 дней") leaves the question general.
+    let conditional = t.any_starts(&["если", "егер"]) || (0..t.len()).any(|i| t.is(i, &["if"]));
+    if c.faq + c.weather > 0 && !(c.search > 0 && n_slots >= 2 && !conditional) {
         return Intent::Faq;
     }
     // "Можно ли …?" about a place only is still a general question.
@@ -495,11 +515,19 @@ pub(crate) fn classify(t: &Text, c: &Counts, slots: &Slots, hints: &Hints) -> In
     if hints.choice.is_some() && n_slots == 0 && !hints.more && !hints.cheaper {
         return Intent::BookingRequest;
     }
-    if c.search > 0
-        || n_slots > 0
-        || hints.more
-        || hints.cheaper
-        || (c.search_weak > 0 && c.thanks == 0)
+    // "Я у вас в ноябре покупала тур" is about an earlier purchase, not a new search.
+    let earlier = hints.scope == Some(OutOfScope::ExistingBooking) && c.search == 0;
+    let travel_only = matches!(
+        hints.scope,
+        Some(OutOfScope::FlightsOnly | OutOfScope::HotelOnly)
+    );
+    if !earlier
+        && (c.search > 0
+            || n_slots > 0
+            || hints.more
+            || hints.cheaper
+            || travel_only
+            || (c.search_weak > 0 && c.thanks == 0))
     {
         return Intent::TourSearch;
     }

@@ -68,6 +68,98 @@ const KK_WORDS: &[&str] = &[
     "апта",
     "аптага",
     "нускалар",
+    "немесе",
+    "бирак",
+    "тагы",
+    "емес",
+    "болса",
+    "бизде",
+    "сизде",
+    "жазда",
+    "кыста",
+    "кузде",
+    "коктемде",
+];
+
+/// Russian words typed in Latin letters ("privet, hotim v nyachang"): they count as Russian.
+const RU_TRANSLIT: &[&str] = &[
+    "privet",
+    "zdravstvuite",
+    "zdravstvuyte",
+    "zdrasti",
+    "dobryi",
+    "dobriy",
+    "hotim",
+    "hochu",
+    "hotela",
+    "nas",
+    "nam",
+    "mne",
+    "v",
+    "na",
+    "iz",
+    "s",
+    "dvoe",
+    "troe",
+    "vzroslyh",
+    "vzroslykh",
+    "vzroslih",
+    "vzr",
+    "detei",
+    "detey",
+    "deti",
+    "rebenok",
+    "rebenka",
+    "nochei",
+    "nochey",
+    "noch",
+    "dnei",
+    "dney",
+    "spasibo",
+    "pozhaluista",
+    "pozhaluysta",
+    "pozhalujsta",
+    "tur",
+    "tury",
+    "skolko",
+    "stoit",
+    "est",
+    "mozhno",
+    "nuzhen",
+    "nuzhno",
+    "budet",
+    "budem",
+    "leto",
+    "letom",
+    "yanvar",
+    "yanvare",
+    "yanvarya",
+    "fevral",
+    "fevrale",
+    "marte",
+    "aprele",
+    "mae",
+    "iyune",
+    "iyule",
+    "avguste",
+    "sentyabre",
+    "oktyabre",
+    "noyabre",
+    "dekabre",
+    "dekabrya",
+    "byudzhet",
+    "budzhet",
+    "tysyach",
+    "tys",
+    "variant",
+    "varianty",
+    "poedem",
+    "letim",
+    "otdyh",
+    "otdyhat",
+    "ili",
+    "po",
+    "dlya",
 ];
 
 /// Frequent Russian words (folded) that Kazakh does not use.
@@ -134,10 +226,13 @@ const RU_WORDS: &[&str] = &[
 /// Kazakh personal endings typed without Kazakh letters ("брондаймыз", "барасыз"); no
 /// Russian word ends so.
 fn kk_ending(w: &str) -> bool {
-    w.chars().count() > 4
+    let n = w.chars().count();
+    (n > 4
         && ["мыз", "миз", "сыз", "сиз", "пыз", "быз"]
             .iter()
-            .any(|e| w.ends_with(e))
+            .any(|e| w.ends_with(e)))
+        // "балалармен", "досыммен": the Kazakh "with".
+        || (n > 6 && ["мен", "пен", "бен"].iter().any(|e| w.ends_with(e)))
 }
 
 /// The main language of the message; `ignore(i)` marks words that say nothing about it
@@ -146,6 +241,7 @@ fn kk_ending(w: &str) -> bool {
 pub(crate) fn detect(t: &Text, ignore: &dyn Fn(usize) -> bool) -> (Language, bool) {
     let (mut latin, mut cyr, mut kk, mut ru) = (0usize, 0usize, 0usize, 0usize);
     let (mut latin_all, mut cyr_all) = (0usize, 0usize);
+    let cyrillic = t.words.iter().enumerate().any(|(i, w)| w.cyr && !ignore(i));
     for (i, w) in t.words.iter().enumerate() {
         latin_all += usize::from(w.latin);
         cyr_all += usize::from(w.cyr);
@@ -153,6 +249,18 @@ pub(crate) fn detect(t: &Text, ignore: &dyn Fn(usize) -> bool) -> (Language, boo
             continue;
         }
         if w.latin {
+            // "берем Red Dune", "Нячанг, Vinpearl": a capitalised Latin word that does not
+            // open the message or a sentence is a name, not English.
+            let opens = i == 0 || t.gap(i).punct.contains(['.', '!', '?']);
+            if w.cap && !opens && (cyrillic || t.len() > 1) {
+                continue;
+            }
+            // "privet, hotim v nyachang": Russian in Latin letters.
+            if RU_TRANSLIT.contains(&w.fold.as_str()) {
+                cyr += 1;
+                ru += 1;
+                continue;
+            }
             latin += 1;
         } else if w.cyr {
             cyr += 1;

@@ -225,6 +225,27 @@ impl<T: Copy> Lexicon<T> {
     }
 }
 
+/// Word `w` is `stem` (with at most one typo: a wrong, missing, extra or swapped letter)
+/// followed by at most `extra` more letters: "взраслых" for `взросл`. Stems shorter than
+/// five letters must match exactly.
+pub(crate) fn near_stem(w: &str, stem: &str, extra: usize) -> bool {
+    if let Some(rest) = w.strip_prefix(stem) {
+        return rest.chars().count() <= extra;
+    }
+    let stem: Vec<char> = stem.chars().collect();
+    if stem.len() < 5 {
+        return false;
+    }
+    let w: Vec<char> = w.chars().collect();
+    (stem.len() - 1..=stem.len() + 1).any(|cut| {
+        w.get(..cut).is_some_and(|head| {
+            w.len() - cut <= extra
+                && !(cut != stem.len() && (head.starts_with(&stem) || stem.starts_with(head)))
+                && within_one(head, &stem)
+        })
+    })
+}
+
 /// Optimal-string-alignment distance of at most one.
 fn within_one(a: &[char], b: &[char]) -> bool {
     let k = a.iter().zip(b).take_while(|(x, y)| x == y).count();

@@ -263,26 +263,43 @@ pub fn analyze(text: &str, today: NaiveDate) -> Analysis {
     let mut slots = Slots::default();
 
     let contact_words = contacts::extract(&t, &mut used, &mut slots);
-    places::extract(&t, &mut known, &mut slots);
+    let resort_alternatives = places::extract(&t, &mut known, &mut slots);
     let cues = intent::count(&t);
     let has_slots = intent::search_slot_count(&slots) > 0;
     let travel = dates::Travel {
         certain: cues.travel() || has_slots,
         possible: cues.maybe_travel() || has_slots,
     };
-    dates::extract(&t, today, travel, &mut used, &mut slots);
+    let date_notes = dates::extract(&t, today, travel, &mut used, &mut slots);
     hotel::extract(&t, &mut used, &mut known, &mut slots);
     party::extract(&t, &mut used, &mut slots);
     money::extract(&t, &mut used, &mut slots);
     let stop = |i: usize| known.get(i).copied().unwrap_or(true) || is_stop_word(&t, i);
     slots.name = contacts::name(&t, &contact_words, &stop);
 
-    let hints = hints::detect(&t, &used);
+    let search_slots = intent::search_slot_count(&slots)
+        > usize::from(slots.country.is_some())
+            + usize::from(slots.resort.is_some())
+            + usize::from(slots.departure_city.is_some());
+    let places = slots.country.is_some() || slots.departure_city.is_some();
+    let mut hints = hints::detect(&t, &used, search_slots, places);
+    hints.date_range = date_notes.range;
+    hints.date_approximate = date_notes.approximate && slots.date_from.is_some();
+    hints.resort_alternatives = resort_alternatives;
     let in_contact = |i: usize| contact_words.iter().any(|r| r.contains(&i));
     let (language, language_sure) = language::detect(&t, &|i| {
         known.get(i).copied().unwrap_or(false) || in_contact(i)
     });
     let intent = intent::classify(&t, &cues, &slots, &hints);
+    // "Я у вас в ноябре покупала тур": the month is when they bought, not a new departure.
+    if hints.scope == Some(OutOfScope::ExistingBooking) && intent != Intent::TourSearch {
+        slots.date_from = None;
+        slots.date_to = None;
+        slots.nights_from = None;
+        slots.nights_to = None;
+        hints.date_range = None;
+        hints.date_approximate = false;
+    }
     match intent {
         Intent::Faq => {
             // "Какая погода в Нячанге в декабре?": the month is the season asked about.
@@ -539,6 +556,48 @@ mod tests {
         assert_eq!(date("На следующей неделе").as_deref(), Some("2026-11-23"));
         assert_eq!(date("Перезвоните завтра"), None);
         assert_eq!(date("Вы работаете в выходные?"), None);
+    }
+
+    #[test]
+    fn language_of_mixed_messages() {
+        for (s, lang) in [
+            ("берем Red Dune", Language::Ru),
+            ("ок, Sunrise Premium Resort на двоих", Language::Ru),
+            ("Hi, хотим в Дананг в феврале", Language::Ru),
+            ("privet, hotim v nyachang na 10 nochei", Language::Ru),
+            ("fukuok 2 vzroslyh", Language::Ru),
+            ("ok book option 1", Language::En),
+            ("Nha Trang, 2 adults, december", Language::En),
+            ("Дананг немесе Нячанг", Language::Kk),
+            ("жазда балалармен", Language::Kk),
+            (
+                "Сәлеметсіз бе, нам нужен тур в Нячанг на двоих",
+                Language::Ru,
+            ),
+            ("Салем, Фукуокқа тур бар ма? Нас трое", Language::Kk),
+        ] {
+            assert_eq!(analyze(s, today()).language, lang, "{s}");
+        }
+        // A hotel name alone says nothing about the language.
+        assert!(!analyze("Нячанг, Vinpearl", today()).language_sure);
+    }
+
+    #[test]
+    fn resort_alternatives_and_an_earlier_purchase() {
+        let a = analyze("Нячанг, Дананг или Фукуок — без разницы", today());
+        assert_eq!(a.slots.resort.as_deref(), Some("Nha Trang"));
+        assert_eq!(a.hints.resort_alternatives, ["Da Nang", "Phu Quoc"]);
+        assert!(
+            analyze("не нячанг, а фукуок", today())
+                .hints
+                .resort_alternatives
+                .is_empty()
+        );
+        // The month of an earlier purchase is no departure window.
+        let a = analyze("я у вас в ноябре покупала тур", today());
+        assert_eq!(a.hints.scope, Some(OutOfScope::ExistingBooking));
+        assert_eq!(a.slots.date_from, None);
+        assert_eq!(a.intent, Intent::Other);
     }
 
     #[test]

@@ -267,8 +267,15 @@ pub(crate) fn extract(t: &Text, used: &mut [bool], slots: &mut Slots) {
     let before = |a: &Amount, list: &[&str]| (1..=3).any(|k| t.is(a.first.wrapping_sub(k), list));
     let accepted = |a: &Amount| {
         let id = t.gap(a.first).punct.contains(['№', '#']) || before(a, NOT_MONEY);
+        // "берём тот, что за 850": an offer named by its price, not a budget.
+        let priced = t.is(a.first.wrapping_sub(1), &["за", "for", "at"])
+            && t.is(
+                a.first.wrapping_sub(2),
+                &["что", "который", "которая", "которое", "one", "тот"],
+            );
         let after_kk = t.starts(a.last + 1, &["дейин", "шамасында", "max", "максимум"]);
-        !id && a.value > 0
+        !id && !priced
+            && a.value > 0
             && (a.strong || a.value >= 10_000 || ((before(a, UPPER) || after_kk) && a.value >= 100))
     };
     let mut k = 0;
@@ -369,6 +376,7 @@ mod tests {
             "от 500 тысяч",
             "a week",
             "номер брони 55667",
+            "ок берем тот что за 850",
         ] {
             assert_eq!(run(s).0, None, "{s}");
         }

@@ -1,68 +1,47 @@
 //! The party: adults, children and the children's ages.
 //!
-//! Counts come from a number and a unit ("2 взрослых", "двое детей", "екі ересек",
-//! "two adults", "2+1"), from collective words ("нас трое", "вдвоём", "на двоих") and from
-//! companions ("с мужем" → 2, "я одна" → 1, "семья с ребёнком" → 2 adults). Ages are numbers
-//! with an age unit ("3 и 8 лет", "5 жаста", "aged 4 and 9") or right after a child word,
-//! kept in the order written, and only when children are mentioned at all.
+//! Read in this order of trust:
+//! 1. Counts with a unit: "2 взрослых", "двое детей", "екі ересек", "two adults", "2 ppl",
+//!    "3 адамбыз", "2+1", and the unit before the count ("взрослых: 2", "ересек екеу",
+//!    "бала 1 (4 жаста)"). A count and its unit are not split by punctuation ("нас трое,
+//!    ребёнку 5 лет" is three people and a five-year-old, not three children).
+//! 2. Head counts that include everyone: "3 человека", "family of 3", "нас трое", "втроём",
+//!    "екеуміз". Children named beside them are part of the count ("нас будет трое, ребёнку
+//!    5 лет" → 2 + 1) unless they are added to it ("нас двое и ребёнок") or the adults make
+//!    up the count on their own ("нас с мужем двое").
+//! 3. The people the customer names: the customer ("я", "me"), companions ("с мужем", "муж и
+//!    я", "me + gf", "анаммен") and children ("сын", "дочке", "ребёнок"): "мы с мужем и
+//!    сыном" → 2 + 1, "я и ребёнок" → 1 + 1, "я, жена, тёща и двое детей" → 3 + 2.
+//!    A companion counts only when the message links them to the party (a preposition "с",
+//!    "with", a list, an instrumental form): "мой муж спрашивает…" names no traveller.
+//! 4. "я одна", "solo" → 1; "семья с ребёнком" → 2 adults.
+//!
+//! Ages are numbers with an age unit ("3 и 8 лет", "5 жаста", "6yo", "3г") or right after a
+//! child word ("ребёнок 6", "kid is 4", "детям 5 и 8"), kept in the order written, and only
+//! when children are mentioned at all. An age is never a number of nights.
 
 use std::sync::LazyLock;
 
 use super::Slots;
-use super::lexicon::Lexicon;
+use super::lexicon::{Lexicon, near_stem};
 use super::text::Text;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Cue {
-    /// "с мужем", "with my wife": the customer and one more adult.
-    Companion,
     /// "я одна", "solo".
     Alone,
     /// "я с ребёнком": one adult, and a child counted by the child word itself.
     AloneWithChild,
     /// "семья": two adults when children are mentioned.
     Family,
-    /// "вдвоём", "на двоих", "couple": that many adults.
+    /// "вдвоём", "на двоих", "couple", "екеуміз": that many people.
     Together(u32),
     /// "посоветуемся с мужем": someone named who is not said to travel.
     Ignore,
 }
 
-/// Who can travel with the customer, in the instrumental case ("с мужем", "и женой").
-const COMPANIONS: &[&str] = &[
-    "мужем",
-    "женой",
-    "супругом",
-    "супругой",
-    "парнем",
-    "девушкой",
-    "подругой",
-    "другом",
-    "мамой",
-    "папой",
-    "сестрой",
-    "братом",
-    "любимым",
-    "любимой",
-    "коллегой",
-    "мужиком",
-    "бойфрендом",
-    "невестой",
-    "женихом",
-];
-
 static CUES: LazyLock<Lexicon<Cue>> = LazyLock::new(|| {
-    let companions: Vec<String> = COMPANIONS
-        .iter()
-        .flat_map(|c| [format!("с {c}"), format!("со {c}"), format!("и {c}")])
-        .collect();
-    let companions = companions.join("|");
     Lexicon::new(&[
-        (companions.as_str(), Cue::Companion),
-        (
-            "я и муж|я и жена|я и подруга|я и друг|муж и я|жена и я|with my wife|with my husband|with my partner|with my girlfriend|with my boyfriend|with my friend|with my mom|with my mother|with my sister|with my brother|with wife|with husband|with a friend|and my wife|and my husband|and my partner|and wife|and husband|my wife and i|my husband and i|me and my wife|me and my husband|me and my girlfriend|me and my boyfriend|me and my friend|me and my partner|my partner and i|күйеуіммен|әйеліммен|жарыммен|досыммен|анаммен|құрбыммен|күйеуім екеуміз|әйелім екеуміз",
-            Cue::Companion,
-        ),
         (
             "я один|я одна|одна поеду|один поеду|поеду один|поеду одна|лечу один|лечу одна|полечу один|полечу одна|еду один|еду одна|только я|solo|alone|just me|only me|by myself|жалғыз*3|өзім ғана|мен жалғыз",
             Cue::Alone,
@@ -80,7 +59,7 @@ static CUES: LazyLock<Lexicon<Cue>> = LazyLock::new(|| {
             Cue::Ignore,
         ),
         (
-            "вдвоем|на двоих|for two|two of us|the two of us|we are two|couple|a couple|honeymoon|медовый месяц|молодожен*2|екеуміз|екеуіміз",
+            "вдвоем|на двоих|for two|two of us|the two of us|we are two|couple|a couple|honeymoon|медовый месяц|молодожен*2|екеуміз|екеуіміз|екеуміз*2",
             Cue::Together(2),
         ),
         (
@@ -92,52 +71,147 @@ static CUES: LazyLock<Lexicon<Cue>> = LazyLock::new(|| {
             Cue::Together(3),
         ),
         (
-            "вчетвером|на четверых|for four|four of us|төртеуміз",
+            "вчетвером|на четверых|for four|four of us|төртеуміз|төртеуіміз",
             Cue::Together(4),
         ),
         (
-            "впятером|на пятерых|for five|five of us|бесеуміз",
+            "впятером|на пятерых|for five|five of us|бесеуміз|бесеуіміз",
             Cue::Together(5),
         ),
+        ("вшестером|на шестерых|алтауымыз", Cue::Together(6)),
     ])
 });
 
-fn adult_unit(w: &str) -> bool {
-    w.starts_with("взросл")
-        || w.starts_with("adult")
-        || w.starts_with("ересек")
-        || matches!(w, "взр" | "grown")
-}
-
-fn person_unit(w: &str) -> bool {
-    matches!(
-        w,
-        "человек"
-            | "человека"
-            | "чел"
-            | "people"
-            | "persons"
-            | "person"
-            | "pax"
-            | "адам"
-            | "адамга"
-            | "адамды"
-            | "туриста"
-            | "туристов"
-            | "персоны"
-            | "персон"
-    )
-}
-
+/// Someone named as travelling, with how many people the word stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Child {
-    One,
-    Many,
+enum Who {
+    /// The customer: "я", "me", "I".
+    Me,
+    /// Adults other than the customer, by a word standing for one (or two: "родители").
+    /// `lemma` tells repeated mentions of one person apart from two people.
+    Companion { lemma: &'static str, people: u32 },
+    /// A child; `lemma` as above ("ребёнок … ребёнку" is one child, "сын и дочь" two).
+    Child(&'static str),
 }
 
-fn child_unit(w: &str) -> Option<Child> {
+/// Companions: (stem, letters allowed after it, lemma, people). Kazakh forms carry the
+/// possessive ("күйеуім", "анаммен"); Russian and English are listed as used.
+const COMPANIONS: &[(&str, usize, &str, u32)] = &[
+    ("муж", 2, "муж", 1),
+    ("жена", 0, "жена", 1),
+    ("женой", 0, "жена", 1),
+    ("жену", 0, "жена", 1),
+    ("супруг", 2, "супруг", 1),
+    ("парень", 0, "парень", 1),
+    ("парнем", 0, "парень", 1),
+    ("девушк", 2, "девушка", 1),
+    ("подруг", 2, "подруга", 1),
+    ("друг", 0, "друг", 1),
+    ("другом", 0, "друг", 1),
+    ("мама", 0, "мама", 1),
+    ("мамой", 0, "мама", 1),
+    ("маму", 0, "мама", 1),
+    ("мать", 0, "мама", 1),
+    ("матерью", 0, "мама", 1),
+    ("папа", 0, "папа", 1),
+    ("папой", 0, "папа", 1),
+    ("отец", 0, "папа", 1),
+    ("отцом", 0, "папа", 1),
+    ("сестр", 3, "сестра", 1),
+    ("брат", 0, "брат", 1),
+    ("братом", 0, "брат", 1),
+    ("тещ", 3, "теща", 1),
+    ("свекров", 3, "свекровь", 1),
+    ("свекор", 0, "свекор", 1),
+    ("свекром", 0, "свекор", 1),
+    ("тесть", 0, "тесть", 1),
+    ("тестем", 0, "тесть", 1),
+    ("бабушк", 2, "бабушка", 1),
+    ("дедушк", 2, "дедушка", 1),
+    ("тет", 2, "тетя", 1),
+    ("дяд", 2, "дядя", 1),
+    ("коллег", 2, "коллега", 1),
+    ("любимым", 0, "любимый", 1),
+    ("любимой", 0, "любимая", 1),
+    ("бойфренд", 2, "парень", 1),
+    ("невест", 2, "невеста", 1),
+    ("жених", 2, "жених", 1),
+    ("родител", 3, "родители", 2),
+    ("husband", 1, "муж", 1),
+    ("hubby", 0, "муж", 1),
+    ("wife", 0, "жена", 1),
+    ("partner", 1, "партнер", 1),
+    ("girlfriend", 0, "девушка", 1),
+    ("gf", 0, "девушка", 1),
+    ("boyfriend", 0, "парень", 1),
+    ("bf", 0, "парень", 1),
+    ("fiance", 1, "жених", 1),
+    ("friend", 0, "друг", 1),
+    ("mom", 0, "мама", 1),
+    ("mum", 0, "мама", 1),
+    ("mother", 0, "мама", 1),
+    ("dad", 0, "папа", 1),
+    ("father", 0, "папа", 1),
+    ("sister", 0, "сестра", 1),
+    ("brother", 0, "брат", 1),
+    ("grandma", 0, "бабушка", 1),
+    ("grandmother", 0, "бабушка", 1),
+    ("grandpa", 0, "дедушка", 1),
+    ("grandfather", 0, "дедушка", 1),
+    ("colleague", 0, "коллега", 1),
+    ("parents", 0, "родители", 2),
+    ("куйеуим", 5, "муж", 1),
+    ("айелим", 5, "жена", 1),
+    ("жарым", 5, "жена", 1),
+    ("анам", 5, "мама", 1),
+    ("акем", 5, "папа", 1),
+    ("досым", 5, "друг", 1),
+    ("курбым", 5, "подруга", 1),
+    ("апкем", 5, "сестра", 1),
+    ("апам", 5, "сестра", 1),
+    ("синлим", 5, "сестра", 1),
+    ("иним", 5, "брат", 1),
+    ("агам", 5, "брат", 1),
+];
+
+/// One child by a word for one ("ребёнок", "сыну", "ұлымыз"): the lemma, or `None`.
+fn one_child(w: &str) -> Option<&'static str> {
     let stem = |s: &str, max: usize| w.strip_prefix(s).is_some_and(|r| r.chars().count() <= max);
-    if matches!(
+    let generic = stem("ребен", 3)
+        || stem("ребён", 3)
+        || w == "реб"
+        || stem("малыш", 3)
+        || stem("младен", 3)
+        || stem("саби", 3)
+        || stem("подрост", 4)
+        || stem("teen", 5)
+        || matches!(
+            w,
+            "child" | "kid" | "infant" | "baby" | "toddler" | "ch" | "chd" | "chld"
+        )
+        || (stem("бала", 4) && !w.starts_with("балалар"));
+    if generic {
+        Some("ребенок")
+    } else if matches!(w, "сын" | "сына" | "сыном" | "сыну" | "son")
+        || stem("сыноч", 3)
+        || stem("сынок", 2)
+        || stem("улым", 4)
+    {
+        Some("сын")
+    } else if stem("доч", 5) || w == "daughter" || stem("кызым", 4) {
+        Some("дочь")
+    } else if matches!(w, "внук" | "внука" | "внуком" | "внуку" | "grandson") {
+        Some("внук")
+    } else if stem("внучк", 2) || w == "granddaughter" {
+        Some("внучка")
+    } else {
+        None
+    }
+}
+
+/// Several children by a word for many ("дети", "kids", "балалар", "внуков").
+fn many_children(w: &str) -> bool {
+    matches!(
         w,
         "дети"
             | "детей"
@@ -148,52 +222,129 @@ fn child_unit(w: &str) -> Option<Child> {
             | "деток"
             | "детишек"
             | "детишками"
+            | "ребята"
+            | "ребят"
+            | "ребятишек"
             | "children"
             | "kids"
             | "childs"
             | "infants"
             | "babies"
+            | "toddlers"
+            | "teens"
+            | "teenagers"
             | "малышей"
-    ) || stem("балалар", 4)
-    {
+            | "подростков"
+            | "подростка"
+            | "внуков"
+            | "внуками"
+            | "внуки"
+            | "внучек"
+            | "внучками"
+            | "deti"
+            | "detei"
+            | "detey"
+    ) || w
+        .strip_prefix("балалар")
+        .is_some_and(|r| r.chars().count() <= 4)
+        || w.strip_prefix("немерелер")
+            .is_some_and(|r| r.chars().count() <= 4)
+}
+
+/// A child word in the dative ("ребёнку 5 лет", "дочке 4"): it takes an age, never a count.
+fn dative_child(w: &str) -> bool {
+    matches!(
+        w,
+        "ребенку"
+            | "сыну"
+            | "сыночку"
+            | "дочке"
+            | "дочери"
+            | "дочурке"
+            | "малышу"
+            | "детям"
+            | "внуку"
+            | "внучке"
+            | "подростку"
+            | "балама"
+            | "балага"
+    )
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Child {
+    One,
+    Many,
+}
+
+fn child_unit(w: &str) -> Option<Child> {
+    if many_children(w) {
         Some(Child::Many)
-    } else if stem("ребен", 3)
-        || stem("ребён", 3)
-        || stem("малыш", 3)
-        || stem("младен", 3)
-        || stem("доч", 5)
-        || stem("бала", 4)
-        || stem("саби", 3)
-        || matches!(
-            w,
-            "реб"
-                | "сын"
-                | "сына"
-                | "сыном"
-                | "сыну"
-                | "child"
-                | "kid"
-                | "infant"
-                | "baby"
-                | "toddler"
-                | "son"
-                | "daughter"
-                | "улым"
-                | "кызым"
-        )
-    {
+    } else if one_child(w).is_some() || matches!(w, "rebenok" | "rebenka") {
         Some(Child::One)
     } else {
         None
     }
 }
 
-/// `Some(true)` for month units (an infant's age counts as 0).
+fn adult_unit(w: &str) -> bool {
+    w.starts_with("взросл")
+        || near_stem(w, "взросл", 4)
+        || w.starts_with("adult")
+        || near_stem(w, "adult", 2)
+        || w.starts_with("ересек")
+        || w.starts_with("vzr")
+        || matches!(
+            w,
+            "взр" | "взрос" | "grown" | "adl" | "adlt" | "adlts" | "ad"
+        )
+}
+
+fn person_unit(w: &str) -> bool {
+    let stem = |s: &str, max: usize| w.strip_prefix(s).is_some_and(|r| r.chars().count() <= max);
+    matches!(
+        w,
+        "человек"
+            | "человека"
+            | "чел"
+            | "people"
+            | "persons"
+            | "person"
+            | "ppl"
+            | "pple"
+            | "pax"
+            | "travellers"
+            | "travelers"
+            | "guests"
+            | "туриста"
+            | "туристов"
+            | "туристы"
+            | "персоны"
+            | "персон"
+            | "chel"
+            | "chelovek"
+            | "cheloveka"
+    ) || stem("адам", 4)
+}
+
+/// `Some(true)` for month units (an infant's age counts as 0). Single letters ("3г", "5л")
+/// count only glued to the number, see [`age_unit_at`].
 fn age_unit(w: &str) -> Option<bool> {
     let stem = |s: &str, max: usize| w.strip_prefix(s).is_some_and(|r| r.chars().count() <= max);
     if matches!(
         w,
-        "лет" | "года" | "год" | "годам" | "years" | "year" | "yo" | "yrs" | "y"
+        "лет"
+            | "года"
+            | "год"
+            | "годам"
+            | "years"
+            | "year"
+            | "yo"
+            | "yrs"
+            | "yr"
+            | "y"
+            | "let"
+            | "goda"
     ) || stem("годик", 3)
         || stem("летн", 3)
         || stem("жас", 4)
@@ -201,12 +352,17 @@ fn age_unit(w: &str) -> Option<bool> {
         Some(false)
     } else if matches!(
         w,
-        "мес" | "месяц" | "месяца" | "месяцев" | "months" | "month" | "айлык"
+        "мес" | "месяц" | "месяца" | "месяцев" | "months" | "month" | "mo" | "айлык" | "ай"
     ) {
         Some(true)
     } else {
         None
     }
+}
+
+/// An age unit at word `u`, also a letter glued to its number ("3г", "5л").
+fn age_unit_at(t: &Text, u: usize) -> Option<bool> {
+    age_unit(t.w(u)).or_else(|| (t.is(u, &["г", "л"]) && t.glued(u)).then_some(false))
 }
 
 fn is_unit(w: &str) -> bool {
@@ -232,7 +388,20 @@ fn count(t: &Text, i: usize, used: &[bool]) -> Option<(u32, usize, bool)> {
         };
         return Some((v, next, false));
     }
-    t.number_word(i).map(|(v, c)| (v, i + 1, c))
+    if let Some((v, c)) = t.number_word(i)
+        && c
+    {
+        return Some((v, i + 1, true));
+    }
+    let (v, next) = t.number_at(i, &is_unit)?;
+    ((1..=20).contains(&v) && (i..next).all(|k| free(used, k))).then_some((v, next, false))
+}
+
+/// A unit follows its count with nothing but spaces between ("2 взрослых", "2-х взрослых",
+/// "2взр"): "трое, ребёнку 5 лет" is not three children.
+fn unit_follows(t: &Text, nx: usize) -> bool {
+    let g = t.gap(nx);
+    g.punct.is_empty() || t.skip_num_suffix(nx.wrapping_sub(1)) != nx.wrapping_sub(1)
 }
 
 /// An age at word `i`: digits up to 17 or a number word; "1,5" is read as 1.
@@ -283,11 +452,24 @@ fn ages_before(t: &Text, u: usize, used: &[bool]) -> Vec<(usize, u32)> {
     items
 }
 
-/// Ages written right after a child word: "ребенок 6", "2 kids (4 and 9)", "aged 5 and 8".
+/// Ages written right after a child word: "ребенок 6", "2 kids (4 and 9)", "aged 5 and 8",
+/// "kid is 4", "дети - 5 и 8".
 fn ages_after(t: &Text, c: usize, used: &[bool]) -> Vec<(usize, u32)> {
     let mut items = Vec::new();
-    // "a child of 4", "ребёнок возрастом 5"
-    let c = if t.is(c + 1, &["of", "aged", "age", "возрастом", "возраст"]) {
+    // "a child of 4", "ребёнок возрастом 5", "kids are 5 and 8"
+    let c = if t.is(
+        c + 1,
+        &[
+            "of",
+            "aged",
+            "age",
+            "возрастом",
+            "возраст",
+            "is",
+            "are",
+            "ages",
+        ],
+    ) {
         c + 1
     } else {
         c
@@ -321,7 +503,9 @@ fn ages_after(t: &Text, c: usize, used: &[bool]) -> Vec<(usize, u32)> {
         let next = t.w(last + 1);
         let separated = next.is_empty() || !t.gap(last + 1).punct.is_empty();
         let other_unit = is_unit(next) && age_unit(next).is_none();
-        if other_unit || !(separated || age_unit(next).is_some() || AND.contains(&next)) {
+        if (other_unit && !separated)
+            || !(separated || age_unit_at(t, last + 1).is_some() || AND.contains(&next))
+        {
             items.clear();
         }
     }
@@ -330,7 +514,7 @@ fn ages_after(t: &Text, c: usize, used: &[bool]) -> Vec<(usize, u32)> {
 
 /// Whether word `i` adds people to a head count just given ("двое и ребёнок", "2 + ребёнок").
 fn adds_more(t: &Text, i: usize) -> bool {
-    t.is(i, &["и", "плюс", "and", "plus", "жане"]) || (t.gap(i).punct.contains('+') && !t.is_num(i))
+    t.is(i, &["и", "плюс", "and", "plus", "жане"]) || t.gap(i).punct.contains('+')
 }
 
 /// The counts said for one kind of traveller. Mentions add up ("2 взрослых и ещё 1 взрослый"),
@@ -352,6 +536,160 @@ impl Tally {
     }
 }
 
+/// Who word `i` names, if anyone.
+fn who(t: &Text, i: usize) -> Option<Who> {
+    let w = t.w(i);
+    // Kazakh "мен" is "I", and also "and"/"with": the customer only after "және" or a comma
+    // ("күйеуім және мен").
+    let kk_me = w == "мен" && (t.is(i.wrapping_sub(1), &["жане"]) || t.gap(i).punct.contains(','));
+    if matches!(w, "я" | "me" | "i" | "myself" | "озим") || kk_me {
+        return Some(Who::Me);
+    }
+    if let Some(lemma) = one_child(w) {
+        return Some(Who::Child(lemma));
+    }
+    if many_children(w) {
+        return Some(Who::Child("дети"));
+    }
+    COMPANIONS
+        .iter()
+        .find(|&&(stem, extra, _, _)| {
+            w.strip_prefix(stem)
+                .is_some_and(|r| r.chars().count() <= extra)
+        })
+        .map(|&(_, _, lemma, people)| Who::Companion { lemma, people })
+}
+
+/// Words that may stand between two people named together: "я и муж", "me, my mom and my
+/// sister", "с ребёнком 3 лет и мужем".
+fn linker(t: &Text, i: usize) -> bool {
+    t.is_num(i)
+        || t.number_word(i).is_some()
+        || age_unit(t.w(i)).is_some()
+        || t.is(
+            i,
+            &[
+                "и",
+                "с",
+                "со",
+                "а",
+                "also",
+                "and",
+                "with",
+                "my",
+                "our",
+                "мой",
+                "моя",
+                "моей",
+                "моим",
+                "моего",
+                "мои",
+                "моими",
+                "наш",
+                "наша",
+                "нашим",
+                "нашей",
+                "наши",
+                "нашими",
+                "plus",
+                "плюс",
+                "жане",
+                "еще",
+                "ещё",
+                "also",
+                "her",
+                "his",
+            ],
+        )
+}
+
+/// The people named in the message.
+struct Named {
+    /// Adults besides the customer ("с мужем и мамой": 2).
+    companions: u32,
+    /// The customer is named among the travellers ("я и ребёнок", "муж и я").
+    me: bool,
+    /// The customer travels "with" someone ("с мужем", "анаммен", "with my wife").
+    with: bool,
+    /// Distinct children named one by one ("сын и дочь": 2).
+    kids: u32,
+}
+
+fn named(t: &Text, ignored: &[bool]) -> Named {
+    let n = t.len();
+    let whos: Vec<Option<Who>> = (0..n)
+        .map(|i| if ignored[i] { None } else { who(t, i) })
+        .collect();
+    // A person linked to another one by nothing but linkers, commas, "+" and "/".
+    let linked = |i: usize| {
+        let near = |range: &mut dyn Iterator<Item = usize>| {
+            for k in range {
+                if whos[k].is_some() {
+                    return true;
+                }
+                if !linker(t, k) {
+                    return false;
+                }
+            }
+            false
+        };
+        near(&mut (i.saturating_sub(4)..i).rev()) || near(&mut (i + 1..n.min(i + 5)))
+    };
+    let with = |i: usize| {
+        let p = if t.is(
+            i.wrapping_sub(1),
+            &["my", "our", "a", "an", "моим", "моей", "нашим", "нашей"],
+        ) {
+            i.wrapping_sub(2)
+        } else {
+            i.wrapping_sub(1)
+        };
+        // "мама с ребёнком": the child goes with the mother, not with the customer.
+        t.is(p, &["с", "со", "with"])
+            && !matches!(
+                whos.get(p.wrapping_sub(1)),
+                Some(Some(Who::Companion { .. }))
+            )
+    };
+    let mut companions: Vec<(&str, u32)> = Vec::new();
+    let mut children: Vec<&str> = Vec::new();
+    let (mut me, mut with_someone) = (false, false);
+    for (i, &who) in whos.iter().enumerate() {
+        match who {
+            Some(Who::Me) if linked(i) => me = true,
+            Some(Who::Companion { lemma, people }) => {
+                let kk_with = t.w(i).ends_with("мен") || t.w(i).ends_with("пен");
+                if with(i) || kk_with || linked(i) {
+                    with_someone |= with(i) || kk_with;
+                    if !companions.iter().any(|&(l, _)| l == lemma) {
+                        companions.push((lemma, people));
+                    }
+                }
+            }
+            Some(Who::Child(lemma)) => {
+                with_someone |= with(i);
+                if lemma != "дети" && !children.contains(&lemma) {
+                    children.push(lemma);
+                }
+            }
+            _ => {}
+        }
+    }
+    // "ребёнок" next to "сын"/"дочь" is one of them, not another child.
+    let specific = children.iter().filter(|&&l| l != "ребенок").count() as u32;
+    let kids = if specific > 0 {
+        specific
+    } else {
+        children.len() as u32
+    };
+    Named {
+        companions: companions.iter().map(|&(_, p)| p).sum(),
+        me,
+        with: with_someone,
+        kids,
+    }
+}
+
 /// Fills adults, children and child ages; marks the numbers it reads.
 pub(crate) fn extract(t: &Text, used: &mut [bool], slots: &mut Slots) {
     let n = t.len();
@@ -360,8 +698,11 @@ pub(crate) fn extract(t: &Text, used: &mut [bool], slots: &mut Slots) {
     // A head count "нас трое" and whether more people are added after it ("… и ребёнок").
     let mut collective: Option<(u32, bool)> = None;
     let mut kids_explicit = Tally::default();
-    let mut kids_single = 0u32;
     let mut child_words: Vec<usize> = Vec::new();
+    let mut family_count = false;
+    // Counts were written after their units ("взрослых 2, ребенка 1"): a number after a child
+    // word is then a count too, not an age.
+    let mut unit_first = false;
 
     let mut i = 0;
     while i < n {
@@ -391,25 +732,35 @@ pub(crate) fn extract(t: &Text, used: &mut [bool], slots: &mut Slots) {
         }
         if let Some((v, nx, coll)) = count(t, i, used) {
             let unit = t.w(nx);
+            let bound = unit_follows(t, nx);
             let take = |used: &mut [bool]| {
                 for u in used.iter_mut().take(nx + 1).skip(i) {
                     *u = true;
                 }
             };
-            if adult_unit(unit) {
+            // "2ad+2ch": Latin shorthand only glued to its number.
+            let glued_only = matches!(unit, "ad" | "ch") && !t.glued(nx);
+            if bound && !glued_only && adult_unit(unit) {
                 adults_explicit.add(v);
                 take(used);
                 i = nx + 1;
                 continue;
             }
-            if child_unit(unit).is_some() {
+            let child = child_unit(unit);
+            // "трое детей", "2 ребёнка", not "трое ребёнку" or "двое ребёнок".
+            let agrees = match child {
+                Some(Child::Many) => true,
+                Some(Child::One) => !coll && !dative_child(unit),
+                None => false,
+            };
+            if bound && !glued_only && agrees {
                 kids_explicit.add(v);
                 take(used);
                 child_words.push(nx);
                 i = nx + 1;
                 continue;
             }
-            if person_unit(unit) {
+            if bound && person_unit(unit) {
                 persons = Some(persons.unwrap_or(0) + v);
                 take(used);
                 i = nx + 1;
@@ -423,33 +774,59 @@ pub(crate) fn extract(t: &Text, used: &mut [bool], slots: &mut Slots) {
             }
         }
         let w = t.w(i);
-        // "нас 3", "взрослых: 2", "детей - 1": the unit before the number.
-        // After a child word a number is usually an age ("дети 3 и 8 лет"); a count only
-        // with a colon or dash ("детей: 2").
-        let labelled = t.gap(i + 1).punct.contains([':', '-', '–']);
-        if (w == "нас" || adult_unit(w) || (child_unit(w) == Some(Child::Many) && labelled))
-            && let Some((v, nx, _)) = count(t, i + 1, used)
-            && t.is_num(i + 1)
+        // "family of 3", "семья из 4": a head count with no unit.
+        let of = usize::from(t.is(i + 1, &["of", "из"]));
+        if t.is(i, &["family", "семья", "семьи", "семьей"])
+            && let Some((v, nx, _)) = count(t, i + 1 + of, used)
             && !is_unit(t.w(nx))
         {
-            if w == "нас" {
-                collective = Some((v, adds_more(t, nx)));
-            } else if adult_unit(w) {
-                adults_explicit.add(v);
-            } else {
-                kids_explicit.add(v);
-                child_words.push(i);
+            persons = Some(v);
+            family_count = true;
+            for u in used.iter_mut().take(nx).skip(i + 1) {
+                *u = true;
             }
-            used[i] = true;
-            used[i + 1] = true;
-            i += 2;
+            i = nx;
             continue;
         }
-        if let Some(c) = child_unit(w) {
-            child_words.push(i);
-            if c == Child::One {
-                kids_single += 1;
+        // The unit before the count: "нас 3", "взрослых: 2", "ересек екеу", "детей - 1",
+        // "бала 1 (4 жаста)". After a child word a number is usually an age ("дети 3 и 8
+        // лет"); it is a count when labelled ("детей: 2"), spelt as a word ("детей двое"),
+        // or followed by the ages in brackets.
+        if let Some((v, nx, _)) = count(t, i + 1, used) {
+            let labelled = t.gap(i + 1).punct.contains([':', '-', '–']);
+            let spelt = !t.is_num(i + 1);
+            let bracket = t.gap(nx).punct.starts_with('(');
+            let child = child_unit(w);
+            let next_is_unit = is_unit(t.w(nx)) && t.gap(nx).punct.is_empty();
+            // "взрослых 2 детей 2": the second unit has its own count.
+            let next_labelled = next_is_unit && count(t, nx + 1, used).is_some();
+            let adult_ok = adult_unit(w) && (!next_is_unit || next_labelled);
+            let child_ok = child.is_some()
+                && !dative_child(w)
+                && age_unit_at(t, nx).is_none()
+                && ((child == Some(Child::Many) && (labelled || spelt || next_labelled))
+                    || bracket
+                    || (unit_first && (nx >= t.len() || !t.gap(nx).punct.is_empty()))
+                    || (spelt && !t.is(i + 1, &["a", "an"])));
+            if (w == "нас" && !next_is_unit) || adult_ok || child_ok {
+                if w == "нас" {
+                    collective = Some((v, adds_more(t, nx)));
+                } else if adult_unit(w) {
+                    adults_explicit.add(v);
+                    unit_first = true;
+                } else {
+                    kids_explicit.add(v);
+                    child_words.push(i);
+                }
+                for u in used.iter_mut().take(nx).skip(i) {
+                    *u = true;
+                }
+                i = nx;
+                continue;
             }
+        }
+        if child_unit(w).is_some() {
+            child_words.push(i);
         }
         i += 1;
     }
@@ -461,7 +838,7 @@ pub(crate) fn extract(t: &Text, used: &mut [bool], slots: &mut Slots) {
     let aged = t.any_starts(&["aged", "возраст"]);
     if !child_words.is_empty() || kids_explicit > 0 || aged {
         for u in 0..n {
-            let Some(months) = age_unit(t.w(u)) else {
+            let Some(months) = age_unit_at(t, u) else {
                 continue;
             };
             if !free(used, u) {
@@ -469,6 +846,17 @@ pub(crate) fn extract(t: &Text, used: &mut [bool], slots: &mut Slots) {
             }
             let items = ages_before(t, u, used);
             if items.is_empty() {
+                continue;
+            }
+            // "2 года и 10 месяцев": the months are part of the same child's age.
+            let first = items[0].0;
+            let joined = t.is(first.wrapping_sub(1), AND)
+                && age_unit_at(t, first.wrapping_sub(2)) == Some(false);
+            if months && joined {
+                for &(j, _) in &items {
+                    used[j] = true;
+                }
+                used[u] = true;
                 continue;
             }
             for &(j, v) in &items {
@@ -491,33 +879,41 @@ pub(crate) fn extract(t: &Text, used: &mut [bool], slots: &mut Slots) {
         ages.sort_by_key(|&(j, _)| j);
     }
 
-    // Companions and collective phrases.
-    let (mut companion, mut alone, mut family) = (false, false, false);
-    let mut together: Option<u32> = None;
+    // Collective phrases, and who is named.
+    let (mut alone, mut family) = (false, family_count);
+    let mut together: Option<(u32, bool)> = None;
+    let mut ignored = vec![false; n];
     for h in CUES.scan(t) {
         if (h.start..h.end).any(|k| !free(used, k)) {
             continue;
         }
         match h.val {
-            Cue::Companion => companion = true,
             Cue::Alone | Cue::AloneWithChild => alone = true,
             Cue::Family => family = true,
-            Cue::Ignore => {}
+            Cue::Ignore => ignored[h.start..h.end].fill(true),
             Cue::Together(v) => {
-                together.get_or_insert(v);
+                together.get_or_insert((v, adds_more(t, h.end)));
             }
         }
     }
+    let named = named(t, &ignored);
 
     let children = if kids_explicit > 0 {
         Some(kids_explicit.max(ages.len() as u32))
-    } else if !ages.is_empty() || kids_single > 0 {
-        Some(kids_single.max(ages.len() as u32))
+    } else if !ages.is_empty() || named.kids > 0 {
+        Some(named.kids.max(ages.len() as u32))
     } else {
         None
     };
     let including = (1..n).any(|k| t.w(k) == "них" && t.w(k - 1) == "из")
         || t.any_starts(&["including", "включая"]);
+    let named_adults = named.companions + u32::from(named.me || named.with);
+    // A head count with the children in it, unless they are added to it or the adults
+    // named make it up on their own.
+    let total = |c: u32, plus: bool| match children {
+        Some(k) if c > k && !plus && named_adults != c => c - k,
+        _ => c,
+    };
     let adults = if adults_explicit > 0 {
         Some(adults_explicit)
     } else if let Some(p) = persons {
@@ -528,16 +924,12 @@ pub(crate) fn extract(t: &Text, used: &mut [bool], slots: &mut Slots) {
             _ => Some(p),
         }
     } else if let Some((c, plus)) = collective {
-        // "нас трое: я, муж и ребёнок" counts the child; "нас двое и ребёнок" does not.
-        match children {
-            Some(k) if c > k && !plus => Some(c - k),
-            _ => Some(c),
-        }
-    } else if let Some(v) = together {
-        Some(v)
-    } else if companion {
-        Some(2)
-    } else if alone {
+        Some(total(c, plus))
+    } else if let Some((v, plus)) = together {
+        Some(total(v, plus))
+    } else if named.companions > 0 {
+        Some(named_adults)
+    } else if alone || (named.me && children.is_some()) {
         Some(1)
     } else if family && children.is_some() {
         Some(2)
@@ -594,6 +986,68 @@ mod tests {
             assert_eq!(run(s).0, Some(a), "{s}");
         }
         assert_eq!(run("на 7 ночей").0, None);
+    }
+
+    #[test]
+    fn everyday_party_forms() {
+        for (s, want) in [
+            ("2 ppl", (Some(2), None, vec![])),
+            ("2 adlts", (Some(2), None, vec![])),
+            ("2 pax", (Some(2), None, vec![])),
+            ("me and my wife", (Some(2), None, vec![])),
+            ("me, my mom and my sister", (Some(3), None, vec![])),
+            ("я и ребенок", (Some(1), Some(1), vec![])),
+            ("сын 12 лет и я", (Some(1), Some(1), vec![12])),
+            ("нас будет трое, ребенку 5 лет", (Some(2), Some(1), vec![5])),
+            ("мы с мужем и сыном", (Some(2), Some(1), vec![])),
+            (
+                "с мужем и двумя детьми 3 и 7",
+                (Some(2), Some(2), vec![3, 7]),
+            ),
+            ("едем я муж и мама", (Some(3), None, vec![])),
+            ("едем с женой и тещей", (Some(3), None, vec![])),
+            ("мама с ребенком 5 лет", (Some(1), Some(1), vec![5])),
+            (
+                "дочке 4 годика, нас с мужем двое",
+                (Some(2), Some(1), vec![4]),
+            ),
+            ("3 адамбыз", (Some(3), None, vec![])),
+            ("екеуміз", (Some(2), None, vec![])),
+            ("анаммен барамыз", (Some(2), None, vec![])),
+            ("ересек 2, бала 1 (4 жаста)", (Some(2), Some(1), vec![4])),
+            (
+                "бізде екі бала бар 4 және 8 жаста, ересек екеу",
+                (Some(2), Some(2), vec![4, 8]),
+            ),
+            ("бесеуміз, 2 бала бар", (Some(3), Some(2), vec![])),
+            (
+                "балам екеуміз барамыз, балам 6 жаста",
+                (Some(1), Some(1), vec![6]),
+            ),
+            ("я одна", (Some(1), None, vec![])),
+            ("с подругой", (Some(2), None, vec![])),
+            ("семья 4 человека", (None, None, vec![])),
+            ("family of 3, kid is 4", (Some(2), Some(1), vec![4])),
+            ("two adults + kid 6yo", (Some(2), Some(1), vec![6])),
+            ("a couple + 1 child 4 y.o.", (Some(2), Some(1), vec![4])),
+            ("2 взраслых 1 ребёнок", (Some(2), Some(1), vec![])),
+            ("взрослыйх 2, ребенка 1", (Some(2), Some(1), vec![])),
+            (
+                "взрослых 2 детей 2 (5 и 11 лет)",
+                (Some(2), Some(2), vec![5, 11]),
+            ),
+            ("ребёнок 3г, взр 2", (Some(2), Some(1), vec![3])),
+            ("2взр+1реб(5л)", (Some(2), Some(1), vec![5])),
+            ("2ad+2ch", (Some(2), Some(2), vec![])),
+            ("сыну 3, дочке 6", (None, Some(2), vec![3, 6])),
+            ("kids are 5 and 8", (None, Some(2), vec![5, 8])),
+        ] {
+            assert_eq!(run(s), want, "{s}");
+        }
+        // A companion not said to travel, and a test message, are no party.
+        assert_eq!(run("мой муж спрашивает про визу").0, None);
+        assert_eq!(run("посоветуюсь с мужем").0, None);
+        assert_eq!(run("Тест").0, None);
     }
 
     #[test]

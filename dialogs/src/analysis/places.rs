@@ -154,8 +154,10 @@ const OFFICE: &[&str] = &[
 ];
 
 /// Fills departure city, country and resort; marks the matched words in `known` (so a
-/// capitalised place is never taken for a name).
-pub(crate) fn extract(t: &Text, known: &mut [bool], slots: &mut Slots) {
+/// capitalised place is never taken for a name). Returns the other resorts named, in order
+/// and without repeats ("Нячанг или Камрань" → resort Nha Trang, and `["Cam Ranh"]`).
+pub(crate) fn extract(t: &Text, known: &mut [bool], slots: &mut Slots) -> Vec<String> {
+    let mut others: Vec<&'static str> = Vec::new();
     let office = t.any_starts(OFFICE);
     let (mut city_any, mut city_marked) = (None, None);
     let (mut country, mut resort) = (None, None);
@@ -188,6 +190,9 @@ pub(crate) fn extract(t: &Text, known: &mut [bool], slots: &mut Slots) {
                 country.get_or_insert(c);
             }
             Resort(r) => {
+                if resort.is_some_and(|first| first != r) && !others.contains(&r) {
+                    others.push(r);
+                }
                 resort.get_or_insert(r);
                 country.get_or_insert("Vietnam");
             }
@@ -196,6 +201,7 @@ pub(crate) fn extract(t: &Text, known: &mut [bool], slots: &mut Slots) {
     slots.departure_city = city_marked.or(city_any).map(str::to_string);
     slots.country = country.map(str::to_string);
     slots.resort = resort.map(str::to_string);
+    others.into_iter().map(str::to_string).collect()
 }
 
 /// Kazakh ablative case ("from"): Алматыдан, Шымкенттен, Астанадан.

@@ -164,6 +164,39 @@ impl<'a> Text<'a> {
         self.words.get(i).and_then(|w| w.count)
     }
 
+    /// A number starting at word `i`, digits or words, with the index after it: "7",
+    /// "семь", "двадцать один", "twenty-one", "жиырма бес", Kazakh "он" before a Kazakh
+    /// unit or number ("он түн", "он бес"). `unit` tells whether a word is a unit that may
+    /// follow a bare Kazakh "он". Collective forms ("двое") are `None`: see [`Text::number_word`].
+    pub fn number_at(&self, i: usize, unit: &dyn Fn(&str) -> bool) -> Option<(u32, usize)> {
+        if self.is_num(i) {
+            let v = self.num(i)?;
+            return Some((u32::try_from(v).ok()?, i + 1));
+        }
+        let w = self.w(i);
+        let ten = if w == "он" { Some(10) } else { tens(w) };
+        if let Some(t) = ten {
+            let kk_unit = matches!(
+                self.w(i + 1),
+                "бир" | "еки" | "уш" | "торт" | "бес" | "алты" | "жети" | "сегиз" | "тогыз"
+            );
+            if let Some((u, false)) = self.number_word(i + 1)
+                && (1..=9).contains(&u)
+                && (w != "он" || kk_unit)
+                && self.gap(i + 1).punct.chars().all(|c| c == '-')
+            {
+                return Some((t + u, i + 2));
+            }
+            if w == "он" {
+                return unit(self.w(i + 1)).then_some((10, i + 1));
+            }
+        }
+        match self.number_word(i)? {
+            (v, false) => Some((v, i + 1)),
+            _ => None,
+        }
+    }
+
     /// Digits of number word `i`.
     pub fn digits(&self, i: usize) -> usize {
         self.words
@@ -235,6 +268,7 @@ impl<'a> Text<'a> {
 }
 
 fn make_word(lower: String, start: usize, end: usize, cap: bool) -> Word {
+    let lower = collapse_repeats(lower);
     let mut kk = false;
     let (mut lat, mut cyr) = (0usize, 0usize);
     for c in lower.chars() {
@@ -268,6 +302,36 @@ fn make_word(lower: String, start: usize, end: usize, cap: bool) -> Word {
         latin: lat > cyr,
         cyr: cyr > 0 && cyr >= lat,
     }
+}
+
+/// "приииивет", "спасибоооо", "helloooo": a letter typed three or more times in a row is one
+/// letter (no Russian, Kazakh or English word has a tripled letter). A word of one repeated
+/// letter ("www", "ммм") is kept as it is.
+fn collapse_repeats(lower: String) -> String {
+    let mut run = 0;
+    let mut prev = None;
+    let mut tripled = false;
+    for c in lower.chars() {
+        run = if Some(c) == prev { run + 1 } else { 1 };
+        prev = Some(c);
+        tripled |= run >= 3;
+    }
+    if !tripled || lower.chars().all(|c| Some(c) == prev) {
+        return lower;
+    }
+    let chars: Vec<char> = lower.chars().collect();
+    let mut out = String::with_capacity(lower.len());
+    let mut k = 0;
+    while let Some(&c) = chars.get(k) {
+        let mut j = k;
+        while chars.get(j) == Some(&c) {
+            j += 1;
+        }
+        let n = if j - k >= 3 { 1 } else { j - k };
+        out.extend(std::iter::repeat_n(c, n));
+        k = j;
+    }
+    out
 }
 
 /// Folds an already lower-cased word; look-alike letters are unified towards the word's
@@ -424,20 +488,41 @@ pub(crate) fn number_word(w: &str) -> Option<(u32, bool)> {
         "тринадцать" | "тринадцати" | "thirteen" => 13,
         "четырнадцать" | "четырнадцати" | "fourteen" => 14,
         "пятнадцать" | "пятнадцати" | "fifteen" => 15,
+        "шестнадцать" | "шестнадцати" | "sixteen" => 16,
+        "семнадцать" | "семнадцати" | "seventeen" => 17,
+        "восемнадцать" | "восемнадцати" | "eighteen" => 18,
+        "девятнадцать" | "девятнадцати" | "nineteen" => 19,
         "двадцать" | "двадцати" | "twenty" | "жиырма" => 20,
         "тридцать" | "тридцати" | "thirty" | "отыз" => 30,
+        // "на пару недель", "пару дней": two.
+        "пару" | "пары" => 2,
         _ => {
             return match w {
-                "двое" | "двоих" | "двоем" => Some((2, true)),
-                "трое" | "троих" | "троем" => Some((3, true)),
-                "четверо" | "четверых" => Some((4, true)),
-                "пятеро" | "пятерых" => Some((5, true)),
-                "шестеро" | "шестерых" => Some((6, true)),
+                "двое" | "двоих" | "двоем" | "екеу" | "екеуи" => {
+                    Some((2, true))
+                }
+                "трое" | "троих" | "троем" | "ушеу" | "ушеуи" => {
+                    Some((3, true))
+                }
+                "четверо" | "четверых" | "тортеу" => Some((4, true)),
+                "пятеро" | "пятерых" | "бесеу" => Some((5, true)),
+                "шестеро" | "шестерых" | "алтау" => Some((6, true)),
                 _ => None,
             };
         }
     };
     Some((v, false))
+}
+
+/// Tens that take a unit after them: "двадцать один", "twenty-one", "жиырма бес", and the
+/// Kazakh "он бес" (15). Kazakh "он" (ten) is also the Russian "он" (he), so it is read as a
+/// number only before another Kazakh number word or a unit (see [`Text::number_at`]).
+fn tens(w: &str) -> Option<u32> {
+    match w {
+        "двадцать" | "twenty" | "жиырма" => Some(20),
+        "тридцать" | "thirty" | "отыз" => Some(30),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -477,6 +562,25 @@ mod tests {
         let t = Text::new("Hячанг Phú Quốc Türkiye ёлка");
         let folds: Vec<&str> = t.words.iter().map(|w| w.fold.as_str()).collect();
         assert_eq!(folds, ["нячанг", "phu", "quoc", "turkiye", "елка"]);
+    }
+
+    #[test]
+    fn repeated_letters_and_number_phrases() {
+        let folds =
+            |s: &str| -> Vec<String> { Text::new(s).words.into_iter().map(|w| w.fold).collect() };
+        assert_eq!(
+            folds("Приииивет helloooo ванна www"),
+            ["привет", "hello", "ванна", "www"]
+        );
+        let t = Text::new("двадцать один день, twenty-five, он бес, он түн, он хочет, 7");
+        let any = |_: &str| false;
+        let night = |w: &str| w.starts_with("тун");
+        assert_eq!(t.number_at(0, &any), Some((21, 2)));
+        assert_eq!(t.number_at(3, &any), Some((25, 5)));
+        assert_eq!(t.number_at(5, &any), Some((15, 7)));
+        assert_eq!(t.number_at(7, &night), Some((10, 8)));
+        assert_eq!(t.number_at(9, &night), None);
+        assert_eq!(t.number_at(11, &any), Some((7, 12)));
     }
 
     #[test]

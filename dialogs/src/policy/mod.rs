@@ -1,0 +1,585 @@
+//! The dialog policy: what the bot does with one message, as a pure function of what the
+//! conversation remembers ([`DialogState`]) and what the message says ([`Analysis`]).
+//!
+//! A turn has at most two steps, because a tour search is I/O and this crate does none:
+//!
+//! 1. [`decide`] reads the message and either finishes the turn ([`Step::Reply`]), asks the
+//!    caller to search ([`Step::Search`]) or to fetch hotel descriptions ([`Step::Details`]),
+//!    or offers the caller a free-form answer by the LLM with a template fallback
+//!    ([`Step::FreeForm`]).
+//! 2. After a search, [`present`] turns the offers (or the failure) into replies; after
+//!    descriptions, [`explain`] answers the question with them. The caller passes a free-form
+//!    answer through [`settle`].
+//!
+//! The search needs five things: departure city, destination, departure window, nights and
+//! party (adults, and children's ages when there are children): the party is never assumed.
+//! Budget, stars and meal are optional filters. What is missing is asked for, two things at a
+//! time. What the customer said is kept across messages, and a change ("а если в апреле?",
+//! "а с завтраками?") searches again.
+//!
+//! The concerns, one file each:
+//! - `ask`: what is missing, asking for it, bare answers ("10", "2"), the departure window
+//!   (a single date searches a few days around it), the query;
+//! - `offers`: showing offers, the nearest offers with what differs, nothing found, paging,
+//!   "подешевле";
+//! - `questions`: questions during a search, answered from the offers on screen, the
+//!   operator's hotel descriptions, the FAQ, or passed to a manager as a question;
+//! - `choice`: choosing an offer (number, ordinal, button, hotel name) and the booking request;
+//! - `scope`: what is not sold (other countries, flights or hotels alone, past bookings);
+//! - `repeats`: no reply says the same as the previous one word for word.
+//!
+//! Every sentence comes from a template (`prompts/replies/<lang>/<name>.j2`), given a struct of
+//! [`crate::replies`].
+
+mod ask;
+mod choice;
+mod offers;
+mod questions;
+mod repeats;
+mod scope;
+#[cfg(test)]
+mod tests;
+
+pub use choice::may_name_hotel;
+// The handover turn (`crate::handover`) keeps the language and never repeats itself alike.
+pub(crate) use choice::update_language;
+pub use questions::DetailsRequest;
+pub(crate) use repeats::fingerprint;
+
+use crate::analysis::{Analysis, Intent, Language, Question, QuestionTopic};
+use crate::faq::Faq;
+use crate::hours::Office;
+use crate::replies::{self as r, Template};
+use crate::search::{HotelDetails, OfferPage, PageRequest, SearchFailure, SearchQuery, SortOrder};
+use crate::state::DialogState;
+use crate::templates::{TemplateError, Templates};
+use crate::turn::{Button, DialogEvent, EscalationReason, Reply, TurnInput, TurnOutcome};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::sync::LazyLock;
+
+/// Button actions (Telegram callback data). The labels come from templates.
+pub mod actions {
+    /// Show the next offers.
+    pub const MORE: &str = "more";
+    /// Bring a manager in.
+    pub const MANAGER: &str = "manager";
+    /// Prefix of "book offer N" (`book:2`).
+    pub const BOOK: &str = "book:";
+    /// Not a button: the customer opened the chat (Telegram `/start`).
+    pub const START: &str = "start";
+    /// Not a button: the customer shared their contact (the phone is in
+    /// [`TurnInput::customer_phone`](crate::turn::TurnInput::customer_phone)).
+    pub const CONTACT: &str = "contact";
+}
+
+/// Messages in a row the bot may fail to understand before it brings a manager in.
+const NOT_UNDERSTOOD_LIMIT: u32 = 2;
+
+/// What the agency sells when nothing is configured.
+static DEFAULT_SOLD: LazyLock<Vec<String>> = LazyLock::new(|| vec!["Vietnam".to_owned()]);
+
+/// The destinations sold when nothing is configured: Vietnam.
+pub fn default_sold_countries() -> &'static [String] {
+    &DEFAULT_SOLD
+}
+
+/// What the policy needs besides the state and the message.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub templates: &'a Templates,
+    pub faq: &'a Faq,
+    /// Offers per page (top 5 by default).
+    pub page_size: usize,
+    /// Words or phrases an admin configured that bring a manager in at once (lower case).
+    pub keywords: &'a [String],
+    /// Countries the agency sells, canonical English names ("Vietnam"); the first is the
+    /// destination searched when the customer names none. Others get an honest answer and
+    /// are never searched.
+    pub sold_countries: &'a [String],
+    /// Departure cities with flights, canonical names ("Almaty"), when known; empty: not
+    /// checked before a search (the search says so, [`SearchFailure::NotOffered`]).
+    pub departures: &'a [String],
+}
+
+impl<'a> Context<'a> {
+    /// The defaults: 5 offers a page, no keywords, Vietnam sold, departures not known.
+    pub fn new(templates: &'a Templates, faq: &'a Faq) -> Self {
+        Self {
+            templates,
+            faq,
+            page_size: 5,
+            keywords: &[],
+            sold_countries: default_sold_countries(),
+            departures: &[],
+        }
+    }
+}
+
+/// The first step of a turn.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// The turn is decided.
+    Reply(TurnOutcome),
+    /// Search tours, then call [`present`] with the result.
+    Search {
+        query: SearchQuery,
+        page: PageRequest,
+    },
+    /// Fetch the operator's description of these hotels (`TourSearch::hotel_details`), then
+    /// call [`explain`] with them, in the same order.
+    Details(DetailsRequest),
+    /// No template answers this message well: the caller may have the LLM phrase an answer
+    /// (in `language`); otherwise, or when it fails, `fallback` is the turn. Either way the
+    /// caller passes the turn through [`settle`].
+    FreeForm {
+        language: Language,
+        fallback: TurnOutcome,
+    },
+}
+
+/// Reads one message and decides the turn, updating `state` in place.
+pub fn decide(
+    state: &mut DialogState,
+    analysis: &Analysis,
+    input: &TurnInput,
+    ctx: &Context<'_>,
+) -> Result<Step, TemplateError> {
+    let first = state.turns == 0;
+    state.turns += 1;
+    choice::update_language(state, analysis, input);
+    let t = Talk::new(ctx, state, input.office.clone());
+    match turn(state, analysis, input, &t, first)? {
+        Step::Reply(outcome) => Ok(Step::Reply(repeats::settle(state, outcome, &t)?)),
+        other => Ok(other),
+    }
+}
+
+/// Turns a search result into the replies of the turn, updating `state`.
+pub fn present(
+    state: &mut DialogState,
+    query: SearchQuery,
+    page: PageRequest,
+    result: Result<OfferPage, SearchFailure>,
+    office: Option<Office>,
+    ctx: &Context<'_>,
+) -> Result<TurnOutcome, TemplateError> {
+    let t = Talk::new(ctx, state, office);
+    let outcome = offers::present(state, query, page, result, &t)?;
+    repeats::settle(state, outcome, &t)
+}
+
+/// Answers the question of a [`Step::Details`] with the descriptions fetched (`None`: the
+/// operator has none, or it could not be fetched), in the order asked.
+pub fn explain(
+    state: &mut DialogState,
+    request: &DetailsRequest,
+    details: &[Option<HotelDetails>],
+    office: Option<Office>,
+    ctx: &Context<'_>,
+) -> Result<TurnOutcome, TemplateError> {
+    let t = Talk::new(ctx, state, office);
+    let outcome = questions::explain(state, request, details, &t)?;
+    repeats::settle(state, outcome, &t)
+}
+
+/// The last pass of every turn the caller completes itself (a free-form answer): a reply
+/// that would repeat the previous one word for word is said another way.
+pub fn settle(
+    state: &mut DialogState,
+    outcome: TurnOutcome,
+    office: Option<Office>,
+    ctx: &Context<'_>,
+) -> Result<TurnOutcome, TemplateError> {
+    let t = Talk::new(ctx, state, office);
+    repeats::settle(state, outcome, &t)
+}
+
+/// A media message with no text: the bot reads text only.
+pub fn media(
+    state: &mut DialogState,
+    office: Option<Office>,
+    ctx: &Context<'_>,
+) -> Result<TurnOutcome, TemplateError> {
+    let t = Talk::new(ctx, state, office);
+    let outcome = reply(t.say(&r::Media {})?);
+    repeats::settle(state, outcome, &t)
+}
+
+/// The reply of a turn whose message could not be handled at all (it failed twice): an
+/// apology, with a manager brought in.
+pub fn apology(lang: Option<Language>, templates: &Templates) -> Result<Reply, TemplateError> {
+    Ok(Reply::text(templates.render(
+        lang.unwrap_or_default(),
+        r::Sorry::NAME,
+        &r::Sorry {},
+    )?))
+}
+
+/// The body of [`decide`], before repeats are settled.
+fn turn(
+    state: &mut DialogState,
+    analysis: &Analysis,
+    input: &TurnInput,
+    t: &Talk<'_>,
+    first: bool,
+) -> Result<Step, TemplateError> {
+    let ctx = t.ctx;
+    let hints = &analysis.hints;
+
+    // Buttons first: they say exactly what the customer wants.
+    if let Some(action) = input.action.as_deref() {
+        if let Some(phone) = &input.customer_phone {
+            state.slots.phone = Some(phone.clone());
+        }
+        state.awaiting.clear();
+        match action {
+            actions::START => return Ok(reply_step(t.say(&r::Greeting { again: !first })?)),
+            actions::CONTACT => {
+                let booked = !state.booked.is_empty();
+                let mut outcome = reply(t.say(&r::ContactThanks { booked })?);
+                if !booked && !ask::missing(&state.slots).is_empty() {
+                    outcome
+                        .replies
+                        .push(ask::ask(state, t, None, false, false)?);
+                }
+                return Ok(Step::Reply(outcome));
+            }
+            actions::MORE => return offers::more(state, t),
+            actions::MANAGER => {
+                return human(state, input, t, EscalationReason::HumanRequest);
+            }
+            a if a.starts_with(actions::BOOK) => {
+                if let Ok(n) = a[actions::BOOK.len()..].parse::<u32>() {
+                    return choice::book(state, n, input, t);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    // Words an admin chose always bring a manager in.
+    if !ctx.keywords.is_empty() {
+        let folded = input.text.to_lowercase().replace('ё', "е");
+        if ctx
+            .keywords
+            .iter()
+            .any(|k| !k.is_empty() && folded.contains(k.as_str()))
+        {
+            return human(state, input, t, EscalationReason::Keyword);
+        }
+    }
+
+    // Not a package tour, or a trip already bought: an honest answer, nothing recorded.
+    if let Some(scope) = hints.scope {
+        state
+            .slots
+            .merge(&scope::contact_only(&analysis.slots, input));
+        return scope::out_of_scope(state, scope, input, t);
+    }
+
+    let mut said = analysis.slots.clone();
+    if said.phone.is_none() {
+        said.phone = input.customer_phone.clone();
+    }
+    let awaited = std::mem::take(&mut state.awaiting);
+    let named_offer = choice::named_offer(state, input);
+    // A hotel named with no list showing it narrows the search to it.
+    let hotels_changed = if hints.question.is_none() && named_offer.is_none() {
+        choice::hotel_wish(state, &mut said, input, analysis, ctx)
+    } else {
+        false
+    };
+    // What is not sold is answered, never recorded.
+    let refused = scope::refuse_unsold(&mut said, ctx);
+    // "Да" to "…подобрать во Вьетнаме?".
+    if awaited.contains(&crate::state::Need::Destination)
+        && said.country.is_none()
+        && said.resort.is_none()
+        && scope::agrees(&input.text)
+    {
+        said.country = ctx.sold_countries.first().cloned();
+    }
+    let choosing = hints.choice.is_some()
+        || analysis.intent == Intent::BookingRequest
+        || hints.question.is_some()
+        || named_offer.is_some();
+    if !choosing {
+        ask::fill_bare_answer(&input.text, &awaited, &mut said);
+    }
+    let resorts_changed = ask::resort_alternatives(state, &said, hints);
+    ask::read_dates(state, &mut said, hints);
+
+    let before = state.slots.clone();
+    state.slots.merge(&said);
+    let changed = ask::search_changed(&before, &state.slots) || resorts_changed || hotels_changed;
+
+    match refused {
+        Some(scope::Refused::Country(country)) => {
+            return scope::not_sold(state, &country, t);
+        }
+        Some(scope::Refused::DepartureCity(city)) => {
+            return scope::no_departures(state, &city, t);
+        }
+        None => {}
+    }
+
+    let understood = analysis.intent != Intent::Other
+        || !analysis.slots.is_empty()
+        || changed
+        || hints.more
+        || hints.cheaper
+        || hints.choice.is_some()
+        || hints.question.is_some()
+        || named_offer.is_some();
+    if understood {
+        state.not_understood = 0;
+    }
+    match analysis.intent {
+        Intent::HumanRequest => return human(state, input, t, EscalationReason::HumanRequest),
+        Intent::Complaint => return human(state, input, t, EscalationReason::Complaint),
+        _ => {}
+    }
+
+    // A question is answered, never taken for a choice or a slot. A new parameter with it
+    // ("а в апреле сколько?") searches again: the new offers answer it.
+    let booking_words = analysis.intent == Intent::BookingRequest || hints.choice.is_some();
+    let question = hints.question.or_else(|| {
+        // "а Red Dune?" under a list: a question about that offer.
+        named_offer.filter(|_| !booking_words).map(|n| Question {
+            topic: QuestionTopic::Hotel,
+            offer: Some(n),
+        })
+    });
+    if let Some(q) = question
+        && !changed
+    {
+        return questions::answer(state, q, named_offer, analysis, input, &awaited, t);
+    }
+
+    match analysis.intent {
+        Intent::Faq => return faq(state, input, &awaited, t),
+        Intent::ThanksBye if !changed => {
+            let booked = !state.booked.is_empty();
+            return Ok(reply_step(t.say(&r::Thanks { booked })?));
+        }
+        Intent::Greeting if !changed => {
+            let mut outcome = reply(t.say(&r::Greeting { again: !first })?);
+            if !first && !awaited.is_empty() {
+                outcome
+                    .replies
+                    .push(ask::ask(state, t, Some(awaited), false, false)?);
+            }
+            return Ok(Step::Reply(outcome));
+        }
+        _ => {}
+    }
+
+    if !changed {
+        if let Some(n) = choice::chosen(analysis, input, named_offer, &awaited) {
+            return choice::choose(state, n, input, t);
+        }
+        if analysis.intent == Intent::BookingRequest
+            && (state.shown.is_some() || state.nothing_found.is_some())
+        {
+            return choice::which(state, None, t);
+        }
+        if hints.more {
+            return offers::more(state, t);
+        }
+        if hints.cheaper {
+            return offers::cheaper(state, t);
+        }
+    }
+
+    if !understood && !changed {
+        // A question the analyser could not place may still be one the FAQ answers.
+        if let Some(answer) = ctx.faq.answer(&input.text, t.lang) {
+            let mut outcome = reply(answer.text.to_owned());
+            if !awaited.is_empty() {
+                outcome
+                    .replies
+                    .push(ask::ask(state, t, Some(awaited), false, false)?);
+            }
+            return Ok(Step::Reply(outcome));
+        }
+        state.not_understood += 1;
+        let mut fallback = reply(t.say(&r::NotUnderstood {
+            attempt: state.not_understood,
+            first,
+        })?);
+        if state.not_understood >= NOT_UNDERSTOOD_LIMIT {
+            state.not_understood = 0;
+            fallback.events.push(escalate(
+                state,
+                EscalationReason::NotUnderstood,
+                json!({ "text": input.text }),
+            ));
+        } else if !awaited.is_empty() {
+            // Keep waiting for what was asked.
+            state.awaiting = awaited;
+        }
+        return Ok(Step::FreeForm {
+            language: t.lang,
+            fallback,
+        });
+    }
+
+    let missing = ask::missing(&state.slots);
+    if missing.is_empty() {
+        let query = ask::query_from(state, ctx, input.today);
+        return Ok(search(query, ctx));
+    }
+    // Asked the same just before and the answer did not fit: ask again with an example.
+    let again = !changed && awaited.iter().eq(missing.iter().take(2));
+    Ok(Step::Reply(TurnOutcome {
+        replies: vec![ask::ask(state, t, None, changed, again)?],
+        events: Vec::new(),
+    }))
+}
+
+/// A general question: the FAQ's answer, then what the bot was waiting for.
+fn faq(
+    state: &mut DialogState,
+    input: &TurnInput,
+    awaited: &[crate::state::Need],
+    t: &Talk<'_>,
+) -> Result<Step, TemplateError> {
+    if let Some(answer) = t.ctx.faq.answer(&input.text, t.lang) {
+        let mut replies = vec![Reply::text(answer.text)];
+        if !awaited.is_empty() {
+            // Still mid-search: remind the customer what we were waiting for.
+            replies.push(ask::ask(state, t, Some(awaited.to_vec()), false, false)?);
+        }
+        return Ok(Step::Reply(TurnOutcome {
+            replies,
+            events: Vec::new(),
+        }));
+    }
+    state.awaiting = awaited.to_vec();
+    Ok(Step::FreeForm {
+        language: t.lang,
+        fallback: reply(t.say(&r::FaqUnknown {})?),
+    })
+}
+
+/// A request for a person, or a complaint: a manager is brought in.
+fn human(
+    state: &mut DialogState,
+    input: &TurnInput,
+    t: &Talk<'_>,
+    reason: EscalationReason,
+) -> Result<Step, TemplateError> {
+    let need_phone = state.slots.phone.is_none();
+    let text = match reason {
+        EscalationReason::Complaint => t.say(&r::Complaint { need_phone })?,
+        _ => t.say(&r::Human { need_phone })?,
+    };
+    let mut outcome = reply(text);
+    outcome
+        .events
+        .push(escalate(state, reason, json!({ "text": input.text })));
+    Ok(Step::Reply(outcome))
+}
+
+/// Renders replies in the conversation's language. Every template also sees `office`: whether
+/// managers are at work, and if not when they will be.
+pub(crate) struct Talk<'a> {
+    ctx: &'a Context<'a>,
+    lang: Language,
+    office: Office,
+}
+
+impl<'a> Talk<'a> {
+    fn new(ctx: &'a Context<'a>, state: &DialogState, office: Option<Office>) -> Self {
+        Self {
+            ctx,
+            lang: state.language.unwrap_or_default(),
+            office: office.unwrap_or_else(Office::always_open),
+        }
+    }
+
+    fn say<T: Template>(&self, context: &T) -> Result<String, TemplateError> {
+        #[derive(Serialize)]
+        struct WithOffice<'b, T> {
+            #[serde(flatten)]
+            context: &'b T,
+            office: &'b Office,
+        }
+        self.ctx.templates.render(
+            self.lang,
+            T::NAME,
+            WithOffice {
+                context,
+                office: &self.office,
+            },
+        )
+    }
+
+    fn button<T: Template>(&self, label: &T, action: &str) -> Result<Button, TemplateError> {
+        Ok(Button {
+            label: self.say(label)?,
+            action: action.to_owned(),
+        })
+    }
+
+    fn manager_button(&self) -> Result<Button, TemplateError> {
+        self.button(&r::ButtonManager {}, actions::MANAGER)
+    }
+}
+
+fn reply(text: String) -> TurnOutcome {
+    reply_with(text, Vec::new())
+}
+
+fn reply_step(text: String) -> Step {
+    Step::Reply(reply(text))
+}
+
+fn reply_with(text: String, buttons: Vec<Button>) -> TurnOutcome {
+    TurnOutcome {
+        replies: vec![Reply { text, buttons }],
+        events: Vec::new(),
+    }
+}
+
+fn search(query: SearchQuery, ctx: &Context<'_>) -> Step {
+    Step::Search {
+        query,
+        page: PageRequest {
+            offset: 0,
+            limit: ctx.page_size,
+        },
+    }
+}
+
+/// An escalation carrying what a manager needs: the customer's words, the trip so far, and
+/// the reason-specific `extra` (offer, query, error, question).
+fn escalate(state: &DialogState, reason: EscalationReason, extra: Value) -> DialogEvent {
+    let mut details = json!({
+        "language": state.language,
+        "slots": state.slots,
+    });
+    if let Some(d) = details.as_object_mut() {
+        if !state.resorts_also.is_empty() {
+            d.insert("resorts_also".into(), json!(state.resorts_also));
+        }
+        if !state.hotels.is_empty() {
+            d.insert("hotels".into(), json!(state.hotels));
+        }
+        if let Some(e) = extra.as_object() {
+            d.extend(e.clone());
+        }
+    }
+    DialogEvent::Escalate { reason, details }
+}
+
+/// A new search starts cheapest first, and keeps the order of the one before it when only
+/// the filters changed.
+fn sort_of(state: &DialogState) -> SortOrder {
+    state
+        .shown
+        .as_ref()
+        .map(|s| s.query.sort)
+        .unwrap_or_default()
+}

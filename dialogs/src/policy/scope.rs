@@ -1,0 +1,172 @@
+//! What the agency does not sell gets an honest answer and is never recorded as a search
+//! parameter: a country outside the sold list ("в Таиланд туры есть?" → not "Записал:
+//! Таиланд"), a departure city without flights, plane tickets or a hotel alone, and a trip
+//! already bought (a manager's matter).
+
+use super::{Context, Step, Talk, escalate, reply, reply_step};
+use crate::analysis::{OutOfScope, Slots, folded_words};
+use crate::names;
+use crate::replies as r;
+use crate::state::{DialogState, Need};
+use crate::templates::TemplateError;
+use crate::turn::{EscalationReason, TurnInput};
+use serde_json::json;
+
+/// A value of the message that is not sold, taken out of what is recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Refused {
+    Country(String),
+    DepartureCity(String),
+}
+
+/// Resorts suggested when Vietnam is sold and the customer asked for elsewhere.
+const VIETNAM_RESORTS: [&str; 4] = ["Nha Trang", "Phu Quoc", "Da Nang", "Phan Thiet"];
+
+/// Is `country` (canonical) sold?
+pub(super) fn sold(ctx: &Context<'_>, country: &str) -> bool {
+    ctx.sold_countries
+        .iter()
+        .any(|c| c.eq_ignore_ascii_case(country))
+}
+
+/// Takes an unsold country (with its resort) or a departure city without flights out of
+/// `said`, and says which.
+pub(super) fn refuse_unsold(said: &mut Slots, ctx: &Context<'_>) -> Option<Refused> {
+    if let Some(country) = said.country.clone()
+        && !sold(ctx, &country)
+    {
+        said.country = None;
+        said.resort = None;
+        return Some(Refused::Country(country));
+    }
+    if let Some(city) = said.departure_city.clone()
+        && !ctx.departures.is_empty()
+        && !ctx.departures.iter().any(|d| d.eq_ignore_ascii_case(&city))
+    {
+        said.departure_city = None;
+        return Some(Refused::DepartureCity(city));
+    }
+    None
+}
+
+/// "Да, давайте" to "…подобрать во Вьетнаме?": the first sold country.
+pub(super) fn agrees(text: &str) -> bool {
+    const YES: &[&str] = &[
+        "да",
+        "давайте",
+        "давай",
+        "ок",
+        "ok",
+        "okay",
+        "окей",
+        "yes",
+        "yeah",
+        "sure",
+        "иа",
+        "ия",
+        "жарайды",
+        "хорошо",
+        "можно",
+        "конечно",
+        "го",
+        "please",
+        "пожалуйста",
+        "ага",
+        "угу",
+        "вьетнам",
+        "vietnam",
+    ];
+    let words = folded_words(text);
+    !words.is_empty() && words.len() <= 4 && words.iter().all(|w| YES.contains(&w.as_str()))
+}
+
+/// The contact details of a message, the only thing kept from an out-of-scope one.
+pub(super) fn contact_only(said: &Slots, input: &TurnInput) -> Slots {
+    Slots {
+        phone: said.phone.clone().or_else(|| input.customer_phone.clone()),
+        email: said.email.clone(),
+        name: said.name.clone(),
+        ..Slots::default()
+    }
+}
+
+/// Not a package tour, or a trip already bought.
+pub(super) fn out_of_scope(
+    state: &mut DialogState,
+    scope: OutOfScope,
+    input: &TurnInput,
+    t: &Talk<'_>,
+) -> Result<Step, TemplateError> {
+    match scope {
+        OutOfScope::ExistingBooking => {
+            let need_phone = state.slots.phone.is_none();
+            let mut outcome = reply(t.say(&r::ExistingBooking { need_phone })?);
+            outcome.events.push(escalate(
+                state,
+                EscalationReason::ExistingBooking,
+                json!({ "text": input.text }),
+            ));
+            Ok(Step::Reply(outcome))
+        }
+        OutOfScope::FlightsOnly | OutOfScope::HotelOnly => {
+            let scope = if scope == OutOfScope::FlightsOnly {
+                "flights_only"
+            } else {
+                "hotel_only"
+            };
+            Ok(reply_step(t.say(&r::NotPackage { scope })?))
+        }
+    }
+}
+
+/// A destination that is not sold: said honestly, with what is.
+pub(super) fn not_sold(
+    state: &mut DialogState,
+    country: &str,
+    t: &Talk<'_>,
+) -> Result<Step, TemplateError> {
+    let ctx = t.ctx;
+    let resorts = if sold(ctx, "Vietnam") {
+        VIETNAM_RESORTS
+            .iter()
+            .map(|r| names::place(r, t.lang))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if state.slots.country.is_none() && state.slots.resort.is_none() {
+        state.awaiting = vec![Need::Destination];
+    }
+    Ok(reply_step(
+        t.say(&r::NotSold {
+            country: names::place(country, t.lang),
+            sold: ctx
+                .sold_countries
+                .iter()
+                .map(|c| names::place(c, t.lang))
+                .collect(),
+            resorts,
+        })?,
+    ))
+}
+
+/// A departure city without flights: said, with the cities that have them.
+pub(super) fn no_departures(
+    state: &mut DialogState,
+    city: &str,
+    t: &Talk<'_>,
+) -> Result<Step, TemplateError> {
+    state.awaiting = vec![Need::DepartureCity];
+    Ok(reply_step(
+        t.say(&r::NotOffered {
+            field: "departure_city",
+            value: names::place(city, t.lang),
+            alternatives: t
+                .ctx
+                .departures
+                .iter()
+                .map(|c| names::place(c, t.lang))
+                .collect(),
+        })?,
+    ))
+}
