@@ -229,12 +229,17 @@ async fn handle_messages(
     ownership.extend(handover::apply(&mut hands, event, now, ctx.handoff_quiet));
     next.set_hands(&hands);
 
-    let outcome = if echo || next.owner == Owner::Manager {
-        // A manager speaks for the agency here: store the message, say nothing.
+    let mut outcome = if echo {
         dialogs::TurnOutcome::default()
     } else {
+        // Also when the chat is not the bot's: the turn keeps what the customer adds for the
+        // manager (and, while the chat waits, may acknowledge it).
         ctx.turns.handle_turn(&mut next, &messages).await?
     };
+    if next.owner == Owner::Manager {
+        // A manager speaks for the agency here: the bot says nothing.
+        outcome.replies.clear();
+    }
 
     let excerpt = messages
         .iter()

@@ -9,10 +9,11 @@ use async_trait::async_trait;
 use chrono::FixedOffset;
 use dialogs::analysis::{Analysis, Intent, analyze};
 use dialogs::faq::Faq;
+use dialogs::handover;
 use dialogs::hours::WorkingHours;
 use dialogs::policy::{self, Context, Step};
 use dialogs::search::SearchFailure;
-use dialogs::{Channel, DialogState, Reply, Templates, TurnInput, TurnOutcome};
+use dialogs::{Channel, DialogState, Owner, Reply, Templates, TurnInput, TurnOutcome};
 use std::sync::{Arc, RwLock};
 
 /// Decides the replies and events of one turn, updating the conversation in place. A turn
@@ -143,7 +144,10 @@ impl DialogTurns {
             departures: &self.departures,
         };
         let office = self.hours.as_ref().map(|h| h.at(local_now));
-        if last.inbound.kind == "media" && last.inbound.text.trim().is_empty() {
+        if last.inbound.kind == "media"
+            && last.inbound.text.trim().is_empty()
+            && conversation.owner == Owner::Bot
+        {
             return Ok(policy::media(state, office, &ctx)?);
         }
         let text = messages
@@ -168,7 +172,10 @@ impl DialogTurns {
             .then(|| payload["phone"].as_str().map(str::to_owned))
             .flatten();
         // Hotels of the operator's list the customer names (cached on the Tours side).
-        let hotels_named = if action.is_none() && policy::may_name_hotel(&text) {
+        let hotels_named = if action.is_none()
+            && conversation.owner == Owner::Bot
+            && policy::may_name_hotel(&text)
+        {
             self.tours.hotels_named(&text).await
         } else {
             Vec::new()
@@ -181,6 +188,21 @@ impl DialogTurns {
             office,
             hotels_named,
         };
+
+        // Not the bot's chat (a manager is called, or owns it): no selling; what the customer
+        // adds is kept for the manager, acknowledged at most briefly (dialogs::handover).
+        if conversation.owner != Owner::Bot {
+            let words = if input.action.is_some() {
+                ""
+            } else {
+                &input.text
+            };
+            let analysis = analyze(words, today);
+            let hands = conversation.hands();
+            return Ok(handover::after_handover(
+                state, &hands, &analysis, &input, templates, faq,
+            )?);
+        }
 
         // A button press or a shared contact carries no words to analyse.
         let words = if input.action.is_some() {

@@ -53,6 +53,7 @@ named![
     Sorry => "sorry",
     Media => "media",
     ContactThanks => "contact_thanks",
+    Waiting => "waiting",
     WhenManager => "when_manager",
     Meal => "meal",
     ButtonBook => "button_book",
@@ -390,3 +391,11 @@ pub struct ButtonMore {}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ButtonManager {}
+
+/// An acknowledgement while the chat waits for a manager (see `crate::handover`): which one,
+/// and the customer's phone for a call-back.
+#[derive(Debug, Clone, Serialize)]
+pub struct Waiting {
+    pub ack: crate::handover::Ack,
+    pub phone: Option<String>,
+}

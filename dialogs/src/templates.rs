@@ -78,6 +78,7 @@ shipped![
     "sorry",
     "media",
     "contact_thanks",
+    "waiting",
     "when_manager",
     "meal",
     "button_book",

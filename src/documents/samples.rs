@@ -287,6 +287,31 @@ pub fn contexts(name: &str) -> Vec<Value> {
             r::Complaint { need_phone: false },
         ]),
         r::Thanks::NAME => with_office(&[r::Thanks { booked: false }, r::Thanks { booked: true }]),
+        r::Waiting::NAME => {
+            use dialogs::handover::Ack;
+            let acks = [
+                Ack::Told,
+                Ack::Urgent,
+                Ack::Reminded,
+                Ack::CallBack,
+                Ack::AskPhone,
+                Ack::Thanks,
+                Ack::Noted,
+                Ack::NotedAgain,
+            ];
+            let samples: Vec<r::Waiting> = acks
+                .into_iter()
+                .map(|ack| r::Waiting {
+                    ack,
+                    phone: Some("+77011234567".into()),
+                })
+                .chain([r::Waiting {
+                    ack: Ack::CallBack,
+                    phone: None,
+                }])
+                .collect();
+            when(&samples)
+        }
         r::ContactThanks::NAME => with_office(&[
             r::ContactThanks { booked: false },
             r::ContactThanks { booked: true },

@@ -171,7 +171,7 @@ pub fn may_name_hotel(text: &str) -> bool {
 /// on a hotel's name ("берем Red Dune"). A language is firm once a message of a few words or
 /// two messages in a row are in it; a firm language changes on a longer message in another
 /// language, or on two short ones in a row.
-pub(super) fn update_language(state: &mut DialogState, analysis: &Analysis, input: &TurnInput) {
+pub(crate) fn update_language(state: &mut DialogState, analysis: &Analysis, input: &TurnInput) {
     // A button's data ("more", "book:2") says nothing about the customer's language.
     if input.action.is_some() || !analysis.language_sure {
         state.language.get_or_insert(analysis.language);

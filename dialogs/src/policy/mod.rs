@@ -41,7 +41,10 @@ mod scope;
 mod tests;
 
 pub use choice::may_name_hotel;
+// The handover turn (`crate::handover`) keeps the language and never repeats itself alike.
+pub(crate) use choice::update_language;
 pub use questions::DetailsRequest;
+pub(crate) use repeats::fingerprint;
 
 use crate::analysis::{Analysis, Intent, Language, Question, QuestionTopic};
 use crate::faq::Faq;

@@ -546,7 +546,7 @@ fn escalations(out: &TurnOutcome) -> Vec<EscalationReason> {
         .iter()
         .filter_map(|e| match e {
             DialogEvent::Escalate { reason, .. } => Some(*reason),
-            _ => None,
+            DialogEvent::FollowUp { .. } => None,
         })
         .collect()
 }
