@@ -40,6 +40,9 @@ pub struct DialogState {
     /// The last search found nothing, not even near it, and a manager took the request.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nothing_found: Option<SearchQuery>,
+    /// The search under way is "подешевле": offers below this price (the cheapest on screen).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cheaper: Option<u64>,
     /// Messages in a row the bot could not understand.
     pub not_understood: u32,
     /// Offer ids already handed to a manager as booking requests.

@@ -151,7 +151,14 @@ const BARE_WORDS: &[&str] = &[
 /// that say what they count) is such an answer, only a number that fits what was asked fills
 /// it, and only what the analyser left empty.
 pub(super) fn fill_bare_answer(text: &str, awaiting: &[Need], said: &mut Slots) {
-    if awaiting.is_empty() {
+    // The analyser explained the numbers of the message ("9 nights"): nothing is bare.
+    let search_said = Slots {
+        phone: None,
+        email: None,
+        name: None,
+        ..said.clone()
+    };
+    if awaiting.is_empty() || !search_said.is_empty() {
         return;
     }
     let words = folded_words(text);
@@ -469,6 +476,14 @@ mod tests {
         assert_eq!(fill("1", &[Need::Nights]), (None, None, vec![]));
         // Nothing was asked.
         assert_eq!(fill("2", &[]), (None, None, vec![]));
+        // A number the analyser read is not read again: "9 nights" is no party of nine.
+        let mut s = Slots {
+            nights_from: Some(9),
+            nights_to: Some(9),
+            ..Slots::default()
+        };
+        fill_bare_answer("9 nights", &[Need::Nights, Need::Party], &mut s);
+        assert_eq!(s.adults, None);
     }
 
     #[test]

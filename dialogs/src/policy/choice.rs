@@ -63,26 +63,26 @@ const GENERIC: &[&str] = &[
     "bay",
 ];
 
-/// Words that make a named hotel a choice: "берем Red Dune", "book Red Dune".
+/// Beginnings of words of taking: "берем Red Dune", "book Red Dune", "давайте второй".
 const TAKE: &[&str] = &[
-    "бер",
+    "берем",
+    "беру",
+    "берите",
     "брон",
     "заброн",
     "возьм",
     "выбира",
     "выбер",
     "оформ",
+    "давай",
+    "алам",
+    "алайык",
     "book",
     "take",
     "choose",
-    "go",
-    "аламыз",
-    "брондаймыз",
-    "брондау",
-    "хотим",
-    "хочу",
-    "want",
 ];
+/// Whole words of taking.
+const TAKE_WORDS: &[&str] = &["go", "lets"];
 
 /// The folded words of a hotel's name that tell it apart.
 fn name_words(name: &str) -> Vec<String> {
@@ -314,6 +314,13 @@ pub(super) fn hotel_wish(
     changed
 }
 
+/// Words of taking in the message ("берем", "book", "давайте").
+pub(super) fn takes(text: &str) -> bool {
+    folded_words(text)
+        .iter()
+        .any(|w| TAKE.iter().any(|t| w.starts_with(t)) || TAKE_WORDS.contains(&w.as_str()))
+}
+
 /// The offer number the message chooses, if it is a choice at all.
 pub(super) fn chosen(
     analysis: &Analysis,
@@ -321,25 +328,29 @@ pub(super) fn chosen(
     named_offer: Option<u32>,
     awaited: &[Need],
 ) -> Option<u32> {
+    let bare = bare_number(&input.text);
+    // A bare number while something was asked is an answer that did not fit, not a choice.
+    if bare.is_some() && !awaited.is_empty() {
+        return None;
+    }
     if let Some(n) = analysis.hints.choice {
         return Some(n);
     }
-    let words = folded_words(&input.text);
     if let Some(n) = named_offer
-        && (analysis.intent == Intent::BookingRequest
-            || words.iter().any(|w| TAKE.iter().any(|t| w.starts_with(t))))
+        && (analysis.intent == Intent::BookingRequest || takes(&input.text))
     {
         return Some(n);
     }
     // A bare "2" (or "№2") when nothing was asked.
-    if awaited.is_empty()
-        && let [word] = &words[..]
-        && let Ok(n) = word.parse::<u32>()
-        && (1..=30).contains(&n)
-    {
-        return Some(n);
+    bare.filter(|n| (1..=30).contains(n))
+}
+
+/// The message is one number and nothing else ("2", "№2", "10!").
+pub(super) fn bare_number(text: &str) -> Option<u32> {
+    match &folded_words(text)[..] {
+        [word] => word.parse().ok(),
+        _ => None,
     }
-    None
 }
 
 /// A choice of offer `n`: a booking request with a list on screen; otherwise what to do.

@@ -297,8 +297,9 @@ fn turn(
     {
         said.country = ctx.sold_countries.first().cloned();
     }
-    let choosing = hints.choice.is_some()
-        || analysis.intent == Intent::BookingRequest
+    // A bare "2" may answer what was asked (the analyser cannot know): that comes first.
+    let bare = choice::bare_number(&input.text).is_some();
+    let choosing = (!bare && (hints.choice.is_some() || analysis.intent == Intent::BookingRequest))
         || hints.question.is_some()
         || named_offer.is_some();
     if !choosing {
@@ -341,7 +342,18 @@ fn turn(
     // A question is answered, never taken for a choice or a slot. A new parameter with it
     // ("а в апреле сколько?") searches again: the new offers answer it.
     let booking_words = analysis.intent == Intent::BookingRequest || hints.choice.is_some();
+    // "Is the first one good for kids?": an offer with a question mark and no word of taking
+    // is asked about, not booked.
+    let asks_about = hints
+        .choice
+        .filter(|_| input.text.contains('?') && !choice::takes(&input.text));
     let question = hints.question.or_else(|| {
+        asks_about.map(|n| Question {
+            topic: QuestionTopic::Hotel,
+            offer: Some(n),
+        })
+    });
+    let question = question.or_else(|| {
         // "а Red Dune?" under a list: a question about that offer.
         named_offer.filter(|_| !booking_words).map(|n| Question {
             topic: QuestionTopic::Hotel,
@@ -372,7 +384,7 @@ fn turn(
         _ => {}
     }
 
-    if !changed {
+    if !changed && asks_about.is_none() {
         if let Some(n) = choice::chosen(analysis, input, named_offer, &awaited) {
             return choice::choose(state, n, input, t);
         }
