@@ -48,6 +48,10 @@ pub struct DialogState {
     /// Offer ids already handed to a manager as booking requests.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub booked: Vec<String>,
+    /// Replies decided before a search of this same turn, sent before its results (an
+    /// answer to a question asked with new parameters). Never stored.
+    #[serde(skip)]
+    pub preface: Option<crate::turn::TurnOutcome>,
     /// Fingerprints of the replies of the last turn, so the next turn never says the same
     /// thing again word for word.
     #[serde(skip_serializing_if = "Vec::is_empty")]

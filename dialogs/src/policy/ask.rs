@@ -560,15 +560,15 @@ mod tests {
         for (lang, expect) in [
             (
                 crate::analysis::Language::Ru,
-                "вылет 26–30 декабря (рядом с 28-м)",
+                "вылет 26–30 декабря (рядом с 28-м: рейсы летают не каждый день)",
             ),
             (
                 crate::analysis::Language::En,
-                "departing 26–30 December, around 28 December",
+                "departing 26–30 December (around 28 December: flights do not leave every day)",
             ),
             (
                 crate::analysis::Language::Kk,
-                "26–30 желтоқсан (28 желтоқсан маңында)",
+                "26–30 желтоқсан (28 желтоқсан маңында: рейстер күн сайын ұшпайды)",
             ),
         ] {
             let mut state = DialogState {

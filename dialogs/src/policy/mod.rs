@@ -314,7 +314,7 @@ fn turn(
 
     match refused {
         Some(scope::Refused::Country(country)) => {
-            return scope::not_sold(state, &country, t);
+            return scope::not_sold(state, &country, input, t);
         }
         Some(scope::Refused::DepartureCity(city)) => {
             return scope::no_departures(state, &city, t);
@@ -360,10 +360,31 @@ fn turn(
             offer: Some(n),
         })
     });
-    if let Some(q) = question
-        && !changed
-    {
-        return questions::answer(state, q, named_offer, analysis, input, &awaited, t);
+    if let Some(q) = question {
+        if !changed {
+            return questions::answer(state, q, named_offer, analysis, input, &awaited, t);
+        }
+        // "Фукуок или Нячанг, какой лучше в январе?": the question is answered, and the new
+        // parameters are kept and asked on from, or searched (the answer comes first).
+        let can_search = ask::missing(&state.slots).is_empty();
+        let general = matches!(
+            q.topic,
+            QuestionTopic::Compare | QuestionTopic::Included | QuestionTopic::Payment
+        );
+        if (general || !can_search)
+            && let Step::Reply(mut answer) =
+                questions::answer(state, q, named_offer, analysis, input, &[], t)?
+        {
+            if !can_search {
+                if state.awaiting.is_empty() {
+                    answer.replies.push(ask::ask(state, t, None, true, false)?);
+                }
+                return Ok(Step::Reply(answer));
+            }
+            state.preface = Some(answer);
+            let query = ask::query_from(state, ctx, input.today);
+            return Ok(search(query, ctx));
+        }
     }
 
     match analysis.intent {
@@ -437,6 +458,21 @@ fn turn(
     let missing = ask::missing(&state.slots);
     if missing.is_empty() {
         let query = ask::query_from(state, ctx, input.today);
+        // Nothing new, and these very offers are on screen: point at them.
+        if !changed
+            && let Some(shown) = &state.shown
+            && shown.query == query
+        {
+            let offers = shown.offers.len();
+            return Ok(Step::Reply(reply_with(
+                t.say(&r::Repeated {
+                    missing: Vec::new(),
+                    offers,
+                    empty: false,
+                })?,
+                offers::offer_buttons(t, state)?,
+            )));
+        }
         return Ok(search(query, ctx));
     }
     // Asked the same just before and the answer did not fit: ask again with an example.

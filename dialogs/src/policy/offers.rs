@@ -24,6 +24,25 @@ pub(super) fn present(
     result: Result<OfferPage, SearchFailure>,
     t: &Talk<'_>,
 ) -> Result<TurnOutcome, TemplateError> {
+    let preface = state.preface.take();
+    let mut outcome = results(state, query, page, result, t)?;
+    // An answer decided before the search comes first.
+    if let Some(mut first) = preface {
+        first.replies.append(&mut outcome.replies);
+        first.events.append(&mut outcome.events);
+        outcome = first;
+    }
+    Ok(outcome)
+}
+
+/// The replies for a search's result.
+fn results(
+    state: &mut DialogState,
+    query: SearchQuery,
+    page: PageRequest,
+    result: Result<OfferPage, SearchFailure>,
+    t: &Talk<'_>,
+) -> Result<TurnOutcome, TemplateError> {
     // "Подешевле": nothing below the cheapest shown keeps the list, and says which that is.
     if let Some(limit) = state.cheaper.take()
         && page.offset == 0

@@ -123,9 +123,17 @@ pub(super) fn out_of_scope(
 pub(super) fn not_sold(
     state: &mut DialogState,
     country: &str,
+    input: &TurnInput,
     t: &Talk<'_>,
 ) -> Result<Step, TemplateError> {
     let ctx = t.ctx;
+    // The place as the customer named it when it is the better known: Bali, not Indonesia.
+    let words = folded_words(&input.text);
+    let named = if country == "Indonesia" && words.iter().any(|w| w == "бали" || w == "bali") {
+        "Bali"
+    } else {
+        country
+    };
     let resorts = if sold(ctx, "Vietnam") {
         VIETNAM_RESORTS
             .iter()
@@ -139,7 +147,7 @@ pub(super) fn not_sold(
     }
     Ok(reply_step(
         t.say(&r::NotSold {
-            country: names::place(country, t.lang),
+            country: names::place(named, t.lang),
             sold: ctx
                 .sold_countries
                 .iter()
