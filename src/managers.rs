@@ -9,22 +9,30 @@
 //!   goes through `Engine::manage`, so it is ordered with the customer's messages.
 //!
 //! These texts are for the agency's staff (in Russian), not for customers.
+//!
+//! **Telegram's limits.** A message holds at most 4096 characters and a button's data 64
+//! bytes. The customer's name and other free texts in an announcement are cut to a few hundred
+//! characters; an announcement still too long goes as several messages, each ending with the
+//! escalation's `ID:` line (a reply to any of them reaches the customer), the buttons under the
+//! last. If Telegram refuses an announcement as a bad request, a short one (reason, customer,
+//! ID, buttons) is sent instead; if that is refused too, the failure is permanent and the
+//! Escalations actor does not retry it every few seconds.
 
 use actors::Engine;
 use actors::conversation::ManagerAction;
-use actors::escalations::{ManagerNotifier, Notice};
+use actors::escalations::{ManagerNotifier, Notice, NoticeError};
 use async_trait::async_trait;
-use channels::telegram::update::ESCALATION_TAG;
-use channels::telegram::{ManagerButton, ManagerUpdate, TelegramApi};
+use channels::telegram::incoming::ESCALATION_TAG;
+use channels::telegram::{ManagerButton, ManagerUpdate, Refusal, TelegramBot, TelegramError};
 use dialogs::analysis::Slots;
 use dialogs::handover::Desk;
 use dialogs::search::Offer;
-use serde_json::json;
 use std::sync::Arc;
+use teloxide_core::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 /// Announces escalations in the managers' Telegram chat.
 pub struct TelegramNotifier {
-    pub api: Arc<TelegramApi>,
+    pub api: Arc<TelegramBot>,
     pub chat_id: i64,
     /// `https://<portal>` for links to deals, when Bitrix24 is configured.
     pub crm_base: Option<String>,
@@ -36,27 +44,106 @@ impl ManagerNotifier for TelegramNotifier {
         "telegram"
     }
 
-    async fn announce(&self, notice: &Notice) -> Result<(), String> {
-        let text = announcement(notice, self.crm_base.as_deref());
+    async fn announce(&self, notice: &Notice) -> Result<(), NoticeError> {
         let id = &notice.escalation.id;
-        let buttons = json!({"inline_keyboard": [[
-            {"text": "Взять", "callback_data": format!("claim:{id}")},
-            {"text": "Вернуть боту", "callback_data": format!("release:{id}")},
-        ]]});
-        self.api
-            .send_message(self.chat_id, &text, Some(buttons))
-            .await
-            .map(drop)
-            .map_err(|e| e.to_string())
+        let text = announcement(notice, self.crm_base.as_deref());
+        match self.post(id, &text).await {
+            Err(TelegramError::Refused {
+                refusal: Refusal::Invalid,
+                description,
+                ..
+            }) => {
+                tracing::warn!(escalation = %id, error = %description,
+                    "the managers' chat refused the announcement; sending a short one");
+                self.post(id, &short_announcement(notice))
+                    .await
+                    .map_err(notice_error)
+            }
+            other => other.map_err(notice_error),
+        }
     }
 
-    async fn alert(&self, text: &str) -> Result<(), String> {
-        self.api
-            .send_message(self.chat_id, text, None)
-            .await
-            .map(drop)
-            .map_err(|e| e.to_string())
+    async fn alert(&self, text: &str) -> Result<(), NoticeError> {
+        for part in channels::telegram::sender::split_text(text, MAX_TEXT) {
+            self.api
+                .send_message(self.chat_id, &part, None)
+                .await
+                .map_err(notice_error)?;
+        }
+        Ok(())
     }
+}
+
+impl TelegramNotifier {
+    /// Posts an announcement of escalation `id` (in parts if need be), with its buttons.
+    async fn post(&self, id: &str, text: &str) -> Result<(), TelegramError> {
+        let parts = telegram_parts(text);
+        let last = parts.len() - 1;
+        for (i, part) in parts.iter().enumerate() {
+            let keyboard = (i == last).then(|| buttons(id)).flatten();
+            self.api.send_message(self.chat_id, part, keyboard).await?;
+        }
+        Ok(())
+    }
+}
+
+/// "Взять" and "Вернуть боту" under an announcement; none if the escalation's id does not fit
+/// Telegram's 64 bytes of button data (a reply to the announcement still works).
+fn buttons(id: &str) -> Option<InlineKeyboardMarkup> {
+    let claim = format!("claim:{id}");
+    let release = format!("release:{id}");
+    if release.len() > MAX_CALLBACK_DATA {
+        tracing::warn!(escalation = %id, "escalation id too long for Telegram's buttons; sent without");
+        return None;
+    }
+    Some(InlineKeyboardMarkup::new([[
+        InlineKeyboardButton::callback("Взять", claim),
+        InlineKeyboardButton::callback("Вернуть боту", release),
+    ]]))
+}
+
+/// A failure to post in the managers' chat, as the Escalations actor sees it.
+fn notice_error(e: TelegramError) -> NoticeError {
+    if e.is_temporary() {
+        NoticeError::Temporary(e.to_string())
+    } else {
+        NoticeError::Permanent(e.to_string())
+    }
+}
+
+/// Longest text of one Telegram message, in characters.
+const MAX_TEXT: usize = 4096;
+/// Longest button data, in bytes.
+const MAX_CALLBACK_DATA: usize = 64;
+/// Longest customer name shown (Wazzup and email names can be anything).
+const MAX_NAME: usize = 100;
+/// Longest of any other free text line (a message, the search error, the offer).
+const MAX_LINE: usize = 300;
+
+/// The announcement in parts of at most [`MAX_TEXT`] characters, each ending with the
+/// announcement's `ID:` line, so a manager's reply to any part names the escalation.
+fn telegram_parts(text: &str) -> Vec<String> {
+    let Some((body, tag)) = text
+        .rsplit_once('\n')
+        .filter(|(_, t)| t.starts_with(ESCALATION_TAG))
+    else {
+        return channels::telegram::sender::split_text(text, MAX_TEXT);
+    };
+    let room = MAX_TEXT - tag.chars().count() - 1;
+    channels::telegram::sender::split_text(body, room)
+        .into_iter()
+        .map(|part| format!("{}\n{tag}", part.trim_end_matches('\n')))
+        .collect()
+}
+
+/// `text` cut to `max` characters, with "…" when cut.
+fn short(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
 }
 
 /// Announces escalations by email to `MANAGERS_EMAIL` (alone or beside the Telegram chat).
@@ -72,7 +159,7 @@ impl ManagerNotifier for EmailNotifier {
         "email"
     }
 
-    async fn announce(&self, notice: &Notice) -> Result<(), String> {
+    async fn announce(&self, notice: &Notice) -> Result<(), NoticeError> {
         let text = announcement(notice, self.crm_base.as_deref())
             // Replies by email are not relayed: say how to answer instead.
             .replace(
@@ -82,8 +169,8 @@ impl ManagerNotifier for EmailNotifier {
         let who = notice
             .conversation
             .customer_name
-            .clone()
-            .unwrap_or_else(|| "клиент".into());
+            .as_deref()
+            .map_or_else(|| "клиент".into(), |n| short(n, MAX_NAME));
         let subject = if notice.reminder {
             format!(
                 "Напоминание: {who} ждёт менеджера ({})",
@@ -98,10 +185,13 @@ impl ManagerNotifier for EmailNotifier {
         self.sender
             .send_notice(&self.to, &subject, &text)
             .await
-            .map_err(|e| e.to_string())
+            .map_err(|e| match e {
+                channels::SendError::Retryable { .. } => NoticeError::Temporary(e.to_string()),
+                _ => NoticeError::Permanent(e.to_string()),
+            })
     }
 
-    async fn alert(&self, text: &str) -> Result<(), String> {
+    async fn alert(&self, text: &str) -> Result<(), NoticeError> {
         let subject: String = text
             .lines()
             .next()
@@ -112,7 +202,10 @@ impl ManagerNotifier for EmailNotifier {
         self.sender
             .send_notice(&self.to, &subject, text)
             .await
-            .map_err(|e| e.to_string())
+            .map_err(|e| match e {
+                channels::SendError::Retryable { .. } => NoticeError::Temporary(e.to_string()),
+                _ => NoticeError::Permanent(e.to_string()),
+            })
     }
 }
 
@@ -135,12 +228,13 @@ pub fn announcement(notice: &Notice, crm_base: Option<&str>) -> String {
         .name
         .clone()
         .or_else(|| c.customer_name.clone())
-        .unwrap_or_else(|| "без имени".into());
+        .map_or_else(|| "без имени".into(), |n| short(&n, MAX_NAME));
     let phone = slots.phone.clone().or_else(|| c.customer_phone.clone());
     let email = slots.email.clone().or_else(|| c.customer_email.clone());
     let reach = match (phone, email) {
-        (Some(phone), Some(email)) => format!("{phone}, {email}"),
-        (Some(one), None) | (None, Some(one)) => one,
+        (Some(phone), Some(email)) => format!("{phone}, {}", short(&email, MAX_LINE)),
+        (Some(phone), None) => phone,
+        (None, Some(email)) => short(&email, MAX_LINE),
         (None, None) => "телефон неизвестен".into(),
     };
     lines.push(format!("Клиент: {name}, {reach}"));
@@ -149,20 +243,23 @@ pub fn announcement(notice: &Notice, crm_base: Option<&str>) -> String {
         lines.push(format!("Поиск: {search}"));
     }
     if let Ok(offer) = serde_json::from_value::<Offer>(d["offer"].clone()) {
-        lines.push(format!(
-            "Выбран вариант: {}{}, {}, заезд {}, {} ноч., {}, {} (SAMO id {})",
-            offer.hotel,
-            offer.stars.map(|s| format!(" {s}*")).unwrap_or_default(),
-            offer.resort,
-            offer.check_in.format("%d.%m.%Y"),
-            offer.nights,
-            offer.meal,
-            dialogs::names::money(offer.price, &offer.currency),
-            offer.id
+        lines.push(short(
+            &format!(
+                "Выбран вариант: {}{}, {}, заезд {}, {} ноч., {}, {} (SAMO id {})",
+                offer.hotel,
+                offer.stars.map(|s| format!(" {s}*")).unwrap_or_default(),
+                offer.resort,
+                offer.check_in.format("%d.%m.%Y"),
+                offer.nights,
+                offer.meal,
+                dialogs::names::money(offer.price, &offer.currency),
+                offer.id
+            ),
+            MAX_LINE,
         ));
     }
     if let Some(error) = d["error"].as_str() {
-        lines.push(format!("Ошибка поиска: {error}"));
+        lines.push(format!("Ошибка поиска: {}", short(error, MAX_LINE)));
     }
     if !notice.recent.is_empty() {
         lines.push("Последние сообщения:".into());
@@ -172,8 +269,7 @@ pub fn announcement(notice: &Notice, crm_base: Option<&str>) -> String {
                 "manager" => "менеджер",
                 _ => "бот",
             };
-            let text: String = line.text.chars().take(300).collect();
-            lines.push(format!("  {who}: {text}"));
+            lines.push(format!("  {who}: {}", short(&line.text, MAX_LINE)));
         }
     }
     if let (Some(base), Some(deal)) = (crm_base, notice.deal_id) {
@@ -182,6 +278,25 @@ pub fn announcement(notice: &Notice, crm_base: Option<&str>) -> String {
     lines.push("Ответьте на это сообщение (reply) — ответ уйдёт клиенту.".into());
     lines.push(format!("{ESCALATION_TAG}{}", e.id));
     lines.join("\n")
+}
+
+/// The announcement cut to the essentials, for when Telegram refuses the full one: why, who,
+/// how to answer, and the escalation's id.
+pub fn short_announcement(notice: &Notice) -> String {
+    let e = &notice.escalation;
+    let c = &notice.conversation;
+    let name = c
+        .customer_name
+        .as_deref()
+        .map_or_else(|| "без имени".into(), |n| short(n, MAX_NAME));
+    [
+        format!("🔔 Нужен менеджер — {}", short(reason(&e.reason), MAX_LINE)),
+        format!("Клиент: {name} ({})", channel(c.key.channel)),
+        "Подробности — в админ-API (/admin/escalations).".into(),
+        "Ответьте на это сообщение (reply) — ответ уйдёт клиенту.".into(),
+        format!("{ESCALATION_TAG}{}", e.id),
+    ]
+    .join("\n")
 }
 
 fn reason(r: &str) -> &str {
@@ -243,7 +358,7 @@ fn search_line(s: &Slots) -> Option<String> {
 }
 
 /// Carries out a manager's action from the managers' chat, and says how it went there.
-pub async fn act(engine: Engine, api: Arc<TelegramApi>, chat_id: i64, update: ManagerUpdate) {
+pub async fn act(engine: Engine, api: Arc<TelegramBot>, chat_id: i64, update: ManagerUpdate) {
     let (escalation_id, action, by, callback) = match update {
         ManagerUpdate::Button {
             action,
@@ -277,7 +392,7 @@ pub async fn act(engine: Engine, api: Arc<TelegramApi>, chat_id: i64, update: Ma
         },
         Err(e) => {
             tracing::warn!(escalation = %escalation_id, error = %e, "a manager's action failed");
-            Some(format!("⚠️ Не получилось: {e}"))
+            Some(short(&format!("⚠️ Не получилось: {e}"), MAX_LINE))
         }
     };
     if let Some(text) = done
@@ -311,5 +426,37 @@ async fn carry_out(
         .map_err(|e| e.to_string())?;
     Ok(conversation
         .customer_name
-        .unwrap_or_else(|| "без имени".into()))
+        .map_or_else(|| "без имени".into(), |n| short(&n, MAX_NAME)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use channels::telegram::incoming::escalation_in;
+
+    #[test]
+    fn a_long_announcement_goes_in_parts_each_naming_the_escalation() {
+        let body: Vec<String> = (0..40)
+            .map(|i| format!("{i}: {}", "я".repeat(290)))
+            .collect();
+        let text = format!("{}\n{ESCALATION_TAG}0193-abc", body.join("\n"));
+        let parts = telegram_parts(&text);
+        assert!(parts.len() > 1);
+        for part in &parts {
+            assert!(part.chars().count() <= MAX_TEXT, "{}", part.chars().count());
+            assert_eq!(escalation_in(part).as_deref(), Some("0193-abc"));
+        }
+        let again: Vec<&str> = parts
+            .iter()
+            .flat_map(|p| p.lines().filter(|l| !l.starts_with(ESCALATION_TAG)))
+            .collect();
+        assert_eq!(again, body, "every line once, in order");
+    }
+
+    #[test]
+    fn names_are_cut_with_an_ellipsis() {
+        assert_eq!(short("Айгуль", 10), "Айгуль");
+        assert_eq!(short(&"я".repeat(500), MAX_NAME).chars().count(), MAX_NAME);
+        assert!(short(&"я".repeat(500), MAX_NAME).ends_with('…'));
+    }
 }

@@ -14,7 +14,7 @@
 
 use crate::config::TelegramConfig;
 use actors::{Engine, EngineError};
-use channels::telegram::{Incoming, TelegramApi, Update, update};
+use channels::telegram::{Incoming, TelegramBot, Update, incoming};
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,7 +32,7 @@ const STOP_LIMIT: Duration = Duration::from_secs(10);
 #[derive(Clone)]
 pub struct Inbound {
     engine: Engine,
-    api: Arc<TelegramApi>,
+    api: Arc<TelegramBot>,
     /// The managers' group: never a customer chat.
     managers_chat_id: Option<i64>,
     /// The `update_id`s of managers' updates acted on lately. Their updates do not go through
@@ -49,8 +49,8 @@ impl Inbound {
     /// a button press. Updates not for the bot are dropped. `Ok` means it is safe to
     /// acknowledge the update to Telegram.
     pub async fn accept(&self, update: Update) -> Result<(), EngineError> {
-        let update_id = update.update_id;
-        match update.classify(self.managers_chat_id) {
+        let update_id = i64::from(update.id.0);
+        match incoming::classify(&update, self.managers_chat_id) {
             Incoming::Manager(update) => {
                 let fresh = self
                     .managers_seen
@@ -76,6 +76,15 @@ impl Inbound {
             }
             Incoming::Ignored(why) => {
                 tracing::debug!(update_id, why, "Telegram update ignored");
+                Ok(())
+            }
+            Incoming::Dropped { chat_id, what } => {
+                tracing::info!(
+                    update_id,
+                    chat_id,
+                    what,
+                    "a customer's Telegram update not answered"
+                );
                 Ok(())
             }
             Incoming::Customer {
@@ -181,15 +190,14 @@ impl Telegram {
 }
 
 /// The Bot API client of the configured bot.
-pub fn api(config: &TelegramConfig) -> anyhow::Result<TelegramApi> {
-    use anyhow::Context;
-    TelegramApi::new(&config.api_url, config.bot_token.expose_secret())
-        .context("building the Telegram client")
+pub fn api(config: &TelegramConfig) -> anyhow::Result<TelegramBot> {
+    TelegramBot::new(&config.api_url, config.bot_token.expose_secret())
+        .map_err(|e| anyhow::anyhow!("building the Telegram client: {e}"))
 }
 
 /// `setWebhook`, retried with backoff until Telegram accepts it.
 async fn register_webhook(
-    api: Arc<TelegramApi>,
+    api: Arc<TelegramBot>,
     url: String,
     secret: String,
     mut stopped: watch::Receiver<bool>,
@@ -269,7 +277,7 @@ async fn poll(inbound: Inbound, mut stopped: watch::Receiver<bool>) {
     tracing::info!("polling Telegram for updates");
     failures = 0;
     // The first update not yet stored. `None` at start: Telegram serves what is unconfirmed.
-    let mut offset: Option<i64> = None;
+    let mut offset: Option<i32> = None;
     loop {
         let result = tokio::select! {
             r = api.get_updates(offset, LONG_POLL) => r,
@@ -292,17 +300,15 @@ async fn poll(inbound: Inbound, mut stopped: watch::Receiver<bool>) {
                 continue;
             }
         };
-        for raw in updates {
+        for update in updates {
             // Not raced with the stop signal: an update being stored is stored whole.
-            let Some(update_id) = raw.get("update_id").and_then(serde_json::Value::as_i64) else {
-                tracing::warn!("a Telegram update without update_id; skipped");
-                continue;
-            };
-            match update::parse_value(raw) {
+            let update_id = update.id;
+            let id = update_id.0;
+            match incoming::reparse(update) {
                 Ok(update) => {
                     if let Err(e) = inbound.accept(update).await {
                         // Not confirmed: fetched again after the pause.
-                        tracing::error!(error = %e, update_id, "could not store a Telegram update; will fetch it again");
+                        tracing::error!(error = %e, update_id = id, "could not store a Telegram update; will fetch it again");
                         failures += 1;
                         if !pause(&mut stopped, backoff(failures)).await {
                             return;
@@ -312,10 +318,10 @@ async fn poll(inbound: Inbound, mut stopped: watch::Receiver<bool>) {
                 }
                 // It will never parse: skipping it is all that can be done.
                 Err(e) => {
-                    tracing::warn!(error = %e, update_id, "unreadable Telegram update; skipped")
+                    tracing::warn!(error = %e, update_id = id, "unreadable Telegram update; skipped")
                 }
             }
-            offset = Some(update_id + 1);
+            offset = Some(update_id.as_offset());
         }
     }
 }

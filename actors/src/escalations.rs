@@ -4,8 +4,14 @@
 //! looks for open ones nobody has been told about — or told about longer ago than the
 //! reminder period without anyone claiming them — and announces each through every
 //! configured [`ManagerNotifier`] (the managers' Telegram chat, email). An announcement is
-//! recorded (`notified_at`) only once a notifier delivered it; the announcement carries who the
+//! recorded (`notified_at`) once a notifier delivered it; the announcement carries who the
 //! customer is, why, the search, the chosen offer, the last messages and the CRM deal.
+//!
+//! A notifier that fails for now (an outage, a rate limit) is tried again at the next look
+//! (every 2 s). One whose channel refused the announcement for good ([`NoticeError::Permanent`]:
+//! a request Telegram calls bad, the bot not in the managers' chat, a wrong address) is not:
+//! the failure is logged as an error and the announcement recorded, so it is tried once more
+//! with the reminder (`remind_after`), not every 2 s for ever.
 //!
 //! Claiming, writing and releasing happen through `Engine::manage`; the time to claim and to
 //! first answer are recorded on the escalation by those commits.
@@ -36,11 +42,23 @@ pub trait ManagerNotifier: Send + Sync + 'static {
     /// A name for logs ("telegram", "email").
     fn name(&self) -> &'static str;
 
-    async fn announce(&self, notice: &Notice) -> Result<(), String>;
+    async fn announce(&self, notice: &Notice) -> Result<(), NoticeError>;
 
     /// A message about the engine itself, not about a customer (a Bitrix24 set-up problem,
     /// then its fix): plain Russian text for the managers, no buttons.
-    async fn alert(&self, text: &str) -> Result<(), String>;
+    async fn alert(&self, text: &str) -> Result<(), NoticeError>;
+}
+
+/// Why the managers could not be told through one notifier.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NoticeError {
+    /// Worth trying again at the next look (an outage, a rate limit, a timeout).
+    #[error("{0}")]
+    Temporary(String),
+    /// This announcement will not go through however often it is sent: tried again only with
+    /// the next reminder.
+    #[error("refused for good: {0}")]
+    Permanent(String),
 }
 
 #[derive(Clone)]
@@ -174,16 +192,25 @@ async fn announce_due(
             deal_id,
         };
         let mut told = false;
+        let mut try_again = false;
         for notifier in &settings.notifiers {
             match notifier.announce(&notice).await {
                 Ok(()) => told = true,
-                Err(e) => tracing::warn!(notifier = notifier.name(), error = %e,
-                    escalation = %notice.escalation.id, "could not tell the managers"),
+                Err(e @ NoticeError::Temporary(_)) => {
+                    try_again = true;
+                    tracing::warn!(notifier = notifier.name(), error = %e,
+                        escalation = %notice.escalation.id, "could not tell the managers; will try again");
+                }
+                Err(e @ NoticeError::Permanent(_)) => tracing::error!(notifier = notifier.name(),
+                    error = %e, escalation = %notice.escalation.id,
+                    "the managers' announcement was refused; tried again only with the reminder"),
             }
         }
-        if told {
-            tracing::info!(escalation = %notice.escalation.id, reason = %notice.escalation.reason,
-                reminder = notice.reminder, "managers told about an escalation");
+        if told || !try_again {
+            if told {
+                tracing::info!(escalation = %notice.escalation.id, reason = %notice.escalation.reason,
+                    reminder = notice.reminder, "managers told about an escalation");
+            }
             store
                 .write(WriteOp::EscalationAnnounced {
                     id: notice.escalation.id.clone(),

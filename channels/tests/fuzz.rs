@@ -15,12 +15,14 @@
 
 use bytes::Bytes;
 use channels::email::{EmailError, InboundEmail, html, inbound, quote};
-use channels::telegram::update::{self, Incoming};
+use channels::telegram::Update;
+use channels::telegram::incoming::{self as update, Incoming, classify};
 use channels::wazzup::webhook::{self, WebhookError};
 use dialogs::Channel;
 use proptest::prelude::*;
 use proptest::sample::Index;
 use serde_json::{Value, json};
+use teloxide_core::types::{MaybeInaccessibleMessage, UpdateKind};
 
 /// Cases per property: `PROPTEST_CASES` when set, else `default`.
 fn config(default: u32) -> ProptestConfig {
@@ -296,21 +298,31 @@ const TELEGRAM_KEYS: &[&str] = &[
     "data",
 ];
 
+/// A text message (a Bot API message has one kind of content: a text, or a contact, …).
 fn telegram_text(chat_type: &str, text: &str) -> Value {
     json!({"update_id": 7, "message": {
         "message_id": 1, "date": 1_790_000_000,
         "chat": {"id": 4242, "type": chat_type, "first_name": "Aigul"},
         "from": {"id": 4242, "is_bot": false, "first_name": "Aigul", "last_name": "S"},
         "text": text,
-        "contact": {"phone_number": "+7 701 123 45 67"},
         "reply_to_message": {"message_id": 0, "date": 0, "chat": {"id": -100, "type": "group"},
                              "text": "ID: 0193-abc"}
     }})
 }
 
+fn telegram_contact() -> Value {
+    json!({"update_id": 9, "message": {
+        "message_id": 2, "date": 1_790_000_000,
+        "chat": {"id": 4242, "type": "private", "first_name": "Aigul"},
+        "from": {"id": 4242, "is_bot": false, "first_name": "Aigul"},
+        "contact": {"phone_number": "+7 701 123 45 67", "first_name": "Aigul", "user_id": 4242}
+    }})
+}
+
 fn telegram_press() -> Value {
     json!({"update_id": 8, "callback_query": {
-        "id": "cq-1", "from": {"id": 4242, "first_name": "Aigul"}, "data": "book:2",
+        "id": "cq-1", "from": {"id": 4242, "is_bot": false, "first_name": "Aigul"},
+        "chat_instance": "-7001", "data": "book:2",
         "message": {"message_id": 3, "date": 0, "chat": {"id": 4242, "type": "private"}}
     }})
 }
@@ -321,22 +333,39 @@ fn check_telegram(body: &[u8]) {
         return;
     };
     for managers in [None, Some(-100), Some(4242)] {
-        match u.classify(managers) {
+        match classify(&u, managers) {
             Incoming::Customer { inbound, .. } => {
                 assert_eq!(inbound.key.channel, Channel::Telegram);
-                assert_eq!(inbound.external_id, u.update_id.to_string());
-                let chat = u
-                    .message
-                    .as_ref()
-                    .map(|m| &m.chat)
-                    .or_else(|| u.callback_query.as_ref()?.message.as_ref().map(|m| &m.chat))
-                    .expect("a customer's update has a chat");
-                assert_eq!(chat.kind, "private", "only private chats reach the inbox");
-                assert_eq!(inbound.key.chat_id, chat.id.to_string());
-                assert_ne!(Some(chat.id), managers, "the managers' chat is no customer");
+                assert_eq!(inbound.external_id, u.id.0.to_string());
+                let chat = chat_of(&u).expect("a customer's update has a chat");
+                assert!(chat.is_private(), "only private chats reach the inbox");
+                assert_eq!(inbound.key.chat_id, chat.id.0.to_string());
+                assert_ne!(
+                    Some(chat.id.0),
+                    managers,
+                    "the managers' chat is no customer"
+                );
+            }
+            Incoming::Dropped { chat_id, .. } => {
+                let chat = chat_of(&u).expect("a dropped update has a chat");
+                assert!(chat.is_private(), "only private chats are customers'");
+                assert_eq!(chat_id, chat.id.0);
             }
             Incoming::Manager(_) | Incoming::Ignored(_) => {}
         }
+    }
+}
+
+/// The chat an update happened in.
+fn chat_of(u: &Update) -> Option<&teloxide_core::types::Chat> {
+    match &u.kind {
+        UpdateKind::Message(m) | UpdateKind::EditedMessage(m) => Some(&m.chat),
+        UpdateKind::CallbackQuery(q) => match q.message.as_ref()? {
+            MaybeInaccessibleMessage::Regular(m) => Some(&m.chat),
+            MaybeInaccessibleMessage::Inaccessible(m) => Some(&m.chat),
+        },
+        UpdateKind::MyChatMember(m) => Some(&m.chat),
+        _ => None,
     }
 }
 
@@ -364,22 +393,26 @@ proptest! {
     #[test]
     fn telegram_wrong_types_and_missing_fields_are_parsed_or_refused(
         edits in edits(TELEGRAM_KEYS),
-        press in any::<bool>(),
+        kind in 0..3u8,
     ) {
-        let template = if press { telegram_press() } else { telegram_text("private", "Привет") };
+        let template = match kind {
+            0 => telegram_text("private", "Привет"),
+            1 => telegram_contact(),
+            _ => telegram_press(),
+        };
         check_telegram(&serde_json::to_vec(&mutate(template, &edits)).unwrap());
     }
 
     #[test]
     fn telegram_unknown_chat_types_are_ignored(kind in text().prop_filter("not private", |k| k != "private")) {
         let u = update::parse_value(telegram_text(&kind, "Здравствуйте")).unwrap();
-        prop_assert!(matches!(u.classify(None), Incoming::Ignored(_)));
+        prop_assert!(matches!(classify(&u, None), Incoming::Ignored(_)));
     }
 
     #[test]
     fn telegram_any_text_is_kept_verbatim(t in text()) {
         let u = update::parse_value(telegram_text("private", &t)).unwrap();
-        let Incoming::Customer { inbound, .. } = u.classify(None) else {
+        let Incoming::Customer { inbound, .. } = classify(&u, None) else {
             panic!("a private text message is a customer's");
         };
         if inbound.kind == "text" {

@@ -13,7 +13,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use channels::telegram::update;
+use channels::telegram::incoming;
 use secrecy::ExposeSecret;
 
 /// Largest webhook body accepted.
@@ -42,7 +42,7 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
     if !channels::inbound::secret_matches(presented, hook.secret.expose_secret()) {
         return reject(StatusCode::UNAUTHORIZED, "missing or wrong secret token");
     }
-    let update = match update::parse(&body) {
+    let update = match incoming::parse(&body) {
         Ok(u) => u,
         Err(e) => {
             tracing::warn!(error = %e, "refused a malformed Telegram update");

@@ -1101,3 +1101,87 @@ async fn doctor_checks_the_webhook_its_scope_the_pipeline_and_each_stage() {
         "{out}"
     );
 }
+
+/// The real binary, so that a real SIGHUP reaches it.
+struct Process(std::process::Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn a_sighup_rereads_the_portal_at_once() {
+    let bitrix = fake_bitrix::start().await;
+    bitrix.remove_stage("Консультация");
+    let (wazzup_url, _wazzup) = fake_wazzup::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let secret = "sighup-secret-0123";
+    let child =
+        crate::support::engine_command(&dir.path().join("hup.db"), port, &wazzup_url, secret)
+            .env("BITRIX_WEBHOOK_URL", bitrix.webhook_url())
+            // Re-read on its own only once an hour: the signal is what releases the deal.
+            .env("BITRIX_SETUP_RECHECK_SECS", "3600")
+            .env("ADMIN_TOKEN", ADMIN)
+            .env("RUST_LOG", "warn")
+            .spawn()
+            .expect("start the crystalbay binary");
+    let process = Process(child);
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let up = eventually(WAIT, || async {
+        http.get(format!("{base}/health"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+    })
+    .await;
+    assert!(up, "engine did not come up");
+    let posted = http
+        .post(format!("{base}/webhooks/wazzup/{secret}"))
+        .json(&fake_wazzup::inbound(
+            "hup-1",
+            "77010000130",
+            "Здравствуйте",
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(posted.status().is_success());
+    let bitrix_ok = || async {
+        let status: Value = http
+            .get(format!("{base}/admin/status"))
+            .bearer_auth(ADMIN)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        status["integrations"]["bitrix24"]["ok"].as_bool()
+    };
+    // The contact goes out; the deal is held.
+    assert!(eventually(WAIT, || async { bitrix.contacts().len() == 1 }).await);
+    assert!(eventually(WAIT, || async { bitrix_ok().await == Some(false) }).await);
+    assert!(bitrix.deals().is_empty());
+
+    bitrix.add_stage("Консультация");
+    let hup = std::process::Command::new("kill")
+        .arg("-HUP")
+        .arg(process.0.id().to_string())
+        .status()
+        .unwrap();
+    assert!(hup.success());
+    assert!(
+        eventually(WAIT, || async { bitrix.deals().len() == 1 }).await,
+        "the deal went out after SIGHUP"
+    );
+    assert_eq!(bitrix_ok().await, Some(true));
+}

@@ -1,6 +1,8 @@
 //! The managers' Telegram chat: an escalation from a WhatsApp customer is announced there with
 //! the customer's phone and the buttons; "Взять" claims the chat; a reply to the announcement
-//! reaches the customer on WhatsApp; an unclaimed escalation is announced again.
+//! reaches the customer on WhatsApp; an unclaimed escalation is announced again. Announcements
+//! fit Telegram's limits whatever the customer is called, and one Telegram refuses for good is
+//! not sent again every few seconds.
 
 use crate::support::app::{self, Options, TelegramMode, TestApp};
 use crate::support::fake_telegram::{self, FakeTelegram};
@@ -212,5 +214,62 @@ async fn an_unclaimed_escalation_is_announced_again() {
         sent[1].text.starts_with("⏰ Напоминание"),
         "{}",
         sent[1].text
+    );
+}
+
+#[tokio::test]
+async fn a_customer_with_a_very_long_name_is_announced_within_telegrams_limits() {
+    let (app, fake) = spawn("600").await;
+    let phone = "77050000003";
+    let mut body = fake_wazzup::inbound("l-1", phone, "Позовите менеджера, пожалуйста");
+    body["messages"][0]["contact"]["name"] = json!("Айгуль Сейткали ".repeat(400));
+    app.post_wazzup(&body).await;
+    // The fake refuses a text over 4096 characters ("message is too long"), as Telegram does.
+    let sent = announcements(&fake, 1).await;
+    let note = &sent[0];
+    assert!(note.text.chars().count() <= 4096, "{}", note.text.len());
+    let client = note
+        .text
+        .lines()
+        .find(|l| l.starts_with("Клиент: Айгуль Сейткали"))
+        .unwrap_or_else(|| panic!("the name, cut: {}", note.text));
+    assert!(
+        client.contains("…") && client.contains("+77050000003"),
+        "{client}"
+    );
+    assert!(note.text.contains("Позовите менеджера"), "{}", note.text);
+    let actions = note.button_actions();
+    assert!(actions[0].starts_with("claim:") && actions[1].starts_with("release:"));
+    assert!(actions.iter().all(|a| a.len() <= 64));
+}
+
+#[tokio::test]
+async fn an_announcement_refused_for_good_is_not_sent_again_every_few_seconds() {
+    let (app, fake) = spawn("600").await;
+    fake.refused
+        .lock()
+        .unwrap()
+        .insert(MANAGERS, "Bad Request: chat not found".into());
+    app.post_wazzup(&fake_wazzup::inbound(
+        "g-1",
+        "77050000004",
+        "Позовите менеджера, пожалуйста",
+    ))
+    .await;
+    let store = app.engine.store().store.clone();
+    // Refused, then refused in its short form: recorded, so the Escalations actor (which looks
+    // every 2 s) leaves it until the reminder, ten minutes on.
+    assert!(
+        eventually(WAIT, || async {
+            let open = store.list_escalations(Some("open"), 10).await.unwrap();
+            open.len() == 1 && open[0].notified_at.is_some()
+        })
+        .await,
+        "the refused announcement was given up on"
+    );
+    assert_eq!(
+        fake.attempts_to(MANAGERS),
+        2,
+        "the announcement and its short form, nothing more"
     );
 }

@@ -1,15 +1,19 @@
-//! Telegram through the Bot API.
+//! Telegram through the Bot API, on `teloxide-core` (its types, `Bot` and `Requester`; not its
+//! dispatcher or webhook listener: our webhook and poller store an update before confirming it,
+//! and recognise a redelivered one).
 //!
-//! - [`update`]: parsing an `Update` (webhook body or `getUpdates` item) into an inbound
-//!   message, or recognising it as not for the bot.
-//! - [`api`]: the Bot API client (`getMe`, `setWebhook`, `deleteWebhook`, `getUpdates`,
-//!   `sendMessage`, `answerCallbackQuery`); the token never reaches a log.
+//! - [`incoming`]: parsing an `Update` (webhook body or `getUpdates` item) and deciding what it
+//!   is: a customer's message, a manager's action, or something not for the bot.
+//! - [`bot`]: the Bot API calls the engine makes, their failures classified, the token never
+//!   in an error or a log.
 //! - [`sender`]: sending replies with inline keyboards, paced per chat and overall.
 
-pub mod api;
+pub mod bot;
+pub mod incoming;
 pub mod sender;
-pub mod update;
 
-pub use api::{ApiError, TelegramApi};
+pub use bot::{Refusal, TelegramBot, TelegramError};
+pub use incoming::{Incoming, ManagerButton, ManagerUpdate, UpdateError};
 pub use sender::TelegramSender;
-pub use update::{Incoming, ManagerButton, ManagerUpdate, Update, UpdateError};
+/// A Telegram update, as teloxide-core reads it.
+pub use teloxide_core::types::Update;

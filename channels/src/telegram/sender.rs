@@ -18,15 +18,16 @@
 //! losing a reply. A reply longer than Telegram's 4096 characters goes as several messages,
 //! and a retry after a failure in the middle resends the parts already delivered.
 
-use super::api::{ApiError, TelegramApi};
+use super::bot::{Refusal, TelegramBot, TelegramError};
 use crate::outbound::{OutgoingMessage, SendError, SendReceipt, Sender};
 use async_trait::async_trait;
 use dialogs::Channel;
 use dialogs::turn::Button;
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::num::NonZeroU32;
 use std::sync::Arc;
+use teloxide_core::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 /// Longest text of one message, in characters (Telegram's limit is 4096).
 const MAX_TEXT: usize = 4096;
@@ -37,7 +38,7 @@ const KEEP_CHATS: usize = 4096;
 
 /// The Telegram side of the outbound channel actor.
 pub struct TelegramSender {
-    api: Arc<TelegramApi>,
+    api: Arc<TelegramBot>,
     /// One message per second per chat.
     per_chat: DefaultKeyedRateLimiter<i64>,
     /// Thirty messages per second overall (by default).
@@ -45,7 +46,7 @@ pub struct TelegramSender {
 }
 
 impl TelegramSender {
-    pub fn new(api: Arc<TelegramApi>) -> Self {
+    pub fn new(api: Arc<TelegramBot>) -> Self {
         let per_second = |n: u32| Quota::per_second(NonZeroU32::new(n).expect("non-zero"));
         Self {
             api,
@@ -81,7 +82,7 @@ impl Sender for TelegramSender {
         let chat = chat_id(message).ok_or_else(|| SendError::Rejected {
             reason: "no Telegram chat id for this chat".into(),
         })?;
-        let parts = split_text(&message.text);
+        let parts = split_text(&message.text, MAX_TEXT);
         let last = parts.len() - 1;
         let mut external_id = None;
         for (i, part) in parts.iter().enumerate() {
@@ -92,7 +93,7 @@ impl Sender for TelegramSender {
                 .send_message(chat, part, markup)
                 .await
                 .map_err(send_error)?;
-            external_id = id.map(|id| id.to_string());
+            external_id = Some(id.to_string());
         }
         Ok(SendReceipt { external_id })
     }
@@ -108,35 +109,38 @@ fn chat_id(message: &OutgoingMessage) -> Option<i64> {
 }
 
 /// What the channel actor should do about a refused or failed call.
-fn send_error(error: ApiError) -> SendError {
+fn send_error(error: TelegramError) -> SendError {
     let reason = error.to_string();
     match error {
-        ApiError::Network { .. } | ApiError::Unexpected { .. } => SendError::Retryable {
+        TelegramError::RetryAfter { retry_after, .. } => SendError::Retryable {
             reason,
-            retry_after: None,
+            retry_after: Some(retry_after),
         },
-        ApiError::Refused {
-            code: 429,
-            retry_after,
+        TelegramError::Refused {
+            refusal: Refusal::Forbidden,
+            ..
+        } => SendError::Unreachable { reason },
+        TelegramError::Refused {
+            refusal: Refusal::Invalid | Refusal::Token,
+            ..
+        } => SendError::Rejected { reason },
+        TelegramError::Network { .. }
+        | TelegramError::Unexpected { .. }
+        | TelegramError::Refused {
+            refusal: Refusal::Temporary,
             ..
         } => SendError::Retryable {
             reason,
-            retry_after,
-        },
-        ApiError::Refused { code: 403, .. } => SendError::Unreachable { reason },
-        ApiError::Refused { code, .. } if code >= 500 => SendError::Retryable {
-            reason,
             retry_after: None,
         },
-        ApiError::Refused { .. } => SendError::Rejected { reason },
     }
 }
 
 /// The reply's buttons as an inline keyboard, one button per row (labels such as
 /// "Забронировать 2" do not fit side by side on a phone). A button whose action is too long
 /// for `callback_data` is left out, with a warning: the text still says what to type.
-fn keyboard(buttons: &[Button]) -> Option<Value> {
-    let rows: Vec<Value> = buttons
+fn keyboard(buttons: &[Button]) -> Option<InlineKeyboardMarkup> {
+    let rows: Vec<Vec<InlineKeyboardButton>> = buttons
         .iter()
         .filter(|b| {
             let fits = !b.label.trim().is_empty() && b.action.len() <= MAX_CALLBACK_DATA;
@@ -145,13 +149,15 @@ fn keyboard(buttons: &[Button]) -> Option<Value> {
             }
             fits
         })
-        .map(|b| json!([{ "text": b.label, "callback_data": b.action }]))
+        .map(|b| vec![InlineKeyboardButton::callback(&b.label, &b.action)])
         .collect();
-    (!rows.is_empty()).then(|| json!({ "inline_keyboard": rows }))
+    (!rows.is_empty()).then(|| InlineKeyboardMarkup::new(rows))
 }
 
-/// The text in parts Telegram accepts, cut at line breaks where possible.
-fn split_text(text: &str) -> Vec<String> {
+/// The text in parts of at most `max` characters (Telegram accepts 4096), cut at line breaks
+/// where possible.
+pub fn split_text(text: &str, max: usize) -> Vec<String> {
+    let max = max.max(1);
     let mut parts = Vec::new();
     let mut current = String::new();
     let mut current_len = 0;
@@ -159,7 +165,7 @@ fn split_text(text: &str) -> Vec<String> {
         let mut line = line;
         loop {
             let len = line.chars().count();
-            if current_len + len <= MAX_TEXT {
+            if current_len + len <= max {
                 current.push_str(line);
                 current_len += len;
                 break;
@@ -170,10 +176,7 @@ fn split_text(text: &str) -> Vec<String> {
                 continue;
             }
             // One line longer than a message: cut it.
-            let cut = line
-                .char_indices()
-                .nth(MAX_TEXT)
-                .map_or(line.len(), |(i, _)| i);
+            let cut = line.char_indices().nth(max).map_or(line.len(), |(i, _)| i);
             parts.push(line[..cut].to_owned());
             line = &line[cut..];
         }
@@ -187,36 +190,39 @@ fn split_text(text: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
     use std::time::Duration;
 
     #[test]
     fn failures_map_to_what_the_channel_actor_does() {
-        let refused = |code, retry_after| ApiError::Refused {
+        let refused = |refusal| TelegramError::Refused {
             method: "sendMessage",
-            code,
+            refusal,
             description: "x".into(),
-            retry_after,
         };
         assert_eq!(
-            send_error(refused(429, Some(Duration::from_secs(3)))),
+            send_error(TelegramError::RetryAfter {
+                method: "sendMessage",
+                retry_after: Duration::from_secs(3)
+            }),
             SendError::Retryable {
-                reason: "Telegram refused sendMessage: 429 x".into(),
+                reason: "Telegram asked to wait 3s before sendMessage".into(),
                 retry_after: Some(Duration::from_secs(3))
             }
         );
         assert!(matches!(
-            send_error(refused(403, None)),
+            send_error(refused(Refusal::Forbidden)),
             SendError::Unreachable { .. }
         ));
         assert!(matches!(
-            send_error(refused(502, None)),
+            send_error(refused(Refusal::Temporary)),
             SendError::Retryable { .. }
         ));
         assert!(matches!(
-            send_error(refused(400, None)),
+            send_error(refused(Refusal::Invalid)),
             SendError::Rejected { .. }
         ));
-        let timeout = ApiError::Network {
+        let timeout = TelegramError::Network {
             method: "sendMessage",
             reason: "timed out".into(),
         };
@@ -236,7 +242,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(
-            markup,
+            serde_json::to_value(markup).unwrap(),
             json!({"inline_keyboard": [
                 [{"text": "Забронировать 1", "callback_data": "book:1"}],
                 [{"text": "Ещё варианты", "callback_data": "more"}],
@@ -247,6 +253,7 @@ mod tests {
 
     #[test]
     fn long_texts_are_split_at_line_breaks() {
+        let split_text = |text: &str| split_text(text, MAX_TEXT);
         assert_eq!(split_text("short"), ["short"]);
         let line = format!("{}\n", "я".repeat(3000));
         let parts = split_text(&line.repeat(2));

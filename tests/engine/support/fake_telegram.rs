@@ -1,6 +1,6 @@
 //! A local fake of the Telegram Bot API, enough for the engine's Telegram channel:
-//! `/bot<token>/<method>` with the method matched in any case, parameters as JSON, form or
-//! query, answers in the `{"ok": true, "result": …}` / `{"ok": false, "error_code": …}`
+//! `/bot<token>/<method>` with the method matched in any case, parameters as JSON, form,
+//! multipart form (teloxide-core sends `setWebhook` so) or query, answers in the `{"ok": true, "result": …}` / `{"ok": false, "error_code": …}`
 //! envelope. A wrong token is a 401.
 //!
 //! Methods: `getMe`, `setWebhook`, `deleteWebhook`, `getWebhookInfo`, `getUpdates` (a queue
@@ -9,7 +9,7 @@
 //! `answerCallbackQuery` (recorded).
 //!
 //! Switches: the next N sends answer 429 with `retry_after` 1; chats that answer 403 (the bot
-//! is blocked); sends that never answer (to kill the engine mid-send); a budget of `getUpdates`
+//! is blocked); chats whose sends answer 400 with a given description; sends that never answer (to kill the engine mid-send); a budget of `getUpdates`
 //! calls after which they never answer (an engine killed before its next poll confirmed
 //! anything).
 //!
@@ -79,6 +79,8 @@ pub struct FakeTelegram {
     pub too_many_requests: AtomicUsize,
     /// Chats that blocked the bot: sends to them answer 403.
     pub blocked: Mutex<HashSet<i64>>,
+    /// Chats whose sends answer 400 with this description (`Bad Request: chat not found`).
+    pub refused: Mutex<HashMap<i64, String>>,
     /// While set, sends are recorded as attempts and never answered.
     pub hold_sends: AtomicBool,
     /// `getUpdates` calls still answered; the ones after never answer. `None`: no limit.
@@ -105,6 +107,7 @@ pub async fn start() -> Arc<FakeTelegram> {
         served: Mutex::default(),
         too_many_requests: AtomicUsize::new(0),
         blocked: Mutex::default(),
+        refused: Mutex::default(),
         hold_sends: AtomicBool::new(false),
         poll_budget: Mutex::default(),
         forget: AtomicBool::new(false),
@@ -190,9 +193,9 @@ fn error(code: u16, description: &str, parameters: Option<Value>) -> Response {
     (StatusCode::from_u16(code).unwrap(), Json(body)).into_response()
 }
 
-/// The call's parameters: query string, then a JSON or form body on top. Form and query
-/// values that are JSON (numbers, `reply_markup`) are read as JSON.
-fn parameters(
+/// The call's parameters: query string, then a JSON, form or multipart body on top. Form and
+/// query values that are JSON (numbers, `reply_markup`) are read as JSON.
+async fn parameters(
     query: HashMap<String, String>,
     headers: &HeaderMap,
     body: &[u8],
@@ -210,6 +213,16 @@ fn parameters(
     } else if content_type.starts_with("application/x-www-form-urlencoded") {
         let form: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
         params.extend(form.into_iter().map(|(k, v)| (k, loose(v))));
+    } else if let Ok(boundary) = multer::parse_boundary(content_type) {
+        let body = Bytes::copy_from_slice(body);
+        let stream = futures::stream::once(async move { Ok::<_, std::io::Error>(body) });
+        let mut form = multer::Multipart::new(stream, boundary);
+        while let Ok(Some(field)) = form.next_field().await {
+            let name = field.name().unwrap_or_default().to_owned();
+            if let Ok(text) = field.text().await {
+                params.insert(name, loose(text));
+            }
+        }
     }
     params
 }
@@ -228,7 +241,7 @@ async fn dispatch(
     if fake.keeps() {
         fake.calls.lock().unwrap().push(method.clone());
     }
-    let p = parameters(query, &headers, &body);
+    let p = parameters(query, &headers, &body).await;
     match method.as_str() {
         "getme" => ok(
             json!({"id": 123456789, "is_bot": true, "first_name": "Crystal Bay",
@@ -350,6 +363,10 @@ async fn send_message(fake: &FakeTelegram, p: &Map<String, Value>) -> Response {
     }
     if fake.blocked.lock().unwrap().contains(&chat_id) {
         return error(403, "Forbidden: bot was blocked by the user", None);
+    }
+    let refused = fake.refused.lock().unwrap().get(&chat_id).cloned();
+    if let Some(description) = refused {
+        return error(400, &description, None);
     }
     let limited = fake
         .too_many_requests
