@@ -123,7 +123,7 @@ pub fn place(name: &str, lang: Language) -> String {
 }
 
 /// Russian letters in Latin ones, for a name we have no English form of.
-fn latin(name: &str) -> String {
+pub(crate) fn latin(name: &str) -> String {
     if !name.chars().any(is_cyrillic) {
         return name.to_owned();
     }

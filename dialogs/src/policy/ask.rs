@@ -300,8 +300,9 @@ pub(super) fn query_from(
     let s = &state.slots;
     let (date_from, date_to) = window(state, today);
     let nights_from = s.nights_from.unwrap_or(7);
+    // Every child the customer gave an age for travels (a count said apart caps them).
     let mut ages = s.child_ages.clone();
-    ages.truncate(s.children.unwrap_or(0) as usize);
+    ages.truncate(s.children.map_or(ages.len(), |c| c as usize));
     let mut resorts: Vec<String> = s.resort.clone().into_iter().collect();
     for r in &state.resorts_also {
         if !resorts.contains(r) {
