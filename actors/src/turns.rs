@@ -180,6 +180,7 @@ impl DialogTurns {
             customer_phone: shared_phone.or_else(|| channel_phone(conversation)),
             office,
             hotels_named,
+            route: None,
         };
 
         // A button press or a shared contact carries no words to analyse.

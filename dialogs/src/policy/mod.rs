@@ -288,7 +288,7 @@ fn turn(
         false
     };
     // What is not sold is answered, never recorded.
-    let refused = scope::refuse_unsold(&mut said, ctx);
+    let refused = scope::refuse_unsold(&mut said, input, ctx);
     // "Да" to "…подобрать во Вьетнаме?".
     if awaited.contains(&crate::state::Need::Destination)
         && said.country.is_none()
@@ -316,8 +316,8 @@ fn turn(
         Some(scope::Refused::Country(country)) => {
             return scope::not_sold(state, &country, input, t);
         }
-        Some(scope::Refused::DepartureCity(city)) => {
-            return scope::no_departures(state, &city, t);
+        Some(scope::Refused::DepartureCity { city, alternatives }) => {
+            return scope::no_departures(state, &city, &alternatives, t);
         }
         None => {}
     }

@@ -1272,6 +1272,28 @@ fn flights_hotels_alone_and_past_bookings_are_not_searched() {
 }
 
 #[test]
+fn a_route_the_caller_found_not_offered_is_said_and_not_recorded() {
+    let mut bot = Bot::new();
+    let out = bot.step(TurnInput {
+        route: Some(SearchFailure::NotOffered {
+            field: SearchField::DepartureCity,
+            value: "Karaganda".into(),
+            alternatives: vec!["Алматы".into(), "Астана".into()],
+        }),
+        ..TurnInput::text("do you have departures from karaganda to vietnam?", today())
+    });
+    let out = bot.finish(out, 0);
+    let all = Bot::text(&out);
+    assert!(
+        all.contains("Karaganda") && all.contains("Almaty, Astana"),
+        "{all}"
+    );
+    assert!(!all.contains("Noted"), "{all}");
+    assert_eq!(bot.state.slots.departure_city, None);
+    assert_eq!(bot.state.awaiting, [Need::DepartureCity]);
+}
+
+#[test]
 fn a_departure_city_without_flights_is_said_before_searching() {
     let mut bot = Bot::new();
     bot.departures = vec!["Almaty".into(), "Astana".into()];
