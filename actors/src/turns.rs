@@ -187,6 +187,7 @@ impl DialogTurns {
             customer_phone: shared_phone.or_else(|| channel_phone(conversation)),
             office,
             hotels_named,
+            route: None,
         };
 
         // Not the bot's chat (a manager is called, or owns it): no selling; what the customer

@@ -34,6 +34,7 @@ const NAMES: &[(&str, &str, &str)] = &[
     ("Maldives", "Мальдивы", "Мальдив"),
     ("Sri Lanka", "Шри-Ланка", "Шри-Ланка"),
     ("Indonesia", "Индонезия", "Индонезия"),
+    ("Bali", "Бали", "Бали"),
     ("Georgia", "Грузия", "Грузия"),
     ("Malaysia", "Малайзия", "Малайзия"),
     ("Qatar", "Катар", "Катар"),
@@ -122,7 +123,7 @@ pub fn place(name: &str, lang: Language) -> String {
 }
 
 /// Russian letters in Latin ones, for a name we have no English form of.
-fn latin(name: &str) -> String {
+pub(crate) fn latin(name: &str) -> String {
     if !name.chars().any(is_cyrillic) {
         return name.to_owned();
     }

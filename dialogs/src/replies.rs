@@ -31,6 +31,7 @@ named![
     Offers => "offers",
     NoOffers => "no_offers",
     NoMoreOffers => "no_more_offers",
+    NoCheaper => "no_cheaper",
     AfterEmpty => "after_empty",
     NoList => "no_list",
     NotOffered => "not_offered",
@@ -176,6 +177,13 @@ pub struct NoOffers {
 /// The customer asked for more and there is no more.
 #[derive(Debug, Clone, Serialize)]
 pub struct NoMoreOffers {}
+
+/// "Подешевле" and there is nothing cheaper: the cheapest on screen, and the list stays.
+#[derive(Debug, Clone, Serialize)]
+pub struct NoCheaper {
+    pub cheapest: Option<OfferView>,
+    pub party: PartyView,
+}
 
 /// "ещё?", "подешевле", "берем 3"… after a search that found nothing.
 #[derive(Debug, Clone, Serialize)]

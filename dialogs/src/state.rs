@@ -40,11 +40,18 @@ pub struct DialogState {
     /// The last search found nothing, not even near it, and a manager took the request.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nothing_found: Option<SearchQuery>,
+    /// The search under way is "подешевле": offers below this price (the cheapest on screen).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cheaper: Option<u64>,
     /// Messages in a row the bot could not understand.
     pub not_understood: u32,
     /// Offer ids already handed to a manager as booking requests.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub booked: Vec<String>,
+    /// Replies decided before a search of this same turn, sent before its results (an
+    /// answer to a question asked with new parameters). Never stored.
+    #[serde(skip)]
+    pub preface: Option<crate::turn::TurnOutcome>,
     /// Fingerprints of the replies of the last turn, so the next turn never says the same
     /// thing again word for word.
     #[serde(skip_serializing_if = "Vec::is_empty")]

@@ -56,6 +56,7 @@ shipped![
     "offers",
     "no_offers",
     "no_more_offers",
+    "no_cheaper",
     "after_empty",
     "no_list",
     "not_offered",

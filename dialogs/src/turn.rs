@@ -18,6 +18,11 @@ pub struct TurnInput {
     /// Hotels of the operator's list that the text names, found by the caller (the dialog
     /// does no I/O), best match first.
     pub hotels_named: Vec<crate::search::NamedHotel>,
+    /// What the operator says about the route the text names (a departure city, a
+    /// country), when the caller checked it and it is not offered ("из Караганды есть
+    /// вылеты?"): the failure a search would give, with its alternatives. `None`: not
+    /// checked, or offered.
+    pub route: Option<crate::search::SearchFailure>,
 }
 
 impl TurnInput {
@@ -30,6 +35,7 @@ impl TurnInput {
             customer_phone: None,
             office: None,
             hotels_named: Vec::new(),
+            route: None,
         }
     }
 }

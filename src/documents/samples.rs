@@ -82,6 +82,24 @@ pub fn contexts(name: &str) -> Vec<Value> {
             },
         ]),
         r::NoMoreOffers::NAME => with_office(&[r::NoMoreOffers {}]),
+        r::NoCheaper::NAME => with_office(&[
+            r::NoCheaper {
+                cheapest: Some(offer(1, "available")),
+                party: party(),
+            },
+            r::NoCheaper {
+                cheapest: Some(offer(2, "available")),
+                party: r::PartyView {
+                    adults: 1,
+                    children: 0,
+                    child_ages: Vec::new(),
+                },
+            },
+            r::NoCheaper {
+                cheapest: None,
+                party: party(),
+            },
+        ]),
         r::AfterEmpty::NAME => when(
             &["more", "cheaper", "choice", "question", "booking"]
                 .into_iter()

@@ -151,7 +151,14 @@ const BARE_WORDS: &[&str] = &[
 /// that say what they count) is such an answer, only a number that fits what was asked fills
 /// it, and only what the analyser left empty.
 pub(super) fn fill_bare_answer(text: &str, awaiting: &[Need], said: &mut Slots) {
-    if awaiting.is_empty() {
+    // The analyser explained the numbers of the message ("9 nights"): nothing is bare.
+    let search_said = Slots {
+        phone: None,
+        email: None,
+        name: None,
+        ..said.clone()
+    };
+    if awaiting.is_empty() || !search_said.is_empty() {
         return;
     }
     let words = folded_words(text);
@@ -293,8 +300,9 @@ pub(super) fn query_from(
     let s = &state.slots;
     let (date_from, date_to) = window(state, today);
     let nights_from = s.nights_from.unwrap_or(7);
+    // Every child the customer gave an age for travels (a count said apart caps them).
     let mut ages = s.child_ages.clone();
-    ages.truncate(s.children.unwrap_or(0) as usize);
+    ages.truncate(s.children.map_or(ages.len(), |c| c as usize));
     let mut resorts: Vec<String> = s.resort.clone().into_iter().collect();
     for r in &state.resorts_also {
         if !resorts.contains(r) {
@@ -469,6 +477,14 @@ mod tests {
         assert_eq!(fill("1", &[Need::Nights]), (None, None, vec![]));
         // Nothing was asked.
         assert_eq!(fill("2", &[]), (None, None, vec![]));
+        // A number the analyser read is not read again: "9 nights" is no party of nine.
+        let mut s = Slots {
+            nights_from: Some(9),
+            nights_to: Some(9),
+            ..Slots::default()
+        };
+        fill_bare_answer("9 nights", &[Need::Nights, Need::Party], &mut s);
+        assert_eq!(s.adults, None);
     }
 
     #[test]
@@ -545,15 +561,15 @@ mod tests {
         for (lang, expect) in [
             (
                 crate::analysis::Language::Ru,
-                "вылет 26–30 декабря (рядом с 28-м)",
+                "вылет 26–30 декабря (рядом с 28-м: рейсы летают не каждый день)",
             ),
             (
                 crate::analysis::Language::En,
-                "departing 26–30 December, around 28 December",
+                "departing 26–30 December (around 28 December: flights do not leave every day)",
             ),
             (
                 crate::analysis::Language::Kk,
-                "26–30 желтоқсан (28 желтоқсан маңында)",
+                "26–30 желтоқсан (28 желтоқсан маңында: рейстер күн сайын ұшпайды)",
             ),
         ] {
             let mut state = DialogState {

@@ -63,26 +63,26 @@ const GENERIC: &[&str] = &[
     "bay",
 ];
 
-/// Words that make a named hotel a choice: "берем Red Dune", "book Red Dune".
+/// Beginnings of words of taking: "берем Red Dune", "book Red Dune", "давайте второй".
 const TAKE: &[&str] = &[
-    "бер",
+    "берем",
+    "беру",
+    "берите",
     "брон",
     "заброн",
     "возьм",
     "выбира",
     "выбер",
     "оформ",
+    "давай",
+    "алам",
+    "алайык",
     "book",
     "take",
     "choose",
-    "go",
-    "аламыз",
-    "брондаймыз",
-    "брондау",
-    "хотим",
-    "хочу",
-    "want",
 ];
+/// Whole words of taking.
+const TAKE_WORDS: &[&str] = &["go", "lets"];
 
 /// The folded words of a hotel's name that tell it apart.
 fn name_words(name: &str) -> Vec<String> {
@@ -102,12 +102,37 @@ fn names_score(hotel: &str, text_words: &[String]) -> usize {
     if words.is_empty() {
         return 0;
     }
-    let found = words.iter().filter(|w| text_words.contains(w)).count();
+    let found = words
+        .iter()
+        .filter(|w| text_words.iter().any(|t| same_word(w, t)))
+        .count();
     if found == words.len() || (words.len() >= 3 && found >= 2) {
         found
     } else {
         0
     }
+}
+
+/// The words, and those in Cyrillic also in Latin letters ("галина" → "galina"), to match
+/// hotel names the operator writes in Latin.
+fn with_latin(mut words: Vec<String>) -> Vec<String> {
+    let latin: Vec<String> = words
+        .iter()
+        .filter(|w| w.chars().any(|c| ('\u{0400}'..='\u{04FF}').contains(&c)))
+        .map(|w| crate::names::latin(w).to_lowercase())
+        .collect();
+    words.extend(latin);
+    words
+}
+
+/// One word, allowing a declined ending ("галину" for "галина", "Galina'да").
+fn same_word(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    let (la, lb) = (a.chars().count(), b.chars().count());
+    let common = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
+    la.min(lb) >= 5 && common >= la.max(lb).saturating_sub(2).max(5)
 }
 
 /// Two spellings of one hotel (the operator's list and an offer).
@@ -134,7 +159,7 @@ pub(super) fn named_offer(state: &DialogState, input: &TurnInput) -> Option<u32>
             return Some(i as u32 + 1);
         }
     }
-    let text = folded_words(&input.text);
+    let text = with_latin(folded_words(&input.text));
     let mut best: Option<(usize, u32)> = None;
     let mut tie = false;
     for (i, offer) in shown.offers.iter().enumerate() {
@@ -268,7 +293,12 @@ pub(super) fn hotel_wish(
     analysis: &Analysis,
     ctx: &Context<'_>,
 ) -> bool {
-    if input.hotels_named.is_empty()
+    let named: Vec<&NamedHotel> = input
+        .hotels_named
+        .iter()
+        .filter(|h| really_named(&h.name, &input.text))
+        .collect();
+    if named.is_empty()
         || matches!(
             analysis.intent,
             Intent::Complaint | Intent::Faq | Intent::HumanRequest | Intent::ThanksBye
@@ -285,7 +315,7 @@ pub(super) fn hotel_wish(
         }
         return away;
     }
-    let first = &input.hotels_named[0];
+    let first = named[0];
     if !scope::sold(ctx, &first.country) {
         // Refused with the country, honestly (see `scope`).
         if said.country.is_none() {
@@ -293,12 +323,11 @@ pub(super) fn hotel_wish(
         }
         return false;
     }
-    let wanted: Vec<NamedHotel> = input
-        .hotels_named
+    let wanted: Vec<NamedHotel> = named
         .iter()
         .filter(|h| h.country == first.country)
         .take(3)
-        .cloned()
+        .map(|h| (*h).clone())
         .collect();
     if said.resort.is_none()
         && let Some(resort) = &first.resort
@@ -314,6 +343,35 @@ pub(super) fn hotel_wish(
     changed
 }
 
+/// Words of taking in the message ("берем", "book", "давайте").
+pub(super) fn takes(text: &str) -> bool {
+    folded_words(text)
+        .iter()
+        .any(|w| TAKE.iter().any(|t| w.starts_with(t)) || TAKE_WORDS.contains(&w.as_str()))
+}
+
+/// Does the message really name this hotel of the operator's list (its telling words, as
+/// written or in Latin letters), or speak of a hotel at all ("отель Галина")? A loose match
+/// on a resort's name ("Nha Trang Lodge" for "nha trang in jan") narrows nothing.
+fn really_named(hotel: &str, text: &str) -> bool {
+    let words = with_latin(folded_words(text));
+    names_score(hotel, &words) > 0
+        || words.iter().any(|w| {
+            [
+                "отел",
+                "гостиниц",
+                "hotel",
+                "resort",
+                "курорт",
+                "вилл",
+                "villa",
+                "кунакуй",
+            ]
+            .iter()
+            .any(|p| w.starts_with(p))
+        })
+}
+
 /// The offer number the message chooses, if it is a choice at all.
 pub(super) fn chosen(
     analysis: &Analysis,
@@ -321,25 +379,29 @@ pub(super) fn chosen(
     named_offer: Option<u32>,
     awaited: &[Need],
 ) -> Option<u32> {
+    let bare = bare_number(&input.text);
+    // A bare number while something was asked is an answer that did not fit, not a choice.
+    if bare.is_some() && !awaited.is_empty() {
+        return None;
+    }
     if let Some(n) = analysis.hints.choice {
         return Some(n);
     }
-    let words = folded_words(&input.text);
     if let Some(n) = named_offer
-        && (analysis.intent == Intent::BookingRequest
-            || words.iter().any(|w| TAKE.iter().any(|t| w.starts_with(t))))
+        && (analysis.intent == Intent::BookingRequest || takes(&input.text))
     {
         return Some(n);
     }
     // A bare "2" (or "№2") when nothing was asked.
-    if awaited.is_empty()
-        && let [word] = &words[..]
-        && let Ok(n) = word.parse::<u32>()
-        && (1..=30).contains(&n)
-    {
-        return Some(n);
+    bare.filter(|n| (1..=30).contains(n))
+}
+
+/// The message is one number and nothing else ("2", "№2", "10!").
+pub(super) fn bare_number(text: &str) -> Option<u32> {
+    match &folded_words(text)[..] {
+        [word] => word.parse().ok(),
+        _ => None,
     }
-    None
 }
 
 /// A choice of offer `n`: a booking request with a list on screen; otherwise what to do.
@@ -442,6 +504,7 @@ mod tests {
         let text = |s: &str| folded_words(s);
         assert!(names_score("Red Dune Resort 4*", &text("берем Red Dune")) > 0);
         assert!(names_score("Jade Heron Seaside Inn 3*", &text("jade heron pls")) > 0);
+        assert!(names_score("Galina Hotel & Spa 4*", &with_latin(text("берем галину"))) > 0);
         assert_eq!(names_score("Jade Heron Seaside Inn 3*", &text("jade")), 0);
         assert_eq!(
             names_score("Sunrise Beach Resort", &text("beach resort")),
@@ -449,6 +512,21 @@ mod tests {
         );
         assert!(same_hotel("Red Dune Resort 4*", "RED DUNE RESORT"));
         assert!(!same_hotel("Red Dune Resort", "Blue Sea Resort"));
+        assert!(same_word("galina", "galinu") && !same_word("nesta", "nesti"));
+    }
+
+    #[test]
+    fn a_loose_match_of_the_operator_s_list_is_not_a_hotel_named() {
+        assert!(really_named("Galina Hotel & Spa", "хотим в галину"));
+        assert!(really_named("Galina Hotel & Spa", "хотим в Galina"));
+        assert!(really_named(
+            "Vinpearl Resort Nha Trang",
+            "отель винперл есть?"
+        ));
+        assert!(!really_named(
+            "Nha Trang Lodge",
+            "nha trang in jan, 2 ppl frm almaty"
+        ));
     }
 
     #[test]

@@ -291,7 +291,7 @@ fn turn(
         false
     };
     // What is not sold is answered, never recorded.
-    let refused = scope::refuse_unsold(&mut said, ctx);
+    let refused = scope::refuse_unsold(&mut said, input, ctx);
     // "Да" to "…подобрать во Вьетнаме?".
     if awaited.contains(&crate::state::Need::Destination)
         && said.country.is_none()
@@ -300,8 +300,9 @@ fn turn(
     {
         said.country = ctx.sold_countries.first().cloned();
     }
-    let choosing = hints.choice.is_some()
-        || analysis.intent == Intent::BookingRequest
+    // A bare "2" may answer what was asked (the analyser cannot know): that comes first.
+    let bare = choice::bare_number(&input.text).is_some();
+    let choosing = (!bare && (hints.choice.is_some() || analysis.intent == Intent::BookingRequest))
         || hints.question.is_some()
         || named_offer.is_some();
     if !choosing {
@@ -316,10 +317,10 @@ fn turn(
 
     match refused {
         Some(scope::Refused::Country(country)) => {
-            return scope::not_sold(state, &country, t);
+            return scope::not_sold(state, &country, input, t);
         }
-        Some(scope::Refused::DepartureCity(city)) => {
-            return scope::no_departures(state, &city, t);
+        Some(scope::Refused::DepartureCity { city, alternatives }) => {
+            return scope::no_departures(state, &city, &alternatives, t);
         }
         None => {}
     }
@@ -344,17 +345,49 @@ fn turn(
     // A question is answered, never taken for a choice or a slot. A new parameter with it
     // ("а в апреле сколько?") searches again: the new offers answer it.
     let booking_words = analysis.intent == Intent::BookingRequest || hints.choice.is_some();
+    // "Is the first one good for kids?": an offer with a question mark and no word of taking
+    // is asked about, not booked.
+    let asks_about = hints
+        .choice
+        .filter(|_| input.text.contains('?') && !choice::takes(&input.text));
     let question = hints.question.or_else(|| {
+        asks_about.map(|n| Question {
+            topic: QuestionTopic::Hotel,
+            offer: Some(n),
+        })
+    });
+    let question = question.or_else(|| {
         // "а Red Dune?" under a list: a question about that offer.
         named_offer.filter(|_| !booking_words).map(|n| Question {
             topic: QuestionTopic::Hotel,
             offer: Some(n),
         })
     });
-    if let Some(q) = question
-        && !changed
-    {
-        return questions::answer(state, q, named_offer, analysis, input, &awaited, t);
+    if let Some(q) = question {
+        if !changed {
+            return questions::answer(state, q, named_offer, analysis, input, &awaited, t);
+        }
+        // "Фукуок или Нячанг, какой лучше в январе?": the question is answered, and the new
+        // parameters are kept and asked on from, or searched (the answer comes first).
+        let can_search = ask::missing(&state.slots).is_empty();
+        let general = matches!(
+            q.topic,
+            QuestionTopic::Compare | QuestionTopic::Included | QuestionTopic::Payment
+        );
+        if (general || !can_search)
+            && let Step::Reply(mut answer) =
+                questions::answer(state, q, named_offer, analysis, input, &[], t)?
+        {
+            if !can_search {
+                if state.awaiting.is_empty() {
+                    answer.replies.push(ask::ask(state, t, None, true, false)?);
+                }
+                return Ok(Step::Reply(answer));
+            }
+            state.preface = Some(answer);
+            let query = ask::query_from(state, ctx, input.today);
+            return Ok(search(query, ctx));
+        }
     }
 
     match analysis.intent {
@@ -375,7 +408,7 @@ fn turn(
         _ => {}
     }
 
-    if !changed {
+    if !changed && asks_about.is_none() {
         if let Some(n) = choice::chosen(analysis, input, named_offer, &awaited) {
             return choice::choose(state, n, input, t);
         }
@@ -428,6 +461,21 @@ fn turn(
     let missing = ask::missing(&state.slots);
     if missing.is_empty() {
         let query = ask::query_from(state, ctx, input.today);
+        // Nothing new, and these very offers are on screen: point at them.
+        if !changed
+            && let Some(shown) = &state.shown
+            && shown.query == query
+        {
+            let offers = shown.offers.len();
+            return Ok(Step::Reply(reply_with(
+                t.say(&r::Repeated {
+                    missing: Vec::new(),
+                    offers,
+                    empty: false,
+                })?,
+                offers::offer_buttons(t, state)?,
+            )));
+        }
         return Ok(search(query, ctx));
     }
     // Asked the same just before and the answer did not fit: ask again with an example.

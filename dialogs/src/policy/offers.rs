@@ -24,6 +24,41 @@ pub(super) fn present(
     result: Result<OfferPage, SearchFailure>,
     t: &Talk<'_>,
 ) -> Result<TurnOutcome, TemplateError> {
+    let preface = state.preface.take();
+    let mut outcome = results(state, query, page, result, t)?;
+    // An answer decided before the search comes first.
+    if let Some(mut first) = preface {
+        first.replies.append(&mut outcome.replies);
+        first.events.append(&mut outcome.events);
+        outcome = first;
+    }
+    Ok(outcome)
+}
+
+/// The replies for a search's result.
+fn results(
+    state: &mut DialogState,
+    query: SearchQuery,
+    page: PageRequest,
+    result: Result<OfferPage, SearchFailure>,
+    t: &Talk<'_>,
+) -> Result<TurnOutcome, TemplateError> {
+    // "Подешевле": nothing below the cheapest shown keeps the list, and says which that is.
+    if let Some(limit) = state.cheaper.take()
+        && page.offset == 0
+    {
+        match &result {
+            Ok(found) if found.offers.iter().all(|o| o.price >= limit) => {
+                return no_cheaper(state, t);
+            }
+            Ok(_) => {
+                // The filters were relaxed to find these: the customer accepted that.
+                state.slots.stars = None;
+                state.slots.meal = None;
+            }
+            Err(_) => {}
+        }
+    }
     match result {
         Ok(found) if found.offers.is_empty() => {
             if page.offset > 0 {
@@ -142,6 +177,26 @@ fn not_offered(
             state.slots.departure_city = None;
             ("departure_city", Some(Need::DepartureCity))
         }
+        // The operator flies to a country we sell, but not from this city: the city is what
+        // is not offered (never the other countries it suggests instead).
+        SearchField::Country
+            if super::scope::sold(t.ctx, value) && state.slots.departure_city.is_some() =>
+        {
+            let city = state.slots.departure_city.take().unwrap_or_default();
+            state.awaiting = vec![Need::DepartureCity];
+            return Ok(reply(
+                t.say(&r::NotOffered {
+                    field: "departure_city",
+                    value: names::place(&city, t.lang),
+                    alternatives: t
+                        .ctx
+                        .departures
+                        .iter()
+                        .map(|c| names::place(c, t.lang))
+                        .collect(),
+                })?,
+            ));
+        }
         SearchField::Country | SearchField::Resort => {
             state.slots.resort = None;
             state.resorts_also.clear();
@@ -183,10 +238,19 @@ fn not_offered(
             v.to_owned()
         }
     };
+    // Other countries the operator has are not offered unless they are sold.
+    let alternatives = alternatives
+        .iter()
+        .filter(|a| {
+            field != SearchField::Country
+                || names::canonical(a).is_some_and(|c| super::scope::sold(t.ctx, c))
+        })
+        .map(|a| local(a))
+        .collect();
     Ok(reply(t.say(&r::NotOffered {
         field: name,
         value: local(value),
-        alternatives: alternatives.iter().map(|a| local(a)).collect(),
+        alternatives,
     })?))
 }
 
@@ -209,7 +273,7 @@ pub(super) fn more(state: &mut DialogState, t: &Talk<'_>) -> Result<Step, Templa
 }
 
 /// "Подешевле": the cheapest shown is the cheapest there is under these filters, so relax
-/// them and look below it.
+/// them and look for offers below it, cheapest first.
 pub(super) fn cheaper(state: &mut DialogState, t: &Talk<'_>) -> Result<Step, TemplateError> {
     let Some(s) = &state.shown else {
         return nothing_to_choose(state, "cheaper", None, t);
@@ -217,15 +281,33 @@ pub(super) fn cheaper(state: &mut DialogState, t: &Talk<'_>) -> Result<Step, Tem
     let Some(cheapest) = s.offers.iter().min_by_key(|o| o.price) else {
         return nothing_to_choose(state, "cheaper", None, t);
     };
+    // The cheapest first with the filters relaxed; what is below the cheapest shown answers.
+    let limit = cheapest.price;
     let mut query = s.query.clone();
-    query.budget_max = Some(cheapest.price.saturating_sub(1));
-    query.budget_currency = Some(cheapest.currency.clone());
     query.stars = None;
     query.meal = None;
     query.sort = SortOrder::PriceAsc;
-    state.slots.stars = None;
-    state.slots.meal = None;
+    state.cheaper = Some(limit);
     Ok(super::search(query, t.ctx))
+}
+
+/// Nothing cheaper than the offers on screen: the cheapest of them, and the list stays.
+fn no_cheaper(state: &mut DialogState, t: &Talk<'_>) -> Result<TurnOutcome, TemplateError> {
+    let Some(shown) = &state.shown else {
+        return Ok(reply(t.say(&r::NoMoreOffers {})?));
+    };
+    let cheapest = shown
+        .offers
+        .iter()
+        .enumerate()
+        .min_by_key(|(_, o)| o.price)
+        .map(|(i, o)| offer_view(o, i + 1, None, t))
+        .transpose()?;
+    let party = ask::party_view(&shown.query);
+    Ok(reply_with(
+        t.say(&r::NoCheaper { cheapest, party })?,
+        offer_buttons(t, state)?,
+    ))
 }
 
 /// "Забронировать N" for each offer on screen, "ещё", "менеджер".

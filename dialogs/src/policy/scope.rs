@@ -7,6 +7,7 @@ use super::{Context, Step, Talk, escalate, reply, reply_step};
 use crate::analysis::{OutOfScope, Slots, folded_words};
 use crate::names;
 use crate::replies as r;
+use crate::search::{SearchFailure, SearchField};
 use crate::state::{DialogState, Need};
 use crate::templates::TemplateError;
 use crate::turn::{EscalationReason, TurnInput};
@@ -16,7 +17,11 @@ use serde_json::json;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Refused {
     Country(String),
-    DepartureCity(String),
+    /// A city without flights, and the cities that have them (operator's or canonical names).
+    DepartureCity {
+        city: String,
+        alternatives: Vec<String>,
+    },
 }
 
 /// Resorts suggested when Vietnam is sold and the customer asked for elsewhere.
@@ -30,8 +35,13 @@ pub(super) fn sold(ctx: &Context<'_>, country: &str) -> bool {
 }
 
 /// Takes an unsold country (with its resort) or a departure city without flights out of
-/// `said`, and says which.
-pub(super) fn refuse_unsold(said: &mut Slots, ctx: &Context<'_>) -> Option<Refused> {
+/// `said`, and says which: by the sold countries and known departure cities, or by what the
+/// caller learnt of the route (`TurnInput::route`).
+pub(super) fn refuse_unsold(
+    said: &mut Slots,
+    input: &TurnInput,
+    ctx: &Context<'_>,
+) -> Option<Refused> {
     if let Some(country) = said.country.clone()
         && !sold(ctx, &country)
     {
@@ -44,9 +54,34 @@ pub(super) fn refuse_unsold(said: &mut Slots, ctx: &Context<'_>) -> Option<Refus
         && !ctx.departures.iter().any(|d| d.eq_ignore_ascii_case(&city))
     {
         said.departure_city = None;
-        return Some(Refused::DepartureCity(city));
+        return Some(Refused::DepartureCity {
+            city,
+            alternatives: ctx.departures.to_vec(),
+        });
     }
-    None
+    match &input.route {
+        Some(SearchFailure::NotOffered {
+            field: SearchField::DepartureCity,
+            value,
+            alternatives,
+        }) => {
+            let city = said.departure_city.take().unwrap_or_else(|| value.clone());
+            Some(Refused::DepartureCity {
+                city,
+                alternatives: alternatives.clone(),
+            })
+        }
+        Some(SearchFailure::NotOffered {
+            field: SearchField::Country,
+            value,
+            ..
+        }) => {
+            said.resort = None;
+            let country = said.country.take().unwrap_or_else(|| value.clone());
+            Some(Refused::Country(country))
+        }
+        _ => None,
+    }
 }
 
 /// "Да, давайте" to "…подобрать во Вьетнаме?": the first sold country.
@@ -123,9 +158,17 @@ pub(super) fn out_of_scope(
 pub(super) fn not_sold(
     state: &mut DialogState,
     country: &str,
+    input: &TurnInput,
     t: &Talk<'_>,
 ) -> Result<Step, TemplateError> {
     let ctx = t.ctx;
+    // The place as the customer named it when it is the better known: Bali, not Indonesia.
+    let words = folded_words(&input.text);
+    let named = if country == "Indonesia" && words.iter().any(|w| w == "бали" || w == "bali") {
+        "Bali"
+    } else {
+        country
+    };
     let resorts = if sold(ctx, "Vietnam") {
         VIETNAM_RESORTS
             .iter()
@@ -139,7 +182,7 @@ pub(super) fn not_sold(
     }
     Ok(reply_step(
         t.say(&r::NotSold {
-            country: names::place(country, t.lang),
+            country: names::place(named, t.lang),
             sold: ctx
                 .sold_countries
                 .iter()
@@ -154,6 +197,7 @@ pub(super) fn not_sold(
 pub(super) fn no_departures(
     state: &mut DialogState,
     city: &str,
+    alternatives: &[String],
     t: &Talk<'_>,
 ) -> Result<Step, TemplateError> {
     state.awaiting = vec![Need::DepartureCity];
@@ -161,9 +205,7 @@ pub(super) fn no_departures(
         t.say(&r::NotOffered {
             field: "departure_city",
             value: names::place(city, t.lang),
-            alternatives: t
-                .ctx
-                .departures
+            alternatives: alternatives
                 .iter()
                 .map(|c| names::place(c, t.lang))
                 .collect(),
