@@ -329,7 +329,7 @@ async fn check_wazzup(wazzup: &WazzupConfig, report: &mut Report<'_>) {
 }
 
 /// The webhook, its `crm` scope, the pipeline and each of the nine stages
-/// ([`actors::crm::check`], the same check the admin status shows).
+/// ([`actors::crm::check`](fn@actors::crm::check::check), the same check the admin status shows).
 async fn check_bitrix(bitrix: &BitrixConfig, report: &mut Report<'_>) {
     let settings = crate::app::crm_settings_of(bitrix);
     let client = match actors::crm::bitrix::BitrixClient::new(

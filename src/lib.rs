@@ -10,7 +10,7 @@
 //! - [`telegram`]: Telegram updates into the engine (webhook registration or long polling).
 //! - [`managers`]: the managers' Telegram chat — escalation announcements, claim, release, replies.
 //! - [`chat`]: `crystalbay chat`, the terminal conversation.
-//! - [`bench`]: `crystalbay bench`, throughput and memory figures.
+//! - [`bench`](mod@bench): `crystalbay bench`, throughput and memory figures.
 //! - [`cli`]: the command line.
 //! - [`doctor`]: `crystalbay doctor`, what works and what does not in each configured service.
 //! - [`telemetry`]: logging set-up.

@@ -3,7 +3,7 @@
 //! - **When.** It wakes on a tick (`poll_every`), when a command finishes (to start the
 //!   conversation's next one), and when a retry comes due. Conversations write commands with
 //!   their turns; the tick picks them up (the conversation path does not call this actor).
-//!   At start it first checks the portal ([`super::check`]): commands start once that is done.
+//!   At start it first checks the portal ([`super::check`](fn@super::check::check)): commands start once that is done.
 //! - **Order.** The store hands out only the oldest pending command of each conversation, and
 //!   a conversation has at most one command in flight, so a conversation's commands run in
 //!   creation order and a failing one (waiting for its retry) holds back only its own

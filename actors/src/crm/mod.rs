@@ -12,7 +12,7 @@
 //!   after a limit answer.
 //! - [`pipeline`]: which deal pipeline to use (found by its stages), and the typed set-up
 //!   problems when the portal lacks it.
-//! - [`check`]: the Bitrix24 check (webhook, scope, pipeline, the nine stages) for
+//! - [`check`](mod@check): the Bitrix24 check (webhook, scope, pipeline, the nine stages) for
 //!   `crystalbay doctor` and the admin status.
 //! - [`sync`]: what each command does in Bitrix24, idempotently.
 //! - [`health`]: what the people watching see (the last check, the set-up problem, calls),

@@ -172,7 +172,7 @@ pub(crate) fn cacheable_chunks<T>(mut rows: &[T], max: usize) -> impl Iterator<I
     })
 }
 
-/// The columns of an escalation, as [`escalation_row`] reads them.
+/// The columns of an escalation, as `escalation_row` reads them.
 macro_rules! escalation_columns {
     () => {
         "id, conversation_id, reason, details, status, claimed_by, claimed_at, first_answer_at, \
