@@ -1,5 +1,5 @@
 //! Configuration: typed, from an optional `crystalbay.toml` and the environment (the
-//! environment wins). The key names are the public interface; the README lists them.
+//! environment wins). The key names are the public interface; docs/configuration.md lists them.
 //!
 //! Each integration is on when its credentials are present, and off otherwise. An invalid value
 //! stops start-up with an error naming the key. Secrets are `SecretString`: never printed, not
