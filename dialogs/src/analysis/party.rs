@@ -801,8 +801,10 @@ pub(crate) fn extract(t: &Text, used: &mut [bool], slots: &mut Slots) {
             // "взрослых 2 детей 2": the second unit has its own count.
             let next_labelled = next_is_unit && count(t, nx + 1, used).is_some();
             let adult_ok = adult_unit(w) && (!next_is_unit || next_labelled);
+            // "с детьми двое взрослых": the count is the next unit's, not the children's.
             let child_ok = child.is_some()
                 && !dative_child(w)
+                && (!next_is_unit || next_labelled)
                 && age_unit_at(t, nx).is_none()
                 && ((child == Some(Child::Many) && (labelled || spelt || next_labelled))
                     || bracket
@@ -998,6 +1000,9 @@ mod tests {
     fn everyday_party_forms() {
         for (s, want) in [
             ("2 ppl", (Some(2), None, vec![])),
+            // The children named first, then counted with the adults.
+            ("хотим с детьми\nдвое взрослых и двое детей", (Some(2), Some(2), vec![])),
+            ("с детьми двое взрослых", (Some(2), None, vec![])),
             ("2 adlts", (Some(2), None, vec![])),
             ("2 pax", (Some(2), None, vec![])),
             ("me and my wife", (Some(2), None, vec![])),
