@@ -268,6 +268,8 @@ pub struct WhichOffer {
     pub count: usize,
     /// The number the customer wrote, when it is not on screen.
     pub n: Option<u32>,
+    /// The customer asked about the offer rather than booking it.
+    pub question: bool,
 }
 
 /// An answer about offers on screen, from what the operator returned.

@@ -186,12 +186,26 @@ pub fn contexts(name: &str) -> Vec<Value> {
             },
         ]),
         r::WhichOffer::NAME => with_office(&[
-            r::WhichOffer { count: 5, n: None },
+            r::WhichOffer {
+                count: 5,
+                n: None,
+                question: false,
+            },
             r::WhichOffer {
                 count: 5,
                 n: Some(7),
+                question: false,
             },
-            r::WhichOffer { count: 0, n: None },
+            r::WhichOffer {
+                count: 5,
+                n: Some(7),
+                question: true,
+            },
+            r::WhichOffer {
+                count: 0,
+                n: None,
+                question: false,
+            },
         ]),
         r::OfferFacts::NAME => with_office(
             &["price", "meal", "room", "flight", "availability", "compare"]

@@ -386,6 +386,18 @@ pub(crate) fn detect(t: &Text, used: &[bool], search_slots: bool, places: bool) 
     {
         topic = Some((rank_of(T::Price), T::Price));
     }
+    // "cheapest one pls", "а самый дешевый?", "ең арзаны": the cheapest of the list is asked
+    // for; its price answers (the customer then books it by its number).
+    let cheapest_asked = topic.is_none()
+        && (t.any_starts(&["cheapest", "lowest"])
+            || (0..t.len()).any(|i| {
+                (t.is(i, &["самый", "самая", "самое", "самые", "самого"])
+                    && t.starts(i + 1, &["дешев", "бюджетн", "недорог"]))
+                    || (t.is(i, &["ен"]) && t.starts(i + 1, &["арзан"]))
+            }));
+    if cheapest_asked {
+        topic = Some((rank_of(T::Price), T::Price));
+    }
     // "какой отель лучше для детей?", "в каком анимация лучше?": a comparison, whatever
     // else it names.
     if t.any_starts(&["лучше", "better", "best", "жаксырак"])
@@ -431,6 +443,7 @@ pub(crate) fn detect(t: &Text, used: &[bool], search_slots: bool, places: bool) 
     if let Some((_, topic)) = topic {
         let offer = named_offer;
         let asking = t.raw.contains('?')
+            || cheapest_asked
             || (0..t.len()).any(|i| {
                 t.is(i, ASKING) || (t.is(i, AUXILIARIES) && (i == 0 || !t.gap(i).punct.is_empty()))
             });
@@ -630,6 +643,9 @@ mod tests {
             ("а вот первый отель какой там пляж?", T::Beach, Some(1)),
             ("какой из них ближе к морю?", T::Beach, None),
             ("how much is the cheapest?", T::Price, None),
+            ("cheapest one pls", T::Price, None),
+            ("а самый дешевый какой", T::Price, None),
+            ("ең арзаны қайсы", T::Price, None),
             ("что входит в цену?", T::Included, None),
             ("а предоплата сколько?", T::Payment, None),
             ("куда лучше — Нячанг или Фукуок?", T::Compare, None),

@@ -1001,7 +1001,10 @@ mod tests {
         for (s, want) in [
             ("2 ppl", (Some(2), None, vec![])),
             // The children named first, then counted with the adults.
-            ("хотим с детьми\nдвое взрослых и двое детей", (Some(2), Some(2), vec![])),
+            (
+                "хотим с детьми\nдвое взрослых и двое детей",
+                (Some(2), Some(2), vec![]),
+            ),
             ("с детьми двое взрослых", (Some(2), None, vec![])),
             ("2 adlts", (Some(2), None, vec![])),
             ("2 pax", (Some(2), None, vec![])),

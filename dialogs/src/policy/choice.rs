@@ -449,12 +449,22 @@ pub(super) fn which(
     n: Option<u32>,
     t: &Talk<'_>,
 ) -> Result<Step, TemplateError> {
+    which_for(state, n, false, t)
+}
+
+/// [`which`], for a booking (`question` false) or a question about an offer not on screen.
+pub(super) fn which_for(
+    state: &mut DialogState,
+    n: Option<u32>,
+    question: bool,
+    t: &Talk<'_>,
+) -> Result<Step, TemplateError> {
     let Some(shown) = &state.shown else {
         return nothing_to_choose(state, "booking", n, t);
     };
     let count = shown.offers.len();
     Ok(Step::Reply(reply_with(
-        t.say(&r::WhichOffer { count, n })?,
+        t.say(&r::WhichOffer { count, n, question })?,
         offer_buttons(t, state)?,
     )))
 }

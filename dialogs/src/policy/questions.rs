@@ -11,7 +11,7 @@
 //! - what the price includes, prepayment, "куда лучше — Нячанг или Фукуок": the FAQ, else a
 //!   manager.
 
-use super::choice::{nothing_to_choose, which};
+use super::choice::{nothing_to_choose, which_for};
 use super::offers::{offer_view, split_category};
 use super::{Step, Talk, ask, escalate, reply};
 use crate::analysis::{Analysis, Language, Question, QuestionTopic, folded_words};
@@ -52,7 +52,14 @@ pub(super) fn answer(
     {
         (Some(n), Some(shown)) => match shown.get(n) {
             Some(o) => (vec![(n as usize, o.clone())], false),
-            None => return which(state, Some(n), t),
+            // "а второй вариант с завтраками?" under a list of one: the answer is about the
+            // one on screen (the reply names its hotel).
+            None if shown.offers.len() == 1 => (
+                shown.last_page().map(|(n, o)| (n, o.clone())).collect(),
+                true,
+            ),
+            // A question, not a booking: ask which offer is meant.
+            None => return which_for(state, Some(n), true, t),
         },
         (Some(n), None) => return nothing_to_choose(state, "question", Some(n), t),
         (None, Some(shown)) => (

@@ -1609,3 +1609,35 @@ fn the_same_request_again_points_at_the_offers_without_searching() {
         "the offers' buttons stay"
     );
 }
+
+#[test]
+fn a_question_about_an_option_not_on_screen_is_not_taken_for_a_booking() {
+    // Three on screen, the customer asks about a fifth: which one is meant, not "which shall
+    // we book".
+    let mut bot = Bot::new();
+    with_offers(&mut bot, FULL_RU);
+    let out = bot.hinted(
+        "а пятый вариант завтраки включены?",
+        question(QuestionTopic::Meal, Some(5)),
+        0,
+    );
+    let all = Bot::text(&out);
+    assert!(all.contains("О каком варианте"), "{all}");
+    assert!(!all.contains("бронируем"), "{all}");
+    assert!(bot.state.booked.is_empty());
+    assert!(out.events.is_empty(), "{:?}", out.events);
+
+    // One on screen: the answer is about it.
+    let mut bot = Bot::new();
+    bot.catalog = Some(vec![priced(1, "Sunrise Hotel 4*", "Nha Trang", 640_000)]);
+    bot.turn(FULL_RU, 0);
+    let out = bot.hinted(
+        "а второй вариант завтраки включены?",
+        question(QuestionTopic::Meal, Some(2)),
+        0,
+    );
+    let all = Bot::text(&out);
+    assert!(all.contains("Sunrise"), "{all}");
+    assert!(!all.contains("бронируем"), "{all}");
+    assert!(bot.state.booked.is_empty());
+}
