@@ -25,7 +25,7 @@ use chrono::{Datelike, Days, Months, NaiveDate};
 use std::collections::HashMap;
 
 use super::Slots;
-use super::lexicon::{BuildFx, Lexicon};
+use super::lexicon::{BuildFx, Lexicon, near_stem};
 use super::text::Text;
 
 /// Part of a month.
@@ -555,8 +555,10 @@ fn unit(w: &str) -> Option<Unit> {
         || rest("tun", 3)
         || matches!(
             w,
-            "night" | "nights" | "nts" | "нощей" | "nochei" | "nochey" | "nochi" | "noch"
+            "night" | "nights" | "nts" | "nites" | "nite" | "нощей" | "nochei" | "nochey" | "nochi" | "noch"
         )
+        // "nigths", "nihgts", "nigts": one typo in the English word.
+        || near_stem(w, "nights", 0)
     {
         Some(Unit::Night)
     } else if matches!(
@@ -1984,6 +1986,8 @@ mod tests {
         assert_eq!(nights("7-10 ночей"), Some((7, 10)));
         assert_eq!(nights("от 7 до 10 ночей"), Some((7, 10)));
         assert_eq!(nights("7-9 nights"), Some((7, 9)));
+        assert_eq!(nights("for 7 nigths"), Some((7, 7)));
+        assert_eq!(nights("10 nites"), Some((10, 10)));
         assert_eq!(nights("на неделю"), Some((7, 7)));
         assert_eq!(nights("на две недели"), Some((14, 14)));
         assert_eq!(nights("for 2 weeks"), Some((14, 14)));

@@ -195,6 +195,24 @@ impl<T: Copy> Lexicon<T> {
     /// fuzzy, as too many ordinary words are one letter away from them ("делать"/"Далат").
     pub fn fuzzy_at(&self, t: &Text, i: usize) -> Option<(usize, T)> {
         let word = t.w(i);
+        if let Some(val) = self.fuzzy_word(word) {
+            return Some((i + 1, val));
+        }
+        // A name written in two words with a typo in one ("nha trnag", "фу куох"): the two
+        // words joined are tried against the one-word spellings ("nhatrang", "фукуок").
+        if i + 1 < t.len() && word.chars().count() >= 2 && t.gap(i + 1).punct.is_empty() {
+            let next = t.w(i + 1);
+            if next.chars().count() >= 2 && next.chars().all(char::is_alphabetic) {
+                return self
+                    .fuzzy_word(&format!("{word}{next}"))
+                    .map(|val| (i + 2, val));
+            }
+        }
+        None
+    }
+
+    /// [`Lexicon::fuzzy_at`] for one word.
+    fn fuzzy_word(&self, word: &str) -> Option<T> {
         let first = word.chars().next()?;
         let cands = self.fuzzy.get(&first)?;
         let w: Vec<char> = word.chars().collect();
@@ -214,7 +232,7 @@ impl<T: Copy> Lexicon<T> {
                 let prefix_only =
                     cut != stem.len() && (head.starts_with(stem) || stem.starts_with(head));
                 if w.len() - cut <= *extra && !prefix_only && within_one(head, stem) {
-                    return Some((i + 1, self.pats[*p].val));
+                    return Some(self.pats[*p].val);
                 }
             }
         }
@@ -343,6 +361,18 @@ mod tests {
         assert_eq!(hits, [(0, 3, 2), (3, 4, 1), (4, 5, 3)]);
         let t = Text::new("завтраками-ужинами завтракающий");
         assert_eq!(lex.scan(&t).len(), 1);
+    }
+
+    #[test]
+    fn a_name_split_in_two_words_with_a_typo_is_found() {
+        let lex = Lexicon::new(&[("nhatrang", 1), ("nha trang", 1), ("фукуок*3", 2)]);
+        for (s, v, end) in [("nha trnag", 1, 2), ("фу куох", 2, 2)] {
+            let t = Text::new(s);
+            assert_eq!(lex.fuzzy_at(&t, 0), Some((end, v)), "{s}");
+        }
+        // Two ordinary words are not joined into a name, nor across punctuation.
+        assert_eq!(lex.fuzzy_at(&Text::new("nha, trnag"), 0), None);
+        assert_eq!(lex.fuzzy_at(&Text::new("на траве"), 0), None);
     }
 
     #[test]
