@@ -462,7 +462,12 @@ async fn a_preview_renders_a_draft_and_changes_nothing() {
         .collect();
     assert_eq!(
         texts,
-        ["Which one? 1 to 5", "Which one? 1 to 5", "Which one?"]
+        [
+            "Which one? 1 to 5",
+            "Which one? 1 to 5",
+            "Which one? 1 to 5",
+            "Which one?"
+        ]
     );
     let faq = get(&app, "/admin/prompts/faq", ADMIN).await;
     let answered = post(
