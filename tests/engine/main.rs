@@ -3,12 +3,14 @@
 //! everything links once.
 
 mod admin;
+mod admin_contract;
 mod bad_input;
 mod corpus;
 mod crash;
 mod crash_load;
 mod crm;
 mod dialog;
+mod doctor;
 mod durable;
 mod email;
 mod handoff;
