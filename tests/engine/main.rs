@@ -16,6 +16,7 @@ mod email;
 mod handoff;
 mod llm;
 mod managers;
+mod peers;
 mod store;
 mod support;
 mod telegram;
