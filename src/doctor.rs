@@ -295,7 +295,8 @@ impl Checks {
         self.latest.read().expect("not poisoned").clone()
     }
 
-    /// Starts the periodic run (when `STATUS_CHECK_SECS` is not 0): the first at once. The
+    /// Starts the periodic run (when `STATUS_CHECK_SECS` is not 0): the first at once. A
+    /// change is logged once (a service that broke, one that works again), not every run. The
     /// task ends when the last handle to these checks is gone.
     pub fn start(&self, config: &Config) {
         let Some(every) = config.status_check else {
@@ -309,9 +310,8 @@ impl Checks {
                 let Some(latest) = latest.upgrade() else {
                     return;
                 };
-                for c in services.iter().filter(|c| !c.ok) {
-                    tracing::warn!(service = c.key, verdict = %c.verdict, fix = ?c.fix, "service check failed");
-                }
+                let before = latest.read().expect("not poisoned").clone();
+                log_changes(before.as_ref().map(|s| s.services.as_slice()), &services);
                 *latest.write().expect("not poisoned") = Some(Snapshot {
                     at: Utc::now(),
                     ok: services.iter().all(|c| c.ok),
@@ -639,6 +639,27 @@ async fn check_bitrix(bitrix: &BitrixConfig, report: &mut Findings) {
         report.fix = Some(
             "check BITRIX_WEBHOOK_URL (an incoming webhook with the `crm` scope), BITRIX_DEAL_CATEGORY and BITRIX_STAGE_*; held commands go out by themselves once the portal is right".into(),
         );
+    }
+}
+
+/// Logs what changed since the last run, once: a service that broke or broke differently (a
+/// warning with the fix), one that works again. Nothing while nothing changes.
+fn log_changes(before: Option<&[ServiceCheck]>, now: &[ServiceCheck]) {
+    for c in now {
+        let was = before.and_then(|b| b.iter().find(|p| p.key == c.key));
+        match (was, c.ok) {
+            (Some(p), false) if !p.ok && p.verdict == c.verdict => {}
+            (_, false) => tracing::warn!(
+                service = c.key,
+                verdict = %c.verdict,
+                fix = c.fix.as_deref().unwrap_or(""),
+                "service check failed"
+            ),
+            (Some(p), true) if !p.ok => {
+                tracing::info!(service = c.key, verdict = %c.verdict, "service works again")
+            }
+            _ => {}
+        }
     }
 }
 

@@ -4,11 +4,12 @@
 //! shape or too large, ids that do not exist, a path that cannot be decoded, `Accept:
 //! text/csv`), and every answer must be documented: its status code, its content type, and
 //! its body valid against the documented schema (objects closed: a property the schema does
-//! not name is a finding). Methods a documented path does not take answer 405 in the error
+//! not name is a finding). The engine runs with a fake Bitrix24, so that the CRM routes have
+//! commands to list and retry. Methods a documented path does not take answer 405 in the error
 //! shape.
 
 use crate::support::app::{self, Options, TestApp};
-use crate::support::{eventually, fake_wazzup};
+use crate::support::{eventually, fake_bitrix, fake_wazzup};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -281,8 +282,10 @@ fn check(doc: &Value, operation: &Value, label: &str, answer: &Answer, findings:
 
 #[tokio::test]
 async fn every_answer_of_every_documented_operation_is_documented() {
+    let bitrix = fake_bitrix::start().await;
     let app = app::spawn_with(Options {
         env: vec![
+            ("BITRIX_WEBHOOK_URL", bitrix.webhook_url()),
             ("ADMIN_TOKEN", ADMIN.into()),
             ("ADMIN_TOKENS", format!("Айдана:manager:{MANAGER}")),
             ("ADMIN_RATE_LIMIT", "100000".into()),
@@ -314,6 +317,18 @@ async fn every_answer_of_every_documented_operation_is_documented() {
     );
     let escalation = store.list_escalations(None, 10).await.unwrap().remove(0);
     let conversation = escalation.conversation_id.clone();
+    // The escalation's note for Bitrix24: a CRM command to retry.
+    assert!(
+        eventually(WAIT, || async {
+            store
+                .crm_outbox_list(None, 10)
+                .await
+                .is_ok_and(|c| !c.is_empty())
+        })
+        .await,
+        "a CRM command was queued"
+    );
+    let command = store.crm_outbox_list(None, 10).await.unwrap().remove(0).id;
 
     let doc: Value = app
         .http
@@ -335,6 +350,8 @@ async fn every_answer_of_every_documented_operation_is_documented() {
                 "{id}",
                 if template.contains("escalations") {
                     &escalation.id
+                } else if template.contains("crm") {
+                    &command
                 } else {
                     &conversation
                 },
