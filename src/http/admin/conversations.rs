@@ -295,7 +295,6 @@ async fn manage(
     responses(
         (status = 200, description = "taken", body = Managed),
         (status = 404, description = "no such conversation", body = ErrorBody),
-        (status = 503, description = "the conversation did not answer in time; try again", body = ErrorBody),
         PathErrors,
         AnyToken,
     ))]
@@ -314,7 +313,6 @@ async fn takeover(
     responses(
         (status = 200, description = "released", body = Managed),
         (status = 404, description = "no such conversation", body = ErrorBody),
-        (status = 503, description = "the conversation did not answer in time; try again", body = ErrorBody),
         PathErrors,
         AnyToken,
     ))]
@@ -348,7 +346,6 @@ struct Message {
     responses(
         (status = 200, description = "queued for the customer", body = Managed),
         (status = 404, description = "no such conversation", body = ErrorBody),
-        (status = 503, description = "the conversation did not answer in time; try again", body = ErrorBody),
         BodyErrors,
         AnyToken,
     ))]

@@ -194,6 +194,10 @@ pub enum AnyToken {
     /// Something failed inside; the server log has the details.
     #[response(status = 500)]
     Internal(ErrorBody),
+    /// A part of the engine (the store, the chat's conversation) did not answer in time; try
+    /// again shortly.
+    #[response(status = 503)]
+    Unavailable(ErrorBody),
 }
 
 /// The answers every admin-only route may give besides its own.
@@ -212,6 +216,10 @@ pub enum AdminToken {
     /// Something failed inside; the server log has the details.
     #[response(status = 500)]
     Internal(ErrorBody),
+    /// A part of the engine (the store, the chat's conversation) did not answer in time; try
+    /// again shortly.
+    #[response(status = 503)]
+    Unavailable(ErrorBody),
 }
 
 /// The answers of a route that reads a query string: besides its own.

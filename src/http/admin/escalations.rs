@@ -109,7 +109,6 @@ async fn find(state: &AppState, id: &str) -> ApiResult<EscalationRecord> {
         (status = 200, description = "claimed", body = EscalationHandled),
         (status = 404, description = "no such escalation", body = ErrorBody),
         (status = 409, description = "resolved, or claimed by someone else", body = ErrorBody),
-        (status = 503, description = "the conversation did not answer in time; try again", body = ErrorBody),
         PathErrors,
         AnyToken,
     ))]
@@ -162,7 +161,6 @@ async fn claim(
         (status = 200, description = "resolved", body = EscalationHandled),
         (status = 404, description = "no such escalation", body = ErrorBody),
         (status = 409, description = "already resolved", body = ErrorBody),
-        (status = 503, description = "the conversation did not answer in time; try again", body = ErrorBody),
         PathErrors,
         AnyToken,
     ))]
