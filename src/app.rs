@@ -43,6 +43,8 @@ impl Application {
             .with_context(|| format!("binding HTTP_ADDR {}", config.http_addr))?;
         let mut state = http::AppState::new(engine.clone(), &config);
         state.live = live;
+        // The status page's service checks (`doctor`), every STATUS_CHECK_SECS.
+        state.admin.checks.start(&config);
         // Telegram: webhook mode when PUBLIC_URL is set (the route below receives), long
         // polling otherwise. Started after the engine has replayed the last run's work.
         let telegram = match &config.telegram {

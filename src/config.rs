@@ -233,6 +233,10 @@ pub const KEYS: &[(&str, &str)] = &[
         "an escalation no manager claimed is announced again after this many seconds (default 600)",
     ),
     (
+        "STATUS_CHECK_SECS",
+        "how often /admin/status re-runs the `doctor` checks of every configured service (default 600; 0: never)",
+    ),
+    (
         "HANDOFF_QUIET_SECS",
         "a chat taken by (or waiting for) a manager returns to the bot after this many seconds without manager activity (default 43200 = 12 h)",
     ),
@@ -289,6 +293,8 @@ pub struct Config {
     pub escalation_remind: Duration,
     /// The countries the agency sells, canonical English names ("Vietnam"); never empty.
     pub sold_countries: Vec<String>,
+    /// How often the status page's service checks run (`None`: never).
+    pub status_check: Option<Duration>,
 }
 
 /// What a bearer token of the admin API may do.
@@ -797,6 +803,18 @@ impl Config {
                 })?)
             }
         };
+        let status_check = match get("STATUS_CHECK_SECS") {
+            None => Some(Duration::from_secs(600)),
+            Some(v) => {
+                let secs = v.parse::<u64>().map_err(|_| {
+                    invalid(
+                        "STATUS_CHECK_SECS",
+                        "must be a number of seconds (0: never)",
+                    )
+                })?;
+                (secs > 0).then(|| Duration::from_secs(secs.max(10)))
+            }
+        };
         let admin_token = secret("ADMIN_TOKEN");
         let admin_tokens = admin_tokens(admin_token.as_ref(), get("ADMIN_TOKENS").as_deref())?;
         let admin_rate_per_minute = match get("ADMIN_RATE_LIMIT") {
@@ -834,6 +852,7 @@ impl Config {
             escalation_keywords,
             escalation_remind,
             sold_countries,
+            status_check,
         })
     }
 }

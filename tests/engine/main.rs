@@ -3,17 +3,20 @@
 //! everything links once.
 
 mod admin;
+mod admin_contract;
 mod bad_input;
 mod corpus;
 mod crash;
 mod crash_load;
 mod crm;
 mod dialog;
+mod doctor;
 mod durable;
 mod email;
 mod handoff;
 mod llm;
 mod managers;
+mod peers;
 mod store;
 mod support;
 mod telegram;

@@ -206,10 +206,23 @@ pub fn parse_raw(raw: &[u8]) -> Result<InboundEmail, EmailError> {
     let plain = message
         .text_bodies()
         .find(|p| !p.is_text_html())
-        .and_then(|p| p.text_contents())
+        .and_then(|p| {
+            let text = p.text_contents()?;
+            let flowed = p.content_type().and_then(|ct| {
+                let is = |name: &str, value: &str| {
+                    ct.attribute(name)
+                        .is_some_and(|v| v.eq_ignore_ascii_case(value))
+                };
+                is("format", "flowed").then(|| is("delsp", "yes"))
+            });
+            Some(match flowed {
+                Some(delsp) => unflow(text, delsp),
+                None => text.to_owned(),
+            })
+        })
         .filter(|t| !t.trim().is_empty());
     let body = match plain {
-        Some(text) => text.to_owned(),
+        Some(text) => text,
         None => message
             .html_bodies()
             .find(|p| p.is_text_html())
@@ -230,6 +243,28 @@ pub fn parse_raw(raw: &[u8]) -> Result<InboundEmail, EmailError> {
         body,
         attachments: message.attachment_count(),
     })
+}
+
+/// A `format=flowed` text (RFC 3676, Apple Mail and Thunderbird send it) as its writer's
+/// lines: a line that ends in a space goes on in the next one (the space dropped with
+/// `delsp=yes`), a space-stuffed line loses its stuffing. Quoted lines and the signature
+/// separator `-- ` never flow.
+fn unflow(text: &str, delsp: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split('\n') {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let line = line.strip_prefix(' ').unwrap_or(line);
+        let soft = line.ends_with(' ') && line != "-- " && !line.starts_with('>');
+        match (soft, delsp) {
+            (true, true) => out.push_str(&line[..line.len() - 1]),
+            (true, false) => out.push_str(line),
+            (false, _) => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out
 }
 
 /// What the headers say, beyond the sender.
@@ -543,6 +578,19 @@ mod tests {
         };
         assert_eq!(from("a@mail.ru"), from("A@Mail.RU"), "one sender, any case");
         assert_ne!(from("a@mail.ru"), from("b@mail.ru"));
+    }
+
+    #[test]
+    fn flowed_lines_are_joined() {
+        assert_eq!(
+            unflow(
+                "about 10 \r\nnights.\r\n\r\n-- \r\nTom\r\n> a \r\n>b\r\n",
+                false
+            ),
+            "about 10 nights.\n\n-- \nTom\n> a \n>b\n\n"
+        );
+        assert_eq!(unflow("sepa- \nrated\n", true), "sepa-rated\n\n");
+        assert_eq!(unflow("  stuffed\n", false), " stuffed\n\n");
     }
 
     #[test]

@@ -77,6 +77,16 @@ impl EmailSender {
         })
     }
 
+    /// Connects to the SMTP server, with TLS as the URL asks and AUTH when it carries
+    /// credentials, and says goodbye: no mail is sent (`crystalbay doctor`).
+    pub async fn check_connection(&self) -> Result<(), String> {
+        match self.transport.test_connection().await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err("the server closed the connection".into()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
     /// A plain-text notice to the agency's own staff (escalations to `MANAGERS_EMAIL`): not a
     /// reply in a customer's thread.
     pub async fn send_notice(&self, to: &str, subject: &str, text: &str) -> Result<(), SendError> {

@@ -116,6 +116,47 @@ impl WazzupClient {
             .map_err(|e| format!("unexpected answer from Wazzup: {e}"))
     }
 
+    /// Where the account's webhook points now (`GET /v3/webhooks`), and whether it delivers
+    /// messages and statuses: `(uri, messages_and_statuses)`.
+    pub async fn webhook(&self) -> Result<(Option<String>, bool), String> {
+        self.paced().await;
+        let resp = self
+            .http
+            .get(self.url("webhooks"))
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .map_err(|e| format!("Wazzup unreachable: {e}"))?;
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(describe_failure(
+                status,
+                &resp.text().await.unwrap_or_default(),
+            ));
+        }
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Webhooks {
+            webhooks_uri: Option<String>,
+            #[serde(default)]
+            subscriptions: Subscriptions,
+        }
+        #[derive(serde::Deserialize, Default)]
+        #[serde(rename_all = "camelCase")]
+        struct Subscriptions {
+            #[serde(default)]
+            messages_and_statuses: bool,
+        }
+        let answer: Webhooks = resp
+            .json()
+            .await
+            .map_err(|e| format!("unexpected answer from Wazzup: {e}"))?;
+        Ok((
+            answer.webhooks_uri.filter(|u| !u.is_empty()),
+            answer.subscriptions.messages_and_statuses,
+        ))
+    }
+
     /// Points the account's webhook at `uri` (which carries our secret).
     pub async fn register_webhook(&self, uri: &str) -> Result<(), String> {
         self.paced().await;

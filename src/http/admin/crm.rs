@@ -7,53 +7,101 @@
 //! right.
 
 use super::auth::AdminOnly;
-use super::error::{ApiError, ApiResult, Path, Query};
+use super::error::{
+    AdminToken, ApiError, ApiResult, ErrorBody, Path, PathErrors, Query, QueryErrors,
+};
+use super::schemas::CrmCommand;
 use crate::http::AppState;
-use actors::store::{WriteOp, WriteOutcome};
+use actors::store::{CrmOutboxRecord, WriteOp, WriteOutcome};
+use axum::Json;
 use axum::extract::State;
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 const DEFAULT_LIMIT: i64 = 100;
 const MAX_LIMIT: i64 = 500;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/admin/crm/outbox", get(list))
-        .route("/admin/crm/outbox/{id}/retry", post(retry))
-        .route("/admin/crm/recheck", post(recheck))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(retry))
+        .routes(routes!(recheck))
 }
 
-/// `POST /admin/crm/recheck`: the Crm actor re-reads the portal in the background; the
-/// answer says the problem known so far.
+/// A re-read of the portal asked for.
+#[derive(Serialize, ToSchema)]
+struct Recheck {
+    /// Always `true`: the re-read runs in the background.
+    rechecking: bool,
+    /// The set-up problem known so far (`null`: none).
+    problem: Option<String>,
+}
+
+/// The portal's pipeline and stages are read again in the background (as on SIGHUP);
+/// commands held for a set-up problem are released once it is right.
+#[utoipa::path(post, path = "/admin/crm/recheck", tag = "crm",
+    summary = "Re-read the Bitrix24 set-up now",
+    responses(
+        (status = 200, description = "the re-read is under way", body = Recheck),
+        (status = 404, description = "Bitrix24 is not configured", body = ErrorBody),
+        AdminToken,
+    ))]
 async fn recheck(
     State(state): State<AppState>,
     AdminOnly(caller): AdminOnly,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Recheck>> {
     let Some(crm) = state.engine.crm() else {
         return Err(ApiError::NotFound("Bitrix24 is not configured".into()));
     };
     crm.recheck();
     tracing::info!(by = %caller.name, "Bitrix24 set-up re-read asked");
     let problem = crm.health().problem.map(|p| p.to_string());
-    Ok(Json(json!({"rechecking": true, "problem": problem})))
+    Ok(Json(Recheck {
+        rechecking: true,
+        problem,
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// `pending`, `failed` or `done` (all when left out).
+    #[param(pattern = "^(pending|failed|done)$")]
     status: Option<String>,
+    /// How many, 1 to 500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
 }
 
-/// `GET /admin/crm/outbox?status=pending|failed|done`: oldest first.
+#[derive(Serialize, ToSchema)]
+struct CommandList {
+    #[schema(value_type = Vec<CrmCommand>)]
+    commands: Vec<CrmOutboxRecord>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct CommandRetried {
+    #[schema(value_type = Option<CrmCommand>)]
+    command: Option<CrmOutboxRecord>,
+}
+
+/// Oldest first.
+#[utoipa::path(get, path = "/admin/crm/outbox", tag = "crm",
+    summary = "List CRM commands",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "the commands", body = CommandList),
+        QueryErrors,
+        AdminToken,
+    ))]
 async fn list(
     State(state): State<AppState>,
-    AdminOnly(_): AdminOnly,
+    AdminOnly(_caller): AdminOnly,
     Query(q): Query<ListQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<CommandList>> {
     if let Some(status) = &q.status
         && !["pending", "failed", "done"].contains(&status.as_str())
     {
@@ -71,15 +119,25 @@ async fn list(
         .store()
         .crm_outbox_list(q.status.as_deref(), limit)
         .await?;
-    Ok(Json(json!({ "commands": commands })))
+    Ok(Json(CommandList { commands }))
 }
 
-/// `POST /admin/crm/outbox/{id}/retry`.
+/// Pending again, attempts back to 0, due now.
+#[utoipa::path(post, path = "/admin/crm/outbox/{id}/retry", tag = "crm",
+    summary = "Retry a CRM command",
+    params(("id" = String, Path, description = "the command's id")),
+    responses(
+        (status = 200, description = "queued again", body = CommandRetried),
+        (status = 404, description = "no such command", body = ErrorBody),
+        (status = 409, description = "the command is done", body = ErrorBody),
+        PathErrors,
+        AdminToken,
+    ))]
 async fn retry(
     State(state): State<AppState>,
     AdminOnly(caller): AdminOnly,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<CommandRetried>> {
     let Some(command) = state.store().crm_outbox_entry(&id).await? else {
         return Err(ApiError::NotFound(format!("no CRM command {id}")));
     };
@@ -99,5 +157,5 @@ async fn retry(
     }
     tracing::info!(crm_command = %id, by = %caller.name, "CRM command queued again");
     let command = state.store().crm_outbox_entry(&id).await?;
-    Ok(Json(json!({ "command": command })))
+    Ok(Json(CommandRetried { command }))
 }

@@ -6,7 +6,7 @@
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -90,11 +90,13 @@ impl IntoResponse for ApiError {
             other => other.to_string(),
         };
         let status = self.status();
-        let mut response = (
-            status,
-            axum::Json(json!({"error": {"code": self.code(), "message": message}})),
-        )
-            .into_response();
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code().to_owned(),
+                message,
+            },
+        };
+        let mut response = (status, axum::Json(body)).into_response();
         let headers = response.headers_mut();
         match self {
             ApiError::Unauthorized(_) => {
@@ -163,3 +165,94 @@ pub struct Query<T>(pub T);
 pub struct Path<T>(pub T);
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Every error answer of the API.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// The stable word clients match on: `bad_request`, `not_found`, `unprocessable`…
+    pub code: String,
+    /// What went wrong, for a person.
+    pub message: String,
+}
+
+/// The answers every route may give besides its own: for routes any valid token may call.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // a description for the OpenAPI document, never built
+pub enum AnyToken {
+    /// No bearer token, or one that is not configured.
+    #[response(status = 401)]
+    Unauthorized(ErrorBody),
+    /// Too many requests for this token (see `Retry-After`).
+    #[response(status = 429)]
+    RateLimited(ErrorBody),
+    /// Something failed inside; the server log has the details.
+    #[response(status = 500)]
+    Internal(ErrorBody),
+    /// A part of the engine (the store, the chat's conversation) did not answer in time; try
+    /// again shortly.
+    #[response(status = 503)]
+    Unavailable(ErrorBody),
+}
+
+/// The answers every admin-only route may give besides its own.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // a description for the OpenAPI document, never built
+pub enum AdminToken {
+    /// No bearer token, or one that is not configured.
+    #[response(status = 401)]
+    Unauthorized(ErrorBody),
+    /// A manager's token on an admin route.
+    #[response(status = 403)]
+    Forbidden(ErrorBody),
+    /// Too many requests for this token (see `Retry-After`).
+    #[response(status = 429)]
+    RateLimited(ErrorBody),
+    /// Something failed inside; the server log has the details.
+    #[response(status = 500)]
+    Internal(ErrorBody),
+    /// A part of the engine (the store, the chat's conversation) did not answer in time; try
+    /// again shortly.
+    #[response(status = 503)]
+    Unavailable(ErrorBody),
+}
+
+/// The answers of a route that reads a query string: besides its own.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // a description for the OpenAPI document, never built
+pub enum QueryErrors {
+    /// A query parameter that is unknown, or whose value cannot be read or is out of range.
+    #[response(status = 400)]
+    BadRequest(ErrorBody),
+}
+
+/// The answers of a route with path parameters (and no body): besides its own.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // a description for the OpenAPI document, never built
+pub enum PathErrors {
+    /// The path cannot be decoded (bad percent-encoding).
+    #[response(status = 400)]
+    BadRequest(ErrorBody),
+}
+
+/// The answers of a route that reads a JSON body: besides its own.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // a description for the OpenAPI document, never built
+pub enum BodyErrors {
+    /// The body is not JSON, or not sent as `application/json`; or the path cannot be
+    /// decoded.
+    #[response(status = 400)]
+    BadRequest(ErrorBody),
+    /// The body is larger than 1 MiB.
+    #[response(status = 413)]
+    PayloadTooLarge(ErrorBody),
+    /// JSON of the wrong shape (a missing or unknown field, a wrong type), or a value refused;
+    /// the message says why.
+    #[response(status = 422)]
+    Unprocessable(ErrorBody),
+}

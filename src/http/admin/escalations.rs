@@ -6,41 +6,73 @@
 //! of a chat the bot already has back is resolved alone.
 
 use super::auth::Caller;
-use super::error::{ApiError, ApiResult, Path, Query};
+use super::error::{
+    AnyToken, ApiError, ApiResult, ErrorBody, Path, PathErrors, Query, QueryErrors,
+};
+use super::schemas::Escalation;
 use crate::http::AppState;
 use actors::conversation::ManagerAction;
 use actors::store::{EscalationRecord, WriteOp, WriteOutcome};
+use axum::Json;
 use axum::extract::State;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use dialogs::Owner;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 const DEFAULT_LIMIT: i64 = 100;
 const MAX_LIMIT: i64 = 500;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/admin/escalations", get(list))
-        .route("/admin/escalations/{id}/claim", post(claim))
-        .route("/admin/escalations/{id}/resolve", post(resolve))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(claim))
+        .routes(routes!(resolve))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// `open`, `claimed` or `resolved` (all when left out).
+    #[param(pattern = "^(open|claimed|resolved)$")]
     status: Option<String>,
+    /// How many, 1 to 500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
 }
 
-/// `GET /admin/escalations?status=open|claimed|resolved`: open and claimed ones oldest first,
-/// the others newest first.
+#[derive(Serialize, ToSchema)]
+struct EscalationList {
+    #[schema(value_type = Vec<Escalation>)]
+    escalations: Vec<EscalationRecord>,
+}
+
+/// An escalation after a manager's action, and who has its chat.
+#[derive(Serialize, ToSchema)]
+struct EscalationHandled {
+    #[schema(value_type = Escalation)]
+    escalation: EscalationRecord,
+    /// `bot`, `waiting` or `manager`.
+    #[schema(value_type = String)]
+    owner: Owner,
+}
+
+/// Open and claimed ones oldest first, the others newest first.
+#[utoipa::path(get, path = "/admin/escalations", tag = "escalations",
+    summary = "List escalations",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "the escalations", body = EscalationList),
+        QueryErrors,
+        AnyToken,
+    ))]
 async fn list(
     State(state): State<AppState>,
     _: Caller,
     Query(q): Query<ListQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<EscalationList>> {
     if let Some(status) = &q.status
         && !["open", "claimed", "resolved"].contains(&status.as_str())
     {
@@ -58,7 +90,7 @@ async fn list(
         .store()
         .list_escalations(q.status.as_deref(), limit)
         .await?;
-    Ok(Json(json!({ "escalations": escalations })))
+    Ok(Json(EscalationList { escalations }))
 }
 
 async fn find(state: &AppState, id: &str) -> ApiResult<EscalationRecord> {
@@ -69,12 +101,22 @@ async fn find(state: &AppState, id: &str) -> ApiResult<EscalationRecord> {
         .ok_or_else(|| ApiError::NotFound(format!("no escalation {id}")))
 }
 
-/// `POST /admin/escalations/{id}/claim`: the caller takes the chat.
+/// Takes its chat for the token's name (the bot falls silent).
+#[utoipa::path(post, path = "/admin/escalations/{id}/claim", tag = "escalations",
+    summary = "Claim an escalation",
+    params(("id" = String, Path, description = "the escalation's id")),
+    responses(
+        (status = 200, description = "claimed", body = EscalationHandled),
+        (status = 404, description = "no such escalation", body = ErrorBody),
+        (status = 409, description = "resolved, or claimed by someone else", body = ErrorBody),
+        PathErrors,
+        AnyToken,
+    ))]
 async fn claim(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<EscalationHandled>> {
     let escalation = find(&state, &id).await?;
     match escalation.status.as_str() {
         "resolved" => return Err(ApiError::Conflict(format!("escalation {id} is resolved"))),
@@ -107,15 +149,26 @@ async fn claim(
         )));
     }
     tracing::info!(escalation = %id, by = %caller.name, "escalation claimed through the admin API");
-    Ok(Json(json!({ "escalation": escalation, "owner": owner })))
+    Ok(Json(EscalationHandled { escalation, owner }))
 }
 
-/// `POST /admin/escalations/{id}/resolve`: done; the chat goes back to the bot.
+/// Gives its chat back to the bot when someone holds it (which resolves all of the chat's
+/// escalations).
+#[utoipa::path(post, path = "/admin/escalations/{id}/resolve", tag = "escalations",
+    summary = "Resolve an escalation",
+    params(("id" = String, Path, description = "the escalation's id")),
+    responses(
+        (status = 200, description = "resolved", body = EscalationHandled),
+        (status = 404, description = "no such escalation", body = ErrorBody),
+        (status = 409, description = "already resolved", body = ErrorBody),
+        PathErrors,
+        AnyToken,
+    ))]
 async fn resolve(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<EscalationHandled>> {
     let escalation = find(&state, &id).await?;
     if escalation.status == "resolved" {
         return Err(ApiError::Conflict(format!(
@@ -149,7 +202,8 @@ async fn resolve(
             .await?
     };
     tracing::info!(escalation = %id, by = %caller.name, "escalation resolved through the admin API");
-    Ok(Json(
-        json!({ "escalation": find(&state, &id).await?, "owner": owner }),
-    ))
+    Ok(Json(EscalationHandled {
+        escalation: find(&state, &id).await?,
+        owner,
+    }))
 }

@@ -6,33 +6,63 @@
 //! Managers and admins.
 
 use super::auth::Caller;
-use super::error::{ApiError, ApiResult, Query};
+use super::error::{AnyToken, ApiError, ApiResult, Query, QueryErrors};
+use super::schemas::Lead;
 use crate::http::AppState;
 use actors::store::LeadRecord;
+use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 const DEFAULT_LIMIT: i64 = 1000;
 const MAX_LIMIT: i64 = 10_000;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/admin/leads", get(list))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// How many, 1 to 10000 (default 1000).
+    #[param(minimum = 1, maximum = 10000)]
     limit: Option<i64>,
+    /// How many to skip (default 0).
+    #[param(minimum = 0)]
     offset: Option<i64>,
     /// `json` or `csv` (instead of the `Accept` header).
+    #[param(pattern = "^(json|csv)$")]
     format: Option<String>,
 }
 
+#[derive(Serialize, ToSchema)]
+struct LeadList {
+    #[schema(value_type = Vec<Lead>)]
+    leads: Vec<LeadRecord>,
+}
+
+/// JSON, or CSV for Excel with `Accept: text/csv` or `format=csv`: UTF-8 with a byte-order
+/// mark, `;`-separated, CRLF line ends, one lead a line after a header line.
+#[utoipa::path(get, path = "/admin/leads", tag = "leads",
+    summary = "List leads",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "the leads, most recently updated first",
+            content(
+                (LeadList = "application/json"),
+                (String = "text/csv"),
+            ),
+            headers(("content-disposition" = String, description = "CSV only: `attachment; filename=\"leads.csv\"`"))),
+        QueryErrors,
+        AnyToken,
+    ))]
 async fn list(
     State(state): State<AppState>,
     _: Caller,
@@ -57,7 +87,7 @@ async fn list(
     };
     let leads = state.store().list_leads(limit, offset).await?;
     if !csv {
-        return Ok(Json(json!({ "leads": leads })).into_response());
+        return Ok(Json(LeadList { leads }).into_response());
     }
     let mut response = to_csv(&leads).into_response();
     let headers = response.headers_mut();

@@ -11,7 +11,8 @@
 //! - [`leads`]: the lead list as JSON or Excel-friendly CSV (manager).
 //! - [`crm`]: the CRM outbox, and retrying a command (admin).
 //! - [`status`]: integrations, database, queues (admin).
-//! - [`openapi`]: `GET /admin/openapi.json`, the description of all of the above.
+//! - [`openapi`]: `GET /admin/openapi.json`, the description of all of the above, generated
+//!   from the handlers (it says how a new route is declared).
 
 pub mod auth;
 mod conversations;
@@ -21,12 +22,14 @@ mod escalations;
 mod leads;
 pub mod openapi;
 mod prompts;
+mod schemas;
 pub mod status;
 
 use crate::config::Config;
 use crate::http::AppState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use utoipa_axum::router::OpenApiRouter;
 
 /// The largest request body accepted (a FAQ of 256 KiB, JSON-escaped, fits).
 const MAX_BODY: usize = 1024 * 1024;
@@ -37,6 +40,9 @@ pub struct Admin {
     pub configured: status::Configured,
     /// Held while a document changes: changes are made one at a time.
     pub changes: tokio::sync::Mutex<()>,
+    /// The `doctor` checks of every configured service, re-run in the background (started
+    /// by `app` with [`crate::doctor::Checks::start`]).
+    pub checks: crate::doctor::Checks,
 }
 
 impl Admin {
@@ -45,13 +51,14 @@ impl Admin {
             tokens: auth::Tokens::new(config.admin_tokens.clone(), config.admin_rate_per_minute),
             configured: status::Configured::from(config),
             changes: tokio::sync::Mutex::new(()),
+            checks: crate::doctor::Checks::default(),
         }
     }
 }
 
-/// Every admin route, behind authentication.
-pub fn router(state: &AppState) -> Router<AppState> {
-    Router::new()
+/// Every admin route with its description (see [`openapi`]).
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .merge(openapi::router())
         .merge(prompts::router())
         .merge(conversations::router())
@@ -59,6 +66,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(leads::router())
         .merge(crm::router())
         .merge(status::router())
+}
+
+/// Every admin route, behind authentication.
+pub fn router(state: &AppState) -> Router<AppState> {
+    Router::from(routes())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,

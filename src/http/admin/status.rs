@@ -3,19 +3,24 @@
 //! integration's owner records into) — the database, the queues' depths and the live
 //! conversations. Admins only.
 //!
+//! `checks` is the latest run of the `doctor` checks of every configured service (one verdict
+//! and fix per service), re-run in the background every `STATUS_CHECK_SECS`, never on a
+//! status request.
+//!
 //! Bitrix24 also shows `ok` (red when a set-up problem holds commands or the last check of the
 //! portal failed), the `problem` with its message, the last `check` (one verdict per line, the
 //! pipeline, each of the nine stages) and the `calls` made (requests, limit answers, time spent
 //! waiting for the portal's bucket).
 
 use super::auth::AdminOnly;
-use super::error::ApiResult;
+use super::error::{AdminToken, ApiResult};
 use crate::config::Config;
 use crate::http::AppState;
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Which integrations this process was configured with.
 #[derive(Debug, Clone, Copy, Default)]
@@ -41,11 +46,22 @@ impl Configured {
     }
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/admin/status", get(status))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(status))
 }
 
-async fn status(State(state): State<AppState>, AdminOnly(_): AdminOnly) -> ApiResult<Json<Value>> {
+/// Each integration configured or not, with its last success and last error since start; the
+/// database; queue depths; live conversations.
+#[utoipa::path(get, path = "/admin/status", tag = "status",
+    summary = "Integrations, database, queues",
+    responses(
+        (status = 200, description = "the status", body = schema::Status),
+        AdminToken,
+    ))]
+async fn status(
+    State(state): State<AppState>,
+    AdminOnly(_caller): AdminOnly,
+) -> ApiResult<Json<Value>> {
     let configured = state.admin.configured;
     let integrations = state.engine.integrations();
     let one = |name: &str, on: bool| {
@@ -100,7 +116,9 @@ async fn status(State(state): State<AppState>, AdminOnly(_): AdminOnly) -> ApiRe
         }
     };
     let conversations = state.engine.stats().await;
+    let checks = state.admin.checks.latest();
     Ok(Json(json!({
+        "checks": checks,
         "integrations": {
             "samo": samo,
             "llm": llm,
@@ -138,4 +156,89 @@ fn bitrix24_details(entry: &mut Value, health: &actors::crm::CrmHealth) {
         }),
         None => Value::Null,
     };
+}
+
+/// The shape of the status answer, for the OpenAPI document (the answer is built above).
+#[allow(dead_code)]
+mod schema {
+    use serde_json::Value;
+    use utoipa::ToSchema;
+
+    #[derive(ToSchema)]
+    pub struct Status {
+        pub integrations: Integrations,
+        pub database: Database,
+        /// Rows waiting in each durable queue (`null` when the store could not say).
+        #[schema(value_type = Option<Object>)]
+        pub queues: Option<Value>,
+        pub conversations: Conversations,
+        /// The latest run of the `doctor` checks (every `STATUS_CHECK_SECS`; `null` before
+        /// the first ends, or when they are off).
+        pub checks: Option<Checks>,
+    }
+
+    /// One run of the checks of every service.
+    #[derive(ToSchema)]
+    pub struct Checks {
+        pub at: chrono::DateTime<chrono::Utc>,
+        /// Everything configured works.
+        pub ok: bool,
+        pub services: Vec<ServiceCheck>,
+    }
+
+    #[derive(ToSchema)]
+    pub struct ServiceCheck {
+        /// `samo`, `telegram`, `wazzup`, `bitrix24`, `llm` or `email`.
+        pub key: String,
+        pub service: String,
+        pub configured: bool,
+        /// Configured and nothing failed (or not configured).
+        pub ok: bool,
+        /// One line: the first failure, or what shows it works.
+        pub verdict: String,
+        /// What to do about the failure.
+        pub fix: Option<String>,
+        pub findings: Vec<Finding>,
+    }
+
+    #[derive(ToSchema)]
+    pub struct Finding {
+        /// `ok`, `note` or `fail`.
+        pub level: String,
+        pub text: String,
+    }
+
+    /// One entry per integration: `configured`, `last_success`, `last_error`,
+    /// `last_error_message`, `successes`, `failures`; the LLM adds `model` and `calls`;
+    /// Bitrix24 adds `ok`, `calls`, `problem` and `check`.
+    #[derive(ToSchema)]
+    pub struct Integrations {
+        #[schema(value_type = Object)]
+        pub samo: Value,
+        #[schema(value_type = Object)]
+        pub llm: Value,
+        #[schema(value_type = Object)]
+        pub telegram: Value,
+        #[schema(value_type = Object)]
+        pub wazzup: Value,
+        #[schema(value_type = Object)]
+        pub email: Value,
+        #[schema(value_type = Object)]
+        pub bitrix24: Value,
+    }
+
+    #[derive(ToSchema)]
+    pub struct Database {
+        /// `sqlite` or `postgres`.
+        pub backend: String,
+        pub ok: bool,
+        pub error: Option<String>,
+    }
+
+    #[derive(ToSchema)]
+    pub struct Conversations {
+        pub live: u64,
+        pub in_flight: u64,
+        pub parked_since_start: u64,
+    }
 }

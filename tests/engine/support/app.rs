@@ -100,6 +100,8 @@ pub async fn spawn_with(options: Options) -> TestApp {
         ("WAZZUP_WEBHOOK_SECRET", WEBHOOK_SECRET.to_owned()),
         // Answer each message at once unless a test is about bursts.
         ("BURST_WINDOW_MS", "0".to_owned()),
+        // No background service checks (they would call the fakes) unless a test asks.
+        ("STATUS_CHECK_SECS", "0".to_owned()),
     ];
     let mut telegram_env: Vec<(&'static str, String)> = Vec::new();
     if let Some((mode, fake)) = &options.telegram {

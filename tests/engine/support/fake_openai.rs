@@ -1,4 +1,5 @@
-//! A local fake of an OpenAI-compatible chat-completions API: `POST {base}/chat/completions`
+//! A local fake of an OpenAI-compatible chat-completions API: `GET {base}/models` (two
+//! models) and `POST {base}/chat/completions`
 //! with Bearer auth (401 in OpenAI's error format otherwise). It records every authorised
 //! request body, so tests can check what was sent (the prompts, the tool schema, where the
 //! customer's text went), and answers as its [`Mode`] says: a realistic tool call, a text
@@ -117,11 +118,31 @@ pub async fn start(mode: Mode) -> (String, Arc<FakeOpenAi>) {
     });
     let app = Router::new()
         .route("/v1/chat/completions", post(completions))
+        .route("/v1/models", axum::routing::get(models))
         .with_state(state.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/v1", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     (url, state)
+}
+
+/// `GET /v1/models`: the models this key may use.
+async fn models(headers: HeaderMap) -> Response {
+    let authorised = headers.get("authorization").and_then(|v| v.to_str().ok())
+        == Some(&format!("Bearer {API_KEY}"));
+    if !authorised {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"error": {"message": "Incorrect API key provided.",
+                "type": "invalid_request_error", "param": null, "code": "invalid_api_key"}})),
+        )
+            .into_response();
+    }
+    Json(json!({"object": "list", "data": [
+        {"id": "gpt-4o", "object": "model", "created": 1715367049, "owned_by": "system"},
+        {"id": "gpt-4o-mini", "object": "model", "created": 1721172741, "owned_by": "system"}
+    ]}))
+    .into_response()
 }
 
 async fn completions(

@@ -6,9 +6,10 @@
 //! Methods: `getMe`, `setWebhook`, `deleteWebhook`, `getWebhookInfo`, `getUpdates` (a queue
 //! the test pushes to; `offset` confirms and drops what is below it; `timeout` waits briefly
 //! for a push; refused with 409 while a webhook is set), `sendMessage` (recorded),
-//! `answerCallbackQuery` (recorded).
+//! `answerCallbackQuery` (recorded), `getChatMember` (the bot is a member of every chat but
+//! the refused ones, which answer 400 with their description).
 //!
-//! Switches: the next N sends answer 429 with `retry_after` 1; chats that answer 403 (the bot
+//! Switches: Telegram's last webhook delivery error (`getWebhookInfo`); the next N sends answer 429 with `retry_after` 1; chats that answer 403 (the bot
 //! is blocked); chats whose sends answer 400 with a given description; sends that never answer (to kill the engine mid-send); a budget of `getUpdates`
 //! calls after which they never answer (an engine killed before its next poll confirmed
 //! anything).
@@ -87,6 +88,8 @@ pub struct FakeTelegram {
     pub poll_budget: Mutex<Option<usize>>,
     /// While set, sends, send attempts and calls are not kept (subscribers still get sends).
     pub forget: AtomicBool,
+    /// Telegram's last error delivering to the webhook, shown by `getWebhookInfo` (just now).
+    pub webhook_error: Mutex<Option<String>>,
     subscribers: Mutex<Vec<mpsc::UnboundedSender<Sent>>>,
 }
 
@@ -111,6 +114,7 @@ pub async fn start() -> Arc<FakeTelegram> {
         hold_sends: AtomicBool::new(false),
         poll_budget: Mutex::default(),
         forget: AtomicBool::new(false),
+        webhook_error: Mutex::default(),
         subscribers: Mutex::default(),
     });
     let app = Router::new()
@@ -243,9 +247,12 @@ async fn dispatch(
     }
     let p = parameters(query, &headers, &body).await;
     match method.as_str() {
+        // As the Bot API answers for a bot (`User` with the bot-only fields).
         "getme" => ok(
             json!({"id": 123456789, "is_bot": true, "first_name": "Crystal Bay",
-                             "username": "crystalbay_test_bot"}),
+            "username": "crystalbay_test_bot", "can_join_groups": true,
+            "can_read_all_group_messages": false, "supports_inline_queries": false,
+            "can_connect_to_business": false, "has_main_web_app": false}),
         ),
         "setwebhook" => {
             if p.get("url")
@@ -274,9 +281,21 @@ async fn dispatch(
                 .and_then(|w| w.get("url").cloned())
                 .unwrap_or(json!(""));
             let pending = fake.queue.lock().unwrap().len();
-            ok(
-                json!({"url": url, "has_custom_certificate": false, "pending_update_count": pending}),
-            )
+            let mut info = json!({"url": url, "has_custom_certificate": false, "pending_update_count": pending});
+            if let Some(error) = fake.webhook_error.lock().unwrap().clone() {
+                info["last_error_message"] = json!(error);
+                info["last_error_date"] = json!(chrono::Utc::now().timestamp());
+            }
+            ok(info)
+        }
+        "getchatmember" => {
+            let chat = p.get("chat_id").and_then(Value::as_i64).unwrap_or_default();
+            if let Some(description) = fake.refused.lock().unwrap().get(&chat) {
+                return error(400, description, None);
+            }
+            ok(json!({"status": "member",
+                      "user": {"id": 123456789, "is_bot": true, "first_name": "Crystal Bay",
+                               "username": "crystalbay_test_bot"}}))
         }
         "getupdates" => get_updates(&fake, &p).await,
         "sendmessage" => send_message(&fake, &p).await,

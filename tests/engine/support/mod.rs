@@ -54,6 +54,7 @@ pub fn engine_command(
         .env("WAZZUP_API_URL", wazzup_url)
         .env("WAZZUP_WEBHOOK_SECRET", wazzup_secret)
         .env("BURST_WINDOW_MS", "0")
+        .env("STATUS_CHECK_SECS", "0")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit());
     command
