@@ -9,7 +9,7 @@
 //! `responses(...)`: its own answers with their body types (`T: ToSchema`; errors
 //! `body = ErrorBody`), then [`QueryErrors`](super::error::QueryErrors) when it reads a query,
 //! [`BodyErrors`](super::error::BodyErrors) when it reads a JSON body, and
-//! [`AnyToken`](super::error::AnyToken) (managers and admins) or
+//! [`AnyToken`] (managers and admins) or
 //! [`AdminToken`](super::error::AdminToken) (admins only: adds the 403). A new file's router is
 //! merged in [`super::routes`]. A route mounted with plain `.route(...)` is served but not
 //! described: the test that every mounted route is in the document catches that.
