@@ -14,6 +14,7 @@ mod email;
 mod handoff;
 mod llm;
 mod managers;
+mod outbox;
 mod store;
 mod support;
 mod telegram;

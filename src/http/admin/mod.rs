@@ -20,6 +20,7 @@ pub mod error;
 mod escalations;
 mod leads;
 pub mod openapi;
+mod outbox;
 mod prompts;
 pub mod status;
 
@@ -58,6 +59,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(escalations::router())
         .merge(leads::router())
         .merge(crm::router())
+        .merge(outbox::router())
         .merge(status::router())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

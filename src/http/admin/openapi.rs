@@ -163,8 +163,19 @@ pub fn operations() -> Vec<Operation> {
         op("post", "/admin/crm/recheck", Admin, "crm", "Re-read the Bitrix24 set-up now",
             "The portal's pipeline and stages are read again in the background (as on SIGHUP); commands held for a set-up problem are released once it is right.")
             .error("404", "Bitrix24 is not configured"),
-        op("get", "/admin/status", Admin, "status", "Integrations, database, queues",
-            "Each integration configured or not, with its last success and last error since start; the database; queue depths; live conversations."),
+        op("get", "/admin/outbox", Admin, "outbox", "List replies waiting or undelivered",
+            "Replies to customers: `failed` (given up past OUTBOX_DEADLINE_SECS or refused for good, each escalated with its text) or `pending`, oldest first.")
+            .query("status", "failed (default) or pending", json!({"type": "string", "enum": ["failed", "pending"]}))
+            .query("limit", "how many", limit(1000, 100))
+            .error("400", "unknown status"),
+        op("post", "/admin/outbox/{id}/retry", Admin, "outbox", "Send a reply again",
+            "A failed reply goes back to its channel with a new deadline; a pending one waiting for a retry goes now.")
+            .error("404", "no such reply")
+            .error("409", "the reply was sent, or its channel is not configured"),
+        op("post", "/admin/outbox/retry", Admin, "outbox", "Send every undelivered reply again",
+            "Every failed reply (up to 1000, oldest first) goes back to its channel; every waiting one is due now and an open circuit breaker probes at once."),
+        op("get", "/admin/status", Admin, "status", "Integrations, database, queues, outbox",
+            "Each integration configured or not, with its last success and last error since start; the database; queue depths; each channel's outbox (breaker, rate-limit pause, replies waiting and the oldest one's age); live conversations."),
     ]
 }
 

@@ -116,7 +116,14 @@ async fn status(State(state): State<AppState>, AdminOnly(_): AdminOnly) -> ApiRe
             "in_flight": conversations.in_flight,
             "parked_since_start": conversations.parked,
         },
+        "outbox": outbox_status(&state),
     })))
+}
+
+/// Replies waiting for delivery, per channel: the breaker (`closed`, `open`, `probing`), a
+/// rate-limit pause, how many wait and how long the oldest has waited.
+fn outbox_status(state: &AppState) -> Value {
+    json!(state.engine.outbox_board().snapshot())
 }
 
 /// The Bitrix24 check, set-up problem and call counts, added to its integration entry.
