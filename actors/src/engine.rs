@@ -304,8 +304,9 @@ impl Engine {
     }
 
     /// Admin API: sends reply `id` again. A `failed` one goes back to `pending` and to its
-    /// channel, with its deadline counted from now; a `pending` one waiting for a retry is due
-    /// now. `false` when the reply is neither (sent, unknown) or its channel is not served.
+    /// channel, written anew (its deadline counts from now, also after a restart); a `pending`
+    /// one waiting for a retry is due now. `false` when the reply is neither (sent, unknown) or
+    /// its channel is not served.
     pub async fn retry_reply(&self, id: &str) -> Result<bool, EngineError> {
         let Some(record) = self.ctx.store.store.outbox_entry(id).await? else {
             return Ok(false);
@@ -315,18 +316,21 @@ impl Engine {
         };
         match record.status.as_str() {
             "failed" => {
+                let at = crate::store::now();
                 let requeue = WriteOp::OutboxRequeue {
                     id: id.to_owned(),
-                    at: crate::store::now(),
+                    at,
                 };
                 if self.ctx.store.write(requeue).await? != WriteOutcome::Done {
                     return Ok(false);
                 }
+                let mut message = record.message;
+                message.created_at = at;
+                let _ = actor.cast(OutboundMsg::Send(message));
             }
             "pending" => {}
             _ => return Ok(false),
         }
-        let _ = actor.cast(OutboundMsg::Requeue(record.message));
         let _ = actor.cast(OutboundMsg::Wake);
         Ok(true)
     }

@@ -26,9 +26,9 @@
 //! `max_in_flight` (a slow start, so a recovering API is not met by the whole backlog at once;
 //! the channel's own rate limiter paces on top).
 //!
-//! **Operators.** [`OutboundMsg::Requeue`] takes back a reply an admin retried (its deadline
-//! counted from then); [`OutboundMsg::Wake`] makes every waiting chat due now and probes an
-//! open breaker at once. The state of each channel's breaker and queue is published on the
+//! **Operators.** A reply an admin retried comes back as a new `Send` (the store counts its
+//! deadline from the retry); [`OutboundMsg::Wake`] makes every waiting chat due now and probes
+//! an open breaker at once. The state of each channel's breaker and queue is published on the
 //! [`OutboxBoard`] (admin status, metrics).
 
 use crate::meters;
@@ -120,9 +120,6 @@ pub enum OutboundMsg {
         message: OutboxMessage,
         result: Result<SendReceipt, SendError>,
     },
-    /// An admin retried this reply (it was `failed`, now `pending` again): send it, with its
-    /// deadline counted from now.
-    Requeue(OutboxMessage),
     /// An admin asked to try now: every waiting chat is due, an open breaker probes at once.
     Wake,
     /// Look at waiting chats, the breaker and deadlines.
@@ -168,8 +165,6 @@ pub struct OutboundState {
     delayed: Vec<(Instant, String)>,
     /// Ids queued or in flight (a reply handed over twice is sent once).
     known: HashSet<String>,
-    /// Replies retried by an admin: their deadline counts from then.
-    deadline_from: HashMap<String, DateTime<Utc>>,
     /// The last retryable error of each reply that had one (said when it is given up).
     last_error: HashMap<String, String>,
     in_flight: usize,
@@ -205,7 +200,6 @@ impl Actor for Outbound {
             ready: VecDeque::new(),
             delayed: Vec::new(),
             known: HashSet::new(),
-            deadline_from: HashMap::new(),
             last_error: HashMap::new(),
             in_flight: 0,
             window,
@@ -223,12 +217,6 @@ impl Actor for Outbound {
     ) -> Result<(), ActorProcessingErr> {
         match msg {
             OutboundMsg::Send(message) => enqueue(state, message),
-            OutboundMsg::Requeue(message) => {
-                state
-                    .deadline_from
-                    .insert(message.id.clone(), crate::store::now());
-                enqueue(state, message);
-            }
             OutboundMsg::Wake => {
                 wake_all(state);
                 if let Breaker::Open { opened, .. } = state.breaker {
@@ -309,7 +297,7 @@ fn expire(state: &mut OutboundState) {
         }
         while queue
             .front()
-            .is_some_and(|m| past_deadline(&state.settings, &state.deadline_from, m, now))
+            .is_some_and(|m| past_deadline(&state.settings, m, now))
         {
             expired.extend(queue.pop_front());
         }
@@ -321,18 +309,10 @@ fn expire(state: &mut OutboundState) {
     }
 }
 
-fn past_deadline(
-    settings: &OutboxSettings,
-    deadline_from: &HashMap<String, DateTime<Utc>>,
-    message: &OutboxMessage,
-    now: DateTime<Utc>,
-) -> bool {
-    let from = deadline_from
-        .get(&message.id)
-        .copied()
-        .unwrap_or(message.created_at);
+/// Written longer than the deadline ago (an admin's retry writes it anew).
+fn past_deadline(settings: &OutboxSettings, message: &OutboxMessage, now: DateTime<Utc>) -> bool {
     let deadline = chrono::Duration::from_std(settings.deadline).unwrap_or(chrono::Duration::MAX);
-    now - from > deadline
+    now - message.created_at > deadline
 }
 
 /// Why a reply past its deadline is given up: the deadline, and the last error seen.
@@ -411,12 +391,7 @@ fn finished(
             });
             channel_failed(state);
             state.last_error.insert(message.id.clone(), reason.clone());
-            if past_deadline(
-                &state.settings,
-                &state.deadline_from,
-                &message,
-                crate::store::now(),
-            ) {
+            if past_deadline(&state.settings, &message, crate::store::now()) {
                 let reason = expiry_reason(state, &message.id);
                 give_up(state, message, reason, false);
                 next_of(state, chat);
@@ -447,7 +422,6 @@ fn put_back(state: &mut OutboundState, message: OutboxMessage) {
 
 fn forget(state: &mut OutboundState, id: &str) {
     state.known.remove(id);
-    state.deadline_from.remove(id);
     state.last_error.remove(id);
 }
 
@@ -581,7 +555,7 @@ fn start_ready(myself: &ActorRef<OutboundMsg>, state: &mut OutboundState) {
             state.queues.remove(&chat);
             continue;
         };
-        if past_deadline(&state.settings, &state.deadline_from, &message, now) {
+        if past_deadline(&state.settings, &message, now) {
             let reason = expiry_reason(state, &message.id);
             give_up(state, message, reason, false);
             next_of(state, chat);
@@ -665,13 +639,13 @@ mod tests {
     }
 
     #[test]
-    fn the_deadline_counts_from_an_admin_retry() {
+    fn a_reply_is_past_its_deadline_once_it_has_waited_longer() {
         let settings = OutboxSettings {
             deadline: Duration::from_secs(60),
             ..OutboxSettings::default()
         };
         let now = crate::store::now();
-        let message = OutboxMessage {
+        let written = |secs_ago: i64| OutboxMessage {
             id: "o1".into(),
             conversation_id: "c1".into(),
             key: dialogs::ChatKey::new(dialogs::Channel::Wazzup, "whatsapp:7"),
@@ -679,11 +653,9 @@ mod tests {
             text: "hi".into(),
             buttons: Vec::new(),
             attempts: 3,
-            created_at: now - chrono::Duration::seconds(120),
+            created_at: now - chrono::Duration::seconds(secs_ago),
         };
-        let mut from = HashMap::new();
-        assert!(past_deadline(&settings, &from, &message, now));
-        from.insert("o1".to_owned(), now - chrono::Duration::seconds(5));
-        assert!(!past_deadline(&settings, &from, &message, now));
+        assert!(past_deadline(&settings, &written(120), now));
+        assert!(!past_deadline(&settings, &written(5), now));
     }
 }

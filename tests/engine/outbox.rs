@@ -541,6 +541,11 @@ async fn a_given_up_reply_escalates_once_per_conversation_and_can_be_requeued() 
         );
         let entry = s.outbox_entry(&ids[0]).await.unwrap().unwrap();
         assert_eq!(entry.status, "pending", "{}", t.name);
+        assert!(
+            entry.message.created_at > failed[0].message.created_at,
+            "written anew: its deadline counts from the retry ({})",
+            t.name
+        );
         assert_eq!(s.unsent_outbox().await.unwrap().len(), 1, "{}", t.name);
     }
 }

@@ -369,7 +369,8 @@ pub enum WriteOp {
         at: DateTime<Utc>,
     },
     /// Admin API: a `failed` reply goes back to `pending` (its attempts and last error kept),
-    /// to be handed to its channel again. `NotFound` when the row was not failed.
+    /// to be handed to its channel again. Its `created_at` becomes `at`: the outbox's deadline
+    /// counts from the retry, across restarts too. `NotFound` when the row was not failed.
     OutboxRequeue {
         id: String,
         at: DateTime<Utc>,

@@ -111,9 +111,9 @@ pub(crate) const INSERT_UNDELIVERED_ESCALATION: &str = "INSERT INTO escalations 
     SELECT $1, $2, 'undelivered', $3, $4 WHERE NOT EXISTS (SELECT 1 FROM escalations \
     WHERE conversation_id = $2 AND reason = 'undelivered' AND status = 'open')";
 
-/// `$1` id, `$2` at: a failed reply back to pending (admin retry).
-pub(crate) const OUTBOX_REQUEUE: &str = "UPDATE outbox SET status = 'pending', updated_at = $2 \
-    WHERE id = $1 AND status = 'failed'";
+/// `$1` id, `$2` at: a failed reply back to pending, written anew (admin retry).
+pub(crate) const OUTBOX_REQUEUE: &str = "UPDATE outbox SET status = 'pending', created_at = $2, \
+    updated_at = $2 WHERE id = $1 AND status = 'failed'";
 
 pub(crate) const RESOLVE_ESCALATION: &str = "UPDATE escalations SET status = 'resolved', \
     resolved_at = $2 WHERE id = $1 AND status IN ('open', 'claimed')";
