@@ -549,3 +549,65 @@ async fn a_given_up_reply_escalates_once_per_conversation_and_can_be_requeued() 
         assert_eq!(s.unsent_outbox().await.unwrap().len(), 1, "{}", t.name);
     }
 }
+
+#[tokio::test]
+async fn a_client_that_is_slow_with_its_headers_or_body_is_disconnected() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn(vec![
+        ("HTTP_HEADER_TIMEOUT_SECS", "0.5".into()),
+        ("HTTP_BODY_TIMEOUT_SECS", "0.5".into()),
+    ])
+    .await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    // Read until the server closes; what it said before, if anything.
+    async fn until_closed(mut socket: tokio::net::TcpStream) -> Option<String> {
+        let mut answer = Vec::new();
+        let read = tokio::time::timeout(WAIT, socket.read_to_end(&mut answer)).await;
+        read.ok()?.ok()?;
+        Some(String::from_utf8_lossy(&answer).into_owned())
+    }
+    // Connected, never a byte: closed.
+    let idle = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    assert!(
+        until_closed(idle).await.is_some(),
+        "an idle connection stays open"
+    );
+    // Half the headers: closed.
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    slow.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    assert!(
+        until_closed(slow).await.is_some(),
+        "half-sent headers keep the connection"
+    );
+    // The headers, half the body: the request fails and nothing is stored.
+    let mut body = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /webhooks/wazzup/{} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 400\r\n\r\n{{\"messages\": [",
+        app::WEBHOOK_SECRET
+    );
+    body.write_all(head.as_bytes()).await.unwrap();
+    let answer = until_closed(body)
+        .await
+        .expect("a dribbled body is cut off");
+    assert!(!answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // A kept-alive connection that goes quiet after a request: closed too.
+    let mut kept = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    kept.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let answer = until_closed(kept)
+        .await
+        .expect("an idle kept-alive connection stays open");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // And the server still answers.
+    let health = app
+        .http
+        .get(format!("{}/health", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), reqwest::StatusCode::OK);
+    app.stop().await;
+}
