@@ -20,8 +20,8 @@
 //!   the same way instead of being tried again.
 //!
 //! **Circuit breaker.** `breaker_failures` retryable failures in a row open the breaker: no
-//! send starts for a while (`retry_base`, doubled at each failed probe, at most `retry_max`);
-//! then one message goes as a probe. When it gets through, the breaker closes, every waiting
+//! send starts for a while (`retry_base`, doubled at each failed probe, at most `retry_max` and
+//! at most [`MAX_PROBE_INTERVAL`]); then one message goes as a probe. When it gets through, the breaker closes, every waiting
 //! chat is due at once, and the number of sends in flight grows by one per success up to
 //! `max_in_flight` (a slow start, so a recovering API is not met by the whole backlog at once;
 //! the channel's own rate limiter paces on top).
@@ -42,6 +42,10 @@ use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
+
+/// The longest an open breaker waits before its next probe: a channel that is back is noticed
+/// within this, however long it was down (one request per 30 s does not hammer anyone).
+pub const MAX_PROBE_INTERVAL: Duration = Duration::from_secs(30);
 
 /// How the outbox retries, paces and gives up (the same for every channel).
 #[derive(Debug, Clone)]
@@ -454,7 +458,7 @@ fn channel_answered(state: &mut OutboundState) {
 fn channel_failed(state: &mut OutboundState) {
     let settings = &state.settings;
     let open = |opened: u32| Breaker::Open {
-        until: Instant::now() + backoff(settings, opened as i32),
+        until: Instant::now() + backoff(settings, opened as i32).min(MAX_PROBE_INTERVAL),
         opened,
     };
     state.breaker = match state.breaker {
