@@ -163,6 +163,8 @@ pub struct OutboundState {
     queues: HashMap<String, VecDeque<OutboxMessage>>,
     /// Chats with a message in flight.
     busy: HashSet<String>,
+    /// When each reply in flight was written, by id (the oldest waiting reply's age).
+    flying: HashMap<String, DateTime<Utc>>,
     /// Chats whose head message may go now, waiting for a free slot.
     ready: VecDeque<String>,
     /// Chats whose head message waits for a retry until the given time.
@@ -201,6 +203,7 @@ impl Actor for Outbound {
             settings: args.settings,
             queues: HashMap::new(),
             busy: HashSet::new(),
+            flying: HashMap::new(),
             ready: VecDeque::new(),
             delayed: Vec::new(),
             known: HashSet::new(),
@@ -345,6 +348,7 @@ fn finished(
     result: Result<SendReceipt, SendError>,
 ) {
     state.in_flight -= 1;
+    state.flying.remove(&message.id);
     let chat = message.key.chat_id.clone();
     state.busy.remove(&chat);
     record(&state.integrations, &message, &result);
@@ -570,6 +574,7 @@ fn start_ready(myself: &ActorRef<OutboundMsg>, state: &mut OutboundState) {
             state.breaker = Breaker::Probing { opened, out: true };
         }
         state.busy.insert(chat);
+        state.flying.insert(message.id.clone(), message.created_at);
         state.in_flight += 1;
         spawn_send(myself, state.sender.clone(), message);
     }
@@ -582,6 +587,7 @@ fn publish(state: &OutboundState) {
         .queues
         .values()
         .filter_map(|q| q.front().map(|m| m.created_at))
+        .chain(state.flying.values().copied())
         .min();
     let (breaker, failures) = match state.breaker {
         Breaker::Closed { failures } => ("closed", failures),

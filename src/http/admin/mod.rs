@@ -10,7 +10,8 @@
 //! - [`escalations`]: list, claim, resolve (manager).
 //! - [`leads`]: the lead list as JSON or Excel-friendly CSV (manager).
 //! - [`crm`]: the CRM outbox, and retrying a command (admin).
-//! - [`status`]: integrations, database, queues (admin).
+//! - [`outbox`]: replies waiting for delivery or given up, and sending them again (admin).
+//! - [`status`]: integrations, database, queues, each channel's outbox (admin).
 //! - [`openapi`]: `GET /admin/openapi.json`, the description of all of the above.
 
 pub mod auth;
