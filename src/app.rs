@@ -21,6 +21,8 @@ pub struct Application {
     router: axum::Router,
     /// Receiving Telegram updates (poller or webhook registration), when Telegram is on.
     telegram: Option<crate::telegram::Telegram>,
+    /// Bounds on what clients may hold (`HTTP_MAX_CONNECTIONS`, header and body timeouts).
+    limits: http::serve::Limits,
 }
 
 /// Parts a caller may replace (tests: a panicking turn handler; `chat`: the console sender).
@@ -62,6 +64,7 @@ impl Application {
             listener,
             router,
             telegram,
+            limits: http::serve::Limits::from(&config.server),
         })
     }
 
@@ -83,8 +86,7 @@ impl Application {
     ) -> anyhow::Result<()> {
         tracing::info!(addr = %self.local_addr(), "HTTP server listening");
         let hangup = self.engine.crm().cloned().map(reread_on_sighup);
-        let served = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
+        let served = http::serve::serve(self.listener, self.router, self.limits, shutdown)
             .await
             .context("HTTP server failed");
         if let Some(task) = hangup {
@@ -249,6 +251,7 @@ pub async fn start_engine(
         crm,
         escalations,
         integrations,
+        outbox: config.outbox.settings(),
     };
     let turns: Arc<dyn TurnHandler> = Arc::new(crate::instrument::TimedTurns(turns));
     Ok(Started {

@@ -237,6 +237,34 @@ pub const KEYS: &[(&str, &str)] = &[
         "how often /admin/status re-runs the `doctor` checks of every configured service (default 600; 0: never)",
     ),
     (
+        "OUTBOX_DEADLINE_SECS",
+        "a reply not delivered this many seconds after it was written is escalated to the managers with its text (default 86400 = 24 h)",
+    ),
+    (
+        "OUTBOX_RETRY_BASE_MS",
+        "first wait after a failed send (5xx, timeout), doubled per attempt; also the circuit breaker's first pause (default 1000)",
+    ),
+    (
+        "OUTBOX_RETRY_MAX_SECS",
+        "the longest wait between send attempts and the longest breaker pause, in seconds (default 300)",
+    ),
+    (
+        "OUTBOX_BREAKER_FAILURES",
+        "failed sends in a row on one channel that stop its sends until a probe gets through (default 5)",
+    ),
+    (
+        "HTTP_MAX_CONNECTIONS",
+        "most client connections held open at once; past it the oldest idle one is closed (default 1024)",
+    ),
+    (
+        "HTTP_HEADER_TIMEOUT_SECS",
+        "seconds a client has to send a request's headers; also the most a kept-alive connection may sit idle (default 10)",
+    ),
+    (
+        "HTTP_BODY_TIMEOUT_SECS",
+        "seconds a client has to send a request's body (default 30)",
+    ),
+    (
         "HANDOFF_QUIET_SECS",
         "a chat taken by (or waiting for) a manager returns to the bot after this many seconds without manager activity (default 43200 = 12 h)",
     ),
@@ -295,6 +323,102 @@ pub struct Config {
     pub sold_countries: Vec<String>,
     /// How often the status page's service checks run (`None`: never).
     pub status_check: Option<Duration>,
+    /// How replies are retried, paced and given up.
+    pub outbox: OutboxConfig,
+    /// How the HTTP server protects itself from slow and idle clients.
+    pub server: ServerConfig,
+}
+
+/// `OUTBOX_*`: how replies are retried, paced and given up.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxConfig {
+    pub deadline: Duration,
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+    pub breaker_failures: u32,
+}
+
+impl OutboxConfig {
+    /// The channel actors' settings.
+    pub fn settings(&self) -> actors::outbound::OutboxSettings {
+        actors::outbound::OutboxSettings {
+            deadline: self.deadline,
+            retry_base: self.retry_base,
+            retry_max: self.retry_max,
+            breaker_failures: self.breaker_failures,
+            ..Default::default()
+        }
+    }
+
+    fn from_values(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            deadline: positive_secs(get, "OUTBOX_DEADLINE_SECS", 86_400.0)?,
+            retry_base: Duration::from_millis(match get("OUTBOX_RETRY_BASE_MS") {
+                None => 1000,
+                Some(v) => v.parse::<u64>().ok().filter(|ms| *ms > 0).ok_or_else(|| {
+                    invalid(
+                        "OUTBOX_RETRY_BASE_MS",
+                        "must be a positive number of milliseconds",
+                    )
+                })?,
+            }),
+            retry_max: positive_secs(get, "OUTBOX_RETRY_MAX_SECS", 300.0)?,
+            breaker_failures: match get("OUTBOX_BREAKER_FAILURES") {
+                None => 5,
+                Some(v) => v
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| (1..=1000).contains(n))
+                    .ok_or_else(|| {
+                        invalid("OUTBOX_BREAKER_FAILURES", "must be a number from 1 to 1000")
+                    })?,
+            },
+        })
+    }
+}
+
+/// `HTTP_*`: bounds on what clients may hold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerConfig {
+    pub max_connections: usize,
+    pub header_timeout: Duration,
+    pub body_timeout: Duration,
+}
+
+impl ServerConfig {
+    fn from_values(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            max_connections: match get("HTTP_MAX_CONNECTIONS") {
+                None => 1024,
+                Some(v) => v
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=1_000_000).contains(n))
+                    .ok_or_else(|| {
+                        invalid("HTTP_MAX_CONNECTIONS", "must be a number from 1 to 1000000")
+                    })?,
+            },
+            header_timeout: positive_secs(get, "HTTP_HEADER_TIMEOUT_SECS", 10.0)?,
+            body_timeout: positive_secs(get, "HTTP_BODY_TIMEOUT_SECS", 30.0)?,
+        })
+    }
+}
+
+/// A positive number of seconds (fractions allowed) under `key`, or `default`.
+fn positive_secs(
+    get: &dyn Fn(&str) -> Option<String>,
+    key: &str,
+    default: f64,
+) -> Result<Duration, ConfigError> {
+    let secs = match get(key) {
+        None => default,
+        Some(v) => v
+            .parse::<f64>()
+            .ok()
+            .filter(|s| s.is_finite() && *s > 0.0 && *s <= 10.0 * 365.0 * 86_400.0)
+            .ok_or_else(|| invalid(key, "must be a positive number of seconds"))?,
+    };
+    Ok(Duration::from_secs_f64(secs))
 }
 
 /// What a bearer token of the admin API may do.
@@ -830,7 +954,11 @@ impl Config {
                     )
                 })?,
         };
+        let outbox = OutboxConfig::from_values(&get)?;
+        let server = ServerConfig::from_values(&get)?;
         Ok(Config {
+            outbox,
+            server,
             database_url,
             http_addr,
             admin_token,
@@ -1492,5 +1620,39 @@ mod tests {
                 .to_string()
                 .contains("htp_addr")
         );
+    }
+
+    #[test]
+    fn outbox_and_server_bounds_have_defaults_and_are_checked() {
+        let c = Config::from_values(BTreeMap::new(), env(&[])).unwrap();
+        assert_eq!(c.outbox.deadline, Duration::from_secs(86_400));
+        assert_eq!(c.outbox.retry_base, Duration::from_secs(1));
+        assert_eq!(c.outbox.retry_max, Duration::from_secs(300));
+        assert_eq!(c.outbox.breaker_failures, 5);
+        assert_eq!(c.server.max_connections, 1024);
+        assert_eq!(c.server.header_timeout, Duration::from_secs(10));
+        assert_eq!(c.server.body_timeout, Duration::from_secs(30));
+        let c = Config::from_values(
+            BTreeMap::new(),
+            env(&[
+                ("OUTBOX_DEADLINE_SECS", "1.5"),
+                ("OUTBOX_RETRY_BASE_MS", "50"),
+                ("HTTP_MAX_CONNECTIONS", "200"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.outbox.deadline, Duration::from_millis(1500));
+        assert_eq!(c.outbox.settings().retry_base, Duration::from_millis(50));
+        assert_eq!(c.server.max_connections, 200);
+        for (key, bad) in [
+            ("OUTBOX_DEADLINE_SECS", "0"),
+            ("OUTBOX_RETRY_MAX_SECS", "soon"),
+            ("OUTBOX_BREAKER_FAILURES", "0"),
+            ("HTTP_MAX_CONNECTIONS", "0"),
+            ("HTTP_HEADER_TIMEOUT_SECS", "-1"),
+        ] {
+            let err = Config::from_values(BTreeMap::new(), env(&[(key, bad)])).unwrap_err();
+            assert!(err.to_string().contains(key), "{err}");
+        }
     }
 }

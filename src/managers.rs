@@ -186,7 +186,9 @@ impl ManagerNotifier for EmailNotifier {
             .send_notice(&self.to, &subject, &text)
             .await
             .map_err(|e| match e {
-                channels::SendError::Retryable { .. } => NoticeError::Temporary(e.to_string()),
+                channels::SendError::Retryable { .. } | channels::SendError::RateLimited { .. } => {
+                    NoticeError::Temporary(e.to_string())
+                }
                 _ => NoticeError::Permanent(e.to_string()),
             })
     }
@@ -203,7 +205,9 @@ impl ManagerNotifier for EmailNotifier {
             .send_notice(&self.to, &subject, text)
             .await
             .map_err(|e| match e {
-                channels::SendError::Retryable { .. } => NoticeError::Temporary(e.to_string()),
+                channels::SendError::Retryable { .. } | channels::SendError::RateLimited { .. } => {
+                    NoticeError::Temporary(e.to_string())
+                }
                 _ => NoticeError::Permanent(e.to_string()),
             })
     }
@@ -258,7 +262,15 @@ pub fn announcement(notice: &Notice, crm_base: Option<&str>) -> String {
             MAX_LINE,
         ));
     }
-    if let Some(error) = d["error"].as_str() {
+    if e.reason == "undelivered" {
+        // The outbox gave a reply up: the managers get its text to pass on another way.
+        if let Some(text) = d["text"].as_str() {
+            lines.push(format!("Не доставлено клиенту: {}", short(text, MAX_LINE)));
+        }
+        if let Some(error) = d["error"].as_str() {
+            lines.push(format!("Причина: {}", short(error, MAX_LINE)));
+        }
+    } else if let Some(error) = d["error"].as_str() {
         lines.push(format!("Ошибка поиска: {}", short(error, MAX_LINE)));
     }
     if !notice.recent.is_empty() {
@@ -310,6 +322,7 @@ fn reason(r: &str) -> &str {
         "question" => "вопрос клиента (не бронирование)",
         "nothing_found" => "поиск ничего не нашёл: подберите варианты",
         "existing_booking" => "вопрос по уже купленному туру",
+        "undelivered" => "ответ бота не доставлен клиенту",
         other => other,
     }
 }

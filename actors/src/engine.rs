@@ -17,7 +17,7 @@ use crate::conversation::{Manager, ManagerAction};
 use crate::conversations::{Conversations, ConversationsArgs, RouterMsg, RouterStats};
 use crate::crm::{Crm, CrmArgs, CrmMsg, CrmSettings};
 use crate::escalations::{Escalations, EscalationsArgs, EscalationsMsg, EscalationsSettings};
-use crate::outbound::{Outbound, OutboundArgs, OutboundMsg};
+use crate::outbound::{Outbound, OutboundArgs, OutboundMsg, OutboxBoard, OutboxSettings};
 use crate::status::Integrations;
 use crate::store::{
     InboxMessage, NewInbound, OutboxMessage, Store, StoreError, WriteOp, WriteOutcome,
@@ -55,6 +55,8 @@ pub struct EngineSettings {
     pub escalations: Option<EscalationsSettings>,
     /// Where the channel actors record how their sends go (admin status).
     pub integrations: Integrations,
+    /// How the channel actors retry, pace and give replies up.
+    pub outbox: OutboxSettings,
 }
 
 impl Default for EngineSettings {
@@ -67,6 +69,7 @@ impl Default for EngineSettings {
             crm: None,
             escalations: None,
             integrations: Integrations::new(),
+            outbox: OutboxSettings::default(),
         }
     }
 }
@@ -86,6 +89,8 @@ pub struct EngineContext {
     pub integrations: Integrations,
     /// Bitrix24's set-up and calls, and the request to re-read it (when configured).
     pub crm: Option<crate::crm::CrmHandle>,
+    /// See [`EngineSettings::outbox`].
+    pub outbox: OutboxSettings,
 }
 
 impl EngineContext {
@@ -293,6 +298,66 @@ impl Engine {
         self.ctx.crm.as_ref()
     }
 
+    /// Each channel's outbox: breaker, rate-limit pause, replies waiting (admin status).
+    pub fn outbox_board(&self) -> OutboxBoard {
+        self.ctx.outbox.board.clone()
+    }
+
+    /// Admin API: sends reply `id` again. A `failed` one goes back to `pending` and to its
+    /// channel, written anew (its deadline counts from now, also after a restart); a `pending`
+    /// one waiting for a retry is due now. `false` when the reply is neither (sent, unknown) or
+    /// its channel is not served.
+    pub async fn retry_reply(&self, id: &str) -> Result<bool, EngineError> {
+        let Some(record) = self.ctx.store.store.outbox_entry(id).await? else {
+            return Ok(false);
+        };
+        let Some(actor) = self.ctx.outbound(record.message.key.channel) else {
+            return Ok(false);
+        };
+        match record.status.as_str() {
+            "failed" => {
+                let at = crate::store::now();
+                let requeue = WriteOp::OutboxRequeue {
+                    id: id.to_owned(),
+                    at,
+                };
+                if self.ctx.store.write(requeue).await? != WriteOutcome::Done {
+                    return Ok(false);
+                }
+                let mut message = record.message;
+                message.created_at = at;
+                let _ = actor.cast(OutboundMsg::Send(message));
+            }
+            "pending" => {}
+            _ => return Ok(false),
+        }
+        let _ = actor.cast(OutboundMsg::Wake);
+        Ok(true)
+    }
+
+    /// Admin API: every `failed` reply (at most `limit`, oldest first) goes again, and every
+    /// pending one waiting for a retry is due now. Returns how many failed replies went back.
+    pub async fn retry_all_replies(&self, limit: i64) -> Result<usize, EngineError> {
+        let mut retried = 0;
+        for record in self.ctx.store.store.outbox_list("failed", limit).await? {
+            if self.retry_reply(&record.message.id).await? {
+                retried += 1;
+            }
+        }
+        let actors: Vec<_> = self
+            .ctx
+            .outbound
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        for actor in actors {
+            let _ = actor.cast(OutboundMsg::Wake);
+        }
+        Ok(retried)
+    }
+
     /// Live conversations and messages in flight.
     pub async fn stats(&self) -> RouterStats {
         match self.router().call(RouterMsg::Stats, None).await {
@@ -377,6 +442,7 @@ impl Actor for Root {
             handoff_quiet: args.settings.handoff_quiet,
             integrations: args.settings.integrations.clone(),
             crm: args.settings.crm.as_ref().map(|c| c.handle.clone()),
+            outbox: args.settings.outbox.clone(),
         });
         let senders: HashMap<Channel, Arc<dyn Sender>> =
             args.senders.into_iter().map(|s| (s.channel(), s)).collect();
@@ -547,6 +613,7 @@ async fn spawn_outbound(
             sender,
             store: ctx.store.clone(),
             integrations: ctx.integrations.clone(),
+            settings: ctx.outbox.clone(),
         },
         root.get_cell(),
     )

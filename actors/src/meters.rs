@@ -26,8 +26,11 @@ use std::time::Duration;
 pub const INBOUND_MESSAGES: &str = "crystalbay_messages_inbound_total";
 /// Counter: messages a channel accepted from us, by `channel`.
 pub const OUTBOUND_MESSAGES: &str = "crystalbay_messages_outbound_total";
-/// Counter: failed sends, by `channel` and `kind` (`retryable`, `permanent`).
+/// Counter: failed sends, by `channel` and `kind` (`rate_limited`, `retryable`, `permanent`).
 pub const SEND_FAILURES: &str = "crystalbay_send_failures_total";
+/// Counter: replies given up (past their deadline, or refused for good) and escalated to the
+/// managers with their text, by `channel`.
+pub const UNDELIVERED_REPLIES: &str = "crystalbay_replies_undelivered_total";
 /// Histogram: from a reply's commit to the outbox until the channel accepted it, by `channel`.
 pub const REPLY_SEND_SECONDS: &str = "crystalbay_reply_send_seconds";
 /// Histogram: from a customer message's arrival in the inbox until its turn was decided (the
@@ -95,7 +98,14 @@ pub fn describe() {
         "Customer messages stored in the inbox (redeliveries not counted)"
     );
     describe_counter!(OUTBOUND_MESSAGES, "Messages a channel accepted from us");
-    describe_counter!(SEND_FAILURES, "Failed sends, retryable or permanent");
+    describe_counter!(
+        SEND_FAILURES,
+        "Failed sends: rate-limited, retryable or permanent"
+    );
+    describe_counter!(
+        UNDELIVERED_REPLIES,
+        "Replies not delivered (deadline passed or refused for good), escalated to the managers"
+    );
     describe_histogram!(
         REPLY_SEND_SECONDS,
         metrics::Unit::Seconds,

@@ -27,7 +27,16 @@ pub struct SendReceipt {
 /// Why a send did not go through, and what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SendError {
-    /// Worth trying again (rate limit, 5xx, timeout), after `retry_after` when the channel says.
+    /// The channel asks us to slow down (HTTP 429, Telegram's `retry_after`): nothing may be
+    /// sent on this channel for `retry_after`. Not a failed attempt: the message waits and goes
+    /// again, however often this happens.
+    #[error("rate limited for {retry_after:?}: {reason}")]
+    RateLimited {
+        reason: String,
+        retry_after: Duration,
+    },
+    /// Worth trying again (5xx, timeout, connection refused), after `retry_after` when the
+    /// channel says; otherwise after the outbox's own backoff.
     #[error("temporary failure: {reason}")]
     Retryable {
         reason: String,

@@ -32,6 +32,17 @@ pub const QUEUE_DEPTH: &str = "crystalbay_queue_depth";
 pub const ESCALATIONS_OPEN: &str = "crystalbay_escalations_open";
 /// Gauge: LLM calls under way.
 pub const LLM_IN_FLIGHT: &str = "crystalbay_llm_in_flight";
+/// Gauge: replies queued or in flight in a channel's outbox, by `channel`.
+pub const OUTBOX_WAITING: &str = "crystalbay_outbox_waiting";
+/// Gauge: seconds the oldest waiting reply of a channel has waited, by `channel`.
+pub const OUTBOX_OLDEST_SECONDS: &str = "crystalbay_outbox_oldest_waiting_seconds";
+/// Gauge: a channel's circuit breaker, by `channel` and `state` (`closed`, `open`,
+/// `probing`): 1 for the state it is in, 0 for the others.
+pub const OUTBOX_BREAKER: &str = "crystalbay_outbox_breaker";
+/// Gauge: seconds left of a rate-limit pause a channel asked for, by `channel`.
+pub const OUTBOX_PAUSED_SECONDS: &str = "crystalbay_outbox_paused_seconds";
+/// Counter: idle client connections closed to stay under `HTTP_MAX_CONNECTIONS`.
+pub const CONNECTIONS_SHED: &str = "crystalbay_http_connections_shed_total";
 
 /// Latency buckets, in seconds, of every histogram.
 const BUCKETS: &[f64] = &[
@@ -83,6 +94,39 @@ fn describe() {
     describe_gauge!(QUEUE_DEPTH, "Rows waiting (or failed) in each queue");
     describe_gauge!(ESCALATIONS_OPEN, "Escalations waiting for a manager");
     describe_gauge!(LLM_IN_FLIGHT, "LLM calls under way");
+    describe_gauge!(OUTBOX_WAITING, "Replies waiting for delivery, per channel");
+    describe_gauge!(
+        OUTBOX_OLDEST_SECONDS,
+        "Seconds the oldest reply waiting for delivery has waited, per channel"
+    );
+    describe_gauge!(
+        OUTBOX_BREAKER,
+        "Circuit breaker of each channel: 1 for its state (closed, open, probing)"
+    );
+    describe_gauge!(
+        OUTBOX_PAUSED_SECONDS,
+        "Seconds left of a rate-limit pause a channel asked for"
+    );
+    describe_counter!(
+        CONNECTIONS_SHED,
+        "Idle client connections closed to stay under HTTP_MAX_CONNECTIONS"
+    );
+}
+
+/// Sets the outbox gauges from each channel actor's last published state.
+fn outbox_gauges(state: &AppState) {
+    for (channel, outbox) in state.engine.outbox_board().snapshot() {
+        metrics::gauge!(OUTBOX_WAITING, "channel" => channel.clone()).set(outbox.waiting as f64);
+        metrics::gauge!(OUTBOX_OLDEST_SECONDS, "channel" => channel.clone())
+            .set(outbox.oldest_waiting_secs);
+        metrics::gauge!(OUTBOX_PAUSED_SECONDS, "channel" => channel.clone())
+            .set(outbox.paused_secs);
+        for breaker in ["closed", "open", "probing"] {
+            let on = if outbox.breaker == breaker { 1.0 } else { 0.0 };
+            metrics::gauge!(OUTBOX_BREAKER, "channel" => channel.clone(), "state" => breaker)
+                .set(on);
+        }
+    }
 }
 
 pub fn router() -> Router<AppState> {
@@ -114,6 +158,7 @@ async fn render(State(state): State<AppState>) -> Response {
     if let Some(llm) = state.live.as_ref().and_then(|l| l.llm.as_ref()) {
         metrics::gauge!(LLM_IN_FLIGHT).set(llm.stats().in_flight as f64);
     }
+    outbox_gauges(&state);
     let mut response = handle.render().into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -1,8 +1,8 @@
 //! The HTTP server: health and readiness, channel webhooks, `/metrics` and the admin API,
 //! merged into one router on one port.
 //!
-//! Every request gets an `x-request-id` (kept when the caller sent one, returned in the
-//! response) and a log span with it, the method, the matched route — the route's pattern,
+//! Every request gets an `x-request-id` (kept when the caller sent a sane one — at most 128
+//! characters of `A-Z a-z 0-9 - _ . : = + /` — replaced otherwise; returned in the response) and a log span with it, the method, the matched route — the route's pattern,
 //! never the path itself, which may carry a webhook secret — and, on admin routes, the
 //! caller's token name. Unknown routes and wrong methods answer in the admin API's error
 //! shape.
@@ -11,6 +11,7 @@ pub mod admin;
 mod email;
 mod health;
 pub mod metrics;
+pub mod serve;
 mod telegram;
 mod wazzup;
 
@@ -102,7 +103,31 @@ pub fn router(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(span))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(axum::middleware::map_request(drop_bad_request_id))
         .with_state(state)
+}
+
+/// The longest `x-request-id` kept from a caller.
+const MAX_REQUEST_ID: usize = 128;
+
+/// A caller's `x-request-id` that is too long or not made of `A-Z a-z 0-9 - _ . : = + /` is
+/// dropped (a fresh one is made in its place), so no caller writes what it likes into every
+/// log line of its request.
+async fn drop_bad_request_id(mut request: Request) -> Request {
+    let fine = |v: &axum::http::HeaderValue| {
+        let b = v.as_bytes();
+        !b.is_empty()
+            && b.len() <= MAX_REQUEST_ID
+            && b.iter()
+                .all(|c| c.is_ascii_alphanumeric() || b"-_.:=+/".contains(c))
+    };
+    let headers = request.headers_mut();
+    if headers.get_all("x-request-id").iter().count() > 1
+        || headers.get("x-request-id").is_some_and(|v| !fine(v))
+    {
+        headers.remove("x-request-id");
+    }
+    request
 }
 
 /// An error answer in the one shape of the whole server, `{"error": {"code", "message"}}`, for

@@ -170,6 +170,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/admin/crm/outbox"),
     ("post", "/admin/crm/outbox/{id}/retry"),
     ("post", "/admin/crm/recheck"),
+    ("get", "/admin/outbox"),
+    ("post", "/admin/outbox/{id}/retry"),
+    ("post", "/admin/outbox/retry"),
     ("get", "/admin/status"),
 ];
 

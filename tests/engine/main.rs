@@ -16,6 +16,7 @@ mod email;
 mod handoff;
 mod llm;
 mod managers;
+mod outbox;
 mod peers;
 mod store;
 mod support;

@@ -7,7 +7,7 @@ use dialogs::handover::Urgency;
 use dialogs::{Channel, ChatKey, Owner};
 use serde_json::json;
 
-fn inbound(chat: &str, external_id: &str, text: &str) -> NewInbound {
+pub(crate) fn inbound(chat: &str, external_id: &str, text: &str) -> NewInbound {
     NewInbound {
         key: ChatKey::new(Channel::Wazzup, chat),
         external_id: external_id.into(),
@@ -20,7 +20,7 @@ fn inbound(chat: &str, external_id: &str, text: &str) -> NewInbound {
     }
 }
 
-async fn insert(store: &dyn Store, m: NewInbound) -> InboxMessage {
+pub(crate) async fn insert(store: &dyn Store, m: NewInbound) -> InboxMessage {
     match store
         .write_batch(vec![WriteOp::InsertInbound(m)])
         .await
@@ -32,7 +32,11 @@ async fn insert(store: &dyn Store, m: NewInbound) -> InboxMessage {
     }
 }
 
-fn turn(message: &InboxMessage, conversation: &ConversationRecord, replies: &[&str]) -> TurnCommit {
+pub(crate) fn turn(
+    message: &InboxMessage,
+    conversation: &ConversationRecord,
+    replies: &[&str],
+) -> TurnCommit {
     let now = Utc::now();
     TurnCommit {
         inbound: vec![actors::store::HandledMessage {

@@ -290,7 +290,7 @@ async fn a_rate_limited_send_waits_as_told_and_arrives_once() {
 }
 
 #[tokio::test]
-async fn a_chat_that_blocked_the_bot_is_marked_unreachable_and_not_retried() {
+async fn a_chat_that_blocked_the_bot_is_marked_unreachable_not_retried_and_escalated() {
     let (app, fake) = spawn(TelegramMode::Polling).await;
     fake.blocked.lock().unwrap().insert(1011);
     fake.push(fake_telegram::text(1011, "Здравствуйте"));
@@ -307,6 +307,19 @@ async fn a_chat_that_blocked_the_bot_is_marked_unreachable_and_not_retried() {
     assert!(given_up, "the chat is not marked unreachable");
     assert_eq!(fake.attempts_to(1011), 1, "a blocked chat is not retried");
     assert!(fake.sent_to(1011).is_empty());
+    // Not dropped: the managers get the conversation with the reply that could not go.
+    let conversation = store.conversation_by_chat(&key).await.unwrap().unwrap();
+    let reply = store.outbox_of(&conversation.id).await.unwrap().remove(0);
+    let escalated = eventually(WAIT, || async {
+        store
+            .escalations_of(&conversation.id)
+            .await
+            .unwrap()
+            .iter()
+            .any(|e| e.reason == "undelivered" && e.details["text"] == reply.message.text.as_str())
+    })
+    .await;
+    assert!(escalated, "the undelivered reply was not escalated");
 }
 
 mod crash {

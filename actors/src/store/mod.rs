@@ -198,6 +198,13 @@ pub trait Store: Send + Sync + 'static {
 
     async fn crm_outbox_entry(&self, id: &str) -> Result<Option<CrmOutboxRecord>, StoreError>;
 
+    /// Outbox rows with this status (`pending`, `failed`, …), oldest first, at most `limit`
+    /// (the admin API lists undelivered replies).
+    async fn outbox_list(&self, status: &str, limit: i64) -> Result<Vec<OutboxRecord>, StoreError>;
+
+    /// One outbox row.
+    async fn outbox_entry(&self, id: &str) -> Result<Option<OutboxRecord>, StoreError>;
+
     /// Pending and failed work in every queue.
     async fn queue_depths(&self) -> Result<QueueDepths, StoreError>;
 }

@@ -354,6 +354,27 @@ pub enum WriteOp {
         id: String,
         at: DateTime<Utc>,
     },
+    /// The outbox gives a reply up (its deadline passed, or the channel refused it for good):
+    /// the row becomes `failed` with `error`, and the conversation gets an open escalation
+    /// (reason `undelivered`, details `{outbox_id, text, error}`) — or, when it already has an
+    /// open `undelivered` escalation, a follow-up on it with the text. `AlreadyHandled` (and
+    /// nothing escalated) when the row was no longer pending.
+    OutboxUndelivered {
+        id: String,
+        conversation_id: String,
+        text: String,
+        error: String,
+        /// The new escalation's id.
+        escalation_id: String,
+        at: DateTime<Utc>,
+    },
+    /// Admin API: a `failed` reply goes back to `pending` (its attempts and last error kept),
+    /// to be handed to its channel again. Its `created_at` becomes `at`: the outbox's deadline
+    /// counts from the retry, across restarts too. `NotFound` when the row was not failed.
+    OutboxRequeue {
+        id: String,
+        at: DateTime<Utc>,
+    },
     /// Admin API: resolve one open or claimed escalation (its chat is not held by anyone).
     /// [`WriteOutcome::NotFound`] when no such escalation is open or claimed.
     ResolveEscalation {

@@ -100,6 +100,21 @@ pub(crate) const CRM_OUTBOX_RETRY: &str = "UPDATE crm_outbox SET status = 'pendi
     held_since = NULL, next_attempt_at = $2, updated_at = $2 \
     WHERE id = $1 AND status IN ('pending', 'failed')";
 
+/// `$1` id, `$2` error, `$3` at: a pending reply given up by the outbox.
+pub(crate) const OUTBOX_GIVE_UP: &str = "UPDATE outbox SET status = 'failed', last_error = $2, \
+    updated_at = $3 WHERE id = $1 AND status = 'pending'";
+
+/// `$1` id, `$2` conversation, `$3` details, `$4` at: an `undelivered` escalation, unless the
+/// conversation has an open one already.
+pub(crate) const INSERT_UNDELIVERED_ESCALATION: &str = "INSERT INTO escalations \
+    (id, conversation_id, reason, details, created_at) \
+    SELECT $1, $2, 'undelivered', $3, $4 WHERE NOT EXISTS (SELECT 1 FROM escalations \
+    WHERE conversation_id = $2 AND reason = 'undelivered' AND status = 'open')";
+
+/// `$1` id, `$2` at: a failed reply back to pending, written anew (admin retry).
+pub(crate) const OUTBOX_REQUEUE: &str = "UPDATE outbox SET status = 'pending', created_at = $2, \
+    updated_at = $2 WHERE id = $1 AND status = 'failed'";
+
 pub(crate) const RESOLVE_ESCALATION: &str = "UPDATE escalations SET status = 'resolved', \
     resolved_at = $2 WHERE id = $1 AND status IN ('open', 'claimed')";
 
@@ -704,6 +719,50 @@ macro_rules! impl_store {
                         }
                         WriteOp::CrmOutboxRetry { id, at } => {
                             let done = sqlx::query(CRM_OUTBOX_RETRY)
+                                .bind(id)
+                                .bind(*at)
+                                .execute(&mut *conn)
+                                .await?;
+                            outcomes[i] = Some(if done.rows_affected() == 0 {
+                                WriteOutcome::NotFound
+                            } else {
+                                WriteOutcome::Done
+                            });
+                        }
+                        WriteOp::OutboxUndelivered { id, conversation_id, text, error, escalation_id, at } => {
+                            let given_up = sqlx::query(OUTBOX_GIVE_UP)
+                                .bind(id)
+                                .bind(error)
+                                .bind(*at)
+                                .execute(&mut *conn)
+                                .await?;
+                            if given_up.rows_affected() == 0 {
+                                outcomes[i] = Some(WriteOutcome::AlreadyHandled);
+                                continue;
+                            }
+                            let details = serde_json::json!({"outbox_id": id, "text": text, "error": error});
+                            let escalated = sqlx::query(INSERT_UNDELIVERED_ESCALATION)
+                                .bind(escalation_id)
+                                .bind(conversation_id)
+                                .bind(Json(&details))
+                                .bind(*at)
+                                .execute(&mut *conn)
+                                .await?;
+                            if escalated.rows_affected() == 0 {
+                                sqlx::query(INSERT_FOLLOW_UP)
+                                    .bind(new_id())
+                                    .bind(conversation_id)
+                                    .bind(format!("Не доставлено клиенту: {text}"))
+                                    .bind(None::<&str>)
+                                    .bind(true)
+                                    .bind(*at)
+                                    .execute(&mut *conn)
+                                    .await?;
+                            }
+                            outcomes[i] = Some(WriteOutcome::Done);
+                        }
+                        WriteOp::OutboxRequeue { id, at } => {
+                            let done = sqlx::query(OUTBOX_REQUEUE)
                                 .bind(id)
                                 .bind(*at)
                                 .execute(&mut *conn)
@@ -1491,6 +1550,31 @@ macro_rules! impl_store {
                     .as_ref()
                     .map(lead_from)
                     .transpose()
+                }
+
+                async fn outbox_list(
+                    &self,
+                    status: &str,
+                    limit: i64,
+                ) -> Result<Vec<OutboxRecord>, StoreError> {
+                    sqlx::query(select_outbox!("status = $1 ORDER BY created_at, id LIMIT $2"))
+                        .bind(status)
+                        .bind(limit)
+                        .fetch_all(&self.pool)
+                        .await?
+                        .iter()
+                        .map(outbox_from)
+                        .collect()
+                }
+
+                async fn outbox_entry(&self, id: &str) -> Result<Option<OutboxRecord>, StoreError> {
+                    sqlx::query(select_outbox!("id = $1"))
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await?
+                        .as_ref()
+                        .map(outbox_from)
+                        .transpose()
                 }
 
                 async fn queue_depths(&self) -> Result<QueueDepths, StoreError> {

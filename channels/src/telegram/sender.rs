@@ -7,7 +7,8 @@
 //! runs in its own task (the channel actor spawns one per message), so a chat that waits never
 //! holds up another chat.
 //!
-//! **Failures.** `429` → retry after `parameters.retry_after`; `403` (the customer blocked the
+//! **Failures.** `429` → [`SendError::RateLimited`] for `parameters.retry_after` (the channel
+//! actor pauses the whole channel that long, and the attempt does not count); `403` (the customer blocked the
 //! bot, or deleted the account) → unreachable; `5xx`, timeouts, connection errors → retry;
 //! `400` and other refusals → rejected for good.
 //!
@@ -112,9 +113,9 @@ fn chat_id(message: &OutgoingMessage) -> Option<i64> {
 fn send_error(error: TelegramError) -> SendError {
     let reason = error.to_string();
     match error {
-        TelegramError::RetryAfter { retry_after, .. } => SendError::Retryable {
+        TelegramError::RetryAfter { retry_after, .. } => SendError::RateLimited {
             reason,
-            retry_after: Some(retry_after),
+            retry_after,
         },
         TelegramError::Refused {
             refusal: Refusal::Forbidden,
@@ -205,9 +206,9 @@ mod tests {
                 method: "sendMessage",
                 retry_after: Duration::from_secs(3)
             }),
-            SendError::Retryable {
+            SendError::RateLimited {
                 reason: "Telegram asked to wait 3s before sendMessage".into(),
-                retry_after: Some(Duration::from_secs(3))
+                retry_after: Duration::from_secs(3)
             }
         );
         assert!(matches!(

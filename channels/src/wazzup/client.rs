@@ -4,6 +4,10 @@
 //! is refused by Wazzup as `REPEATED_CRM_MESSAGE_ID` instead of reaching the customer twice —
 //! and that refusal counts as sent.
 //!
+//! A `429` is [`SendError::RateLimited`] for as long as its `Retry-After` says (5 s when it
+//! does not); a `5xx` or a connection failure is [`SendError::Retryable`] (after `Retry-After`
+//! when given, else the outbox's backoff).
+//!
 //! Every call waits for the client-side limiter first: Wazzup allows 500 requests per 5 s per
 //! account, and we stay under it (80/s sustained, bursts of 50: at most 450 in any 5 s).
 //! [`WazzupClient::with_rate`] changes the sustained rate (`WAZZUP_SENDS_PER_SEC`; the load
@@ -202,6 +206,19 @@ fn describe_failure(status: StatusCode, body: &str) -> String {
     }
 }
 
+/// How long to wait after a 429 that does not say (`Retry-After` missing or unreadable).
+const DEFAULT_RATE_LIMIT_WAIT: Duration = Duration::from_secs(5);
+/// The longest `Retry-After` believed: a day (the outbox's default deadline).
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
+
+/// `Retry-After` in seconds (`Retry-After: 120`), as a duration of at most a day. The HTTP
+/// date form is not used by Wazzup and is ignored (the default wait applies).
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
+    let secs: f64 = value.trim().parse().ok()?;
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs).min(MAX_RETRY_AFTER))
+}
+
 #[async_trait]
 impl Sender for WazzupClient {
     fn channel(&self) -> Channel {
@@ -241,6 +258,7 @@ impl Sender for WazzupClient {
                 retry_after: None,
             })?;
         let status = resp.status();
+        let wait = retry_after(resp.headers());
         let body = resp.text().await.unwrap_or_default();
         if status.is_success() {
             let external_id = serde_json::from_str::<serde_json::Value>(&body)
@@ -262,13 +280,13 @@ impl Sender for WazzupClient {
         }
         let reason = describe_failure(status, &body);
         Err(match status {
-            StatusCode::TOO_MANY_REQUESTS => SendError::Retryable {
+            StatusCode::TOO_MANY_REQUESTS => SendError::RateLimited {
                 reason,
-                retry_after: Some(Duration::from_secs(5)),
+                retry_after: wait.unwrap_or(DEFAULT_RATE_LIMIT_WAIT),
             },
             s if s.is_server_error() => SendError::Retryable {
                 reason,
-                retry_after: None,
+                retry_after: wait,
             },
             _ if ["BAD_CONTACT", "CHAT_NO_ACCESS", "CHANNEL_BLOCKED"]
                 .iter()
@@ -292,6 +310,23 @@ impl Sender for WazzupClient {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn retry_after_is_read_in_seconds() {
+        use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
+        use std::time::Duration;
+        let with = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(RETRY_AFTER, HeaderValue::from_str(v).unwrap());
+            super::retry_after(&h)
+        };
+        assert_eq!(with("7"), Some(Duration::from_secs(7)));
+        assert_eq!(with(" 1.5 "), Some(Duration::from_millis(1500)));
+        assert_eq!(with("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+        assert_eq!(with("-3"), None);
+        assert_eq!(with("999999999"), Some(Duration::from_secs(24 * 3600)));
+        assert_eq!(super::retry_after(&HeaderMap::new()), None);
+    }
+
     #[test]
     fn error_codes_match_in_any_spelling() {
         assert!(super::code_is(

@@ -10,7 +10,8 @@
 //! - [`escalations`]: list, claim, resolve (manager).
 //! - [`leads`]: the lead list as JSON or Excel-friendly CSV (manager).
 //! - [`crm`]: the CRM outbox, and retrying a command (admin).
-//! - [`status`]: integrations, database, queues (admin).
+//! - [`outbox`]: replies waiting for delivery or given up, and sending them again (admin).
+//! - [`status`]: integrations, database, queues, each channel's outbox (admin).
 //! - [`openapi`]: `GET /admin/openapi.json`, the description of all of the above, generated
 //!   from the handlers (it says how a new route is declared).
 
@@ -21,6 +22,7 @@ pub mod error;
 mod escalations;
 mod leads;
 pub mod openapi;
+mod outbox;
 mod prompts;
 mod schemas;
 pub mod status;
@@ -65,6 +67,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(escalations::router())
         .merge(leads::router())
         .merge(crm::router())
+        .merge(outbox::router())
         .merge(status::router())
 }
 

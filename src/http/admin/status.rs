@@ -134,7 +134,14 @@ async fn status(
             "in_flight": conversations.in_flight,
             "parked_since_start": conversations.parked,
         },
+        "outbox": outbox_status(&state),
     })))
+}
+
+/// Replies waiting for delivery, per channel: the breaker (`closed`, `open`, `probing`), a
+/// rate-limit pause, how many wait and how long the oldest has waited.
+fn outbox_status(state: &AppState) -> Value {
+    json!(state.engine.outbox_board().snapshot())
 }
 
 /// The Bitrix24 check, set-up problem and call counts, added to its integration entry.
@@ -172,6 +179,10 @@ mod schema {
         #[schema(value_type = Option<Object>)]
         pub queues: Option<Value>,
         pub conversations: Conversations,
+        /// Each channel's outbox: its circuit breaker (`closed`, `open`, `probing`), a
+        /// rate-limit pause left, replies waiting for delivery and the oldest one's age.
+        #[schema(value_type = Object)]
+        pub outbox: Value,
         /// The latest run of the `doctor` checks (every `STATUS_CHECK_SECS`; `null` before
         /// the first ends, or when they are off).
         pub checks: Option<Checks>,

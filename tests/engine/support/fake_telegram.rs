@@ -9,7 +9,8 @@
 //! `answerCallbackQuery` (recorded), `getChatMember` (the bot is a member of every chat but
 //! the refused ones, which answer 400 with their description).
 //!
-//! Switches: Telegram's last webhook delivery error (`getWebhookInfo`); the next N sends answer 429 with `retry_after` 1; chats that answer 403 (the bot
+//! Switches: Telegram's last webhook delivery error (`getWebhookInfo`); the next N sends answer
+//! 429 with `retry_after` 1 (or every send until a given instant); chats that answer 403 (the bot
 //! is blocked); chats whose sends answer 400 with a given description; sends that never answer (to kill the engine mid-send); a budget of `getUpdates`
 //! calls after which they never answer (an engine killed before its next poll confirmed
 //! anything).
@@ -78,6 +79,10 @@ pub struct FakeTelegram {
     pub served: Mutex<Vec<i64>>,
     /// The next this many sends answer 429 with `retry_after` 1.
     pub too_many_requests: AtomicUsize,
+    /// Until then, every send answers 429 with `retry_after` 1 (a flood limit for a while).
+    pub limited_until: Mutex<Option<Instant>>,
+    /// Sends answered 429.
+    pub answered_429: AtomicUsize,
     /// Chats that blocked the bot: sends to them answer 403.
     pub blocked: Mutex<HashSet<i64>>,
     /// Chats whose sends answer 400 with this description (`Bad Request: chat not found`).
@@ -109,6 +114,8 @@ pub async fn start() -> Arc<FakeTelegram> {
         answered_callbacks: Mutex::default(),
         served: Mutex::default(),
         too_many_requests: AtomicUsize::new(0),
+        limited_until: Mutex::default(),
+        answered_429: AtomicUsize::new(0),
         blocked: Mutex::default(),
         refused: Mutex::default(),
         hold_sends: AtomicBool::new(false),
@@ -390,8 +397,14 @@ async fn send_message(fake: &FakeTelegram, p: &Map<String, Value>) -> Response {
     let limited = fake
         .too_many_requests
         .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-        .is_ok();
+        .is_ok()
+        || fake
+            .limited_until
+            .lock()
+            .unwrap()
+            .is_some_and(|until| Instant::now() < until);
     if limited {
+        fake.answered_429.fetch_add(1, Ordering::SeqCst);
         return error(
             429,
             "Too Many Requests: retry after 1",

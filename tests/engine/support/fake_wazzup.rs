@@ -1,7 +1,8 @@
 //! A local fake of the Wazzup24 v3 API (`docs/protocols/wazzup.md`), enough for the engine's
 //! sending path: Bearer auth (401), `POST /v3/message` validation, `crmMessageId` remembered
 //! (a repeat is a 400 `REPEATED_CRM_MESSAGE_ID`), 201 `{messageId, chatId}`, `GET /v3/channels`.
-//! A switch makes sends hang, to kill the engine while one is in flight.
+//! A switch makes sends hang, to kill the engine while one is in flight; others make every
+//! send answer 500 (an outage) or 429 with `Retry-After` (a rate limit) while they are set.
 //!
 //! For the load tool (`benches/load.rs`): every delivery carries the instant it arrived,
 //! [`FakeWazzup::subscribe`] streams deliveries as they happen, and `forget` stops keeping
@@ -44,6 +45,13 @@ pub struct FakeWazzup {
     pub attempts: AtomicUsize,
     /// The next this-many sends answer 429 (`TOO_MANY_REQUESTS`).
     pub throttle: AtomicUsize,
+    /// While set, every send answers 429 with `Retry-After` of this many seconds.
+    pub rate_limited: Mutex<Option<u64>>,
+    /// While set, every send answers 500 (an outage).
+    pub server_error: AtomicBool,
+    /// Sends answered 429 / 500.
+    pub answered_429: AtomicUsize,
+    pub answered_500: AtomicUsize,
     /// The body of the last `PATCH /v3/webhooks`.
     pub webhook: Mutex<Option<Value>>,
     /// While set, deliveries are not kept in `delivered` (subscribers still get them).
@@ -109,11 +117,30 @@ async fn send(
     if fake.hold.load(Ordering::SeqCst) {
         std::future::pending::<()>().await;
     }
+    if fake.server_error.load(Ordering::SeqCst) {
+        fake.answered_500.fetch_add(1, Ordering::SeqCst);
+        return (StatusCode::INTERNAL_SERVER_ERROR, "upstream unavailable").into_response();
+    }
+    let limited = *fake.rate_limited.lock().unwrap();
+    if let Some(secs) = limited {
+        fake.answered_429.fetch_add(1, Ordering::SeqCst);
+        let mut response = error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TOO_MANY_REQUESTS",
+            "Too many requests",
+            json!({}),
+        );
+        response
+            .headers_mut()
+            .insert("retry-after", secs.to_string().parse().unwrap());
+        return response;
+    }
     if fake
         .throttle
         .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
         .is_ok()
     {
+        fake.answered_429.fetch_add(1, Ordering::SeqCst);
         return error(
             StatusCode::TOO_MANY_REQUESTS,
             "TOO_MANY_REQUESTS",
