@@ -7,7 +7,7 @@ use crate::crm::NewCrmCommand;
 use crate::engine::EngineContext;
 use crate::store::{
     ConversationRecord, HandledMessage, InboxMessage, NewEscalation, NewFollowUp, OutboxMessage,
-    OwnershipChange, TurnCommit, WriteOp, WriteOutcome, new_id,
+    OwnershipChange, StoreError, TurnCommit, WriteOp, WriteOutcome, new_id,
 };
 use dialogs::handover::{self, Desk, Event, Handover, ManagerMove};
 use dialogs::{Channel, ChatKey, DialogEvent, Owner};
@@ -24,6 +24,13 @@ pub enum ConversationMsg {
     /// The burst window of the messages held may be over: answer them, unless a later line
     /// extended the window (the timer's generation is no longer the burst's).
     Flush(u64),
+    /// This message failed for good (twice, not for an outage): park it with `error`, say
+    /// sorry to the customer and call a manager, once. Sent by the router to the fresh actor,
+    /// before the messages after it.
+    Park {
+        message: InboxMessage,
+        error: String,
+    },
     /// A manager takes, writes to or releases the chat; replies with the owner after it.
     Manage {
         action: ManagerAction,
@@ -145,6 +152,11 @@ impl Actor for Conversation {
                 flush(state).await
             }
             ConversationMsg::Flush(_) => Ok(()),
+            ConversationMsg::Park { message, error } => {
+                flush(state).await?;
+                Box::pin(park(state, message, error)).await;
+                Ok(())
+            }
             ConversationMsg::Manage { action, by, reply } => {
                 let result = Box::pin(manage(state, action, &by)).await;
                 match reply {
@@ -169,6 +181,93 @@ async fn flush(state: &mut ConversationState) -> Result<(), ActorProcessingErr> 
     answer(state, burst).await
 }
 
+/// The first wait before a turn that failed transiently is tried again; doubled after each
+/// failure, up to [`RETRY_MAX`].
+const RETRY_FIRST: Duration = Duration::from_millis(200);
+
+/// The longest wait between two attempts of a turn during an outage.
+const RETRY_MAX: Duration = Duration::from_secs(5);
+
+/// Whether a failure is an outage (see [`crate::store::FailureKind`]): only the store's
+/// errors can be; a panic, a template error or any other error of the turn is permanent.
+fn is_transient(error: &ActorProcessingErr) -> bool {
+    error
+        .downcast_ref::<StoreError>()
+        .is_some_and(StoreError::is_transient)
+}
+
+/// What a turn does with its messages.
+enum Job<'j> {
+    /// Answer them (the dialog).
+    Answer(&'j [InboxMessage]),
+    /// Park them with this error: apologise and call a manager.
+    Park(&'j [InboxMessage], &'j str),
+}
+
+impl Job<'_> {
+    fn messages(&self) -> &[InboxMessage] {
+        match self {
+            Job::Answer(m) | Job::Park(m, _) => m,
+        }
+    }
+
+    async fn run(&self, state: &mut ConversationState) -> Result<(), ActorProcessingErr> {
+        // Boxed: an idle actor's task would otherwise reserve room for this (large) future all
+        // its life; boxed, the room exists only while a message is in hand.
+        match self {
+            Job::Answer(messages) => Box::pin(handle_messages(state, messages.to_vec())).await,
+            Job::Park(messages, error) => Box::pin(park_turn(state, messages, error)).await,
+        }
+    }
+}
+
+/// Runs `job` until it succeeds or fails permanently. A transient failure (an outage) is
+/// waited out with backoff, for as long as it lasts: the chat waits (its later messages stay
+/// in the mailbox, in order), other chats go on. `Ok(false)`: the engine is shutting down,
+/// nothing was done (the messages stay pending in the inbox for the next start).
+async fn until_done(
+    state: &mut ConversationState,
+    job: Job<'_>,
+) -> Result<bool, ActorProcessingErr> {
+    let mut delay = RETRY_FIRST;
+    let mut waiting = false;
+    let done = loop {
+        match job.run(state).await {
+            Ok(()) => break Ok(true),
+            Err(e) if is_transient(&e) => {
+                let messages = job.messages();
+                if !waiting {
+                    waiting = true;
+                    tracing::warn!(conversation = %crate::conversations::masked(&state.key),
+                        messages = messages.len(), error = %e,
+                        "turn waits for the database; retried until it answers");
+                    let oldest = messages
+                        .iter()
+                        .map(|m| m.received_at)
+                        .min()
+                        .unwrap_or_else(crate::store::now);
+                    state.ctx.waiting.start(&state.key, messages.len(), oldest);
+                }
+                let ctx = state.ctx.clone();
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = ctx.stopped() => break Ok(false),
+                }
+                delay = (delay * 2).min(RETRY_MAX);
+            }
+            Err(e) => break Err(e),
+        }
+    };
+    if waiting {
+        state.ctx.waiting.end(&state.key);
+        if matches!(done, Ok(true)) {
+            tracing::info!(conversation = %crate::conversations::masked(&state.key),
+                "turn done after waiting for the database");
+        }
+    }
+    done
+}
+
 /// One turn for `messages` (oldest first), then tells the router each is finished, so none is
 /// redelivered after a later failure.
 async fn answer(
@@ -176,9 +275,9 @@ async fn answer(
     messages: Vec<InboxMessage>,
 ) -> Result<(), ActorProcessingErr> {
     let ids: Vec<i64> = messages.iter().map(|m| m.id).collect();
-    // Boxed: an idle actor's task would otherwise reserve room for this (large) future all its
-    // life; boxed, the room exists only while a message is in hand.
-    Box::pin(handle_messages(state, messages)).await?;
+    if !until_done(state, Job::Answer(&messages)).await? {
+        return Ok(());
+    }
     for inbox_id in ids {
         state.router.cast(RouterMsg::Done {
             key: state.key.clone(),
@@ -390,6 +489,99 @@ async fn commit_turn(
         other => {
             return Err(format!("unexpected outcome of a turn commit: {other:?}").into());
         }
+    }
+    Ok(())
+}
+
+/// The reason of the escalation a parked message raises.
+pub const PARKED_REASON: &str = "message_failed";
+
+/// Parks a message that failed for good: marked `failed` with the error, the customer told
+/// sorry (in their language) and the managers called, in one commit and once. An outage meanwhile
+/// is waited out; if even the apology cannot be written, the message is parked bare.
+async fn park(state: &mut ConversationState, message: InboxMessage, error: String) {
+    let key = crate::conversations::masked(&state.key);
+    let messages = [message];
+    match until_done(state, Job::Park(&messages, &error)).await {
+        Ok(_) => {}
+        Err(e) => {
+            tracing::error!(conversation = %key, inbox_id = messages[0].id, error = %e,
+                "could not write the apology for a parked message; parking it bare");
+            state.ctx.store.write_in_background(WriteOp::ParkInbound {
+                id: messages[0].id,
+                error,
+                at: crate::store::now(),
+            });
+        }
+    }
+}
+
+/// One attempt at [`park`].
+async fn park_turn(
+    state: &mut ConversationState,
+    messages: &[InboxMessage],
+    error: &str,
+) -> Result<(), ActorProcessingErr> {
+    let (_, mut next) = load(state).await?;
+    let now = crate::store::now();
+    let replies = if next.owner == Owner::Manager {
+        // The manager who owns the chat answers; the escalation tells them.
+        Vec::new()
+    } else {
+        state
+            .ctx
+            .turns
+            .apology(&next, messages)
+            .into_iter()
+            .collect()
+    };
+    let text = messages
+        .iter()
+        .map(|m| m.inbound.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    next.updated_at = now;
+    let replies = outbox(&next, replies, now);
+    let commit = TurnCommit {
+        inbound: messages
+            .iter()
+            .map(|m| HandledMessage {
+                inbox_id: m.id,
+                text: m.inbound.text.clone(),
+                direction: "in",
+            })
+            .collect(),
+        conversation: next.clone(),
+        replies: replies.clone(),
+        escalations: vec![NewEscalation {
+            id: new_id(),
+            reason: PARKED_REASON.to_owned(),
+            details: serde_json::json!({
+                "error": error,
+                "inbox_ids": messages.iter().map(|m| m.id).collect::<Vec<_>>(),
+                "text": text,
+            }),
+        }],
+        follow_ups: Vec::new(),
+        crm: Vec::new(),
+        ownership: Vec::new(),
+        at: now,
+    };
+    let outcome = state
+        .ctx
+        .store
+        .write(WriteOp::ParkTurn {
+            turn: Box::new(commit),
+            error: error.to_owned(),
+        })
+        .await?;
+    // Otherwise handled or parked before: nothing more to say.
+    if outcome == WriteOutcome::Committed {
+        tracing::error!(conversation = %crate::conversations::masked(&state.key),
+            inbox_id = messages[0].id, %error,
+            "message parked: the customer was told sorry and the managers were called");
+        state.snapshot = serde_json::to_vec(&next).ok().map(Vec::into_boxed_slice);
+        state.ctx.send_replies(replies);
     }
     Ok(())
 }

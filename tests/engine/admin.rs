@@ -171,6 +171,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/admin/crm/outbox"),
     ("post", "/admin/crm/outbox/{id}/retry"),
     ("post", "/admin/crm/recheck"),
+    ("get", "/admin/inbox/parked"),
+    ("post", "/admin/inbox/parked/{id}/retry"),
+    ("post", "/admin/inbox/parked/retry"),
     ("get", "/admin/status"),
 ];
 

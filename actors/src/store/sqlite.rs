@@ -7,13 +7,22 @@
 
 use super::StoreError;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 pub struct SqliteStore {
     pool: sqlx::SqlitePool,
     _checkpoints: Checkpointer,
+    /// See [`SqliteStore::limit_pages`]: 0 never limited; otherwise the `max_page_count`
+    /// every connection gets before use.
+    page_limit: Arc<AtomicU64>,
 }
+
+/// SQLite's own ceiling on `max_page_count`: "no limit".
+const NO_PAGE_LIMIT: u64 = 4_294_967_294;
 
 /// How often the write-ahead log is checkpointed.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
@@ -22,13 +31,16 @@ const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 struct Checkpointer(tokio::task::JoinHandle<()>);
 
 impl Checkpointer {
-    fn start(pool: sqlx::SqlitePool) -> Self {
+    fn start(pool: sqlx::SqlitePool, file: PathBuf) -> Self {
         Self(tokio::spawn(async move {
             let mut every = tokio::time::interval(CHECKPOINT_EVERY);
             every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 every.tick().await;
-                if pool.is_closed() {
+                // Stopped with the store (Drop aborts it), and also when the pool is closed
+                // or the file was removed under a store still referenced somewhere (a test's
+                // temp dir gone): there is nothing left to checkpoint.
+                if pool.is_closed() || !file.exists() {
                     return;
                 }
                 // PASSIVE copies what no reader still needs and never waits for the writer.
@@ -72,16 +84,48 @@ impl SqliteStore {
                 )))
             })?;
         }
+        let file = options.get_filename().to_path_buf();
+        let page_limit = Arc::new(AtomicU64::new(0));
+        let limit = page_limit.clone();
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            .before_acquire(move |conn, _| {
+                let pages = limit.load(Ordering::Acquire);
+                Box::pin(async move {
+                    if pages != 0 {
+                        sqlx::query(sqlx::AssertSqlSafe(format!(
+                            "PRAGMA max_page_count = {pages}"
+                        )))
+                        .execute(&mut *conn)
+                        .await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(options)
             .await?;
         sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
-        let checkpoints = Checkpointer::start(pool.clone());
+        let checkpoints = Checkpointer::start(pool.clone(), file);
         Ok(Self {
             pool,
             _checkpoints: checkpoints,
+            page_limit,
         })
+    }
+
+    /// Migrated when opened: nothing to do.
+    async fn prepare_backend(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// Caps the database at about its current size (`full`) or lifts the cap: SQLite's own
+    /// `max_page_count`, so a write that needs more room fails with `SQLITE_FULL` exactly as
+    /// on a full disk. For fault tests (the disk fills, then space returns); until it is first
+    /// called it costs nothing.
+    pub fn simulate_full_disk(&self, full: bool) {
+        // Below the current size SQLite keeps the current size: 1 means "as it is now".
+        let pages = if full { 1 } else { NO_PAGE_LIMIT };
+        self.page_limit.store(pages, Ordering::Release);
     }
 }
 

@@ -10,6 +10,7 @@
 //! - [`escalations`]: list, claim, resolve (manager).
 //! - [`leads`]: the lead list as JSON or Excel-friendly CSV (manager).
 //! - [`crm`]: the CRM outbox, and retrying a command (admin).
+//! - [`parked`]: customer messages parked after failing for good, and retrying them (admin).
 //! - [`status`]: integrations, database, queues (admin).
 //! - [`openapi`]: `GET /admin/openapi.json`, the description of all of the above.
 
@@ -20,6 +21,7 @@ pub mod error;
 mod escalations;
 mod leads;
 pub mod openapi;
+mod parked;
 mod prompts;
 pub mod status;
 
@@ -58,6 +60,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(escalations::router())
         .merge(leads::router())
         .merge(crm::router())
+        .merge(parked::router())
         .merge(status::router())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -163,6 +163,15 @@ pub fn operations() -> Vec<Operation> {
         op("post", "/admin/crm/recheck", Admin, "crm", "Re-read the Bitrix24 set-up now",
             "The portal's pipeline and stages are read again in the background (as on SIGHUP); commands held for a set-up problem are released once it is right.")
             .error("404", "Bitrix24 is not configured"),
+        op("get", "/admin/inbox/parked", Admin, "inbox", "List parked messages",
+            "Customer messages whose handling failed for good (never an outage: those wait), oldest first, with the error. Each was answered with an apology and raised an escalation.")
+            .query("limit", "how many", limit(500, 100)),
+        op("post", "/admin/inbox/parked/{id}/retry", Admin, "inbox", "Retry a parked message",
+            "Pending again and handed to its conversation, in order with what that chat has in hand.")
+            .error("404", "no such parked message"),
+        op("post", "/admin/inbox/parked/retry", Admin, "inbox", "Retry parked messages",
+            "The oldest parked messages, up to `limit`, pending again and handed to their conversations.")
+            .query("limit", "how many", limit(500, 100)),
         op("get", "/admin/status", Admin, "status", "Integrations, database, queues",
             "Each integration configured or not, with its last success and last error since start; the database; queue depths; live conversations."),
     ]

@@ -116,7 +116,28 @@ async fn status(State(state): State<AppState>, AdminOnly(_): AdminOnly) -> ApiRe
             "in_flight": conversations.in_flight,
             "parked_since_start": conversations.parked,
         },
+        "outage": outage(&state),
     })))
+}
+
+/// The database as the Store actor finds it, and the messages whose turns wait for it: how
+/// many, and how long the oldest has waited since it arrived.
+fn outage(state: &AppState) -> Value {
+    let engine = &state.engine;
+    let outage = engine.store().availability.outage();
+    let waiting = engine.waiting_on_outage();
+    json!({
+        "started": engine.is_started(),
+        "database_available": engine.is_started() && outage.is_none(),
+        "database_unavailable_secs": outage.as_ref().map(|o| o.since.elapsed().as_secs()),
+        "database_error": outage.as_ref().map(|o| o.reason.clone()),
+        "messages_waiting": waiting.messages,
+        "oldest_waiting_secs": waiting.oldest.map(age_secs),
+    })
+}
+
+fn age_secs(at: chrono::DateTime<chrono::Utc>) -> i64 {
+    (chrono::Utc::now() - at).num_seconds().max(0)
 }
 
 /// The Bitrix24 check, set-up problem and call counts, added to its integration entry.
