@@ -221,6 +221,61 @@ impl Job<'_> {
     }
 }
 
+/// Waiting out an outage: the pause before the next attempt (0.2 s doubling to 5 s), and the
+/// chat counted among those waiting on an outage while it lasts.
+#[derive(Default)]
+struct Backoff {
+    delay: Option<Duration>,
+}
+
+impl Backoff {
+    /// Whether an attempt failed transiently before.
+    fn retried(&self) -> bool {
+        self.delay.is_some()
+    }
+
+    /// Waits before the next attempt after `error`; `false` when the engine is shutting down
+    /// instead (nothing more is attempted).
+    async fn pause(
+        &mut self,
+        state: &ConversationState,
+        messages: &[InboxMessage],
+        error: &(dyn std::fmt::Display + Sync),
+    ) -> bool {
+        let delay = match self.delay {
+            None => {
+                tracing::warn!(conversation = %crate::conversations::masked(&state.key),
+                    messages = messages.len(), %error,
+                    "turn waits for the database; retried until it answers");
+                let oldest = messages
+                    .iter()
+                    .map(|m| m.received_at)
+                    .min()
+                    .unwrap_or_else(crate::store::now);
+                state.ctx.waiting.start(&state.key, messages.len(), oldest);
+                RETRY_FIRST
+            }
+            Some(previous) => (previous * 2).min(RETRY_MAX),
+        };
+        self.delay = Some(delay);
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => true,
+            _ = state.ctx.stopped() => false,
+        }
+    }
+
+    /// The attempts are over (done, failed for good, or shutting down).
+    fn end(&self, state: &ConversationState, done: bool) {
+        if self.retried() {
+            state.ctx.waiting.end(&state.key);
+            if done {
+                tracing::info!(conversation = %crate::conversations::masked(&state.key),
+                    "turn done after waiting for the database");
+            }
+        }
+    }
+}
+
 /// Runs `job` until it succeeds or fails permanently. A transient failure (an outage) is
 /// waited out with backoff, for as long as it lasts: the chat waits (its later messages stay
 /// in the mailbox, in order), other chats go on. `Ok(false)`: the engine is shutting down,
@@ -229,42 +284,19 @@ async fn until_done(
     state: &mut ConversationState,
     job: Job<'_>,
 ) -> Result<bool, ActorProcessingErr> {
-    let mut delay = RETRY_FIRST;
-    let mut waiting = false;
+    let mut backoff = Backoff::default();
     let done = loop {
         match job.run(state).await {
             Ok(()) => break Ok(true),
             Err(e) if is_transient(&e) => {
-                let messages = job.messages();
-                if !waiting {
-                    waiting = true;
-                    tracing::warn!(conversation = %crate::conversations::masked(&state.key),
-                        messages = messages.len(), error = %e,
-                        "turn waits for the database; retried until it answers");
-                    let oldest = messages
-                        .iter()
-                        .map(|m| m.received_at)
-                        .min()
-                        .unwrap_or_else(crate::store::now);
-                    state.ctx.waiting.start(&state.key, messages.len(), oldest);
+                if !backoff.pause(state, job.messages(), &e).await {
+                    break Ok(false);
                 }
-                let ctx = state.ctx.clone();
-                tokio::select! {
-                    _ = tokio::time::sleep(delay) => {}
-                    _ = ctx.stopped() => break Ok(false),
-                }
-                delay = (delay * 2).min(RETRY_MAX);
             }
             Err(e) => break Err(e),
         }
     };
-    if waiting {
-        state.ctx.waiting.end(&state.key);
-        if matches!(done, Ok(true)) {
-            tracing::info!(conversation = %crate::conversations::masked(&state.key),
-                "turn done after waiting for the database");
-        }
-    }
+    backoff.end(state, matches!(done, Ok(true)));
     done
 }
 
@@ -406,7 +438,7 @@ async fn handle_messages(
         ownership: ownership.into_iter().map(recorded).collect(),
         at: now,
     };
-    commit_turn(state, commit, next, replies).await
+    commit_turn(state, &messages, commit, next, replies).await
 }
 
 /// The conversation as last committed (`None` for a new chat), and a copy to change.
@@ -467,29 +499,64 @@ fn outbox(
 }
 
 /// Writes a turn; once it is committed, keeps the record and hands the replies to the channel.
+///
+/// An outage is waited out here, retrying the same commit (the same outbox ids): if a
+/// connection broke after the database had committed, the retry finds the turn handled and
+/// its replies in the outbox, and sends them — they would otherwise wait for a restart.
 async fn commit_turn(
     state: &mut ConversationState,
+    messages: &[InboxMessage],
     commit: TurnCommit,
     next: ConversationRecord,
     replies: Vec<OutboxMessage>,
 ) -> Result<(), ActorProcessingErr> {
-    match state
-        .ctx
-        .store
-        .write(WriteOp::CommitTurn(Box::new(commit)))
-        .await?
-    {
-        WriteOutcome::Committed => {
-            state.snapshot = serde_json::to_vec(&next).ok().map(Vec::into_boxed_slice);
-            state.ctx.send_replies(replies);
+    let conversation_id = commit.conversation.id.clone();
+    let mut backoff = Backoff::default();
+    let outcome = loop {
+        let op = WriteOp::CommitTurn(Box::new(commit.clone()));
+        match state.ctx.store.write(op).await {
+            Ok(outcome) => break outcome,
+            Err(e) if e.is_transient() => {
+                if !backoff.pause(state, messages, &e).await {
+                    backoff.end(state, false);
+                    // Shutting down: whatever was not committed is still pending.
+                    return Ok(());
+                }
+            }
+            Err(e) => {
+                backoff.end(state, false);
+                return Err(e.into());
+            }
         }
-        // Handled before (a replay that raced a live delivery): the stored state is newer than
-        // ours, so it is reloaded next time.
-        WriteOutcome::AlreadyHandled => {}
+    };
+    backoff.end(state, true);
+    let ours = match outcome {
+        WriteOutcome::Committed => true,
+        // Handled before: a replay that raced a live delivery — or our own commit, whose
+        // answer was lost, when our replies are in the outbox.
+        WriteOutcome::AlreadyHandled => {
+            backoff.retried()
+                && match replies.first() {
+                    Some(first) => state
+                        .ctx
+                        .store
+                        .store
+                        .outbox_of(&conversation_id)
+                        .await?
+                        .iter()
+                        .any(|r| r.message.id == first.id && r.status == "pending"),
+                    None => false,
+                }
+        }
         other => {
             return Err(format!("unexpected outcome of a turn commit: {other:?}").into());
         }
+    };
+    if ours {
+        state.snapshot = serde_json::to_vec(&next).ok().map(Vec::into_boxed_slice);
+        state.ctx.send_replies(replies);
     }
+    // Otherwise the stored state is newer than ours; it is reloaded next time.
     Ok(())
 }
 
@@ -639,7 +706,7 @@ async fn manage(
         ownership: ownership.into_iter().map(recorded).collect(),
         at: now,
     };
-    commit_turn(state, commit, next, replies).await?;
+    commit_turn(state, &[], commit, next, replies).await?;
     Ok(owner)
 }
 

@@ -580,8 +580,12 @@ async fn a_full_disk_refuses_what_it_cannot_store_and_serves_again_when_space_re
         acknowledged - answered
     );
     assert_eq!(acknowledged, CUSTOMERS * MESSAGES);
-    // Everything acknowledged is in the database, handled.
-    let store = &app.engine.store().store;
+    // Everything acknowledged is in the database, handled: read through a connection of its
+    // own, so a write left uncommitted on one of the engine's connections would not count.
+    let reader = actors::store::sqlite::SqliteStore::open(&url)
+        .await
+        .unwrap();
+    let store: &dyn actors::store::Store = &reader;
     let acknowledged = traffic.acknowledged.lock().unwrap().clone();
     for (_, tag) in acknowledged {
         let row = store.inbox_entry(Channel::Wazzup, &tag).await.unwrap();
@@ -667,4 +671,99 @@ async fn an_engine_started_without_its_database_becomes_ready_when_it_answers() 
         })
         .await
     );
+}
+
+/// [`Echo`], except that the first turn waits, once it has begun, until the test opens the
+/// gate: a message in hand when the database goes away.
+#[derive(Default)]
+struct Gate {
+    entered: tokio::sync::Notify,
+    open: tokio::sync::Notify,
+    passed: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait]
+impl TurnHandler for Gate {
+    async fn handle_turn(
+        &self,
+        conversation: &mut ConversationRecord,
+        messages: &[InboxMessage],
+    ) -> anyhow::Result<dialogs::TurnOutcome> {
+        if !self.passed.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            self.entered.notify_one();
+            self.open.notified().await;
+        }
+        Echo.handle_turn(conversation, messages).await
+    }
+}
+
+#[tokio::test]
+async fn a_turn_waiting_on_an_outage_is_shown_and_answered_when_the_database_returns() {
+    let Some((store, proxy)) = postgres_behind_proxy(true).await else {
+        return;
+    };
+    let gate = Arc::new(Gate::default());
+    let app = app::spawn_with(app::Options {
+        turns: Some(gate.clone()),
+        store: Some(store),
+        env: vec![("ADMIN_TOKEN", ADMIN_TOKEN.to_owned())],
+        ..Default::default()
+    })
+    .await;
+    let phone = "77027777777";
+    assert_eq!(
+        app.post_wazzup(&fake_wazzup::inbound("w-1", phone, "w-1"))
+            .await,
+        StatusCode::OK
+    );
+    gate.entered.notified().await;
+    // The database goes away while the turn is in hand; then the turn tries to commit.
+    proxy.cut();
+    gate.open.notify_one();
+    assert!(
+        eventually(OUTAGE_WAIT, || async {
+            app.engine.waiting_on_outage().messages == 1
+        })
+        .await,
+        "the turn waits on the outage"
+    );
+    let admin = |path: &str| {
+        app.http
+            .get(format!("{}{path}", app.base))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+    };
+    let status: serde_json::Value = admin("/admin/status").await.unwrap().json().await.unwrap();
+    assert_eq!(status["outage"]["messages_waiting"], 1, "{status}");
+    assert_eq!(status["outage"]["database_available"], false, "{status}");
+    assert!(status["outage"]["oldest_waiting_secs"].is_u64(), "{status}");
+    let metrics = admin("/metrics").await.unwrap().text().await.unwrap();
+    assert!(
+        metrics.contains("crystalbay_messages_waiting_on_outage 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("crystalbay_database_available 0"),
+        "{metrics}"
+    );
+    let ready = app.http.get(format!("{}/ready", app.base)).send().await;
+    assert_eq!(ready.unwrap().status(), StatusCode::SERVICE_UNAVAILABLE);
+
+    proxy.restore();
+    assert!(
+        eventually(OUTAGE_WAIT, || async {
+            app.wazzup.delivered_to(phone).len() == 1
+        })
+        .await,
+        "answered once the database is back"
+    );
+    assert_eq!(app.wazzup.delivered_to(phone)[0].text, "re: w-1");
+    assert_eq!(app.engine.waiting_on_outage().messages, 0);
+    let row = app
+        .engine
+        .store()
+        .store
+        .inbox_entry(Channel::Wazzup, "w-1")
+        .await;
+    assert_eq!(row.unwrap().unwrap().status, "handled");
 }
