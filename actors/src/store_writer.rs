@@ -26,6 +26,9 @@ use std::time::{Duration, Instant};
 /// How often the database is pinged while it is away.
 pub const PROBE_EVERY: Duration = Duration::from_secs(1);
 
+/// How long one batch of writes may take before it counts as failed by an outage.
+const WRITE_LIMIT: Duration = Duration::from_secs(30);
+
 /// How long one probe may take before it counts as "still away".
 const PROBE_LIMIT: Duration = Duration::from_secs(3);
 
@@ -225,7 +228,22 @@ async fn commit(state: &StoreWriterState, batch: Vec<Pending>) {
     }
     let started = std::time::Instant::now();
     let count = ops.len();
-    let results = state.store.write_batch(ops).await;
+    // A database that stops answering without closing the connection (a network that drops
+    // packets) would hold the only writer, and every webhook behind it, for the kernel's TCP
+    // timeout: past WRITE_LIMIT the batch counts as failed by an outage. Its outcome is then
+    // unknown, which every write tolerates: an unacknowledged message is delivered again
+    // (and recognised), a turn commit is retried and finds itself handled.
+    let results = match tokio::time::timeout(WRITE_LIMIT, state.store.write_batch(ops)).await {
+        Ok(results) => results,
+        Err(_) => (0..count)
+            .map(|_| {
+                Err(StoreError::Unavailable(format!(
+                    "no answer to a write within {} s",
+                    WRITE_LIMIT.as_secs()
+                )))
+            })
+            .collect(),
+    };
     match results.iter().find_map(|r| r.as_ref().err()) {
         Some(e) if e.is_transient() => state.availability.down(e),
         Some(_) => {}

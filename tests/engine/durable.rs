@@ -180,9 +180,16 @@ async fn a_panicking_conversation_leaves_the_others_answering() {
         DialogTurns::new(Arc::new(NotConfigured)),
         std::sync::atomic::AtomicBool::new(true),
     ));
+    // The managers' Telegram chat, where escalations are announced.
+    let telegram = crate::support::fake_telegram::start().await;
+    const MANAGERS: i64 = -1009876543210;
     let app = app::spawn_with(app::Options {
         turns: Some(turns.clone()),
-        env: vec![("ADMIN_TOKEN", ADMIN_TOKEN.to_owned())],
+        telegram: Some((app::TelegramMode::Webhook, telegram.clone())),
+        env: vec![
+            ("ADMIN_TOKEN", ADMIN_TOKEN.to_owned()),
+            ("TELEGRAM_MANAGERS_CHAT_ID", MANAGERS.to_string()),
+        ],
         ..Default::default()
     })
     .await;
@@ -259,6 +266,23 @@ async fn a_panicking_conversation_leaves_the_others_answering() {
             .contains("boom")
     );
     assert_eq!(escalations[0].details["text"], "💥");
+    assert!(
+        eventually(WAIT, || async {
+            telegram
+                .sent_to(MANAGERS)
+                .iter()
+                .any(|m| m.text.contains("не удалось обработать"))
+        })
+        .await,
+        "the managers are told: {:?}",
+        telegram.sent_to(MANAGERS)
+    );
+    let told = telegram
+        .sent_to(MANAGERS)
+        .into_iter()
+        .filter(|m| m.text.contains("не удалось обработать"))
+        .count();
+    assert_eq!(told, 1, "told once");
     // Listed in the admin API with its error; once the bug is fixed, an admin retries it and
     // it is answered for real.
     let admin = |request: reqwest::RequestBuilder| request.bearer_auth(ADMIN_TOKEN).send();
