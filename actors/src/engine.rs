@@ -10,8 +10,10 @@
 //! └── Escalations        tells managers about open escalations, reminds (when configured)
 //! ```
 //!
-//! Start-up replays every unhandled inbox row and sends every unsent outbox row, before the
-//! caller opens its webhooks: nothing stored is lost, nothing handled is answered twice.
+//! Start-up replays every unhandled inbox row and sends every unsent outbox row before the
+//! engine takes a new message: nothing stored is lost, nothing handled is answered twice.
+//! [`Engine::start_waiting`] does not need the database to be there: until it answers (and
+//! the replay is done) new messages are refused and the engine is not started.
 
 use crate::conversation::{Manager, ManagerAction};
 use crate::conversations::{Conversations, ConversationsArgs, RouterMsg, RouterStats};

@@ -1,6 +1,9 @@
 //! The embedded SQLite store: one file, WAL journal, a short busy timeout, foreign keys on.
 //! Only the Store actor writes, so one connection's worth of writing is all SQLite ever sees.
 //!
+//! A full disk is simulated (for fault tests) with SQLite's own `max_page_count`: see
+//! [`SqliteStore::simulate_full_disk`].
+//!
 //! The write-ahead log is copied back into the database by a task of its own, once a second,
 //! not by whichever commit happens to cross SQLite's threshold: that commit (and every webhook
 //! waiting on it) would otherwise take the checkpoint's time too.
