@@ -37,13 +37,21 @@ const PROBE_LIMIT: Duration = Duration::from_secs(3);
 #[derive(Debug, Default)]
 pub struct Availability {
     outage: Mutex<Option<Outage>>,
+    /// When an outage was last reported in the log: a full disk makes outages come and go
+    /// every second (the ping answers, the next write fails), and one line a minute is enough.
+    reported: Mutex<Option<Instant>>,
 }
+
+/// At most one "unavailable" / "available again" pair per this long in the log.
+const REPORT_EVERY: Duration = Duration::from_secs(60);
 
 /// The database has been away since `since`, because of `reason`.
 #[derive(Debug, Clone)]
 pub struct Outage {
     pub since: Instant,
     pub reason: String,
+    /// Whether its start went to the log (so its end does too).
+    reported: bool,
 }
 
 impl Availability {
@@ -59,24 +67,42 @@ impl Availability {
         self.outage().is_none()
     }
 
+    /// Whether this change of state goes to the log (see [`REPORT_EVERY`]).
+    fn report(&self) -> bool {
+        let mut reported = self.reported.lock().unwrap_or_else(|e| e.into_inner());
+        if reported.is_some_and(|at| at.elapsed() < REPORT_EVERY) {
+            return false;
+        }
+        *reported = Some(Instant::now());
+        true
+    }
+
     fn down(&self, reason: &StoreError) {
         let mut outage = self.outage.lock().unwrap_or_else(|e| e.into_inner());
         if outage.is_none() {
-            tracing::error!(error = %reason,
-                "database unavailable: writes wait (webhooks answer 503) until it answers");
+            let reported = self.report();
+            if reported {
+                tracing::error!(error = %reason,
+                    "database unavailable: writes wait (webhooks answer 503) until it answers");
+            } else {
+                tracing::debug!(error = %reason, "database unavailable again");
+            }
             *outage = Some(Outage {
                 since: Instant::now(),
                 reason: reason.to_string(),
+                reported,
             });
         }
     }
 
     fn up(&self) {
         if let Some(outage) = self.outage.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            tracing::info!(
-                after_ms = outage.since.elapsed().as_millis() as u64,
-                "database available again"
-            );
+            let after_ms = outage.since.elapsed().as_millis() as u64;
+            if outage.reported {
+                tracing::info!(after_ms, "database available again");
+            } else {
+                tracing::debug!(after_ms, "database available again");
+            }
         }
     }
 }
