@@ -791,3 +791,74 @@ async fn a_turn_waiting_on_an_outage_is_shown_and_answered_when_the_database_ret
         .await;
     assert_eq!(row.unwrap().unwrap().status, "handled");
 }
+
+#[tokio::test]
+async fn a_turn_in_hand_when_the_database_turns_read_only_waits_and_is_answered() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("ro.db").display());
+    let sqlite = Arc::new(
+        actors::store::sqlite::SqliteStore::open(&url)
+            .await
+            .unwrap(),
+    );
+    let gate = Arc::new(Gate::default());
+    let app = app::spawn_with(app::Options {
+        turns: Some(gate.clone()),
+        store: Some(sqlite.clone()),
+        ..Default::default()
+    })
+    .await;
+    let phone = "77026666666";
+    assert_eq!(
+        app.post_wazzup(&fake_wazzup::inbound("ro-1", phone, "ro-1"))
+            .await,
+        StatusCode::OK
+    );
+    gate.entered.notified().await;
+    // The database refuses writes while the turn is in hand.
+    sqlite.simulate_read_only(true);
+    gate.open.notify_one();
+    assert!(
+        eventually(OUTAGE_WAIT, || async {
+            app.engine.waiting_on_outage().messages == 1
+        })
+        .await,
+        "the turn waits, it is not parked"
+    );
+    let refused = fake_wazzup::inbound("ro-2", phone, "ro-2");
+    assert_eq!(
+        app.post_wazzup(&refused).await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "nothing acknowledged while nothing can be stored"
+    );
+    sqlite.simulate_read_only(false);
+    // Wazzup delivers the refused message again; both are answered, once, in order.
+    assert!(
+        eventually(OUTAGE_WAIT, || async {
+            app.post_wazzup(&refused).await == StatusCode::OK
+        })
+        .await
+    );
+    assert!(
+        eventually(OUTAGE_WAIT, || async {
+            app.wazzup.delivered_to(phone).len() == 2
+        })
+        .await
+    );
+    let replies: Vec<String> = app
+        .wazzup
+        .delivered_to(phone)
+        .into_iter()
+        .map(|d| d.text)
+        .collect();
+    assert_eq!(replies, ["re: ro-1", "re: ro-2"]);
+    assert!(
+        app.engine
+            .store()
+            .store
+            .parked_inbox(10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}

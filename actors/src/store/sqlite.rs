@@ -1,8 +1,8 @@
 //! The embedded SQLite store: one file, WAL journal, a short busy timeout, foreign keys on.
 //! Only the Store actor writes, so one connection's worth of writing is all SQLite ever sees.
 //!
-//! A full disk is simulated (for fault tests) with SQLite's own `max_page_count`: see
-//! [`SqliteStore::simulate_full_disk`].
+//! A full disk and a read-only database are simulated (for fault tests) with SQLite's own
+//! `max_page_count` and `query_only`: see [`SqliteStore::simulate_full_disk`].
 //!
 //! The write-ahead log is copied back into the database by a task of its own, once a second,
 //! not by whichever commit happens to cross SQLite's threshold: that commit (and every webhook
@@ -13,15 +13,17 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::time::Duration;
 
 pub struct SqliteStore {
     pool: sqlx::SqlitePool,
     _checkpoints: Checkpointer,
-    /// See [`SqliteStore::limit_pages`]: 0 never limited; otherwise the `max_page_count`
-    /// every connection gets before use.
+    /// See [`SqliteStore::simulate_full_disk`]: 0 never limited; otherwise the
+    /// `max_page_count` every connection gets before use.
     page_limit: Arc<AtomicU64>,
+    /// See [`SqliteStore::simulate_read_only`]: 0 never set; 1 read-only; 2 writable.
+    read_only: Arc<AtomicU8>,
 }
 
 /// SQLite's own ceiling on `max_page_count`: "no limit".
@@ -89,11 +91,13 @@ impl SqliteStore {
         }
         let file = options.get_filename().to_path_buf();
         let page_limit = Arc::new(AtomicU64::new(0));
-        let limit = page_limit.clone();
+        let read_only = Arc::new(AtomicU8::new(0));
+        let (limit, query_only) = (page_limit.clone(), read_only.clone());
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .before_acquire(move |conn, _| {
                 let pages = limit.load(Ordering::Acquire);
+                let query_only = query_only.load(Ordering::Acquire);
                 Box::pin(async move {
                     if pages != 0 {
                         sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -101,6 +105,12 @@ impl SqliteStore {
                         )))
                         .execute(&mut *conn)
                         .await?;
+                    }
+                    if query_only != 0 {
+                        let on = if query_only == 1 { "ON" } else { "OFF" };
+                        sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA query_only = {on}")))
+                            .execute(&mut *conn)
+                            .await?;
                     }
                     Ok(true)
                 })
@@ -113,6 +123,7 @@ impl SqliteStore {
             pool,
             _checkpoints: checkpoints,
             page_limit,
+            read_only,
         })
     }
 
@@ -129,6 +140,14 @@ impl SqliteStore {
         // Below the current size SQLite keeps the current size: 1 means "as it is now".
         let pages = if full { 1 } else { NO_PAGE_LIMIT };
         self.page_limit.store(pages, Ordering::Release);
+    }
+
+    /// Makes the database refuse writes (`SQLITE_READONLY`, as a file or mount turned
+    /// read-only does) or take them again. For fault tests, like
+    /// [`SqliteStore::simulate_full_disk`].
+    pub fn simulate_read_only(&self, read_only: bool) {
+        self.read_only
+            .store(if read_only { 1 } else { 2 }, Ordering::Release);
     }
 }
 
