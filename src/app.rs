@@ -34,11 +34,16 @@ pub struct Overrides {
     pub recover_channels: Option<Vec<dialogs::Channel>>,
     /// Tests of the dialog: a stand-in for the Tours actor.
     pub tours: Option<Arc<dyn TourSearch>>,
+    /// Fault tests: this store instead of the one `DATABASE_URL` names.
+    pub store: Option<Arc<dyn Store>>,
 }
 
 impl Application {
     pub async fn build(config: Config, overrides: Overrides) -> anyhow::Result<Application> {
-        let store = open_store(&config).await?;
+        let store = match overrides.store.clone() {
+            Some(store) => store,
+            None => open_store(&config).await?,
+        };
         let Started { engine, live } = start_engine(&config, store, overrides).await?;
         let listener = tokio::net::TcpListener::bind(config.http_addr)
             .await
@@ -237,12 +242,24 @@ pub async fn start_engine(
     // Likewise, only the running engine tells the managers.
     let escalations = escalation_settings(config)?.filter(|_| overrides.recover_channels.is_none());
     // Admin-edited prompts and templates: the latest stored versions replace the shipped
-    // defaults before the engine replays anything, so no reply uses a superseded text.
-    if let Some(live) = &live {
-        crate::documents::apply_stored(store.as_ref(), live)
-            .await
-            .context("applying the stored prompts and templates")?;
-    }
+    // defaults before the engine replays anything, so no reply uses a superseded text. Run
+    // once the database answers (the engine waits for it).
+    let prepare: actors::engine::Prepare = {
+        let store = store.clone();
+        let live = live.clone();
+        Box::new(move || {
+            let store = store.clone();
+            let live = live.clone();
+            Box::pin(async move {
+                if let Some(live) = &live {
+                    crate::documents::apply_stored(store.as_ref(), live)
+                        .await
+                        .context("applying the stored prompts and templates")?;
+                }
+                Ok(())
+            })
+        })
+    };
     let settings = EngineSettings {
         idle_after: config.conversation_idle,
         recover_channels: overrides.recover_channels,
@@ -255,7 +272,7 @@ pub async fn start_engine(
     };
     let turns: Arc<dyn TurnHandler> = Arc::new(crate::instrument::TimedTurns(turns));
     Ok(Started {
-        engine: Engine::start(store, senders, turns, settings).await?,
+        engine: Engine::start_waiting(store, senders, turns, settings, prepare).await?,
         live,
     })
 }

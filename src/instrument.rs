@@ -78,4 +78,12 @@ impl TurnHandler for TimedTurns {
         }
         outcome
     }
+
+    fn apology(
+        &self,
+        conversation: &ConversationRecord,
+        messages: &[InboxMessage],
+    ) -> Option<dialogs::Reply> {
+        self.0.apology(conversation, messages)
+    }
 }

@@ -7,7 +7,7 @@ use crate::crm::NewCrmCommand;
 use crate::engine::EngineContext;
 use crate::store::{
     ConversationRecord, HandledMessage, InboxMessage, NewEscalation, NewFollowUp, OutboxMessage,
-    OwnershipChange, TurnCommit, WriteOp, WriteOutcome, new_id,
+    OwnershipChange, StoreError, TurnCommit, WriteOp, WriteOutcome, new_id,
 };
 use dialogs::handover::{self, Desk, Event, Handover, ManagerMove};
 use dialogs::{Channel, ChatKey, DialogEvent, Owner};
@@ -24,6 +24,13 @@ pub enum ConversationMsg {
     /// The burst window of the messages held may be over: answer them, unless a later line
     /// extended the window (the timer's generation is no longer the burst's).
     Flush(u64),
+    /// This message failed for good (twice, not for an outage): park it with `error`, say
+    /// sorry to the customer and call a manager, once. Sent by the router to the fresh actor,
+    /// before the messages after it.
+    Park {
+        message: InboxMessage,
+        error: String,
+    },
     /// A manager takes, writes to or releases the chat; replies with the owner after it.
     Manage {
         action: ManagerAction,
@@ -145,6 +152,11 @@ impl Actor for Conversation {
                 flush(state).await
             }
             ConversationMsg::Flush(_) => Ok(()),
+            ConversationMsg::Park { message, error } => {
+                flush(state).await?;
+                Box::pin(park(state, message, error)).await;
+                Ok(())
+            }
             ConversationMsg::Manage { action, by, reply } => {
                 let result = Box::pin(manage(state, action, &by)).await;
                 match reply {
@@ -169,6 +181,125 @@ async fn flush(state: &mut ConversationState) -> Result<(), ActorProcessingErr> 
     answer(state, burst).await
 }
 
+/// The first wait before a turn that failed transiently is tried again; doubled after each
+/// failure, up to [`RETRY_MAX`].
+const RETRY_FIRST: Duration = Duration::from_millis(200);
+
+/// The longest wait between two attempts of a turn during an outage.
+const RETRY_MAX: Duration = Duration::from_secs(5);
+
+/// Whether a failure is an outage (see [`crate::store::FailureKind`]): only the store's
+/// errors can be; a panic, a template error or any other error of the turn is permanent.
+fn is_transient(error: &ActorProcessingErr) -> bool {
+    error
+        .downcast_ref::<StoreError>()
+        .is_some_and(StoreError::is_transient)
+}
+
+/// What a turn does with its messages.
+enum Job<'j> {
+    /// Answer them (the dialog).
+    Answer(&'j [InboxMessage]),
+    /// Park them with this error: apologise and call a manager.
+    Park(&'j [InboxMessage], &'j str),
+}
+
+impl Job<'_> {
+    fn messages(&self) -> &[InboxMessage] {
+        match self {
+            Job::Answer(m) | Job::Park(m, _) => m,
+        }
+    }
+
+    async fn run(&self, state: &mut ConversationState) -> Result<(), ActorProcessingErr> {
+        // Boxed: an idle actor's task would otherwise reserve room for this (large) future all
+        // its life; boxed, the room exists only while a message is in hand.
+        match self {
+            Job::Answer(messages) => Box::pin(handle_messages(state, messages.to_vec())).await,
+            Job::Park(messages, error) => Box::pin(park_turn(state, messages, error)).await,
+        }
+    }
+}
+
+/// Waiting out an outage: the pause before the next attempt (0.2 s doubling to 5 s), and the
+/// chat counted among those waiting on an outage while it lasts.
+#[derive(Default)]
+struct Backoff {
+    delay: Option<Duration>,
+}
+
+impl Backoff {
+    /// Whether an attempt failed transiently before.
+    fn retried(&self) -> bool {
+        self.delay.is_some()
+    }
+
+    /// Waits before the next attempt after `error`; `false` when the engine is shutting down
+    /// instead (nothing more is attempted).
+    async fn pause(
+        &mut self,
+        state: &ConversationState,
+        messages: &[InboxMessage],
+        error: &(dyn std::fmt::Display + Sync),
+    ) -> bool {
+        let delay = match self.delay {
+            None => {
+                tracing::warn!(conversation = %crate::conversations::masked(&state.key),
+                    messages = messages.len(), %error,
+                    "turn waits for the database; retried until it answers");
+                let oldest = messages
+                    .iter()
+                    .map(|m| m.received_at)
+                    .min()
+                    .unwrap_or_else(crate::store::now);
+                state.ctx.waiting.start(&state.key, messages.len(), oldest);
+                RETRY_FIRST
+            }
+            Some(previous) => (previous * 2).min(RETRY_MAX),
+        };
+        self.delay = Some(delay);
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => true,
+            _ = state.ctx.stopped() => false,
+        }
+    }
+
+    /// The attempts are over (done, failed for good, or shutting down).
+    fn end(&self, state: &ConversationState, done: bool) {
+        if self.retried() {
+            state.ctx.waiting.end(&state.key);
+            if done {
+                tracing::info!(conversation = %crate::conversations::masked(&state.key),
+                    "turn done after waiting for the database");
+            }
+        }
+    }
+}
+
+/// Runs `job` until it succeeds or fails permanently. A transient failure (an outage) is
+/// waited out with backoff, for as long as it lasts: the chat waits (its later messages stay
+/// in the mailbox, in order), other chats go on. `Ok(false)`: the engine is shutting down,
+/// nothing was done (the messages stay pending in the inbox for the next start).
+async fn until_done(
+    state: &mut ConversationState,
+    job: Job<'_>,
+) -> Result<bool, ActorProcessingErr> {
+    let mut backoff = Backoff::default();
+    let done = loop {
+        match job.run(state).await {
+            Ok(()) => break Ok(true),
+            Err(e) if is_transient(&e) => {
+                if !backoff.pause(state, job.messages(), &e).await {
+                    break Ok(false);
+                }
+            }
+            Err(e) => break Err(e),
+        }
+    };
+    backoff.end(state, matches!(done, Ok(true)));
+    done
+}
+
 /// One turn for `messages` (oldest first), then tells the router each is finished, so none is
 /// redelivered after a later failure.
 async fn answer(
@@ -176,9 +307,9 @@ async fn answer(
     messages: Vec<InboxMessage>,
 ) -> Result<(), ActorProcessingErr> {
     let ids: Vec<i64> = messages.iter().map(|m| m.id).collect();
-    // Boxed: an idle actor's task would otherwise reserve room for this (large) future all its
-    // life; boxed, the room exists only while a message is in hand.
-    Box::pin(handle_messages(state, messages)).await?;
+    if !until_done(state, Job::Answer(&messages)).await? {
+        return Ok(());
+    }
     for inbox_id in ids {
         state.router.cast(RouterMsg::Done {
             key: state.key.clone(),
@@ -307,7 +438,7 @@ async fn handle_messages(
         ownership: ownership.into_iter().map(recorded).collect(),
         at: now,
     };
-    commit_turn(state, commit, next, replies).await
+    commit_turn(state, &messages, commit, next, replies).await
 }
 
 /// The conversation as last committed (`None` for a new chat), and a copy to change.
@@ -368,28 +499,156 @@ fn outbox(
 }
 
 /// Writes a turn; once it is committed, keeps the record and hands the replies to the channel.
+///
+/// An outage is waited out here, retrying the same commit (the same outbox ids): if a
+/// connection broke after the database had committed, the retry finds the turn handled and
+/// its replies in the outbox, and sends them — they would otherwise wait for a restart.
 async fn commit_turn(
     state: &mut ConversationState,
+    messages: &[InboxMessage],
     commit: TurnCommit,
     next: ConversationRecord,
     replies: Vec<OutboxMessage>,
 ) -> Result<(), ActorProcessingErr> {
-    match state
-        .ctx
-        .store
-        .write(WriteOp::CommitTurn(Box::new(commit)))
-        .await?
-    {
-        WriteOutcome::Committed => {
-            state.snapshot = serde_json::to_vec(&next).ok().map(Vec::into_boxed_slice);
-            state.ctx.send_replies(replies);
+    let conversation_id = commit.conversation.id.clone();
+    let mut backoff = Backoff::default();
+    let outcome = loop {
+        let op = WriteOp::CommitTurn(Box::new(commit.clone()));
+        match state.ctx.store.write(op).await {
+            Ok(outcome) => break outcome,
+            Err(e) if e.is_transient() => {
+                if !backoff.pause(state, messages, &e).await {
+                    backoff.end(state, false);
+                    // Shutting down: whatever was not committed is still pending.
+                    return Ok(());
+                }
+            }
+            Err(e) => {
+                backoff.end(state, false);
+                return Err(e.into());
+            }
         }
-        // Handled before (a replay that raced a live delivery): the stored state is newer than
-        // ours, so it is reloaded next time.
-        WriteOutcome::AlreadyHandled => {}
+    };
+    backoff.end(state, true);
+    let ours = match outcome {
+        WriteOutcome::Committed => true,
+        // Handled before: a replay that raced a live delivery — or our own commit, whose
+        // answer was lost, when our replies are in the outbox.
+        WriteOutcome::AlreadyHandled => {
+            backoff.retried()
+                && match replies.first() {
+                    Some(first) => state
+                        .ctx
+                        .store
+                        .store
+                        .outbox_of(&conversation_id)
+                        .await?
+                        .iter()
+                        .any(|r| r.message.id == first.id && r.status == "pending"),
+                    None => false,
+                }
+        }
         other => {
             return Err(format!("unexpected outcome of a turn commit: {other:?}").into());
         }
+    };
+    if ours {
+        state.snapshot = serde_json::to_vec(&next).ok().map(Vec::into_boxed_slice);
+        state.ctx.send_replies(replies);
+    }
+    // Otherwise the stored state is newer than ours; it is reloaded next time.
+    Ok(())
+}
+
+/// The reason of the escalation a parked message raises.
+pub const PARKED_REASON: &str = "message_failed";
+
+/// Parks a message that failed for good: marked `failed` with the error, the customer told
+/// sorry (in their language) and the managers called, in one commit and once. An outage meanwhile
+/// is waited out; if even the apology cannot be written, the message is parked bare.
+async fn park(state: &mut ConversationState, message: InboxMessage, error: String) {
+    let key = crate::conversations::masked(&state.key);
+    let messages = [message];
+    match until_done(state, Job::Park(&messages, &error)).await {
+        Ok(_) => {}
+        Err(e) => {
+            tracing::error!(conversation = %key, inbox_id = messages[0].id, error = %e,
+                "could not write the apology for a parked message; parking it bare");
+            state.ctx.store.write_in_background(WriteOp::ParkInbound {
+                id: messages[0].id,
+                error,
+                at: crate::store::now(),
+            });
+        }
+    }
+}
+
+/// One attempt at [`park`].
+async fn park_turn(
+    state: &mut ConversationState,
+    messages: &[InboxMessage],
+    error: &str,
+) -> Result<(), ActorProcessingErr> {
+    let (_, mut next) = load(state).await?;
+    let now = crate::store::now();
+    let replies = if next.owner == Owner::Manager {
+        // The manager who owns the chat answers; the escalation tells them.
+        Vec::new()
+    } else {
+        state
+            .ctx
+            .turns
+            .apology(&next, messages)
+            .into_iter()
+            .collect()
+    };
+    let text = messages
+        .iter()
+        .map(|m| m.inbound.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    next.updated_at = now;
+    let replies = outbox(&next, replies, now);
+    let commit = TurnCommit {
+        inbound: messages
+            .iter()
+            .map(|m| HandledMessage {
+                inbox_id: m.id,
+                text: m.inbound.text.clone(),
+                direction: "in",
+            })
+            .collect(),
+        conversation: next.clone(),
+        replies: replies.clone(),
+        escalations: vec![NewEscalation {
+            id: new_id(),
+            reason: PARKED_REASON.to_owned(),
+            details: serde_json::json!({
+                "error": error,
+                "inbox_ids": messages.iter().map(|m| m.id).collect::<Vec<_>>(),
+                "text": text,
+            }),
+        }],
+        follow_ups: Vec::new(),
+        crm: Vec::new(),
+        ownership: Vec::new(),
+        at: now,
+    };
+    let outcome = state
+        .ctx
+        .store
+        .write(WriteOp::ParkTurn {
+            turn: Box::new(commit),
+            error: error.to_owned(),
+        })
+        .await?;
+    // Otherwise handled or parked before: nothing more to say.
+    if outcome == WriteOutcome::Committed {
+        tracing::error!(conversation = %crate::conversations::masked(&state.key),
+            inbox_id = messages[0].id, %error,
+            "message parked: the customer was told sorry and the managers were called");
+        state.snapshot = serde_json::to_vec(&next).ok().map(Vec::into_boxed_slice);
+        state.ctx.send_replies(replies);
     }
     Ok(())
 }
@@ -447,7 +706,7 @@ async fn manage(
         ownership: ownership.into_iter().map(recorded).collect(),
         at: now,
     };
-    commit_turn(state, commit, next, replies).await?;
+    commit_turn(state, &[], commit, next, replies).await?;
     Ok(owner)
 }
 

@@ -6,14 +6,16 @@ use crate::conversation::{
     Conversation, ConversationArgs, ConversationMsg, Manager, ManagerAction,
 };
 use crate::engine::EngineContext;
-use crate::store::{InboxMessage, WriteOp};
+use crate::store::InboxMessage;
 use dialogs::{ChatKey, Owner};
 use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// How many times a message may take its conversation down before it is parked as failed.
+/// How many times a message may take its conversation down (a permanent failure: a panic, a
+/// template error; outages are waited out inside the Conversation and never count) before it
+/// is parked as failed.
 const MAX_FAILURES: u32 = 2;
 
 pub enum RouterMsg {
@@ -235,6 +237,7 @@ impl Actor for Conversations {
         let Some(mut live) = state.live.remove(&key) else {
             return Ok(());
         };
+        let mut parked = None;
         if let Some(error) = &error
             && let Some(failed) = live.pending.front()
         {
@@ -247,15 +250,30 @@ impl Actor for Conversations {
                 state.failures.remove(&failed.id);
                 state.parked += 1;
                 tracing::error!(conversation = %masked(&key), inbox_id = failed.id,
-                    "message parked as failed after {MAX_FAILURES} attempts");
-                state.ctx.store.write_in_background(WriteOp::ParkInbound {
-                    id: failed.id,
-                    error: error.clone(),
-                    at: crate::store::now(),
-                });
+                    "message failed {MAX_FAILURES} times: parking it");
+                parked = Some((failed, error.clone()));
             }
         }
-        if live.pending.is_empty() || state.shutting_down {
+        if state.shutting_down {
+            return Ok(());
+        }
+        if let Some((failed, error)) = parked {
+            // The fresh actor parks it first (the apology and the escalation, once), then
+            // goes on with the messages after it.
+            let actor = spawn_conversation(&myself, state, &key).await?;
+            let _ = actor.cast(ConversationMsg::Park {
+                message: failed,
+                error,
+            });
+            for message in &live.pending {
+                let _ = actor.cast(ConversationMsg::Handle(message.clone()));
+            }
+            live.actor = actor;
+            live.last_active = Instant::now();
+            state.live.insert(key, live);
+            return Ok(());
+        }
+        if live.pending.is_empty() {
             return Ok(());
         }
         // Restart from the stored state and redeliver, in order, what was not finished.

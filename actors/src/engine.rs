@@ -10,8 +10,10 @@
 //! └── Escalations        tells managers about open escalations, reminds (when configured)
 //! ```
 //!
-//! Start-up replays every unhandled inbox row and sends every unsent outbox row, before the
-//! caller opens its webhooks: nothing stored is lost, nothing handled is answered twice.
+//! Start-up replays every unhandled inbox row and sends every unsent outbox row before the
+//! engine takes a new message: nothing stored is lost, nothing handled is answered twice.
+//! [`Engine::start_waiting`] does not need the database to be there: until it answers (and
+//! the replay is done) new messages are refused and the engine is not started.
 
 use crate::conversation::{Manager, ManagerAction};
 use crate::conversations::{Conversations, ConversationsArgs, RouterMsg, RouterStats};
@@ -22,7 +24,9 @@ use crate::status::Integrations;
 use crate::store::{
     InboxMessage, NewInbound, OutboxMessage, Store, StoreError, WriteOp, WriteOutcome,
 };
-use crate::store_writer::{StoreHandle, StoreWriter, StoreWriterMsg};
+use crate::store_writer::{
+    Availability, StoreHandle, StoreWriter, StoreWriterArgs, StoreWriterMsg,
+};
 use crate::turns::TurnHandler;
 use channels::Sender;
 use dialogs::handover::Desk;
@@ -91,6 +95,58 @@ pub struct EngineContext {
     pub crm: Option<crate::crm::CrmHandle>,
     /// See [`EngineSettings::outbox`].
     pub outbox: OutboxSettings,
+    /// Turns waiting out an outage (see [`Waiting`]).
+    pub waiting: Waiting,
+    /// Set when the engine shuts down: a turn waiting out an outage stops waiting (its
+    /// messages stay pending in the inbox for the next start).
+    stopping: tokio::sync::watch::Sender<bool>,
+    /// Set once the database answered at start-up and the last run's work was replayed:
+    /// until then messages are refused (webhooks answer 503) and `/ready` answers 503.
+    started: std::sync::atomic::AtomicBool,
+}
+
+/// Work to do once the database answers at start-up, before anything is replayed (the
+/// application applies the admin-edited prompts and templates).
+pub type Prepare =
+    Box<dyn Fn() -> futures::future::BoxFuture<'static, anyhow::Result<()>> + Send + Sync>;
+
+/// How long the first contact with the database may take before the engine starts without it.
+const FIRST_CONTACT: Duration = Duration::from_secs(2);
+
+/// How often start-up is tried again while the database does not answer.
+const STARTUP_RETRY: Duration = Duration::from_secs(1);
+
+/// Turns that failed transiently and wait to be retried, per chat: how many messages and the
+/// oldest one's arrival (`/admin/status`, `/metrics`).
+#[derive(Debug, Default)]
+pub struct Waiting(std::sync::Mutex<HashMap<ChatKey, (usize, chrono::DateTime<chrono::Utc>)>>);
+
+/// Messages waiting on an outage, and when the oldest of them arrived.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WaitingSummary {
+    pub messages: usize,
+    pub oldest: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl Waiting {
+    pub fn start(&self, key: &ChatKey, messages: usize, oldest: chrono::DateTime<chrono::Utc>) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key.clone(), (messages, oldest));
+    }
+
+    pub fn end(&self, key: &ChatKey) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
+    }
+
+    pub fn summary(&self) -> WaitingSummary {
+        let waiting = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        WaitingSummary {
+            messages: waiting.values().map(|(n, _)| n).sum(),
+            oldest: waiting.values().map(|(_, at)| *at).min(),
+        }
+    }
 }
 
 impl EngineContext {
@@ -121,6 +177,16 @@ impl EngineContext {
         let mut unsent = self.store.store.unsent_outbox().await?;
         unsent.retain(|m| serves(m.key.channel));
         Ok((pending, unsent))
+    }
+
+    /// Resolves once the engine shuts down (at once if it has).
+    pub async fn stopped(&self) {
+        let mut stopping = self.stopping.subscribe();
+        let _ = stopping.wait_for(|s| *s).await;
+    }
+
+    pub fn is_stopping(&self) -> bool {
+        *self.stopping.borrow()
     }
 
     /// The actor sending on `channel`, if the channel is configured.
@@ -170,6 +236,89 @@ impl Engine {
         turns: Arc<dyn TurnHandler>,
         settings: EngineSettings,
     ) -> Result<Engine, EngineError> {
+        let engine = Self::spawn(store, senders, turns, settings).await?;
+        engine.start_up(None).await?;
+        Ok(engine)
+    }
+
+    /// Like [`Engine::start`], but a database that does not answer yet is waited for: the
+    /// engine is returned at once, refuses messages (webhooks answer 503) and is not ready
+    /// until the database answers; then it migrates, runs `prepare`, replays the last run's
+    /// work and takes messages. A permanent failure of the first attempt (a bad URL, a
+    /// migration that fails) is still an error.
+    pub async fn start_waiting(
+        store: Arc<dyn Store>,
+        senders: Vec<Arc<dyn Sender>>,
+        turns: Arc<dyn TurnHandler>,
+        settings: EngineSettings,
+        prepare: Prepare,
+    ) -> Result<Engine, EngineError> {
+        let engine = Self::spawn(store, senders, turns, settings).await?;
+        // The first contact is bounded, so the HTTP server (health, 503s) comes up promptly.
+        let first =
+            match tokio::time::timeout(FIRST_CONTACT, engine.ctx.store.store.prepare()).await {
+                Ok(Ok(())) => engine.start_up(Some(&prepare)).await,
+                Ok(Err(e)) => Err(EngineError::Store(e)),
+                Err(_) => Err(EngineError::Store(StoreError::Unavailable(
+                    "no answer at start-up".into(),
+                ))),
+            };
+        match first {
+            Ok(()) => return Ok(engine),
+            Err(EngineError::Store(e)) if e.is_transient() => {
+                tracing::error!(error = %e,
+                    "the database does not answer: waiting for it (/ready answers 503)");
+            }
+            Err(e) => return Err(e),
+        }
+        let waiting = engine.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(STARTUP_RETRY) => {}
+                    _ = waiting.ctx.stopped() => return,
+                }
+                match waiting.start_up(Some(&prepare)).await {
+                    Ok(()) => {
+                        tracing::info!("the database answers: the engine is ready");
+                        return;
+                    }
+                    Err(e) => tracing::debug!(error = %e, "still waiting for the database"),
+                }
+            }
+        });
+        Ok(engine)
+    }
+
+    /// Whether the engine has started (the database answered, the last run's work replayed).
+    pub fn is_started(&self) -> bool {
+        self.ctx.started.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Migrates, prepares, replays; then takes messages.
+    async fn start_up(&self, prepare: Option<&Prepare>) -> Result<(), EngineError> {
+        self.ctx.store.store.prepare().await?;
+        if let Some(prepare) = prepare {
+            prepare()
+                .await
+                .map_err(|e| match e.downcast::<StoreError>() {
+                    Ok(store) => EngineError::Store(store),
+                    Err(other) => EngineError::Start(format!("{other:#}")),
+                })?;
+        }
+        self.recover().await?;
+        self.ctx
+            .started
+            .store(true, std::sync::atomic::Ordering::Release);
+        Ok(())
+    }
+
+    async fn spawn(
+        store: Arc<dyn Store>,
+        senders: Vec<Arc<dyn Sender>>,
+        turns: Arc<dyn TurnHandler>,
+        settings: EngineSettings,
+    ) -> Result<Engine, EngineError> {
         let (root, _) = Actor::spawn(
             None,
             Root,
@@ -186,9 +335,7 @@ impl Engine {
             Ok(ractor::rpc::CallResult::Success(h)) => h,
             _ => return Err(EngineError::Start("root supervisor did not answer".into())),
         };
-        let engine = Engine { root, ctx, router };
-        engine.recover().await?;
-        Ok(engine)
+        Ok(Engine { root, ctx, router })
     }
 
     async fn recover(&self) -> Result<(), EngineError> {
@@ -220,6 +367,12 @@ impl Engine {
     /// Stores a received message (durably: only then may the channel be acknowledged) and
     /// hands it to its conversation. A redelivered message is recognised and goes no further.
     pub async fn accept(&self, inbound: NewInbound) -> Result<Accepted, EngineError> {
+        if !self.is_started() {
+            // Nothing may overtake the last run's pending messages: refused until replayed.
+            return Err(EngineError::Store(StoreError::Unavailable(
+                "the engine is waiting for the database".into(),
+            )));
+        }
         let inbound = inbound.without_nul();
         match self
             .ctx
@@ -358,6 +511,35 @@ impl Engine {
         Ok(retried)
     }
 
+    /// Puts a parked message back to `pending` and hands it to its conversation again (the
+    /// admin API's retry). `false` when no such message is parked.
+    pub async fn retry_parked(&self, inbox_id: i64) -> Result<bool, EngineError> {
+        if !self.is_started() {
+            return Err(EngineError::Store(StoreError::Unavailable(
+                "the engine is waiting for the database".into(),
+            )));
+        }
+        let outcome = self
+            .ctx
+            .store
+            .write(WriteOp::RequeueInbound { id: inbox_id })
+            .await?;
+        if outcome != WriteOutcome::Done {
+            return Ok(false);
+        }
+        if let Some(record) = self.ctx.store.store.inbox_by_id(inbox_id).await? {
+            tracing::info!(inbox_id, "parked message queued again");
+            // If the router is restarting, the row is pending and the restart replays it.
+            let _ = self.router().cast(RouterMsg::Deliver(record.message));
+        }
+        Ok(true)
+    }
+
+    /// Messages whose turns wait out an outage, and the oldest one's arrival.
+    pub fn waiting_on_outage(&self) -> WaitingSummary {
+        self.ctx.waiting.summary()
+    }
+
     /// Live conversations and messages in flight.
     pub async fn stats(&self) -> RouterStats {
         match self.router().call(RouterMsg::Stats, None).await {
@@ -431,10 +613,19 @@ impl Actor for Root {
         myself: ActorRef<Self::Msg>,
         args: RootArgs,
     ) -> Result<Self::State, ActorProcessingErr> {
-        let (writer, _) =
-            Actor::spawn_linked(None, StoreWriter, args.store.clone(), myself.get_cell()).await?;
+        let availability = Arc::new(Availability::default());
+        let (writer, _) = Actor::spawn_linked(
+            None,
+            StoreWriter,
+            StoreWriterArgs {
+                store: args.store.clone(),
+                availability: availability.clone(),
+            },
+            myself.get_cell(),
+        )
+        .await?;
         let ctx = Arc::new(EngineContext {
-            store: StoreHandle::new(args.store, writer.clone()),
+            store: StoreHandle::new(args.store, writer.clone(), availability),
             turns: args.turns,
             outbound: RwLock::new(HashMap::new()),
             serves: args.settings.recover_channels.clone(),
@@ -443,6 +634,9 @@ impl Actor for Root {
             integrations: args.settings.integrations.clone(),
             crm: args.settings.crm.as_ref().map(|c| c.handle.clone()),
             outbox: args.settings.outbox.clone(),
+            waiting: Waiting::default(),
+            stopping: tokio::sync::watch::Sender::new(false),
+            started: std::sync::atomic::AtomicBool::new(false),
         });
         let senders: HashMap<Channel, Arc<dyn Sender>> =
             args.senders.into_iter().map(|s| (s.channel(), s)).collect();
@@ -484,6 +678,7 @@ impl Actor for Root {
             }
             RootMsg::Shutdown(reply) => {
                 state.shutting_down = true;
+                state.ctx.stopping.send_replace(true);
                 let router = state
                     .router
                     .read()

@@ -25,6 +25,44 @@ pub trait TurnHandler: Send + Sync + 'static {
         conversation: &mut ConversationRecord,
         messages: &[InboxMessage],
     ) -> anyhow::Result<TurnOutcome>;
+
+    /// The apology for messages whose handling failed for good (they are parked and a manager
+    /// is called): the `sorry` reply in the customer's language. `None`: nothing is said.
+    fn apology(
+        &self,
+        conversation: &ConversationRecord,
+        messages: &[InboxMessage],
+    ) -> Option<Reply> {
+        apology_from(&Templates::defaults(), conversation, messages)
+    }
+}
+
+/// The `sorry` reply of `templates`, in the conversation's language (or, for a new chat, the
+/// language of the messages when the rules are sure of it; Russian otherwise).
+pub fn apology_from(
+    templates: &Templates,
+    conversation: &ConversationRecord,
+    messages: &[InboxMessage],
+) -> Option<Reply> {
+    let known = serde_json::from_value::<DialogState>(conversation.state.clone())
+        .ok()
+        .and_then(|s| s.language);
+    let language = known.or_else(|| {
+        let text = messages
+            .iter()
+            .map(|m| m.inbound.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let analysis = analyze(&text, local_today());
+        analysis.language_sure.then_some(analysis.language)
+    });
+    match policy::apology(language, templates) {
+        Ok(reply) => Some(reply),
+        Err(e) => {
+            tracing::error!(error = %e, "the apology template does not render");
+            None
+        }
+    }
 }
 
 /// A value admins may replace at run time (reply templates, the FAQ): the next message of
@@ -118,6 +156,14 @@ impl TurnHandler for DialogTurns {
             .await?;
         conversation.state = serde_json::to_value(&state)?;
         Ok(outcome)
+    }
+
+    fn apology(
+        &self,
+        conversation: &ConversationRecord,
+        messages: &[InboxMessage],
+    ) -> Option<Reply> {
+        apology_from(&self.templates.current(), conversation, messages)
     }
 }
 

@@ -24,7 +24,7 @@ pub const CONVERSATIONS_LIVE: &str = "crystalbay_conversations_live";
 pub const MESSAGES_IN_FLIGHT: &str = "crystalbay_messages_in_flight";
 /// Counter: messages parked as failed since start.
 pub const MESSAGES_PARKED: &str = "crystalbay_messages_parked_total";
-/// Gauge: rows waiting or failed, by `queue` (`inbox_pending`, `outbox_pending`,
+/// Gauge: rows waiting or failed, by `queue` (`inbox_pending`, `inbox_failed`: parked, `outbox_pending`,
 /// `outbox_failed`, `crm_pending`, `crm_failed`, `crm_held`: pending CRM commands held for a
 /// Bitrix24 set-up problem).
 pub const QUEUE_DEPTH: &str = "crystalbay_queue_depth";
@@ -43,6 +43,13 @@ pub const OUTBOX_BREAKER: &str = "crystalbay_outbox_breaker";
 pub const OUTBOX_PAUSED_SECONDS: &str = "crystalbay_outbox_paused_seconds";
 /// Counter: idle client connections closed to stay under `HTTP_MAX_CONNECTIONS`.
 pub const CONNECTIONS_SHED: &str = "crystalbay_http_connections_shed_total";
+
+/// Gauge: 1 while the database takes writes (and the engine has started), 0 during an outage.
+pub const DATABASE_AVAILABLE: &str = "crystalbay_database_available";
+/// Gauge: messages whose turns wait for the database (an outage), and the age in seconds of
+/// the oldest of them (0 when none waits).
+pub const MESSAGES_WAITING_ON_OUTAGE: &str = "crystalbay_messages_waiting_on_outage";
+pub const OLDEST_WAITING_ON_OUTAGE: &str = "crystalbay_oldest_waiting_on_outage_seconds";
 
 /// Latency buckets, in seconds, of every histogram.
 const BUCKETS: &[f64] = &[
@@ -94,6 +101,18 @@ fn describe() {
     describe_gauge!(QUEUE_DEPTH, "Rows waiting (or failed) in each queue");
     describe_gauge!(ESCALATIONS_OPEN, "Escalations waiting for a manager");
     describe_gauge!(LLM_IN_FLIGHT, "LLM calls under way");
+    describe_gauge!(
+        DATABASE_AVAILABLE,
+        "1 while the database takes writes, 0 during an outage"
+    );
+    describe_gauge!(
+        MESSAGES_WAITING_ON_OUTAGE,
+        "Messages whose turns wait for the database"
+    );
+    describe_gauge!(
+        OLDEST_WAITING_ON_OUTAGE,
+        "Age of the oldest message waiting for the database"
+    );
     describe_gauge!(OUTBOX_WAITING, "Replies waiting for delivery, per channel");
     describe_gauge!(
         OUTBOX_OLDEST_SECONDS,
@@ -143,6 +162,7 @@ async fn render(State(state): State<AppState>) -> Response {
         Ok(d) => {
             for (queue, depth) in [
                 ("inbox_pending", d.inbox_pending),
+                ("inbox_failed", d.inbox_failed),
                 ("outbox_pending", d.outbox_pending),
                 ("outbox_failed", d.outbox_failed),
                 ("crm_pending", d.crm_pending),
@@ -159,12 +179,27 @@ async fn render(State(state): State<AppState>) -> Response {
         metrics::gauge!(LLM_IN_FLIGHT).set(llm.stats().in_flight as f64);
     }
     outbox_gauges(&state);
+    outage_gauges(&state);
     let mut response = handle.render().into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
     );
     response
+}
+
+/// The database's availability and the turns waiting for it.
+fn outage_gauges(state: &AppState) {
+    let engine = &state.engine;
+    let available = engine.is_started() && engine.store().availability.is_up();
+    metrics::gauge!(DATABASE_AVAILABLE).set(if available { 1.0 } else { 0.0 });
+    let waiting = engine.waiting_on_outage();
+    metrics::gauge!(MESSAGES_WAITING_ON_OUTAGE).set(waiting.messages as f64);
+    let oldest = waiting
+        .oldest
+        .map(|at| (chrono::Utc::now() - at).num_milliseconds().max(0) as f64 / 1000.0)
+        .unwrap_or(0.0);
+    metrics::gauge!(OLDEST_WAITING_ON_OUTAGE).set(oldest);
 }
 
 /// Middleware of a webhook route: observes how long it took to acknowledge.

@@ -40,6 +40,11 @@ async fn receive(
     if !channels::inbound::secret_matches(&secret, expected.expose_secret()) {
         return reject(StatusCode::NOT_FOUND, "not found");
     }
+    if !state.engine.is_started() || state.engine.store().availability.outage().is_some() {
+        // The database is away: refused at once, not after waiting for it (Wazzup delivers
+        // again).
+        return unavailable("the database is unavailable");
+    }
     let hook = match webhook::parse(&body) {
         Ok(h) => h,
         Err(e) => {

@@ -173,6 +173,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/admin/outbox"),
     ("post", "/admin/outbox/{id}/retry"),
     ("post", "/admin/outbox/retry"),
+    ("get", "/admin/inbox/parked"),
+    ("post", "/admin/inbox/parked/{id}/retry"),
+    ("post", "/admin/inbox/parked/retry"),
     ("get", "/admin/status"),
 ];
 

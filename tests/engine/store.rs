@@ -1379,3 +1379,73 @@ async fn leads_and_crm_commands_are_listed_and_a_command_can_be_retried() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_parked_message_apologises_and_escalates_once_and_can_be_queued_again() {
+    for t in backends::all().await {
+        let s = t.store.as_ref();
+        let m = insert(s, inbound("7709", "park-1", "💥")).await;
+        let conv = ConversationRecord::new(m.inbound.key.clone(), Utc::now());
+        let apology = || {
+            let mut park = turn(&m, &conv, &["Извините, у нас техническая заминка."]);
+            park.escalations.push(NewEscalation {
+                id: new_id(),
+                reason: "message_failed".into(),
+                details: json!({"error": "boom"}),
+            });
+            WriteOp::ParkTurn {
+                turn: Box::new(park),
+                error: "boom".into(),
+            }
+        };
+        let first = s.write_batch(vec![apology()]).await.remove(0).unwrap();
+        assert_eq!(first, WriteOutcome::Committed, "{}", t.name);
+        // Parked again (a redelivery racing the first): nothing more is written.
+        let second = s.write_batch(vec![apology()]).await.remove(0).unwrap();
+        assert_eq!(second, WriteOutcome::AlreadyHandled, "{}", t.name);
+        let row = s
+            .inbox_entry(Channel::Wazzup, "park-1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.status, "failed", "{}", t.name);
+        assert_eq!(row.error.as_deref(), Some("boom"), "{}", t.name);
+        assert_eq!(s.outbox_of(&conv.id).await.unwrap().len(), 1, "{}", t.name);
+        assert_eq!(
+            s.escalations_of(&conv.id).await.unwrap().len(),
+            1,
+            "{}",
+            t.name
+        );
+        let parked = s.parked_inbox(10).await.unwrap();
+        assert_eq!(parked.len(), 1, "{}", t.name);
+        assert_eq!(parked[0].message, m, "{}", t.name);
+        assert_eq!(
+            s.queue_depths().await.unwrap().inbox_failed,
+            1,
+            "{}",
+            t.name
+        );
+
+        // Queued again: pending, its error cleared; only a parked row can be.
+        let requeue = || WriteOp::RequeueInbound { id: m.id };
+        let done = s.write_batch(vec![requeue()]).await.remove(0).unwrap();
+        assert_eq!(done, WriteOutcome::Done, "{}", t.name);
+        let row = s.inbox_by_id(m.id).await.unwrap().unwrap();
+        assert_eq!(
+            (row.status.as_str(), row.error),
+            ("pending", None),
+            "{}",
+            t.name
+        );
+        assert_eq!(
+            s.pending_inbox().await.unwrap(),
+            vec![m.clone()],
+            "{}",
+            t.name
+        );
+        assert!(s.parked_inbox(10).await.unwrap().is_empty(), "{}", t.name);
+        let again = s.write_batch(vec![requeue()]).await.remove(0).unwrap();
+        assert_eq!(again, WriteOutcome::NotFound, "{}", t.name);
+    }
+}

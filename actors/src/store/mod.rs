@@ -34,6 +34,96 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("the store writer has stopped")]
     WriterGone,
+    /// The database did not answer a moment ago (or cannot write): the write was not tried.
+    /// Transient; try again later.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Whether trying again later can succeed: the one classification of failures, used by the
+/// Conversation (retry or park), the Store actor (fail fast while the database is away) and
+/// the webhooks (503: the channel delivers again).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// An outage: the database does not answer, a connection was reset, the pool timed out,
+    /// an I/O error, a full disk, a read-only database (a fail-over). Waited out.
+    Transient,
+    /// Our own fault (a bad row, a constraint, a bug): trying again gives the same answer.
+    Permanent,
+}
+
+impl StoreError {
+    /// Transient or permanent; see [`FailureKind`].
+    pub fn kind(&self) -> FailureKind {
+        let transient = match self {
+            StoreError::Database(e)
+            | StoreError::Migrate(sqlx::migrate::MigrateError::Execute(e))
+            | StoreError::Migrate(sqlx::migrate::MigrateError::ExecuteMigration(e, _)) => {
+                sqlx_is_transient(e)
+            }
+            StoreError::Unavailable(_) | StoreError::WriterGone => true,
+            StoreError::Migrate(_) | StoreError::Corrupt { .. } | StoreError::UnsupportedUrl(_) => {
+                false
+            }
+        };
+        if transient {
+            FailureKind::Transient
+        } else {
+            FailureKind::Permanent
+        }
+    }
+
+    pub fn is_transient(&self) -> bool {
+        self.kind() == FailureKind::Transient
+    }
+}
+
+/// Transient sqlx errors: the connection, the pool, the disk; and the database codes that
+/// say "not now" rather than "never".
+fn sqlx_is_transient(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => {
+            let Some(code) = db.code() else {
+                return false;
+            };
+            if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                sqlite_transient(&code)
+            } else {
+                postgres_transient(&code)
+            }
+        }
+        _ => false,
+    }
+}
+
+/// SQLite result codes of an outage: the (extended) code's primary code is its low byte.
+fn sqlite_transient(code: &str) -> bool {
+    code.parse::<i32>().is_ok_and(|n| {
+        matches!(
+            n & 0xff,
+            5 /* BUSY */ | 6 /* LOCKED */ | 7 /* NOMEM */ | 8 /* READONLY */ | 10 /* IOERR */
+                | 13 /* FULL */ | 14 /* CANTOPEN */ | 15 /* PROTOCOL */
+        )
+    })
+}
+
+/// PostgreSQL SQLSTATEs of an outage.
+fn postgres_transient(code: &str) -> bool {
+    // Connection exceptions (08), insufficient resources (53: disk full, out of
+    // memory, too many connections), operator intervention (57: shutdown, cannot connect
+    // now), system errors (58), serialization failure and deadlock (40001, 40P01), and a
+    // read-only transaction (25006: a standby after a fail-over).
+    code.starts_with("08")
+        || code.starts_with("53")
+        || code.starts_with("57")
+        || code.starts_with("58")
+        || matches!(code, "40001" | "40P01" | "25006")
 }
 
 /// The one interface to the database. Reads may come from anywhere; writes come only from the
@@ -45,6 +135,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// Answers when the database does (readiness).
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Makes the store usable: PostgreSQL, opened without a connection, creates its schema and
+    /// migrates the first time this succeeds; SQLite was migrated when opened. Called at
+    /// start-up (again until the database answers).
+    async fn prepare(&self) -> Result<(), StoreError>;
 
     /// Applies `ops` in one transaction; one result per operation, in order.
     async fn write_batch(&self, ops: Vec<WriteOp>) -> Vec<Result<WriteOutcome, StoreError>>;
@@ -59,6 +154,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// Inbox rows not yet handled, oldest first (replayed at start-up).
     async fn pending_inbox(&self) -> Result<Vec<InboxMessage>, StoreError>;
+
+    /// Parked inbox rows (`failed`: their handling failed for good), oldest first.
+    async fn parked_inbox(&self, limit: i64) -> Result<Vec<InboxRecord>, StoreError>;
+
+    /// One inbox row by its id.
+    async fn inbox_by_id(&self, id: i64) -> Result<Option<InboxRecord>, StoreError>;
 
     /// The inbox row of one external message.
     async fn inbox_entry(
@@ -212,12 +313,14 @@ pub trait Store: Send + Sync + 'static {
 /// Opens the database named by `url` and applies its migrations.
 ///
 /// `sqlite://path/to/file.db` creates the file and its folder when missing;
-/// `postgres://…` connects to an existing database.
+/// `postgres://…` names an existing database, connected (and migrated) by [`Store::prepare`].
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     if url.starts_with("sqlite:") {
         Ok(Arc::new(sqlite::SqliteStore::open(url).await?))
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        Ok(Arc::new(postgres::PgStore::connect(url, None).await?))
+        // Connected and migrated by `prepare`, so the engine can start while the database is
+        // away and become ready when it answers.
+        Ok(Arc::new(postgres::PgStore::connect_lazy(url, None)?))
     } else {
         Err(StoreError::UnsupportedUrl(redact_url(url)))
     }
@@ -239,6 +342,34 @@ pub fn redact_url(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn outages_are_transient_and_our_faults_permanent() {
+        use super::{postgres_transient, sqlite_transient};
+        // SQLite: full disk, read-only, busy, I/O error (extended codes too).
+        for code in ["13", "8", "5", "10", "266", "1032"] {
+            assert!(sqlite_transient(code), "sqlite {code}");
+        }
+        // SQLite: constraint (19 and its extended 2067), generic error, corrupt.
+        for code in ["19", "2067", "1", "11"] {
+            assert!(!sqlite_transient(code), "sqlite {code}");
+        }
+        // PostgreSQL: connection failure, disk full, admin shutdown, read-only standby.
+        for code in ["08006", "53100", "57P01", "25006", "40001"] {
+            assert!(postgres_transient(code), "postgres {code}");
+        }
+        // PostgreSQL: unique violation, cardinality (all digits, not an SQLite code), syntax.
+        for code in ["23505", "21000", "42601"] {
+            assert!(!postgres_transient(code), "postgres {code}");
+        }
+        let pool = super::StoreError::Database(sqlx::Error::PoolTimedOut);
+        assert_eq!(pool.kind(), super::FailureKind::Transient);
+        let corrupt = super::StoreError::Corrupt {
+            table: "inbox",
+            reason: "x".into(),
+        };
+        assert_eq!(corrupt.kind(), super::FailureKind::Permanent);
+    }
+
     #[test]
     fn passwords_are_redacted() {
         assert_eq!(

@@ -284,6 +284,17 @@ pub enum WriteOp {
         conversation_id: String,
         at: DateTime<Utc>,
     },
+    /// Messages whose handling failed for good: marked `failed` with the error and, in the
+    /// same transaction, the turn that apologises and calls a manager (written only when the
+    /// first message was still pending, so once). `Committed` or `AlreadyHandled`.
+    ParkTurn {
+        turn: Box<TurnCommit>,
+        error: String,
+    },
+    /// A parked message back to `pending` (the admin API's retry): `Done` or `NotFound`.
+    RequeueInbound {
+        id: i64,
+    },
     /// A message whose handling failed twice: kept, marked `failed`, with the error.
     ParkInbound {
         id: i64,
@@ -432,6 +443,8 @@ pub struct ConversationQuery {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct QueueDepths {
     pub inbox_pending: i64,
+    /// Parked messages: their handling failed for good (listed and retried in the admin API).
+    pub inbox_failed: i64,
     pub outbox_pending: i64,
     pub outbox_failed: i64,
     pub crm_pending: i64,

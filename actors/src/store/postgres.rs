@@ -8,12 +8,23 @@ use std::time::Duration;
 
 pub struct PgStore {
     pool: sqlx::PgPool,
+    schema: Option<String>,
+    /// Set once the schema exists and the migrations ran.
+    migrated: tokio::sync::OnceCell<()>,
 }
 
 impl PgStore {
     /// Connects to `url` and migrates. With `schema`, every connection uses (and the migration
     /// creates) that schema only.
     pub async fn connect(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
+        let store = Self::connect_lazy(url, schema)?;
+        store.prepare_backend().await?;
+        Ok(store)
+    }
+
+    /// A store for `url` that connects on first use: nothing is tried here, so it exists while
+    /// the database is away. [`Store::prepare`](super::Store::prepare) migrates it.
+    pub fn connect_lazy(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
         if let Some(schema) = schema
             && !schema
                 .chars()
@@ -30,18 +41,33 @@ impl PgStore {
         let pool = PgPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options)
+            .connect_lazy_with(options);
+        Ok(Self {
+            pool,
+            schema: schema.map(str::to_owned),
+            migrated: tokio::sync::OnceCell::new(),
+        })
+    }
+
+    /// Creates the schema (if any) and migrates, once.
+    async fn prepare_backend(&self) -> Result<(), StoreError> {
+        self.migrated
+            .get_or_try_init(|| async {
+                if let Some(schema) = &self.schema {
+                    // Checked to be a plain identifier, so it can be spliced into the DDL.
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "CREATE SCHEMA IF NOT EXISTS \"{schema}\""
+                    )))
+                    .execute(&self.pool)
+                    .await?;
+                }
+                sqlx::migrate!("../migrations/postgres")
+                    .run(&self.pool)
+                    .await?;
+                Ok::<(), StoreError>(())
+            })
             .await?;
-        if let Some(schema) = schema {
-            // Checked above to be a plain identifier, so it can be spliced into the DDL.
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "CREATE SCHEMA IF NOT EXISTS \"{schema}\""
-            )))
-            .execute(&pool)
-            .await?;
-        }
-        sqlx::migrate!("../migrations/postgres").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(())
     }
 }
 

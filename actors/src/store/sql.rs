@@ -76,6 +76,10 @@ pub(crate) const OUTBOX_SENT: &str = "UPDATE outbox SET status = 'sent', attempt
 pub(crate) const PARK_INBOX: &str = "UPDATE inbox SET status = 'failed', error = $2, handled_at = $3 \
     WHERE id = $1 AND status = 'pending'";
 
+/// A parked message back to `pending` (the admin API's retry).
+pub(crate) const REQUEUE_INBOX: &str = "UPDATE inbox SET status = 'pending', error = NULL, \
+    handled_at = NULL WHERE id = $1 AND status = 'failed'";
+
 pub(crate) const MARK_UNREACHABLE: &str =
     "UPDATE conversations SET unreachable = $2, updated_at = $3 WHERE id = $1";
 
@@ -120,6 +124,7 @@ pub(crate) const RESOLVE_ESCALATION: &str = "UPDATE escalations SET status = 're
 
 pub(crate) const QUEUE_DEPTHS: &str = "SELECT \
     (SELECT COUNT(*) FROM inbox WHERE status = 'pending') AS inbox_pending, \
+    (SELECT COUNT(*) FROM inbox WHERE status = 'failed') AS inbox_failed, \
     (SELECT COUNT(*) FROM outbox WHERE status = 'pending') AS outbox_pending, \
     (SELECT COUNT(*) FROM outbox WHERE status = 'failed') AS outbox_failed, \
     (SELECT COUNT(*) FROM crm_outbox WHERE status = 'pending') AS crm_pending, \
@@ -624,6 +629,37 @@ macro_rules! impl_store {
                                 .await?;
                             outcomes[i] = Some(WriteOutcome::Done);
                         }
+                        WriteOp::ParkTurn { turn, error } => {
+                            // Parked once: the apology and the escalation are written only
+                            // by the write that moves the first message from pending.
+                            let mut live = false;
+                            for (n, m) in turn.inbound.iter().enumerate() {
+                                let parked = sqlx::query(PARK_INBOX)
+                                    .bind(m.inbox_id)
+                                    .bind(error)
+                                    .bind(turn.at)
+                                    .execute(&mut *conn)
+                                    .await?;
+                                if n == 0 {
+                                    live = parked.rows_affected() == 1;
+                                }
+                            }
+                            if live {
+                                write_turns(conn, &[turn.as_ref()]).await?;
+                            }
+                            outcomes[i] = Some(if live {
+                                WriteOutcome::Committed
+                            } else {
+                                WriteOutcome::AlreadyHandled
+                            });
+                        }
+                        WriteOp::RequeueInbound { id } => {
+                            let done = sqlx::query(REQUEUE_INBOX)
+                                .bind(*id)
+                                .execute(&mut *conn)
+                                .await?;
+                            outcomes[i] = Some(done_or_not_found(done.rows_affected()));
+                        }
                         WriteOp::ParkInbound { id, error, at } => {
                             let parked = sqlx::query(PARK_INBOX)
                                 .bind(*id)
@@ -797,6 +833,10 @@ macro_rules! impl_store {
             /// `Done` when the update touched its row, `AlreadyHandled` when the row had moved on.
             fn done_or_handled(rows: u64) -> WriteOutcome {
                 if rows == 0 { WriteOutcome::AlreadyHandled } else { WriteOutcome::Done }
+            }
+
+            fn done_or_not_found(rows: u64) -> WriteOutcome {
+                if rows == 0 { WriteOutcome::NotFound } else { WriteOutcome::Done }
             }
 
             /// Writes what the live turns of a batch produced: conversations, transcript lines,
@@ -1017,10 +1057,26 @@ macro_rules! impl_store {
                     &self,
                     ops: &[WriteOp],
                 ) -> Result<Vec<WriteOutcome>, StoreError> {
-                    let mut tx = self.pool.begin().await?;
-                    let outcomes = apply_batch(&mut tx, ops).await?;
-                    tx.commit().await?;
-                    Ok(outcomes)
+                    use sqlx::Acquire;
+                    let mut conn = self.pool.acquire().await?;
+                    let result = async {
+                        let mut tx = conn.begin().await?;
+                        let outcomes = apply_batch(&mut tx, ops).await?;
+                        tx.commit().await?;
+                        Ok(outcomes)
+                    }
+                    .await;
+                    if result.is_err() {
+                        // Never hand a connection that failed mid-transaction back to the
+                        // pool. SQLite may roll a transaction back by itself (a full disk, an
+                        // I/O error); the driver's own ROLLBACK then fails and it still
+                        // counts the connection as inside a transaction, so the next BEGIN
+                        // becomes a SAVEPOINT and a later "commit" only releases it: writes
+                        // acknowledged but never committed, and the write lock held until a
+                        // restart. A fresh connection knows exactly where it stands.
+                        conn.close_on_drop();
+                    }
+                    result
                 }
             }
 
@@ -1035,12 +1091,26 @@ macro_rules! impl_store {
                     Ok(())
                 }
 
+                async fn prepare(&self) -> Result<(), StoreError> {
+                    self.prepare_backend().await
+                }
+
                 async fn write_batch(
                     &self,
                     ops: Vec<WriteOp>,
                 ) -> Vec<Result<WriteOutcome, StoreError>> {
                     match self.apply_in_one_transaction(&ops).await {
                         Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
+                        // An outage fails every write alike: trying them one by one would
+                        // only wait for the database once per write.
+                        Err(batch_error) if batch_error.is_transient() => {
+                            let reason = batch_error.to_string();
+                            let mut results = vec![Err(batch_error)];
+                            results.extend(
+                                (1..ops.len()).map(|_| Err(StoreError::Unavailable(reason.clone()))),
+                            );
+                            results
+                        }
                         Err(batch_error) if ops.len() > 1 => {
                             tracing::warn!(error = %batch_error, ops = ops.len(),
                                 "batch failed; applying its writes one by one");
@@ -1092,6 +1162,26 @@ macro_rules! impl_store {
                         .iter()
                         .map(|r| inbox_from(r).map(|r| r.message))
                         .collect()
+                }
+
+                async fn parked_inbox(&self, limit: i64) -> Result<Vec<InboxRecord>, StoreError> {
+                    sqlx::query(select_inbox!("status = 'failed' ORDER BY id LIMIT $1"))
+                        .bind(limit)
+                        .fetch_all(&self.pool)
+                        .await?
+                        .iter()
+                        .map(inbox_from)
+                        .collect()
+                }
+
+                async fn inbox_by_id(&self, id: i64) -> Result<Option<InboxRecord>, StoreError> {
+                    sqlx::query(select_inbox!("id = $1"))
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await?
+                        .as_ref()
+                        .map(inbox_from)
+                        .transpose()
                 }
 
                 async fn inbox_entry(
@@ -1581,6 +1671,7 @@ macro_rules! impl_store {
                     let row = sqlx::query(QUEUE_DEPTHS).fetch_one(&self.pool).await?;
                     Ok(QueueDepths {
                         inbox_pending: row.try_get("inbox_pending")?,
+                        inbox_failed: row.try_get("inbox_failed")?,
                         outbox_pending: row.try_get("outbox_pending")?,
                         outbox_failed: row.try_get("outbox_failed")?,
                         crm_pending: row.try_get("crm_pending")?,

@@ -113,7 +113,13 @@ impl IntoResponse for ApiError {
 
 impl From<actors::store::StoreError> for ApiError {
     fn from(e: actors::store::StoreError) -> Self {
-        ApiError::Internal(e.into())
+        if e.is_transient() {
+            // An outage: try again shortly (the cause is in the log, not in the answer).
+            tracing::warn!(error = %e, "admin request refused: the database is unavailable");
+            ApiError::Unavailable("the database is unavailable; try again shortly".into())
+        } else {
+            ApiError::Internal(e.into())
+        }
     }
 }
 

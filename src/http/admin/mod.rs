@@ -11,7 +11,8 @@
 //! - [`leads`]: the lead list as JSON or Excel-friendly CSV (manager).
 //! - [`crm`]: the CRM outbox, and retrying a command (admin).
 //! - [`outbox`]: replies waiting for delivery or given up, and sending them again (admin).
-//! - [`status`]: integrations, database, queues, each channel's outbox (admin).
+//! - [`parked`]: customer messages parked after failing for good, and retrying them (admin).
+//! - [`status`]: integrations, database, queues, each channel's outbox, outages (admin).
 //! - [`openapi`]: `GET /admin/openapi.json`, the description of all of the above, generated
 //!   from the handlers (it says how a new route is declared).
 
@@ -23,6 +24,7 @@ mod escalations;
 mod leads;
 pub mod openapi;
 mod outbox;
+mod parked;
 mod prompts;
 mod schemas;
 pub mod status;
@@ -68,6 +70,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(leads::router())
         .merge(crm::router())
         .merge(outbox::router())
+        .merge(parked::router())
         .merge(status::router())
 }
 

@@ -135,6 +135,7 @@ async fn status(
             "parked_since_start": conversations.parked,
         },
         "outbox": outbox_status(&state),
+        "outage": outage(&state),
     })))
 }
 
@@ -142,6 +143,26 @@ async fn status(
 /// rate-limit pause, how many wait and how long the oldest has waited.
 fn outbox_status(state: &AppState) -> Value {
     json!(state.engine.outbox_board().snapshot())
+}
+
+/// The database as the Store actor finds it, and the messages whose turns wait for it: how
+/// many, and how long the oldest has waited since it arrived.
+fn outage(state: &AppState) -> Value {
+    let engine = &state.engine;
+    let outage = engine.store().availability.outage();
+    let waiting = engine.waiting_on_outage();
+    json!({
+        "started": engine.is_started(),
+        "database_available": engine.is_started() && outage.is_none(),
+        "database_unavailable_secs": outage.as_ref().map(|o| o.since.elapsed().as_secs()),
+        "database_error": outage.as_ref().map(|o| o.reason.clone()),
+        "messages_waiting": waiting.messages,
+        "oldest_waiting_secs": waiting.oldest.map(age_secs),
+    })
+}
+
+fn age_secs(at: chrono::DateTime<chrono::Utc>) -> i64 {
+    (chrono::Utc::now() - at).num_seconds().max(0)
 }
 
 /// The Bitrix24 check, set-up problem and call counts, added to its integration entry.
@@ -183,6 +204,11 @@ mod schema {
         /// rate-limit pause left, replies waiting for delivery and the oldest one's age.
         #[schema(value_type = Object)]
         pub outbox: Value,
+        /// The database as the Store actor finds it (`started`, `database_available`,
+        /// `database_unavailable_secs`, `database_error`) and the messages whose turns wait for
+        /// it (`messages_waiting`, `oldest_waiting_secs`).
+        #[schema(value_type = Object)]
+        pub outage: Value,
         /// The latest run of the `doctor` checks (every `STATUS_CHECK_SECS`; `null` before
         /// the first ends, or when they are off).
         pub checks: Option<Checks>,

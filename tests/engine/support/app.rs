@@ -86,6 +86,8 @@ pub struct Options {
     pub env: Vec<(&'static str, String)>,
     /// Telegram against this fake Bot API, in this mode.
     pub telegram: Option<(TelegramMode, Arc<FakeTelegram>)>,
+    /// Fault tests: this store instead of the SQLite file.
+    pub store: Option<Arc<dyn actors::store::Store>>,
 }
 
 pub async fn spawn_with(options: Options) -> TestApp {
@@ -123,6 +125,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
         Overrides {
             turns: options.turns,
             tours: options.tours,
+            store: options.store,
             ..Default::default()
         },
     )

@@ -9,6 +9,7 @@ pub mod fake_samo;
 pub mod fake_smtp;
 pub mod fake_telegram;
 pub mod fake_wazzup;
+pub mod proxy;
 pub mod stand_ins;
 
 use std::future::Future;
