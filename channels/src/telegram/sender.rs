@@ -9,8 +9,9 @@
 //!
 //! **Failures.** `429` → [`SendError::RateLimited`] for `parameters.retry_after` (the channel
 //! actor pauses the whole channel that long, and the attempt does not count); `403` (the customer blocked the
-//! bot, or deleted the account) → unreachable; `5xx`, timeouts, connection errors → retry;
-//! `400` and other refusals → rejected for good.
+//! bot, or deleted the account) → unreachable; `5xx`, timeouts, connection errors, and a `401`
+//! (the bot token: every reply waits for it to be fixed) → retry; `400` and other refusals →
+//! rejected for good.
 //!
 //! **At least once.** Telegram has no idempotency key. If the engine dies — or a request times
 //! out — after Telegram accepted a message but before the delivery was recorded, the message
@@ -109,6 +110,9 @@ fn chat_id(message: &OutgoingMessage) -> Option<i64> {
     }
 }
 
+/// How long a reply waits after the bot token was refused.
+const SETUP_RETRY: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// What the channel actor should do about a refused or failed call.
 fn send_error(error: TelegramError) -> SendError {
     let reason = error.to_string();
@@ -122,9 +126,19 @@ fn send_error(error: TelegramError) -> SendError {
             ..
         } => SendError::Unreachable { reason },
         TelegramError::Refused {
-            refusal: Refusal::Invalid | Refusal::Token,
+            refusal: Refusal::Invalid,
             ..
         } => SendError::Rejected { reason },
+        // A refused token is the whole channel's set-up, not this reply's fault: the replies
+        // wait (the breaker probes) until the token is fixed and the engine restarted, and are
+        // escalated only past the outbox deadline.
+        TelegramError::Refused {
+            refusal: Refusal::Token,
+            ..
+        } => SendError::Retryable {
+            reason,
+            retry_after: Some(SETUP_RETRY),
+        },
         TelegramError::Network { .. }
         | TelegramError::Unexpected { .. }
         | TelegramError::Refused {
@@ -222,6 +236,11 @@ mod tests {
         assert!(matches!(
             send_error(refused(Refusal::Invalid)),
             SendError::Rejected { .. }
+        ));
+        // A refused token holds every reply until it is fixed; none is given up at once.
+        assert!(matches!(
+            send_error(refused(Refusal::Token)),
+            SendError::Retryable { .. }
         ));
         let timeout = TelegramError::Network {
             method: "sendMessage",

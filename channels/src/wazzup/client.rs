@@ -6,7 +6,8 @@
 //!
 //! A `429` is [`SendError::RateLimited`] for as long as its `Retry-After` says (5 s when it
 //! does not); a `5xx` or a connection failure is [`SendError::Retryable`] (after `Retry-After`
-//! when given, else the outbox's backoff).
+//! when given, else the outbox's backoff); so is a `401` (the API key: every reply waits
+//! for it to be fixed, escalated only past the outbox deadline).
 //!
 //! Every call waits for the client-side limiter first: Wazzup allows 500 requests per 5 s per
 //! account, and we stay under it (80/s sustained, bursts of 50: at most 450 in any 5 s).
@@ -278,33 +279,49 @@ impl Sender for WazzupClient {
             // Sent before (we crashed or timed out after Wazzup accepted it).
             return Ok(SendReceipt::default());
         }
-        let reason = describe_failure(status, &body);
-        Err(match status {
-            StatusCode::TOO_MANY_REQUESTS => SendError::RateLimited {
+        Err(failure(
+            status,
+            &code,
+            describe_failure(status, &body),
+            wait,
+        ))
+    }
+}
+
+/// What the channel actor should do about a refused send (`code`: Wazzup's error code).
+fn failure(status: StatusCode, code: &str, reason: String, wait: Option<Duration>) -> SendError {
+    match status {
+        StatusCode::TOO_MANY_REQUESTS => SendError::RateLimited {
+            reason,
+            retry_after: wait.unwrap_or(DEFAULT_RATE_LIMIT_WAIT),
+        },
+        s if s.is_server_error() => SendError::Retryable {
+            reason,
+            retry_after: wait,
+        },
+        // The API key refused: the whole channel's set-up, not this reply's fault. The
+        // replies wait (the breaker probes) until the key is fixed, and are escalated only
+        // past the outbox deadline.
+        StatusCode::UNAUTHORIZED => SendError::Retryable {
+            reason,
+            retry_after: Some(Duration::from_secs(60)),
+        },
+        _ if ["BAD_CONTACT", "CHAT_NO_ACCESS", "CHANNEL_BLOCKED"]
+            .iter()
+            .any(|c| code_is(code, c)) =>
+        {
+            SendError::Unreachable { reason }
+        }
+        _ if ["MESSAGE_CHANNEL_UNAVAILABLE", "CHANNEL_LIMIT_EXCEEDED"]
+            .iter()
+            .any(|c| code_is(code, c)) =>
+        {
+            SendError::Retryable {
                 reason,
-                retry_after: wait.unwrap_or(DEFAULT_RATE_LIMIT_WAIT),
-            },
-            s if s.is_server_error() => SendError::Retryable {
-                reason,
-                retry_after: wait,
-            },
-            _ if ["BAD_CONTACT", "CHAT_NO_ACCESS", "CHANNEL_BLOCKED"]
-                .iter()
-                .any(|c| code_is(&code, c)) =>
-            {
-                SendError::Unreachable { reason }
+                retry_after: Some(Duration::from_secs(30)),
             }
-            _ if ["MESSAGE_CHANNEL_UNAVAILABLE", "CHANNEL_LIMIT_EXCEEDED"]
-                .iter()
-                .any(|c| code_is(&code, c)) =>
-            {
-                SendError::Retryable {
-                    reason,
-                    retry_after: Some(Duration::from_secs(30)),
-                }
-            }
-            _ => SendError::Rejected { reason },
-        })
+        }
+        _ => SendError::Rejected { reason },
     }
 }
 
@@ -325,6 +342,31 @@ mod tests {
         assert_eq!(with("-3"), None);
         assert_eq!(with("999999999"), Some(Duration::from_secs(24 * 3600)));
         assert_eq!(super::retry_after(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn refusals_map_to_what_the_channel_actor_does() {
+        use super::{SendError, StatusCode, failure};
+        let f = |status: u16, code: &str| {
+            failure(
+                StatusCode::from_u16(status).unwrap(),
+                code,
+                "x".into(),
+                None,
+            )
+        };
+        assert!(matches!(f(429, ""), SendError::RateLimited { .. }));
+        assert!(matches!(f(502, ""), SendError::Retryable { .. }));
+        // A refused API key holds every reply until it is fixed; none is given up at once.
+        assert!(matches!(f(401, ""), SendError::Retryable { .. }));
+        assert!(matches!(
+            f(400, "BAD_CONTACT"),
+            SendError::Unreachable { .. }
+        ));
+        assert!(matches!(
+            f(400, "INVALID_MESSAGE_DATA"),
+            SendError::Rejected { .. }
+        ));
     }
 
     #[test]
