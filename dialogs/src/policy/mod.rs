@@ -332,6 +332,7 @@ fn turn(
         || hints.cheaper
         || hints.choice.is_some()
         || hints.question.is_some()
+        || hints.earlier
         || named_offer.is_some();
     if understood {
         state.not_understood = 0;
@@ -416,6 +417,13 @@ fn turn(
             && (state.shown.is_some() || state.nothing_found.is_some())
         {
             return choice::which(state, None, t);
+        }
+        if hints.earlier {
+            // "ну который вчера скидывали": the list on screen, or none in this chat.
+            return match state.shown {
+                Some(_) => choice::which(state, None, t),
+                None => choice::nothing_to_choose(state, "earlier", None, t),
+            };
         }
         if hints.more {
             return offers::more(state, t);
