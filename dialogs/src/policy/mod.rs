@@ -433,6 +433,35 @@ fn turn(
         }
     }
 
+    // An emoji or a sign alone ("👋", "🙏", "??"): a hello or a nudge, answered with the
+    // next step, never "not understood".
+    let wordless = !input.text.trim().is_empty() && !input.text.chars().any(char::is_alphanumeric);
+    if wordless && !changed {
+        if !awaited.is_empty() && !first {
+            return Ok(Step::Reply(reply(
+                ask::ask(state, t, Some(awaited), false, true)?.text,
+            )));
+        }
+        if let Some(shown) = state.shown.as_ref().filter(|_| !first) {
+            let offers = shown.offers.len();
+            return Ok(Step::Reply(reply_with(
+                t.say(&r::Repeated {
+                    missing: Vec::new(),
+                    offers,
+                    empty: false,
+                })?,
+                offers::offer_buttons(t, state)?,
+            )));
+        }
+        let mut outcome = reply(t.say(&r::Greeting { again: !first })?);
+        if !first && !ask::missing(&state.slots).is_empty() {
+            outcome
+                .replies
+                .push(ask::ask(state, t, None, false, false)?);
+        }
+        return Ok(Step::Reply(outcome));
+    }
+
     if !understood && !changed {
         // A question the analyser could not place may still be one the FAQ answers.
         if let Some(answer) = ctx.faq.answer(&input.text, t.lang) {

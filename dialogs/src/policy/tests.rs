@@ -1661,3 +1661,23 @@ fn offers_sent_before_with_no_list_get_a_helpful_answer() {
     assert!(text.contains("не отправлял"), "{text}");
     assert!(out.events.is_empty());
 }
+
+#[test]
+fn an_emoji_alone_is_a_hello_or_a_nudge_never_not_understood() {
+    let mut bot = Bot::new();
+    let hello = Bot::text(&bot.turn("👋", 0));
+    assert!(hello.contains("Здравствуйте"), "{hello}");
+    bot.turn("хотим в нячанг", 0);
+    let nudge = Bot::text(&bot.turn("🙏", 0));
+    assert!(!nudge.contains("не совсем понял"), "{nudge}");
+}
+
+#[test]
+fn a_childs_age_said_with_a_pronoun_answers_the_question() {
+    let mut bot = Bot::new();
+    bot.turn("hi we r 2 adults + 1 kid", 0);
+    bot.turn("from almaty to phu quoc, march, 10 nights", 0);
+    assert_eq!(bot.state.awaiting, [Need::ChildAges]);
+    bot.turn("shes 5", 0);
+    assert_eq!(bot.state.slots.child_ages, [5]);
+}
