@@ -437,6 +437,35 @@ pub(crate) fn detect(t: &Text, used: &[bool], search_slots: bool, places: bool) 
             topic = Some((rank_of(T::Price), T::Price));
         }
     }
+    // "в каком завтраки включены?", "is breakfast included": the offers' meal plans, not what
+    // a package includes.
+    if topic.is_some_and(|(_, q)| q == T::Included)
+        && t.any_starts(&[
+            "завтрак",
+            "ужин",
+            "обед",
+            "питани",
+            "breakfast",
+            "dinner",
+            "lunch",
+            "meal",
+            "board",
+            "тангы",
+            "кешки",
+            "тамак",
+        ])
+    {
+        topic = Some((rank_of(T::Meal), T::Meal));
+    }
+    // "сколько примерно стоит", "how much would it cost": the price, a word between.
+    if topic.is_none()
+        && (0..t.len()).any(|i| {
+            t.is(i, &["сколько", "how"])
+                && (1..=3).any(|k| t.starts(i + k, &["стои", "стоя", "cost", "much"]))
+        })
+    {
+        topic = Some((rank_of(T::Price), T::Price));
+    }
     // "а самый дешёвый сколько?", "қымбаты қанша?": how much, said of cheap or dear.
     if topic.is_none()
         && (0..t.len()).any(|i| t.is(i, &["сколько", "канша"]))
@@ -720,6 +749,14 @@ mod tests {
             assert!(!h.cheaper, "{s}");
             assert_eq!(h.question.map(|q| q.topic), Some(T::Price), "{s}");
         }
+        assert_eq!(
+            run("а в каком завтраки включены").question.map(|q| q.topic),
+            Some(T::Meal)
+        );
+        assert_eq!(
+            run("а сколько примерно стоит").question.map(|q| q.topic),
+            Some(T::Price)
+        );
         for s in ["anything at all?", "хоть что-нибудь есть?"] {
             assert!(run(s).more, "{s}");
         }

@@ -523,9 +523,11 @@ static WHO: LazyLock<Lexicon<Who>> = LazyLock::new(|| {
 /// Who word `i` names, if anyone.
 fn who(t: &Text, i: usize) -> Option<Who> {
     // Kazakh "мен" is "I", and also "and"/"with": the customer only after "және" or a comma
-    // ("күйеуім және мен").
+    // ("күйеуім және мен"), or before a Russian "и" ("мен и ребенок", mixed Kazakh and
+    // Russian: the Kazakh "and" is never followed by another one).
     if t.w(i) == "мен" {
         let me = t.is(i.wrapping_sub(1), &["жане"])
+            || t.is(i + 1, &["и"])
             || t.gap(i).punct.contains([',', ':'])
             || t.gap(i + 1).punct.contains(',');
         return me.then_some(Who::Me);
@@ -1003,6 +1005,7 @@ mod tests {
             ("me and my wife", (Some(2), None, vec![])),
             ("me, my mom and my sister", (Some(3), None, vec![])),
             ("я и ребенок", (Some(1), Some(1), vec![])),
+            ("салем мен и ребенок 6 лет", (Some(1), Some(1), vec![6])),
             ("сын 12 лет и я", (Some(1), Some(1), vec![12])),
             ("нас будет трое, ребенку 5 лет", (Some(2), Some(1), vec![5])),
             ("мы с мужем и сыном", (Some(2), Some(1), vec![])),

@@ -290,6 +290,15 @@ fn turn(
     } else {
         false
     };
+    // "а завтраки там включены?" under a list asks about the offers' meal plans: the meal it
+    // names is the question's subject, not a new filter.
+    if state.shown.is_some()
+        && hints
+            .question
+            .is_some_and(|q| q.topic == QuestionTopic::Meal)
+    {
+        said.meal = None;
+    }
     // What is not sold is answered, never recorded.
     let refused = scope::refuse_unsold(&mut said, input, ctx);
     // "Да" to "…подобрать во Вьетнаме?".
