@@ -351,13 +351,16 @@ pub fn follow_up_notice(note: &FollowUpNotice) -> String {
     use dialogs::handover::Urgency;
     let f = &note.follow_up;
     let c = &note.conversation;
-    let name = c
-        .customer_name
-        .as_deref()
-        .map_or_else(|| "без имени".into(), |n| short(n, MAX_NAME));
-    let phone = c
-        .customer_phone
-        .clone()
+    // Who, as the escalation knows them (the channel's phone included), as announced.
+    let slots: Slots =
+        serde_json::from_value(note.escalation.details["slots"].clone()).unwrap_or_default();
+    let name = slots
+        .name
+        .or_else(|| c.customer_name.clone())
+        .map_or_else(|| "без имени".into(), |n| short(&n, MAX_NAME));
+    let phone = slots
+        .phone
+        .or_else(|| c.customer_phone.clone())
         .unwrap_or_else(|| "телефон неизвестен".into());
     let mut lines = Vec::new();
     lines.push(match f.urgency {
