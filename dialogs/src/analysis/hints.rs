@@ -686,7 +686,7 @@ fn choice(t: &Text, used: &[bool]) -> Option<u32> {
         // "2 вариант", "2-й вариант", "давайте 2й"
         let suffix = t.is(i + 1, ORDINAL_ENDINGS) && (t.glued(i + 1) || t.gap(i + 1).is_dash());
         let after = if suffix { i + 2 } else { i + 1 };
-        let noun_after = t.starts(after, &["вариант", "option", "предлож"]);
+        let noun_after = t.starts(after, &["вариант", "option", "предлож", "нуска"]);
         // "book 1 pls", "take the 2nd one", "берем 3 пожалуйста": a filler may follow.
         let verb_before = (1..=2).any(|k| t.starts(i.wrapping_sub(k), TAKE_VERBS))
             && (t.len() == after
@@ -764,6 +764,7 @@ mod tests {
             ("book 1 pls", 1),
             ("ok book the 2nd one", 2),
             ("берем 3 пожалуйста", 3),
+            ("2 нұсқаны брондаймыз", 2),
         ] {
             assert_eq!(run(s).choice, Some(n), "{s}");
         }

@@ -448,8 +448,14 @@ fn ages_after(t: &Text, c: usize, used: &[bool]) -> Vec<(usize, u32)> {
         let next = t.w(last + 1);
         let separated = next.is_empty() || !t.gap(last + 1).punct.is_empty();
         let other_unit = is_unit(next) && age_unit(next).is_none();
+        // "2 kids 4 and 9 from astana": a list of ages, then where from or to.
+        let list_then_place =
+            items.len() >= 2 && t.is(last + 1, &["from", "frm", "to", "in", "из", "в", "во"]);
         if (other_unit && !separated)
-            || !(separated || age_unit_at(t, last + 1).is_some() || AND.contains(&next))
+            || !(separated
+                || list_then_place
+                || age_unit_at(t, last + 1).is_some()
+                || AND.contains(&next))
         {
             items.clear();
         }
@@ -1107,6 +1113,10 @@ mod tests {
         assert_eq!(
             run("2 взрослых + 2 детей (5 и 9 лет)"),
             (Some(2), Some(2), vec![5, 9])
+        );
+        assert_eq!(
+            run("2 adults 2 kids 4 and 9 from astana to nha trang"),
+            (Some(2), Some(2), vec![4, 9])
         );
         assert_eq!(
             run("two adults and two kids aged 4 and 9"),
