@@ -520,7 +520,12 @@ pub(crate) fn detect(t: &Text, used: &[bool], search_slots: bool, places: bool) 
         let asking = t.raw.contains('?')
             || superlative
             || (0..t.len()).any(|i| {
-                t.is(i, ASKING) || (t.is(i, AUXILIARIES) && (i == 0 || !t.gap(i).punct.is_empty()))
+                t.is(i, ASKING)
+                    || (t.is(i, AUXILIARIES)
+                        && (i == 0
+                            || !t.gap(i).punct.is_empty()
+                            // "and is breakfast included", "а есть ли…": after a conjunction.
+                            || (i == 1 && t.is(0, &["and", "so", "also", "but", "а", "и", "ну", "ал"]))))
             });
         let asks = asking
             // "сколько стоит виза?" is about the visa, not an offer's price.
@@ -751,6 +756,10 @@ mod tests {
         }
         assert_eq!(
             run("а в каком завтраки включены").question.map(|q| q.topic),
+            Some(T::Meal)
+        );
+        assert_eq!(
+            run("and is breakfast included").question.map(|q| q.topic),
             Some(T::Meal)
         );
         assert_eq!(
