@@ -8,6 +8,10 @@
 //!   reply to an announcement is sent to that customer through their own channel. All of it
 //!   goes through `Engine::manage`, so it is ordered with the customer's messages.
 //!
+//! - [`follow_up_notice`] is what the customer added after the handover, relayed there: an
+//!   urgent one at once (with why it is urgent and the buttons, as the chat may not be taken
+//!   yet), every one once a manager took the chat.
+//!
 //! These texts are for the agency's staff (in Russian), not for customers.
 //!
 //! **Telegram's limits.** A message holds at most 4096 characters and a button's data 64
@@ -20,7 +24,7 @@
 
 use actors::Engine;
 use actors::conversation::ManagerAction;
-use actors::escalations::{ManagerNotifier, Notice, NoticeError};
+use actors::escalations::{FollowUpNotice, ManagerNotifier, Notice, NoticeError};
 use async_trait::async_trait;
 use channels::telegram::incoming::ESCALATION_TAG;
 use channels::telegram::{ManagerButton, ManagerUpdate, Refusal, TelegramBot, TelegramError};
@@ -71,6 +75,23 @@ impl ManagerNotifier for TelegramNotifier {
                 .map_err(notice_error)?;
         }
         Ok(())
+    }
+
+    async fn relay(&self, note: &FollowUpNotice) -> Result<(), NoticeError> {
+        let id = &note.escalation.id;
+        let text = follow_up_notice(note);
+        if note.escalation.status == "open" {
+            // Nobody took the chat yet: "Взять" right under the news.
+            self.post(id, &text).await.map_err(notice_error)
+        } else {
+            for part in telegram_parts(&text) {
+                self.api
+                    .send_message(self.chat_id, &part, None)
+                    .await
+                    .map_err(notice_error)?;
+            }
+            Ok(())
+        }
     }
 }
 
@@ -193,6 +214,31 @@ impl ManagerNotifier for EmailNotifier {
             })
     }
 
+    /// Only what cannot wait goes by email; the rest is in the managers' chat and the
+    /// escalation.
+    async fn relay(&self, note: &FollowUpNotice) -> Result<(), NoticeError> {
+        if note.follow_up.urgency.is_none() {
+            return Ok(());
+        }
+        let who = note
+            .conversation
+            .customer_name
+            .as_deref()
+            .map_or_else(|| "клиент".into(), |n| short(n, MAX_NAME));
+        let subject = format!("Срочно: {who} ждёт менеджера");
+        let text = follow_up_notice(note).replace(
+            "Ответьте на это сообщение (reply) — ответ уйдёт клиенту.",
+            "Ответить клиенту: в чате менеджеров Telegram или через админ-API.",
+        );
+        self.sender
+            .send_notice(&self.to, &subject, &text)
+            .await
+            .map_err(|e| match e {
+                channels::SendError::Retryable { .. } => NoticeError::Temporary(e.to_string()),
+                _ => NoticeError::Permanent(e.to_string()),
+            })
+    }
+
     async fn alert(&self, text: &str) -> Result<(), NoticeError> {
         let subject: String = text
             .lines()
@@ -309,6 +355,56 @@ pub fn short_announcement(notice: &Notice) -> String {
         format!("{ESCALATION_TAG}{}", e.id),
     ]
     .join("\n")
+}
+
+/// The text of a relayed follow-up: urgent or not (and why), who, what they wrote, the offer
+/// or search the escalation is about, how to answer.
+pub fn follow_up_notice(note: &FollowUpNotice) -> String {
+    use dialogs::handover::Urgency;
+    let f = &note.follow_up;
+    let c = &note.conversation;
+    // Who, as the escalation knows them (the channel's phone included), as announced.
+    let slots: Slots =
+        serde_json::from_value(note.escalation.details["slots"].clone()).unwrap_or_default();
+    let name = slots
+        .name
+        .or_else(|| c.customer_name.clone())
+        .map_or_else(|| "без имени".into(), |n| short(&n, MAX_NAME));
+    let phone = slots
+        .phone
+        .or_else(|| c.customer_phone.clone())
+        .unwrap_or_else(|| "телефон неизвестен".into());
+    let mut lines = Vec::new();
+    lines.push(match f.urgency {
+        Some(u) => format!(
+            "⚡ Срочно — {}",
+            match u {
+                Urgency::Said => "клиент пишет, что срочно",
+                Urgency::TripSoon => "вылет в ближайшие дни",
+                Urgency::CallBack => "клиент просит перезвонить",
+                Urgency::Impatient => "клиент ждёт ответа и торопит",
+                Urgency::Pings => "клиент снова пишет, ответа ещё нет",
+            }
+        ),
+        None => "💬 Клиент дописал".to_owned(),
+    });
+    lines.push(format!(
+        "Клиент: {name}, {phone} ({})",
+        channel(c.key.channel)
+    ));
+    lines.push(format!(
+        "По заявке: {}{}",
+        reason(&note.escalation.reason),
+        if note.escalation.status == "open" {
+            " — ещё никто не взял"
+        } else {
+            ""
+        }
+    ));
+    lines.push(format!("Пишет: {}", short(&f.text, MAX_LINE * 3)));
+    lines.push("Ответьте на это сообщение (reply) — ответ уйдёт клиенту.".into());
+    lines.push(format!("{ESCALATION_TAG}{}", note.escalation.id));
+    lines.join("\n")
 }
 
 fn reason(r: &str) -> &str {

@@ -13,10 +13,19 @@
 //! the failure is logged as an error and the announcement recorded, so it is tried once more
 //! with the reminder (`remind_after`), not every 2 s for ever.
 //!
+//! What the customer adds after the handover (follow-ups, kept on the escalation) reaches the
+//! managers too, at the same look: an urgent one at once, even before anyone claimed the chat
+//! (the customer says it is urgent, the trip is days away, asks to be called back, or keeps
+//! pinging); every one once a manager claimed it (unless they work through the admin API,
+//! which shows the conversation itself). A follow-up is recorded relayed (`relayed_at`) like an
+//! announcement: once a notifier delivered it, or no notifier could ever take it.
+//!
 //! Claiming, writing and releasing happen through `Engine::manage`; the time to claim and to
 //! first answer are recorded on the escalation by those commits.
 
-use crate::store::{ConversationRecord, EscalationRecord, StoreError, TranscriptEntry, WriteOp};
+use crate::store::{
+    ConversationRecord, EscalationRecord, FollowUpRecord, StoreError, TranscriptEntry, WriteOp,
+};
 use crate::store_writer::StoreHandle;
 use async_trait::async_trait;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
@@ -36,6 +45,16 @@ pub struct Notice {
     pub reminder: bool,
 }
 
+/// What managers are told about one follow-up: something the customer added after the chat
+/// was handed over (see `dialogs::handover`).
+#[derive(Debug, Clone)]
+pub struct FollowUpNotice {
+    pub follow_up: FollowUpRecord,
+    /// The escalation it was added to.
+    pub escalation: EscalationRecord,
+    pub conversation: ConversationRecord,
+}
+
 /// A way to reach the managers.
 #[async_trait]
 pub trait ManagerNotifier: Send + Sync + 'static {
@@ -47,6 +66,13 @@ pub trait ManagerNotifier: Send + Sync + 'static {
     /// A message about the engine itself, not about a customer (a Bitrix24 set-up problem,
     /// then its fix): plain Russian text for the managers, no buttons.
     async fn alert(&self, text: &str) -> Result<(), NoticeError>;
+
+    /// Passes on a customer's follow-up. A notifier that has no use for it (a mailbox needs
+    /// no copy of every line) says `Ok` and does nothing.
+    async fn relay(&self, note: &FollowUpNotice) -> Result<(), NoticeError> {
+        let _ = note;
+        Ok(())
+    }
 }
 
 /// Why the managers could not be told through one notifier.
@@ -152,6 +178,10 @@ impl Actor for Escalations {
                     if let Err(e) = announce_due(&settings, &store).await {
                         tracing::warn!(error = %e, "could not look for escalations to announce");
                     }
+                    // After the announcements: a follow-up never comes before its escalation.
+                    if let Err(e) = relay_due(&settings, &store).await {
+                        tracing::warn!(error = %e, "could not look for follow-ups to relay");
+                    }
                     let _ = myself.cast(EscalationsMsg::RoundDone);
                 });
             }
@@ -218,6 +248,58 @@ async fn announce_due(
                 })
                 .await?;
         }
+    }
+    Ok(())
+}
+
+/// Relays every follow-up that is due (see the module note), each through every notifier.
+async fn relay_due(settings: &EscalationsSettings, store: &StoreHandle) -> Result<(), StoreError> {
+    let mut done = Vec::new();
+    for follow_up in store.store.follow_ups_due().await? {
+        let escalation = store
+            .store
+            .escalation_by_id(&follow_up.escalation_id)
+            .await?;
+        let conversation = store.store.conversation(&follow_up.conversation_id).await?;
+        let (Some(escalation), Some(conversation)) = (escalation, conversation) else {
+            // Nothing to tell it with: not looked at again.
+            done.push(follow_up.id);
+            continue;
+        };
+        let note = FollowUpNotice {
+            follow_up,
+            escalation,
+            conversation,
+        };
+        let mut told = false;
+        let mut try_again = false;
+        for notifier in &settings.notifiers {
+            match notifier.relay(&note).await {
+                Ok(()) => told = true,
+                Err(e @ NoticeError::Temporary(_)) => {
+                    try_again = true;
+                    tracing::warn!(notifier = notifier.name(), error = %e,
+                        follow_up = %note.follow_up.id, "could not relay a follow-up; will try again");
+                }
+                Err(e @ NoticeError::Permanent(_)) => tracing::error!(notifier = notifier.name(),
+                    error = %e, follow_up = %note.follow_up.id, "a follow-up was refused for good"),
+            }
+        }
+        if told || !try_again {
+            if told {
+                tracing::info!(follow_up = %note.follow_up.id, escalation = %note.escalation.id,
+                    urgency = ?note.follow_up.urgency, "customer's follow-up relayed to the managers");
+            }
+            done.push(note.follow_up.id);
+        }
+    }
+    if !done.is_empty() {
+        store
+            .write(WriteOp::FollowUpsRelayed {
+                ids: done,
+                at: crate::store::now(),
+            })
+            .await?;
     }
     Ok(())
 }

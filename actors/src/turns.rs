@@ -226,7 +226,7 @@ impl DialogTurns {
         } else {
             Vec::new()
         };
-        let input = TurnInput {
+        let mut input = TurnInput {
             text,
             today,
             action,
@@ -285,6 +285,8 @@ impl DialogTurns {
             }
         }
 
+        input.route = self.route(state, &analysis).await;
+
         Ok(match policy::decide(state, &analysis, &input, &ctx)? {
             Step::Reply(outcome) => outcome,
             Step::Search { query, page } => {
@@ -318,6 +320,29 @@ impl DialogTurns {
                 policy::settle(state, outcome, input.office.clone(), &ctx)?
             }
         })
+    }
+
+    /// What the operator says of the route when the message names a departure city or a
+    /// country not said before ("из Караганды есть вылеты?"): the `NotOffered` a search would
+    /// give, with the cities or countries that are offered; `None` when it is offered, or
+    /// nothing says otherwise (the search will tell).
+    async fn route(&self, state: &DialogState, analysis: &Analysis) -> Option<SearchFailure> {
+        let said = &analysis.slots;
+        let new_city =
+            said.departure_city.is_some() && said.departure_city != state.slots.departure_city;
+        let new_country = said.country.is_some() && said.country != state.slots.country;
+        if !new_city && !new_country {
+            return None;
+        }
+        let city = said
+            .departure_city
+            .as_deref()
+            .or(state.slots.departure_city.as_deref());
+        let country = said.country.as_deref().or(state.slots.country.as_deref());
+        match self.tours.check_route(city, country).await {
+            Err(failure @ SearchFailure::NotOffered { .. }) => Some(failure),
+            _ => None,
+        }
     }
 
     /// The LLM's answer to a message no template answers well, or the template fallback.

@@ -212,8 +212,9 @@ pub struct Handover {
 ///   that manager; if a manager owns it already, it is activity: the quiet period starts again
 ///   (the owner stays the one who took it; the desk follows where they last worked).
 /// - A manager releasing gives the chat back to the bot.
-/// - An escalation moves a chat the bot owns to waiting; a chat already waiting or with a
-///   manager stays as it is (what the customer adds is a follow-up, not a new handover).
+/// - An escalation moves a chat the bot owns to waiting, except a question passed on
+///   ([`hands_over`]); a chat already waiting or with a manager stays as it is (what the
+///   customer adds is a follow-up, not a new handover).
 pub fn apply(
     hands: &mut Hands,
     event: Event<'_>,
@@ -239,17 +240,26 @@ pub fn apply(
             ManagerMove::Release => (hands.owner != Owner::Bot)
                 .then(|| pass(hands, Owner::Bot, by, Reason::Released, None, now)),
         },
-        Event::Escalated { reason } => (hands.owner == Owner::Bot).then(|| {
-            pass(
-                hands,
-                Owner::Waiting,
-                "bot",
-                Reason::Escalated(reason),
-                None,
-                now,
-            )
-        }),
+        Event::Escalated { reason } => {
+            (hands.owner == Owner::Bot && hands_over(reason)).then(|| {
+                pass(
+                    hands,
+                    Owner::Waiting,
+                    "bot",
+                    Reason::Escalated(reason),
+                    None,
+                    now,
+                )
+            })
+        }
     }
+}
+
+/// Whether an escalation for `reason` takes the chat from the bot. A question the bot could
+/// not answer (about a hotel, say) goes to a manager as a question, and the customer goes on
+/// choosing with the bot meanwhile: the chat becomes the manager's when they take it or write.
+pub fn hands_over(reason: EscalationReason) -> bool {
+    reason != EscalationReason::Question
 }
 
 fn to_manager(
@@ -709,6 +719,16 @@ mod tests {
         apply(&mut hands, take("Айдана", Desk::ManagersChat), at(6), QUIET);
         assert_eq!(apply(&mut hands, again, at(7), QUIET), None);
         assert_eq!(hands.owner, Owner::Manager);
+    }
+
+    #[test]
+    fn a_question_passed_on_leaves_the_chat_with_the_bot() {
+        let mut hands = Hands::bot(at(0));
+        let question = Event::Escalated {
+            reason: EscalationReason::Question,
+        };
+        assert_eq!(apply(&mut hands, question, at(1), QUIET), None);
+        assert_eq!(hands.owner, Owner::Bot);
     }
 
     #[test]

@@ -197,7 +197,7 @@ pub struct AfterEmpty {
 /// A choice ("берем 3", "второй"), "ещё" or "подешевле" with no list of offers on screen.
 #[derive(Debug, Clone, Serialize)]
 pub struct NoList {
-    /// `choice`, `more`, `cheaper` or `booking`.
+    /// `choice`, `more`, `cheaper`, `booking`, `question`, or `earlier` (offers "sent before").
     pub asked: &'static str,
     pub n: Option<u32>,
     /// Parameters are still missing (the next message asks for them).
@@ -223,6 +223,9 @@ pub struct NotSold {
     pub sold: Vec<String>,
     /// Resorts to suggest ("Нячанг, Фукуок, Дананг").
     pub resorts: Vec<String>,
+    /// The same country was just refused (another of its resorts is asked about, "а на
+    /// Пхукет?"): said another way, not word for word again.
+    pub again: bool,
 }
 
 /// Not a package tour: flights only or a hotel only.
@@ -296,8 +299,12 @@ pub struct HotelInfo {
     pub hotels: Vec<HotelView>,
     /// The option nearest the sea, when the descriptions say how near.
     pub closest: Option<usize>,
-    /// The descriptions are in Russian and the customer's language is not.
+    /// Parts of the descriptions were left out: they are in Russian and the customer reads
+    /// English (a manager can tell more).
     pub foreign: bool,
+    /// What the customer asked about that no description mentions, in their words
+    /// ("анимация"): passed to a manager as a question.
+    pub missing: Vec<String>,
 }
 
 /// One hotel's description, the parts that answer the question.
@@ -315,12 +322,16 @@ pub struct HotelView {
 /// A question the bot cannot answer from what it has: passed to a manager as a question.
 #[derive(Debug, Clone, Serialize)]
 pub struct QuestionToManager {
-    /// `beach`, `hotel`, `compare` or `other`.
+    /// `beach`, `hotel`, `compare`, `other`, `foreign` (described in Russian only, and the
+    /// customer reads English) or `missing` (described, but not what was asked).
     pub topic: &'static str,
     /// The hotel it is about.
     pub hotel: Option<String>,
     /// A manager was brought in with this message (else one already has the chat).
     pub manager: bool,
+    /// Topic `missing`: what the customer asked about that the description does not mention,
+    /// in their words.
+    pub missing: Vec<String>,
 }
 
 /// "Сколько стоит?" before any search: the price comes with the offers.

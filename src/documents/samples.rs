@@ -111,14 +111,16 @@ pub fn contexts(name: &str) -> Vec<Value> {
                 .collect::<Vec<_>>(),
         ),
         r::NoList::NAME => with_office(
-            &["choice", "more", "cheaper", "booking", "question"]
-                .into_iter()
-                .flat_map(|asked| {
-                    [(Some(3), true), (None, false)]
-                        .into_iter()
-                        .map(move |(n, asking)| r::NoList { asked, n, asking })
-                })
-                .collect::<Vec<_>>(),
+            &[
+                "choice", "more", "cheaper", "booking", "question", "earlier",
+            ]
+            .into_iter()
+            .flat_map(|asked| {
+                [(Some(3), true), (None, false)]
+                    .into_iter()
+                    .map(move |(n, asking)| r::NoList { asked, n, asking })
+            })
+            .collect::<Vec<_>>(),
         ),
         r::NotOffered::NAME => with_office(
             &[
@@ -147,11 +149,19 @@ pub fn contexts(name: &str) -> Vec<Value> {
                 country: "Таиланд".into(),
                 sold: vec!["Вьетнам".into()],
                 resorts: vec!["Нячанг".into(), "Фукуок".into()],
+                again: false,
             },
             r::NotSold {
                 country: "Таиланд".into(),
                 sold: vec!["Турция".into()],
                 resorts: Vec::new(),
+                again: false,
+            },
+            r::NotSold {
+                country: "Таиланд".into(),
+                sold: vec!["Вьетнам".into()],
+                resorts: vec!["Нячанг".into(), "Фукуок".into()],
+                again: true,
             },
         ]),
         r::NotPackage::NAME => with_office(&[
@@ -255,6 +265,7 @@ pub fn contexts(name: &str) -> Vec<Value> {
                 ],
                 closest: Some(2),
                 foreign: false,
+                missing: Vec::new(),
             },
             r::HotelInfo {
                 topic: "hotel",
@@ -266,10 +277,11 @@ pub fn contexts(name: &str) -> Vec<Value> {
                 }],
                 closest: None,
                 foreign: true,
+                missing: vec!["анимация".into()],
             },
         ]),
         r::QuestionToManager::NAME => when(
-            &["beach", "hotel", "compare", "other"]
+            &["beach", "hotel", "compare", "other", "foreign", "missing"]
                 .into_iter()
                 .flat_map(|topic| {
                     [
@@ -277,11 +289,13 @@ pub fn contexts(name: &str) -> Vec<Value> {
                             topic,
                             hotel: Some("Red Dune Resort".into()),
                             manager: true,
+                            missing: vec!["анимация".into()],
                         },
                         r::QuestionToManager {
                             topic,
                             hotel: None,
                             manager: false,
+                            missing: Vec::new(),
                         },
                     ]
                 })

@@ -2,7 +2,8 @@
 //! the customer's phone and the buttons; "Взять" claims the chat; a reply to the announcement
 //! reaches the customer on WhatsApp; an unclaimed escalation is announced again. Announcements
 //! fit Telegram's limits whatever the customer is called, and one Telegram refuses for good is
-//! not sent again every few seconds.
+//! not sent again every few seconds. What the customer adds after the handover is relayed:
+//! an urgent follow-up at once, the rest once a manager took the chat.
 
 use crate::support::app::{self, Options, TelegramMode, TestApp};
 use crate::support::fake_telegram::{self, FakeTelegram};
@@ -272,4 +273,83 @@ async fn an_announcement_refused_for_good_is_not_sent_again_every_few_seconds() 
         2,
         "the announcement and its short form, nothing more"
     );
+}
+
+/// Waits until a message of the managers' chat contains `text`; returns it.
+async fn told(fake: &FakeTelegram, text: &str) -> fake_telegram::Sent {
+    assert!(
+        eventually(WAIT, || async {
+            fake.sent_to(MANAGERS).iter().any(|s| s.text.contains(text))
+        })
+        .await,
+        "the managers' chat never got {text:?}: {:?}",
+        fake.sent_to(MANAGERS)
+    );
+    fake.sent_to(MANAGERS)
+        .into_iter()
+        .find(|s| s.text.contains(text))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn what_the_customer_adds_reaches_the_managers_urgent_at_once_the_rest_once_taken() {
+    let (app, fake) = spawn("600").await;
+    let phone = "77050000009";
+    for (id, text) in [
+        ("f-1", "Позовите менеджера, пожалуйста"),
+        ("f-2", "ещё хотела спросить про визу для мамы"),
+        ("f-3", "мне срочно, вылет завтра!"),
+    ] {
+        app.post_wazzup(&fake_wazzup::inbound(id, phone, text))
+            .await;
+        assert!(
+            eventually(WAIT, || async {
+                app.engine
+                    .store()
+                    .store
+                    .pending_inbox()
+                    .await
+                    .unwrap()
+                    .is_empty()
+            })
+            .await
+        );
+    }
+    // Urgent while nobody took the chat: at once, saying why, with "Взять" under it.
+    let urgent = told(&fake, "⚡ Срочно").await;
+    assert!(
+        urgent.text.contains("мне срочно, вылет завтра"),
+        "{}",
+        urgent.text
+    );
+    assert!(urgent.text.contains("+77050000009"), "{}", urgent.text);
+    let actions = urgent.button_actions();
+    assert!(actions[0].starts_with("claim:"), "{actions:?}");
+    assert!(
+        !fake
+            .sent_to(MANAGERS)
+            .iter()
+            .any(|s| s.text.contains("💬") && s.text.contains("визу")),
+        "a follow-up that can wait is not relayed before the chat is taken"
+    );
+
+    // Taken: what waited reaches the managers' chat too.
+    let press = manager_update(json!({"callback_query": {
+        "id": "cq-claim-f", "from": {"id": 501, "is_bot": false, "first_name": "Айдана"},
+        "chat_instance": "-1",
+        "message": {"message_id": 90, "date": 1, "chat": {"id": MANAGERS, "type": "supergroup"}},
+        "data": actions[0],
+    }}));
+    assert_eq!(
+        app.post_telegram(
+            &fake_telegram::with_id(press, 9101),
+            Some(app::TELEGRAM_SECRET)
+        )
+        .await,
+        reqwest::StatusCode::OK
+    );
+    let note = told(&fake, "💬 Клиент дописал").await;
+    assert!(note.text.contains("про визу для мамы"), "{}", note.text);
+    let e = actions[0].trim_start_matches("claim:");
+    assert!(note.text.contains(e), "names the escalation: {}", note.text);
 }

@@ -243,12 +243,20 @@ async fn children_and_a_budget_in_tenge_reach_the_operator() {
         "over budget"
     );
 
-    // A budget in another currency cannot be compared without a rate: nothing is filtered.
+    // A budget in another currency is no COSTMAX (the operator filters in the search's
+    // currency); it is compared with the operator's own price of each row (USD here).
     query.budget_currency = Some("USD".into());
     query.budget_max = Some(3000);
     let page = tours.search(&query, first(10)).await.unwrap();
     assert!(!last_params(&fake).contains_key("COSTMAX"));
     assert_eq!(page.offers.len(), 3);
+    query.budget_max = Some(2000);
+    let page = tours.search(&query, first(10)).await.unwrap();
+    assert!(!page.offers.is_empty() && page.widened.is_empty());
+    assert!(
+        !hotels(&page).contains(&"Sunrise Nha Trang Beach Hotel & Spa"),
+        "over a budget in dollars"
+    );
 }
 
 #[tokio::test]

@@ -35,6 +35,9 @@ pub struct Resolved {
     pub currency: Option<(i64, Arc<str>)>,
     /// Upper price in `currency` (only when the customer's budget is in that currency).
     pub budget: Option<u64>,
+    /// A budget in another currency than the search's ("500$" while prices are in tenge):
+    /// compared with the operator's own price of each row when that is in this currency.
+    pub budget_native: Option<(u64, Arc<str>)>,
     pub sort: SortOrder,
 }
 
@@ -50,6 +53,8 @@ pub struct Plan {
     pub currency: Option<Arc<str>>,
     /// Offers above this (in `currency`) are not shown.
     pub budget: Option<u64>,
+    /// Offers whose operator's own price is in this currency and above this are not shown.
+    pub budget_native: Option<(u64, Arc<str>)>,
     pub sort: SortOrder,
     /// The country searched: rows of another country (`stateKey`) are never shown.
     pub country: i64,
@@ -112,6 +117,7 @@ impl Resolved {
             params: Arc::new(params),
             currency: self.currency.as_ref().map(|(_, code)| code.clone()),
             budget: self.budget,
+            budget_native: self.budget_native.clone(),
             sort: self.sort,
             country: self.country,
         })
@@ -141,6 +147,7 @@ pub(crate) mod tests {
             meal: None,
             currency: Some((14, "KZT".into())),
             budget: None,
+            budget_native: None,
             sort: SortOrder::PriceAsc,
         }
     }

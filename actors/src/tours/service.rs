@@ -20,8 +20,10 @@
 //!   cache and pacing; the page then says what differs ([`OfferPage::widened`]). A later page
 //!   of the same query ("ещё") repeats the recovery from the caches.
 //! - The budget becomes `COSTMAX` only when it is in the search currency (the operator's
-//!   filter works on that currency); a budget in another currency filters nothing, because
-//!   converting it would take a rate the operator did not give.
+//!   filter works on that currency); a budget in another currency is compared with each
+//!   row's own price when the operator gives it in that currency ("500$" and hotels priced in
+//!   USD), and filters nothing otherwise: converting it would take a rate the operator did
+//!   not give.
 //! - A grouped offer expands ([`Tours::expand`]) into the hotel's concrete offers with
 //!   `CATCLAIM` + `HOTELS` and no `PARTITION_PRICE`, using the parameters of the search that
 //!   returned it.
@@ -133,7 +135,9 @@ struct NamedIndex {
 pub struct Tours {
     client: Arc<SamoClient>,
     catalog: Catalog,
-    pages: Cache<(Arc<Params>, u32), Arc<ShownPage>>,
+    /// Shown pages by parameters, page number and the budget that filters rows after the
+    /// operator (not a parameter of the operator's).
+    pages: Cache<PageKey, Arc<ShownPage>>,
     origins: Cache<String, Arc<Origin>>,
     /// Each route's flight days (`SearchTour_CHECKIN`), kept as long as search results.
     checkins: Cache<(i64, i64), Arc<[NaiveDate]>>,
@@ -647,11 +651,14 @@ impl Tours {
             Err(e) => return Err(e),
         };
         let budget_currency = q.budget_currency.as_deref().unwrap_or("KZT");
-        let budget = q.budget_max.filter(|_| {
-            currency
-                .as_ref()
-                .is_some_and(|(_, c)| c.eq_ignore_ascii_case(budget_currency))
-        });
+        let in_search_currency = currency
+            .as_ref()
+            .is_some_and(|(_, c)| c.eq_ignore_ascii_case(budget_currency));
+        let budget = q.budget_max.filter(|_| in_search_currency);
+        let budget_native = q
+            .budget_max
+            .filter(|_| !in_search_currency)
+            .map(|max| (max, Arc::from(budget_currency.to_ascii_uppercase())));
         Ok(Resolved {
             from,
             country,
@@ -668,6 +675,7 @@ impl Tours {
             meal,
             currency,
             budget,
+            budget_native,
             sort: q.sort,
         })
     }
@@ -709,7 +717,7 @@ impl Tours {
     /// SAMO page `number` of `plan`, shown: from the cache, or fetched once for every caller
     /// waiting for it.
     async fn page(&self, plan: &Plan, number: u32) -> Result<Arc<ShownPage>, SamoError> {
-        let key = (plan.params.clone(), number);
+        let key = (plan.params.clone(), number, plan.budget_native.clone());
         let shown = self
             .pages
             .try_get_with(key.clone(), async {
@@ -753,6 +761,13 @@ impl Tours {
         let mut candidates: Vec<(Offer, Option<i64>)> = rows
             .iter()
             .filter(|row| row.state_key.is_none_or(|k| k == plan.country))
+            // A budget in another currency is compared with the operator's own price.
+            .filter(|row| match &plan.budget_native {
+                Some((max, code)) if row.currency.eq_ignore_ascii_case(code) => {
+                    row.price <= *max as f64
+                }
+                _ => true,
+            })
             .filter_map(|row| Some((offer(row, plan.currency.as_deref())?, row.hotel_key)))
             .filter(|(offer, _)| match (plan.budget, plan.currency.as_deref()) {
                 (Some(max), Some(currency)) if offer.currency == currency => offer.price <= max,
@@ -788,6 +803,9 @@ impl Tours {
         shown.into_iter().map(|(o, _)| o).collect()
     }
 }
+
+/// What a shown page is cached by.
+type PageKey = (Arc<Params>, u32, Option<(u64, Arc<str>)>);
 
 /// The offers `page.offset..page.offset + page.limit` of `found`.
 fn slice(found: Found, page: PageRequest, widened: Vec<Widening>) -> OfferPage {

@@ -158,8 +158,11 @@ impl Step {
                 wider.towns.clear();
             }
             Step::Budget => {
-                r.budget?;
+                if r.budget.is_none() && r.budget_native.is_none() {
+                    return None;
+                }
                 wider.budget = None;
+                wider.budget_native = None;
                 // The cheapest there is.
                 wider.sort = SortOrder::PriceAsc;
             }
@@ -250,13 +253,17 @@ pub fn differences(asked: &Resolved, taken: &[Step], offers: &[Offer]) -> Vec<Wi
                     .iter()
                     .any(|(_, name)| names::normalise(name) == names::normalise(&o.resort))
         }
-        Step::Budget => asked.budget.is_some_and(|max| {
-            o.price > max
-                && asked
-                    .currency
-                    .as_ref()
-                    .is_some_and(|(_, code)| code.eq_ignore_ascii_case(&o.currency))
-        }),
+        Step::Budget => {
+            asked.budget.is_some_and(|max| {
+                o.price > max
+                    && asked
+                        .currency
+                        .as_ref()
+                        .is_some_and(|(_, code)| code.eq_ignore_ascii_case(&o.currency))
+            })
+            // Shown in another currency than the budget's: only the widening says it.
+            || asked.budget_native.is_some()
+        }
     };
     let mut shown = Vec::new();
     let mut all = Vec::new();

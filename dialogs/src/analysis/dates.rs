@@ -25,7 +25,7 @@ use chrono::{Datelike, Days, Months, NaiveDate};
 use std::collections::HashMap;
 
 use super::Slots;
-use super::lexicon::{BuildFx, Lexicon, near_stem};
+use super::lexicon::{BuildFx, Lexicon};
 use super::text::Text;
 
 /// Part of a month.
@@ -550,15 +550,29 @@ fn unit(w: &str) -> Option<Unit> {
         w.strip_prefix(stem)
             .is_some_and(|r| r.chars().count() <= max)
     };
+    // "nigts", "nihgts": one typo in "nights".
+    let nights_typo = || {
+        let letters: Vec<char> = w.chars().collect();
+        let nights: Vec<char> = "nights".chars().collect();
+        letters.len() >= 5 && letters[0] == 'n' && super::lexicon::within_one(&letters, &nights)
+    };
     if rest("ноч", 4)
         || rest("тун", 4)
         || rest("tun", 3)
         || matches!(
             w,
-            "night" | "nights" | "nts" | "nites" | "nite" | "нощей" | "nochei" | "nochey" | "nochi" | "noch"
+            "night"
+                | "nights"
+                | "nts"
+                | "nites"
+                | "nite"
+                | "нощей"
+                | "nochei"
+                | "nochey"
+                | "nochi"
+                | "noch"
         )
-        // "nigths", "nihgts", "nigts": one typo in the English word.
-        || near_stem(w, "nights", 0)
+        || nights_typo()
     {
         Some(Unit::Night)
     } else if matches!(
@@ -907,10 +921,27 @@ fn month_of(w: &str) -> Option<(u32, bool)> {
     }
     // "jan", "дек" on their own are months; "may" (the verb) and "сен" (Kazakh "you") are
     // months only next to a number or a preposition.
-    SHORT
-        .iter()
-        .find(|&&(a, _)| a == w)
-        .map(|&(a, m)| (m, matches!(a, "may" | "сен")))
+    if let Some(&(a, m)) = SHORT.iter().find(|&&(a, _)| a == w) {
+        return Some((m, matches!(a, "may" | "сен")));
+    }
+    // One typo in a long name ("febuary", "feburary", "фервраля"): the month, but only next
+    // to a number or a preposition, as a guess should be.
+    let letters: Vec<char> = w.chars().collect();
+    for &(stem, max, m) in BY_FIRST.get(&first).into_iter().flatten() {
+        let stem: Vec<char> = stem.chars().collect();
+        if stem.len() < 6 {
+            continue;
+        }
+        for cut in stem.len() - 1..=stem.len() + 1 {
+            let Some(head) = letters.get(..cut) else {
+                break;
+            };
+            if letters.len() - cut <= max && super::lexicon::within_one(head, &stem) {
+                return Some((m, true));
+            }
+        }
+    }
+    None
 }
 
 /// A Russian or English ordinal day word ("пятого", "десятое", "fifth", "twentieth").
@@ -1641,6 +1672,17 @@ mod tests {
     fn nights(s: &str) -> Option<(u32, u32)> {
         let slots = run(s, ymd(2026, 11, 21));
         Some((slots.nights_from?, slots.nights_to?))
+    }
+
+    #[test]
+    fn a_month_or_nights_with_one_typo_are_read() {
+        let today = ymd(2026, 11, 21);
+        assert_eq!(
+            window("in febuary", today),
+            Some((ymd(2027, 2, 1), ymd(2027, 2, 28)))
+        );
+        assert_eq!(nights("7 nigts"), Some((7, 7)));
+        assert_eq!(nights("7 lights"), None);
     }
 
     #[test]

@@ -34,7 +34,7 @@ use QuestionTopic as T;
 static CUES: LazyLock<Lexicon<Cue>> = LazyLock::new(|| {
     Lexicon::new(&[
         (
-            "еще вариант*3|еще предлож*5|еще отел*3|еще тур*2|еще что нибудь|еще что то|еще есть|есть еще|покажите еще|покажи еще|скиньте еще|скинь еще|пришлите еще|дайте еще|еще подборк*|других вариант*|другие вариант*|другой вариант|другие отел*|другие туры|другое предлож*|покажите другие|покажи другие|скиньте другие|пришлите другие|есть другие|другие есть|больше вариантов|show others|show other*|any others|more|more options|other options|another option|anything else|something else|next|show more|next options|келесі|тағы|басқа нұсқа*|басқа",
+            "еще вариант*3|еще предлож*5|еще отел*3|еще тур*2|еще что нибудь|еще что то|еще есть|есть еще|покажите еще|покажи еще|скиньте еще|скинь еще|пришлите еще|дайте еще|еще подборк*|других вариант*|другие вариант*|другой вариант|другие отел*|другие туры|другое предлож*|покажите другие|покажи другие|скиньте другие|пришлите другие|есть другие|другие есть|больше вариантов|show others|show other*|any others|more|more options|other options|another option|anything else|something else|next|show more|next options|anything at all|whatever you have|what else do you have|what else have you got|хоть что нибудь|хоть что то|хоть какие нибудь|что нибудь вообще|вообще что нибудь|что еще есть|что еще можете|келесі|тағы|басқа нұсқа*|басқа|басқа не бар|тағы не бар",
             Cue::More,
         ),
         (
@@ -297,6 +297,28 @@ const CHOICE_NOUNS: &[&str] = &[
     "variant",
 ];
 
+/// Words that may follow a chosen number without making it a count of something.
+const AFTER_CHOICE: &[&str] = &[
+    "pls",
+    "plz",
+    "please",
+    "one",
+    "then",
+    "thanks",
+    "thx",
+    "пожалуйста",
+    "пожалуйсто",
+    "пж",
+    "пжл",
+    "плз",
+    "плиз",
+    "тогда",
+    "спасибо",
+    "давайте",
+    "отинемин",
+    "рахмет",
+];
+
 const TAKE_VERBS: &[&str] = &[
     "брон",
     "заброн",
@@ -324,7 +346,7 @@ pub(crate) fn detect(t: &Text, used: &[bool], search_slots: bool, places: bool) 
     let mut hints = Hints::default();
     let mut neither = false;
     let mut topic: Option<(usize, QuestionTopic)> = None;
-    for h in CUES.scan(t) {
+    for h in CUES.scan_fuzzy(t) {
         match h.val {
             Cue::More => {
                 // "more" needs to end the clause or precede an offer noun.
@@ -379,23 +401,77 @@ pub(crate) fn detect(t: &Text, used: &[bool], search_slots: bool, places: bool) 
     {
         topic = Some((rank_of(T::Room), T::Room));
     }
+    // "какой самый дешёвый", "ең арзаны қайсы?", "the cheapest one?": the cheapest of what is
+    // shown is asked about (a price), not cheaper offers searched for.
+    let superlative = (0..t.len()).any(|i| {
+        (t.is(
+            i,
+            &[
+                "самый",
+                "самая",
+                "самое",
+                "самые",
+                "самого",
+                "самой",
+                "самую",
+                "ен",
+                "most",
+            ],
+        ) && t.starts(
+            i + 1,
+            &[
+                "дешев",
+                "дорог",
+                "арзан",
+                "кымбат",
+                "cheap",
+                "expensive",
+                "бюджетн",
+                "недорог",
+            ],
+        )) || t.starts(i, &["дешевейш", "cheapest", "lowest"])
+            || t.is(i, &["арзаны", "арзанын", "кымбаты", "priciest", "dearest"])
+    });
+    if superlative {
+        hints.cheaper = false;
+        if topic.is_none_or(|(rank, _)| rank_of(T::Price) < rank) {
+            topic = Some((rank_of(T::Price), T::Price));
+        }
+    }
+    // "в каком завтраки включены?", "is breakfast included": the offers' meal plans, not what
+    // a package includes.
+    if topic.is_some_and(|(_, q)| q == T::Included)
+        && t.any_starts(&[
+            "завтрак",
+            "ужин",
+            "обед",
+            "питани",
+            "breakfast",
+            "dinner",
+            "lunch",
+            "meal",
+            "board",
+            "тангы",
+            "кешки",
+            "тамак",
+        ])
+    {
+        topic = Some((rank_of(T::Meal), T::Meal));
+    }
+    // "сколько примерно стоит", "how much would it cost": the price, a word between.
+    if topic.is_none()
+        && (0..t.len()).any(|i| {
+            t.is(i, &["сколько", "how"])
+                && (1..=3).any(|k| t.starts(i + k, &["стои", "стоя", "cost", "much"]))
+        })
+    {
+        topic = Some((rank_of(T::Price), T::Price));
+    }
     // "а самый дешёвый сколько?", "қымбаты қанша?": how much, said of cheap or dear.
     if topic.is_none()
         && (0..t.len()).any(|i| t.is(i, &["сколько", "канша"]))
         && t.any_starts(&["дешев", "дорог", "cheap", "expensive", "арзан", "кымбат"])
     {
-        topic = Some((rank_of(T::Price), T::Price));
-    }
-    // "cheapest one pls", "а самый дешевый?", "ең арзаны": the cheapest of the list is asked
-    // for; its price answers (the customer then books it by its number).
-    let cheapest_asked = topic.is_none()
-        && (t.any_starts(&["cheapest", "lowest"])
-            || (0..t.len()).any(|i| {
-                (t.is(i, &["самый", "самая", "самое", "самые", "самого"])
-                    && t.starts(i + 1, &["дешев", "бюджетн", "недорог"]))
-                    || (t.is(i, &["ен"]) && t.starts(i + 1, &["арзан"]))
-            }));
-    if cheapest_asked {
         topic = Some((rank_of(T::Price), T::Price));
     }
     // "какой отель лучше для детей?", "в каком анимация лучше?": a comparison, whatever
@@ -443,9 +519,14 @@ pub(crate) fn detect(t: &Text, used: &[bool], search_slots: bool, places: bool) 
     if let Some((_, topic)) = topic {
         let offer = named_offer;
         let asking = t.raw.contains('?')
-            || cheapest_asked
+            || superlative
             || (0..t.len()).any(|i| {
-                t.is(i, ASKING) || (t.is(i, AUXILIARIES) && (i == 0 || !t.gap(i).punct.is_empty()))
+                t.is(i, ASKING)
+                    || (t.is(i, AUXILIARIES)
+                        && (i == 0
+                            || !t.gap(i).punct.is_empty()
+                            // "and is breakfast included", "а есть ли…": after a conjunction.
+                            || (i == 1 && t.is(0, &["and", "so", "also", "but", "а", "и", "ну", "ал"]))))
             });
         let asks = asking
             // "сколько стоит виза?" is about the visa, not an offer's price.
@@ -471,6 +552,39 @@ pub(crate) fn detect(t: &Text, used: &[bool], search_slots: bool, places: bool) 
     } else {
         choice(t, used)
     };
+    // "ну который вчера скидывали", "the one you sent me": offers the agency sent before.
+    hints.earlier = hints.choice.is_none()
+        && hints.question.is_none()
+        && (0..t.len()).any(|i| {
+            t.is(
+                i,
+                &[
+                    "скидывали",
+                    "скинули",
+                    "присылали",
+                    "прислали",
+                    "отправляли",
+                    "отправили",
+                    "показывали",
+                    "показали",
+                    "кидали",
+                    "кинули",
+                    "предлагали",
+                    "предложили",
+                    "sent",
+                    "showed",
+                    "shown",
+                    "offered",
+                    "жибергенсиз",
+                    "жибердиниз",
+                    "корсеттиниз",
+                    "корсеткенсиз",
+                    "жиберген",
+                    "усынган",
+                    "усындыныз",
+                ],
+            ) && !t.is(i.wrapping_sub(1), &["я", "мы", "i", "we", "мен", "биз"])
+        });
     hints
 }
 
@@ -578,11 +692,13 @@ fn choice(t: &Text, used: &[bool]) -> Option<u32> {
         // "2 вариант", "2-й вариант", "давайте 2й"
         let suffix = t.is(i + 1, ORDINAL_ENDINGS) && (t.glued(i + 1) || t.gap(i + 1).is_dash());
         let after = if suffix { i + 2 } else { i + 1 };
-        let noun_after = t.starts(after, &["вариант", "option", "предлож"]);
+        let noun_after = t.starts(after, &["вариант", "option", "предлож", "нуска"]);
+        // "book 1 pls", "take the 2nd one", "берем 3 пожалуйста": a filler may follow.
         let verb_before = (1..=2).any(|k| t.starts(i.wrapping_sub(k), TAKE_VERBS))
             && (t.len() == after
                 || !t.gap(after).punct.is_empty()
-                || t.starts(after, CHOICE_NOUNS));
+                || t.starts(after, CHOICE_NOUNS)
+                || t.is(after, AFTER_CHOICE));
         if hash || noun_before || noun_after || verb_before {
             return Some(v);
         }
@@ -625,9 +741,50 @@ mod tests {
             "есть дешевле",
             "cheaper please",
             "арзанырақ бар ма",
+            "а подешевлн есть",
         ] {
             assert!(run(s).cheaper, "{s}");
         }
+        // The cheapest of those shown is asked about, not cheaper ones searched for.
+        for s in [
+            "какой самый дешевый",
+            "ең арзаны қайсы?",
+            "the cheapest one?",
+        ] {
+            let h = run(s);
+            assert!(!h.cheaper, "{s}");
+            assert_eq!(h.question.map(|q| q.topic), Some(T::Price), "{s}");
+        }
+        assert_eq!(
+            run("а в каком завтраки включены").question.map(|q| q.topic),
+            Some(T::Meal)
+        );
+        assert_eq!(
+            run("and is breakfast included").question.map(|q| q.topic),
+            Some(T::Meal)
+        );
+        assert_eq!(
+            run("а сколько примерно стоит").question.map(|q| q.topic),
+            Some(T::Price)
+        );
+        for s in ["anything at all?", "хоть что-нибудь есть?"] {
+            assert!(run(s).more, "{s}");
+        }
+        for (s, n) in [
+            ("book 1 pls", 1),
+            ("ok book the 2nd one", 2),
+            ("берем 3 пожалуйста", 3),
+            ("2 нұсқаны брондаймыз", 2),
+        ] {
+            assert_eq!(run(s).choice, Some(n), "{s}");
+        }
+        for s in [
+            "ну который вчера скидывали",
+            "the one you sent me yesterday",
+        ] {
+            assert!(run(s).earlier, "{s}");
+        }
+        assert!(!run("я отправил паспорт").earlier);
     }
 
     fn question(s: &str) -> Option<(QuestionTopic, Option<u32>)> {

@@ -296,7 +296,7 @@ pub(crate) fn near_stem(w: &str, stem: &str, extra: usize) -> bool {
 }
 
 /// Optimal-string-alignment distance of at most one.
-fn within_one(a: &[char], b: &[char]) -> bool {
+pub(crate) fn within_one(a: &[char], b: &[char]) -> bool {
     let k = a.iter().zip(b).take_while(|(x, y)| x == y).count();
     match a.len() as isize - b.len() as isize {
         0 => {

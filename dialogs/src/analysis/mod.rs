@@ -188,6 +188,10 @@ pub struct Hints {
     pub date_approximate: bool,
     /// The message asks for something that is not a package tour search.
     pub scope: Option<OutOfScope>,
+    /// Points at offers the agency sent before ("который вчера скидывали", "the one you sent
+    /// me", "сіз жіберген"), with no number: the dialog finds them on screen, or says it has
+    /// none in this chat.
+    pub earlier: bool,
 }
 
 /// A question the customer asks, as opposed to a choice or an answer.

@@ -448,8 +448,14 @@ fn ages_after(t: &Text, c: usize, used: &[bool]) -> Vec<(usize, u32)> {
         let next = t.w(last + 1);
         let separated = next.is_empty() || !t.gap(last + 1).punct.is_empty();
         let other_unit = is_unit(next) && age_unit(next).is_none();
+        // "2 kids 4 and 9 from astana": a list of ages, then where from or to.
+        let list_then_place =
+            items.len() >= 2 && t.is(last + 1, &["from", "frm", "to", "in", "из", "в", "во"]);
         if (other_unit && !separated)
-            || !(separated || age_unit_at(t, last + 1).is_some() || AND.contains(&next))
+            || !(separated
+                || list_then_place
+                || age_unit_at(t, last + 1).is_some()
+                || AND.contains(&next))
         {
             items.clear();
         }
@@ -523,9 +529,11 @@ static WHO: LazyLock<Lexicon<Who>> = LazyLock::new(|| {
 /// Who word `i` names, if anyone.
 fn who(t: &Text, i: usize) -> Option<Who> {
     // Kazakh "мен" is "I", and also "and"/"with": the customer only after "және" or a comma
-    // ("күйеуім және мен").
+    // ("күйеуім және мен"), or before a Russian "и" ("мен и ребенок", mixed Kazakh and
+    // Russian: the Kazakh "and" is never followed by another one).
     if t.w(i) == "мен" {
         let me = t.is(i.wrapping_sub(1), &["жане"])
+            || t.is(i + 1, &["и"])
             || t.gap(i).punct.contains([',', ':'])
             || t.gap(i + 1).punct.contains(',');
         return me.then_some(Who::Me);
@@ -1011,6 +1019,7 @@ mod tests {
             ("me and my wife", (Some(2), None, vec![])),
             ("me, my mom and my sister", (Some(3), None, vec![])),
             ("я и ребенок", (Some(1), Some(1), vec![])),
+            ("салем мен и ребенок 6 лет", (Some(1), Some(1), vec![6])),
             ("сын 12 лет и я", (Some(1), Some(1), vec![12])),
             ("нас будет трое, ребенку 5 лет", (Some(2), Some(1), vec![5])),
             ("мы с мужем и сыном", (Some(2), Some(1), vec![])),
@@ -1112,6 +1121,10 @@ mod tests {
         assert_eq!(
             run("2 взрослых + 2 детей (5 и 9 лет)"),
             (Some(2), Some(2), vec![5, 9])
+        );
+        assert_eq!(
+            run("2 adults 2 kids 4 and 9 from astana to nha trang"),
+            (Some(2), Some(2), vec![4, 9])
         );
         assert_eq!(
             run("two adults and two kids aged 4 and 9"),

@@ -290,6 +290,15 @@ fn turn(
     } else {
         false
     };
+    // "а завтраки там включены?" under a list asks about the offers' meal plans: the meal it
+    // names is the question's subject, not a new filter.
+    if state.shown.is_some()
+        && hints
+            .question
+            .is_some_and(|q| q.topic == QuestionTopic::Meal)
+    {
+        said.meal = None;
+    }
     // What is not sold is answered, never recorded.
     let refused = scope::refuse_unsold(&mut said, input, ctx);
     // "Да" to "…подобрать во Вьетнаме?".
@@ -332,6 +341,7 @@ fn turn(
         || hints.cheaper
         || hints.choice.is_some()
         || hints.question.is_some()
+        || hints.earlier
         || named_offer.is_some();
     if understood {
         state.not_understood = 0;
@@ -417,12 +427,48 @@ fn turn(
         {
             return choice::which(state, None, t);
         }
+        if hints.earlier {
+            // "ну который вчера скидывали": the list on screen, or none in this chat.
+            return match state.shown {
+                Some(_) => choice::which(state, None, t),
+                None => choice::nothing_to_choose(state, "earlier", None, t),
+            };
+        }
         if hints.more {
             return offers::more(state, t);
         }
         if hints.cheaper {
             return offers::cheaper(state, t);
         }
+    }
+
+    // An emoji or a sign alone ("👋", "🙏", "??"): a hello or a nudge, answered with the
+    // next step, never "not understood".
+    let wordless = !input.text.trim().is_empty() && !input.text.chars().any(char::is_alphanumeric);
+    if wordless && !changed {
+        if !awaited.is_empty() && !first {
+            return Ok(Step::Reply(reply(
+                ask::ask(state, t, Some(awaited), false, true)?.text,
+            )));
+        }
+        if let Some(shown) = state.shown.as_ref().filter(|_| !first) {
+            let offers = shown.offers.len();
+            return Ok(Step::Reply(reply_with(
+                t.say(&r::Repeated {
+                    missing: Vec::new(),
+                    offers,
+                    empty: false,
+                })?,
+                offers::offer_buttons(t, state)?,
+            )));
+        }
+        let mut outcome = reply(t.say(&r::Greeting { again: !first })?);
+        if !first && !ask::missing(&state.slots).is_empty() {
+            outcome
+                .replies
+                .push(ask::ask(state, t, None, false, false)?);
+        }
+        return Ok(Step::Reply(outcome));
     }
 
     if !understood && !changed {

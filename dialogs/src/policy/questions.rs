@@ -254,6 +254,20 @@ fn to_manager(
     targets: &[(usize, Offer)],
     t: &Talk<'_>,
 ) -> Result<Step, TemplateError> {
+    to_manager_about(state, topic, hotel, text, targets, Vec::new(), t)
+}
+
+/// [`to_manager`], saying what the descriptions do not mention (`missing`, the customer's
+/// words).
+fn to_manager_about(
+    state: &mut DialogState,
+    topic: &'static str,
+    hotel: Option<String>,
+    text: &str,
+    targets: &[(usize, Offer)],
+    missing: Vec<String>,
+    t: &Talk<'_>,
+) -> Result<Step, TemplateError> {
     let hotel = hotel.or_else(|| match targets {
         [(_, o)] => Some(split_category(&o.hotel).0),
         _ => None,
@@ -262,6 +276,7 @@ fn to_manager(
         topic,
         hotel,
         manager: true,
+        missing,
     })?);
     let offers: Vec<&Offer> = targets.iter().map(|(_, o)| o).collect();
     outcome.events.push(escalate(
@@ -285,15 +300,61 @@ pub(super) fn explain(
     t: &Talk<'_>,
 ) -> Result<TurnOutcome, TemplateError> {
     let beach = request.topic == QuestionTopic::Beach;
+    // What about the hotel is asked ("анимация", "для детей", "pool"): only the parts that
+    // speak of it answer; what no description mentions goes to a manager.
+    let subject = if beach {
+        Vec::new()
+    } else {
+        // The hotels' and resorts' own names say which hotel, not what about it.
+        let names: Vec<String> = state
+            .shown
+            .iter()
+            .flat_map(|s| &s.offers)
+            .flat_map(|o| folded_words(&format!("{} {}", o.hotel, o.resort)))
+            .collect();
+        subject_words(&request.text)
+            .into_iter()
+            .filter(|(w, _)| !names.contains(w))
+            .collect()
+    };
+    let mut mentioned = vec![false; subject.len()];
     let mut hotels = Vec::new();
+    let mut foreign = false;
     for ((n, _), found) in request.hotels.iter().zip(details) {
         let Some(d) = found else { continue };
-        let parts = if beach {
+        let all_parts = if beach {
             beach_parts(d)
-        } else {
+        } else if subject.is_empty() {
             hotel_parts(d)
+        } else {
+            let stems: Vec<&str> = subject.iter().map(|(_, s)| s.as_str()).collect();
+            let parts = subject_parts(d, &stems);
+            for (k, (_, stem)) in subject.iter().enumerate() {
+                mentioned[k] |= parts
+                    .iter()
+                    .any(|p| folded_words(p).iter().any(|w| w.starts_with(stem.as_str())));
+            }
+            parts
         };
-        if parts.is_empty() {
+        let metres = if beach {
+            all_parts.iter().filter_map(|p| metres_to_sea(p)).min()
+        } else {
+            None
+        };
+        // The operator writes in Russian: an English reader gets only what can be said in
+        // English (the distance to the sea), never the Russian words.
+        let before = all_parts.len();
+        let parts: Vec<String> = all_parts
+            .into_iter()
+            .filter(|p| t.lang != Language::En || !cyrillic(p))
+            .collect();
+        // An English question looked for in a Russian description finds nothing: say so.
+        foreign |= parts.len() < before
+            || (t.lang == Language::En
+                && d.sections
+                    .iter()
+                    .any(|s| cyrillic(&s.title) || cyrillic(&s.text)));
+        if parts.is_empty() && metres.is_none() {
             continue;
         }
         let hotel = state
@@ -302,11 +363,6 @@ pub(super) fn explain(
             .and_then(|s| s.get(*n as u32))
             .map(|o| split_category(&o.hotel).0)
             .unwrap_or_else(|| split_category(&d.hotel).0);
-        let metres = if beach {
-            parts.iter().filter_map(|p| metres_to_sea(p)).min()
-        } else {
-            None
-        };
         hotels.push(HotelView {
             n: *n,
             hotel,
@@ -323,12 +379,28 @@ pub(super) fn explain(
         })
         .collect();
     if hotels.is_empty() {
-        let topic = topic_name(request.topic);
-        return match to_manager(state, topic, None, &request.text, &targets, t)? {
+        // Described, but in Russian only, for an English reader: a manager answers in English.
+        let described = details.iter().any(Option::is_some);
+        let (topic, missing) = if foreign {
+            ("foreign", Vec::new())
+        } else if described && !subject.is_empty() {
+            // Described, but not what was asked about.
+            ("missing", subject.iter().map(|(w, _)| w.clone()).collect())
+        } else {
+            (topic_name(request.topic), Vec::new())
+        };
+        return match to_manager_about(state, topic, None, &request.text, &targets, missing, t)? {
             Step::Reply(outcome) => Ok(outcome),
             _ => unreachable!("to_manager replies"),
         };
     }
+    // Asked about something no description mentions: said so, and a manager gets the question.
+    let missing: Vec<String> = subject
+        .iter()
+        .zip(&mentioned)
+        .filter(|(_, m)| !**m)
+        .map(|((word, _), _)| word.clone())
+        .collect();
     // The nearest to the sea, when the descriptions say and one is nearest.
     let closest = if beach && request.all {
         let known: Vec<(usize, u32)> = hotels
@@ -345,17 +417,216 @@ pub(super) fn explain(
     } else {
         None
     };
-    let foreign = t.lang == Language::En
-        && hotels
-            .iter()
-            .flat_map(|h| &h.parts)
-            .any(|p| p.chars().any(|c| ('\u{0400}'..='\u{04FF}').contains(&c)));
-    Ok(reply(t.say(&r::HotelInfo {
+    let mut outcome = reply(t.say(&r::HotelInfo {
         topic: if beach { "beach" } else { "hotel" },
         hotels,
         closest,
         foreign,
-    })?))
+        missing: missing.clone(),
+    })?);
+    if !missing.is_empty() {
+        let offers: Vec<&Offer> = targets.iter().map(|(_, o)| o).collect();
+        outcome.events.push(escalate(
+            state,
+            EscalationReason::Question,
+            json!({
+                "question": "hotel",
+                "text": request.text,
+                "not_in_description": missing,
+                "offers": offers,
+                "query": state.shown.as_ref().map(|s| &s.query),
+            }),
+        ));
+    }
+    Ok(outcome)
+}
+
+/// Words of a question that are not about asking ("какой", "есть", "отель", "which",
+/// "бар"…): what it asks about, as written and as a stem ("анимация" → "анимац", "детей" →
+/// "дет", "kids" → "kid"). Empty for "расскажите про первый отель".
+fn subject_words(text: &str) -> Vec<(String, String)> {
+    const STOP: &[&str] = &[
+        "какой",
+        "какая",
+        "какое",
+        "какие",
+        "каком",
+        "какого",
+        "каких",
+        "какую",
+        "какой-то",
+        "который",
+        "которая",
+        "которое",
+        "которые",
+        "котором",
+        "которой",
+        "есть",
+        "там",
+        "тут",
+        "этом",
+        "этот",
+        "этой",
+        "этих",
+        "том",
+        "тот",
+        "той",
+        "отель",
+        "отеле",
+        "отеля",
+        "отели",
+        "отелях",
+        "отелей",
+        "гостиница",
+        "гостинице",
+        "вариант",
+        "варианте",
+        "варианта",
+        "первый",
+        "первом",
+        "первого",
+        "второй",
+        "втором",
+        "второго",
+        "третий",
+        "третьем",
+        "четвертый",
+        "четвертом",
+        "пятый",
+        "пятом",
+        "расскажите",
+        "подробнее",
+        "скажите",
+        "подскажите",
+        "хороший",
+        "хорошая",
+        "хорошее",
+        "хорошо",
+        "нормальный",
+        "лучше",
+        "вообще",
+        "можно",
+        "будет",
+        "нибудь",
+        "ли",
+        "что",
+        "как",
+        "где",
+        "это",
+        "отелем",
+        "how",
+        "where",
+        "like",
+        "кандай",
+        "the",
+        "which",
+        "what",
+        "whats",
+        "there",
+        "have",
+        "has",
+        "does",
+        "good",
+        "nice",
+        "option",
+        "first",
+        "second",
+        "third",
+        "fourth",
+        "fifth",
+        "one",
+        "this",
+        "that",
+        "them",
+        "they",
+        "with",
+        "hotel",
+        "hotels",
+        "tell",
+        "about",
+        "more",
+        "details",
+        "any",
+        "for",
+        "is",
+        "are",
+        "кайсы",
+        "кайсысы",
+        "кайсысында",
+        "бар",
+        "ма",
+        "ме",
+        "кунакуй",
+        "кунакуйде",
+        "нуска",
+        "нускада",
+        "бирінши",
+        "екинши",
+        "жаксы",
+        "туралы",
+        "айтыныз",
+        "айтып",
+    ];
+    const ENDINGS: &[&str] = &[
+        "ция", "ия", "ей", "ой", "ий", "ая", "ое", "ые", "ых", "ом", "ем", "ам", "ям", "ах", "ях",
+        "ов", "ев", "а", "я", "ы", "и", "е", "у", "ю", "о", "es", "s",
+    ];
+    folded_words(text)
+        .into_iter()
+        .filter(|w| w.chars().count() >= 3 && !STOP.contains(&w.as_str()))
+        .filter(|w| w.chars().any(char::is_alphabetic) && !w.chars().all(|c| c.is_ascii_digit()))
+        .map(|w| {
+            let stem = ENDINGS
+                .iter()
+                .find_map(|e| {
+                    w.strip_suffix(e)
+                        .filter(|s| s.chars().count() >= 3)
+                        .map(|s| {
+                            if *e == "ция" {
+                                format!("{s}ц")
+                            } else {
+                                s.to_owned()
+                            }
+                        })
+                })
+                .unwrap_or_else(|| w.clone());
+            (w, stem)
+        })
+        .collect()
+}
+
+/// The parts of a description that mention one of `stems`: a section whose title does,
+/// whole; otherwise its sentences that do.
+fn subject_parts(d: &HotelDetails, stems: &[&str]) -> Vec<String> {
+    let speaks = |text: &str| {
+        folded_words(text)
+            .iter()
+            .any(|w| stems.iter().any(|s| w.starts_with(s)))
+    };
+    let mut parts = Vec::new();
+    for s in &d.sections {
+        if s.text.trim().is_empty() {
+            continue;
+        }
+        if speaks(&s.title) {
+            parts.push(titled(&s.title, &shorten(&s.text, PART_CHARS)));
+        } else {
+            let found: Vec<&str> = sentences(&s.text)
+                .into_iter()
+                .filter(|x| speaks(x))
+                .collect();
+            if !found.is_empty() {
+                parts.push(titled(&s.title, &shorten(&found.join(" "), PART_CHARS)));
+            }
+        }
+    }
+    parts.truncate(3);
+    parts
+}
+
+/// Whether a text has Cyrillic letters (the operator's Russian).
+fn cyrillic(text: &str) -> bool {
+    text.chars().any(|c| ('\u{0400}'..='\u{04FF}').contains(&c))
 }
 
 /// Words of a description about the beach and the sea (folded prefixes).

@@ -180,17 +180,23 @@ pub(super) fn not_sold(
     if state.slots.country.is_none() && state.slots.resort.is_none() {
         state.awaiting = vec![Need::Destination];
     }
-    Ok(reply_step(
-        t.say(&r::NotSold {
-            country: names::place(named, t.lang),
-            sold: ctx
-                .sold_countries
-                .iter()
-                .map(|c| names::place(c, t.lang))
-                .collect(),
-            resorts,
-        })?,
-    ))
+    let mut context = r::NotSold {
+        country: names::place(named, t.lang),
+        sold: ctx
+            .sold_countries
+            .iter()
+            .map(|c| names::place(c, t.lang))
+            .collect(),
+        resorts,
+        again: false,
+    };
+    let text = t.say(&context)?;
+    if !state.recent.contains(&super::fingerprint(&text)) {
+        return Ok(reply_step(text));
+    }
+    // Another place of the same country ("а на Пхукет?"): still an honest answer about it.
+    context.again = true;
+    Ok(reply_step(t.say(&context)?))
 }
 
 /// A departure city without flights: said, with the cities that have them.

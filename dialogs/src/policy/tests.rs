@@ -1641,3 +1641,75 @@ fn a_question_about_an_option_not_on_screen_is_not_taken_for_a_booking() {
     assert!(!all.contains("бронируем"), "{all}");
     assert!(bot.state.booked.is_empty());
 }
+
+#[test]
+fn what_no_description_mentions_goes_to_a_manager_as_a_question() {
+    let mut bot = Bot::new();
+    with_offers(&mut bot, FULL_RU);
+    let out = bot.turn("а во втором есть анимация для детей?", 0);
+    let text = Bot::text(&out);
+    assert!(text.contains("анимация"), "{text}");
+    assert_eq!(escalations(&out), [EscalationReason::Question], "{text}");
+    assert!(bot.state.booked.is_empty());
+}
+
+#[test]
+fn an_english_reader_never_gets_the_operators_russian() {
+    let mut bot = Bot::new();
+    with_offers(&mut bot, FULL_EN);
+    for text in [
+        "which one is closest to the beach?",
+        "does the 2nd one have a pool?",
+    ] {
+        let out = bot.turn(text, 0);
+        let reply = Bot::text(&out);
+        assert!(
+            !reply
+                .chars()
+                .any(|c| ('\u{0400}'..='\u{04FF}').contains(&c)),
+            "{text}: {reply}"
+        );
+    }
+}
+
+#[test]
+fn another_place_of_a_country_not_sold_is_still_answered_about_it() {
+    let mut bot = Bot::new();
+    let first = Bot::text(&bot.turn("в таиланд туры есть?", 0));
+    let again = Bot::text(&bot.turn("а на пхукет?", 0));
+    assert_ne!(first, again);
+    assert!(
+        again.contains("Таиланд") && again.contains("Вьетнам"),
+        "{again}"
+    );
+}
+
+#[test]
+fn offers_sent_before_with_no_list_get_a_helpful_answer() {
+    let mut bot = Bot::new();
+    bot.turn("привет", 0);
+    let out = bot.turn("ну который вчера скидывали", 0);
+    let text = Bot::text(&out);
+    assert!(text.contains("не отправлял"), "{text}");
+    assert!(out.events.is_empty());
+}
+
+#[test]
+fn an_emoji_alone_is_a_hello_or_a_nudge_never_not_understood() {
+    let mut bot = Bot::new();
+    let hello = Bot::text(&bot.turn("👋", 0));
+    assert!(hello.contains("Здравствуйте"), "{hello}");
+    bot.turn("хотим в нячанг", 0);
+    let nudge = Bot::text(&bot.turn("🙏", 0));
+    assert!(!nudge.contains("не совсем понял"), "{nudge}");
+}
+
+#[test]
+fn a_childs_age_said_with_a_pronoun_answers_the_question() {
+    let mut bot = Bot::new();
+    bot.turn("hi we r 2 adults + 1 kid", 0);
+    bot.turn("from almaty to phu quoc, march, 10 nights", 0);
+    assert_eq!(bot.state.awaiting, [Need::ChildAges]);
+    bot.turn("shes 5", 0);
+    assert_eq!(bot.state.slots.child_ages, [5]);
+}

@@ -23,14 +23,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// The burst window the corpus runs with (production: 1.5 s): shorter, so that every step
-/// does not wait the production window.
+/// does not wait the production window. A burst's lines reach the engine together (see
+/// `play_step`), so nothing depends on how fast the machine is.
 pub const BURST_WINDOW_MS: u64 = 750;
 /// The production burst window, in seconds: lines closer than this are one burst.
 const PRODUCTION_BURST_SECS: f64 = 1.5;
-/// Real-life gaps between burst lines are divided by this. Twice the windows' ratio, so a
-/// gap is at most a third of the test window: a loaded machine that delays a line by a few
-/// hundred milliseconds does not split a burst that the sliding window holds together.
-const GAP_SCALE: f64 = 6.0;
 /// Longest wait for the engine to settle after a step (a bound for a broken run only).
 const SETTLE: Duration = Duration::from_secs(60);
 /// Longest wait for a managers' announcement the script expects.
@@ -80,6 +77,14 @@ impl TourSearch for Recording {
 
     async fn hotels_named(&self, text: &str) -> Vec<NamedHotel> {
         self.inner.hotels_named(text).await
+    }
+
+    async fn check_route(
+        &self,
+        departure_city: Option<&str>,
+        country: Option<&str>,
+    ) -> Result<(), SearchFailure> {
+        self.inner.check_route(departure_city, country).await
     }
 }
 
@@ -175,6 +180,25 @@ impl Customer<'_> {
         Ok(())
     }
 
+    /// Several WhatsApp lines in one webhook body, in order (a burst, as Wazzup delivers it).
+    async fn say_all(&mut self, texts: &[String]) -> Result<(), String> {
+        let mut messages = Vec::new();
+        for text in texts {
+            self.sent += 1;
+            let id = format!("{}-{}", self.id, self.sent);
+            let body = fake_wazzup::inbound(&id, &self.id, text);
+            messages.extend(body["messages"].as_array().cloned().unwrap_or_default());
+        }
+        let status = self
+            .app
+            .post_wazzup(&serde_json::json!({ "messages": messages }))
+            .await;
+        if status != reqwest::StatusCode::OK {
+            return Err(format!("the webhook answered {status} to {texts:?}"));
+        }
+        Ok(())
+    }
+
     async fn press(&mut self, data: &str) -> Result<(), String> {
         self.sent += 1;
         let update = fake_telegram::with_id(
@@ -233,8 +257,9 @@ impl Customer<'_> {
         }
     }
 
-    /// Waits until every message is handled, every reply sent and the managers told about
-    /// every open escalation (so a late announcement never carries the next step's words).
+    /// Waits until every message is handled, every reply sent, the managers told about every
+    /// open escalation and every follow-up due relayed (so a late announcement never carries
+    /// the next step's words).
     async fn settle(&self) -> Result<(), String> {
         let store = &self.app.engine.store().store;
         let settled = eventually(SETTLE, || async {
@@ -245,6 +270,7 @@ impl Customer<'_> {
                     .await
                     .iter()
                     .all(|e| e.status != "open" || e.notified_at.is_some())
+                && matches!(store.follow_ups_due().await, Ok(f) if f.is_empty())
         })
         .await;
         if !settled {
@@ -320,30 +346,47 @@ async fn play_step(
     let acted: Result<(), String> = async {
         match &step.action {
             Action::Say(lines) => {
-                let window = Duration::from_millis(BURST_WINDOW_MS);
-                let mut stored_at: Option<Instant> = None;
-                let mut too_slow = false;
-                let mut replied_early = false;
+                // Lines closer than the production window are one burst. On WhatsApp a burst
+                // goes as one webhook body, as Wazzup batches what a customer sent together:
+                // the engine holds every line of it before its window can end, however loaded
+                // the machine, so the corpus never depends on timing. A longer gap starts a
+                // new burst once the engine has answered the one before.
+                let mut bursts: Vec<Vec<String>> = Vec::new();
                 for (gap, text) in lines {
-                    if *gap > 0.0 {
-                        tokio::time::sleep(Duration::from_secs_f64(gap / GAP_SCALE)).await;
-                        if *gap < PRODUCTION_BURST_SECS
-                            && customer.received().len() > replies_before
-                        {
-                            replied_early = true;
+                    let text = screen.fill_in(&dates::shift_text(text, shift))?;
+                    match bursts.last_mut() {
+                        Some(burst) if *gap < PRODUCTION_BURST_SECS => burst.push(text),
+                        _ => bursts.push(vec![text]),
+                    }
+                }
+                for (i, burst) in bursts.into_iter().enumerate() {
+                    if i > 0 {
+                        customer.settle().await?;
+                    }
+                    match customer.channel {
+                        ChannelKind::WhatsApp => customer.say_all(&burst).await?,
+                        ChannelKind::Telegram => {
+                            // One update per line (Telegram sends them so): the lines follow
+                            // each other at once, well inside the window.
+                            let window = Duration::from_millis(BURST_WINDOW_MS);
+                            let mut stored_at: Option<Instant> = None;
+                            let mut too_slow = false;
+                            let mut replied_early = false;
+                            for (j, text) in burst.iter().enumerate() {
+                                if j > 0 && customer.received().len() > replies_before {
+                                    replied_early = true;
+                                }
+                                customer.say(text).await?;
+                                if stored_at.is_some_and(|at| at.elapsed() >= window) {
+                                    too_slow = true;
+                                }
+                                stored_at = Some(Instant::now());
+                            }
+                            answered_mid_burst |= replied_early && !too_slow;
                         }
                     }
-                    let text = screen.fill_in(&dates::shift_text(text, shift))?;
-                    customer.say(&text).await?;
-                    // A machine so loaded that a line was stored a whole window after the one
-                    // before did not send the engine a burst: nothing to check.
-                    if stored_at.is_some_and(|at| at.elapsed() >= window) {
-                        too_slow = true;
-                    }
-                    stored_at = Some(Instant::now());
-                    sent.push(text);
+                    sent.extend(burst);
                 }
-                answered_mid_burst = replied_early && !too_slow;
             }
             Action::Button(data) => {
                 let offered = customer
