@@ -62,6 +62,7 @@ keys! {
     ADMIN_TOKENS {
         meaning: "more admin API tokens, `name:role:token` separated by commas (role `admin` or `manager`; in the file also a list, `admin_tokens = [\"aidana:manager:…\", …]`)",
         list: true,
+        secret: true,
     }
     ADMIN_RATE_LIMIT {
         meaning: "admin API requests per minute for each token (and for failed attempts, together)",

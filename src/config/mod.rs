@@ -1155,6 +1155,45 @@ mod tests {
     }
 
     #[test]
+    fn no_key_declared_secret_is_printed_by_debug() {
+        // A valid value for each secret key, each holding a marker that must not be printed.
+        let samples = [
+            ("ADMIN_TOKEN", "hidden-admin-token-0"),
+            ("ADMIN_TOKENS", "ops:manager:hidden-ops-token-1"),
+            ("TELEGRAM_BOT_TOKEN", "1:hidden-2"),
+            ("TELEGRAM_WEBHOOK_SECRET", "hidden-3"),
+            ("WAZZUP_API_KEY", "hidden-4"),
+            ("WAZZUP_WEBHOOK_SECRET", "hidden-5"),
+            ("SAMO_OAUTH_TOKEN", "hidden-6"),
+            (
+                "BITRIX_WEBHOOK_URL",
+                "https://p.bitrix24.kz/rest/1/hidden-7/",
+            ),
+            ("OPENAI_API_KEY", "hidden-8"),
+            ("SMTP_URL", "smtps://bot:hidden-9@smtp.example.kz"),
+            ("EMAIL_WEBHOOK_SECRET", "hidden-10"),
+        ];
+        for key in KEYS.iter().filter(|k| k.secret) {
+            assert!(
+                samples.iter().any(|(name, _)| *name == key.name),
+                "give {} a sample value here",
+                key.name
+            );
+        }
+        let mut pairs = samples.to_vec();
+        pairs.extend([
+            ("SAMO_API_URL", "https://samo.example/export/default.php"),
+            ("EMAIL_FROM", "tours@crystalbay.kz"),
+        ]);
+        let c = Config::from_values(BTreeMap::new(), env(&pairs)).unwrap();
+        assert!(c.telegram.is_some() && c.wazzup.is_some() && c.samo.is_some());
+        assert!(c.bitrix.is_some() && c.openai.is_some() && c.email.is_some());
+        assert_eq!(c.admin_tokens.len(), 2);
+        let printed = format!("{c:?}");
+        assert!(!printed.contains("hidden"), "{printed}");
+    }
+
+    #[test]
     fn bitrix_settings_have_defaults_and_are_checked() {
         let url = (
             "BITRIX_WEBHOOK_URL",
