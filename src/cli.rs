@@ -1,4 +1,4 @@
-//! The command line: `run` (the default), `chat`, `analyze`, `bench`, `doctor`.
+//! The command line: `run` (the default), `chat`, `analyze`, `bench`, `doctor`, `config`.
 
 use crate::config::Config;
 use clap::{Parser, Subcommand};
@@ -32,6 +32,12 @@ pub enum Command {
     /// Check each configured service (SAMO, Wazzup, …) and say what works and what does not.
     /// Exits non-zero when something configured is broken.
     Doctor,
+    /// Print every configuration key with its meaning and default.
+    Config {
+        /// As the Markdown table of docs/configuration.md.
+        #[arg(long)]
+        markdown: bool,
+    },
     /// Wazzup24 account: register the webhook, list channels.
     Wazzup {
         #[command(subcommand)]
@@ -54,6 +60,15 @@ pub fn main() -> anyhow::Result<std::process::ExitCode> {
     if let Command::Analyze { today } = command {
         // No runtime, no configuration, no network: pure analysis.
         return analyze(today.unwrap_or_else(actors::turns::local_today));
+    }
+    if let Command::Config { markdown } = command {
+        let reference = if markdown {
+            crate::config::keys::markdown()
+        } else {
+            crate::config::keys::plain()
+        };
+        std::io::stdout().write_all(reference.as_bytes())?;
+        return Ok(std::process::ExitCode::SUCCESS);
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -95,7 +110,7 @@ pub fn main() -> anyhow::Result<std::process::ExitCode> {
                     WazzupCommand::Channels => crate::wazzup::list_channels(&config).await?,
                 }
             }
-            Command::Analyze { .. } => unreachable!("handled above"),
+            Command::Analyze { .. } | Command::Config { .. } => unreachable!("handled above"),
         }
         Ok(std::process::ExitCode::SUCCESS)
     })

@@ -5,6 +5,7 @@
 mod admin;
 mod admin_contract;
 mod bad_input;
+mod config;
 mod corpus;
 mod crash;
 mod crash_load;

@@ -1,5 +1,6 @@
 //! Configuration: typed, from an optional `crystalbay.toml` and the environment (the
-//! environment wins). The key names are the public interface; docs/configuration.md lists them.
+//! environment wins). The key names are the public interface: [`keys`] declares each once (name,
+//! meaning, default, secret or not), and docs/configuration.md holds the table generated from it.
 //!
 //! Each integration is on when its credentials are present, and off otherwise. An invalid value
 //! stops start-up with an error naming the key. Secrets are `SecretString`: never printed, not
@@ -11,264 +12,8 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-/// Every key the engine reads, with a one-line meaning (for errors and `--help`).
-pub const KEYS: &[(&str, &str)] = &[
-    (
-        "DATABASE_URL",
-        "sqlite://… (default sqlite://data/crystalbay.db) or postgres://…",
-    ),
-    (
-        "HTTP_ADDR",
-        "address of the HTTP server (default 127.0.0.1:8080)",
-    ),
-    (
-        "ADMIN_TOKEN",
-        "bearer token of the admin API (admin role, name `admin`; at least 16 characters)",
-    ),
-    (
-        "ADMIN_TOKENS",
-        "more admin API tokens: `name:role:token` separated by commas, role `admin` or `manager`",
-    ),
-    (
-        "ADMIN_RATE_LIMIT",
-        "admin API requests per minute allowed to each token (default 600)",
-    ),
-    (
-        "PUBLIC_URL",
-        "https URL where this server is reachable (webhook mode)",
-    ),
-    (
-        "TELEGRAM_BOT_TOKEN",
-        "Telegram bot token (enables Telegram)",
-    ),
-    (
-        "TELEGRAM_API_URL",
-        "Telegram Bot API base URL (default https://api.telegram.org)",
-    ),
-    (
-        "TELEGRAM_WEBHOOK_SECRET",
-        "secret Telegram sends in X-Telegram-Bot-Api-Secret-Token (required with PUBLIC_URL)",
-    ),
-    (
-        "TELEGRAM_MANAGERS_CHAT_ID",
-        "Telegram chat id of the managers' group",
-    ),
-    (
-        "TELEGRAM_SENDS_PER_SEC",
-        "Telegram messages per second overall (default 30, the Bot API's limit)",
-    ),
-    (
-        "WAZZUP_API_KEY",
-        "Wazzup24 API key (enables WhatsApp through Wazzup)",
-    ),
-    (
-        "WAZZUP_API_URL",
-        "Wazzup24 API base URL (default https://api.wazzup24.com)",
-    ),
-    (
-        "WAZZUP_WEBHOOK_SECRET",
-        "secret part of the Wazzup webhook URL",
-    ),
-    (
-        "WAZZUP_SENDS_PER_SEC",
-        "Wazzup24 API calls per second (default 80: the account allows 500 per 5 s)",
-    ),
-    (
-        "SAMO_API_URL",
-        "full SAMO endpoint URL, e.g. https://…/export/default.php",
-    ),
-    (
-        "SAMO_OAUTH_TOKEN",
-        "SAMO Online API token (enables tour search)",
-    ),
-    (
-        "SAMO_PROXY",
-        "HTTP(S) proxy for SAMO calls (allow-listed IP)",
-    ),
-    (
-        "SAMO_TIMEOUT_SECS",
-        "seconds to wait for one SAMO answer (default 20)",
-    ),
-    (
-        "SAMO_DICTIONARY_TTL_SECS",
-        "seconds SAMO dictionaries are kept (default 21600)",
-    ),
-    (
-        "SAMO_SEARCH_CACHE_SECS",
-        "seconds SAMO search results are kept (default 900)",
-    ),
-    (
-        "SAMO_REQUESTS_PER_SEC",
-        "most SAMO calls per second, fractions allowed (default 2)",
-    ),
-    (
-        "SAMO_MAX_CONCURRENT",
-        "most SAMO calls in flight at once (default 4)",
-    ),
-    (
-        "SAMO_CURRENCY",
-        "ISO code of the currency tour prices are shown in (default KZT)",
-    ),
-    (
-        "SOLD_COUNTRIES",
-        "countries the agency sells, comma-separated English names (default Vietnam); others are declined",
-    ),
-    (
-        "BITRIX_WEBHOOK_URL",
-        "Bitrix24 incoming webhook URL (enables CRM sync)",
-    ),
-    (
-        "BITRIX_DEAL_CATEGORY",
-        "name of the Bitrix24 deal pipeline (default: the one holding the nine stages)",
-    ),
-    (
-        "BITRIX_USE_LEADS",
-        "true: a Bitrix24 lead per conversation instead of a contact and a deal (default false)",
-    ),
-    (
-        "BITRIX_SETUP_RECHECK_SECS",
-        "how often the portal is re-read while a set-up problem holds commands (default 300)",
-    ),
-    (
-        "BITRIX_STAGE_NEW",
-        "deal stage name for a new request (default Новый запрос)",
-    ),
-    (
-        "BITRIX_STAGE_CONSULTATION",
-        "deal stage name for a consultation (default Консультация)",
-    ),
-    (
-        "BITRIX_STAGE_TOUR_SELECTION",
-        "deal stage name while search parameters are collected (default Подбор тура)",
-    ),
-    (
-        "BITRIX_STAGE_OFFER",
-        "deal stage name once offers were shown (default Коммерческое предложение)",
-    ),
-    (
-        "BITRIX_STAGE_INTEGRATIONS",
-        "managers' deal stage (default Добавление интеграций)",
-    ),
-    (
-        "BITRIX_STAGE_PAID",
-        "managers' deal stage (default Оплатили)",
-    ),
-    (
-        "BITRIX_STAGE_ACCEPTED",
-        "managers' deal stage (default Принято заказчиком)",
-    ),
-    (
-        "BITRIX_STAGE_CONFIRMED",
-        "managers' deal stage (default Подтверждено)",
-    ),
-    (
-        "BITRIX_STAGE_DONE",
-        "managers' deal stage (default Завершено)",
-    ),
-    (
-        "BITRIX_RATE_PER_SEC",
-        "Bitrix24 requests per second (default 2; Enterprise 5)",
-    ),
-    (
-        "BITRIX_BURST",
-        "Bitrix24 requests at once before pacing (default 50; Enterprise 250)",
-    ),
-    (
-        "BITRIX_RETRY_BASE_MS",
-        "first retry delay of a Bitrix24 sync after an outage, doubled per attempt (default 1000)",
-    ),
-    (
-        "BITRIX_MAX_ATTEMPTS",
-        "attempts after outages before a Bitrix24 sync is marked failed (default 10)",
-    ),
-    (
-        "OPENAI_API_KEY",
-        "OpenAI-compatible API key (enables the LLM)",
-    ),
-    (
-        "OPENAI_BASE_URL",
-        "OpenAI-compatible base URL (default https://api.openai.com/v1)",
-    ),
-    ("OPENAI_MODEL", "model name (default gpt-4o)"),
-    (
-        "OPENAI_TIMEOUT_SECS",
-        "bound on one LLM call, retries included, in seconds (default 15)",
-    ),
-    (
-        "SMTP_URL",
-        "SMTP server for email replies: smtps://user:pass@host:465, or smtp://user:pass@host:587?tls=required for STARTTLS",
-    ),
-    ("EMAIL_FROM", "sender address of outgoing email"),
-    (
-        "EMAIL_WEBHOOK_SECRET",
-        "secret part of the inbound email webhook URL",
-    ),
-    (
-        "MANAGERS_EMAIL",
-        "address that receives escalations by email",
-    ),
-    (
-        "CONVERSATION_IDLE_SECS",
-        "stop an idle conversation actor after this many seconds (default 1800)",
-    ),
-    (
-        "BURST_WINDOW_MS",
-        "messages of one chat that follow each other within this many milliseconds are answered together (default 1500; 0 = each at once)",
-    ),
-    ("OFFERS_PER_PAGE", "offers shown at a time (default 5)"),
-    (
-        "WORKING_HOURS",
-        "managers' hours in MANAGER_TIMEZONE, e.g. \"Mon-Fri 10:00-19:00, Sat 11:00-16:00\" (the default); out of hours the bot says when a manager answers",
-    ),
-    (
-        "MANAGER_TIMEZONE",
-        "the agency's time zone: Asia/Almaty (default) or another Kazakhstan zone, UTC, or an offset like +05:00",
-    ),
-    (
-        "ESCALATION_KEYWORDS",
-        "comma-separated words or phrases that bring a manager in at once (e.g. \"юрист, суд, претензия\")",
-    ),
-    (
-        "ESCALATION_REMIND_SECS",
-        "an escalation no manager claimed is announced again after this many seconds (default 600)",
-    ),
-    (
-        "STATUS_CHECK_SECS",
-        "how often /admin/status re-runs the `doctor` checks of every configured service (default 600; 0: never)",
-    ),
-    (
-        "OUTBOX_DEADLINE_SECS",
-        "a reply not delivered this many seconds after it was written is escalated to the managers with its text (default 86400 = 24 h)",
-    ),
-    (
-        "OUTBOX_RETRY_BASE_MS",
-        "first wait after a failed send (5xx, timeout), doubled per attempt; also the circuit breaker's first pause (default 1000)",
-    ),
-    (
-        "OUTBOX_RETRY_MAX_SECS",
-        "the longest wait between send attempts and the longest breaker pause, in seconds (default 300)",
-    ),
-    (
-        "OUTBOX_BREAKER_FAILURES",
-        "failed sends in a row on one channel that stop its sends until a probe gets through (default 5)",
-    ),
-    (
-        "HTTP_MAX_CONNECTIONS",
-        "most client connections held open at once; past it the oldest idle one is closed (default 1024)",
-    ),
-    (
-        "HTTP_HEADER_TIMEOUT_SECS",
-        "seconds a client has to send a request's headers; also the most a kept-alive connection may sit idle (default 10)",
-    ),
-    (
-        "HTTP_BODY_TIMEOUT_SECS",
-        "seconds a client has to send a request's body (default 30)",
-    ),
-    (
-        "HANDOFF_QUIET_SECS",
-        "a chat taken by (or waiting for) a manager returns to the bot after this many seconds without manager activity (default 43200 = 12 h)",
-    ),
-];
+pub mod keys;
+pub use keys::{KEYS, Key};
 
 /// A configuration value that cannot be used.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -350,29 +95,23 @@ impl OutboxConfig {
         }
     }
 
-    fn from_values(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+    fn from_values(get: Get) -> Result<Self, ConfigError> {
+        use keys::*;
         Ok(Self {
-            deadline: positive_secs(get, "OUTBOX_DEADLINE_SECS", 86_400.0)?,
-            retry_base: Duration::from_millis(match get("OUTBOX_RETRY_BASE_MS") {
-                None => 1000,
-                Some(v) => v.parse::<u64>().ok().filter(|ms| *ms > 0).ok_or_else(|| {
-                    invalid(
-                        "OUTBOX_RETRY_BASE_MS",
-                        "must be a positive number of milliseconds",
-                    )
-                })?,
-            }),
-            retry_max: positive_secs(get, "OUTBOX_RETRY_MAX_SECS", 300.0)?,
-            breaker_failures: match get("OUTBOX_BREAKER_FAILURES") {
-                None => 5,
-                Some(v) => v
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|n| (1..=1000).contains(n))
-                    .ok_or_else(|| {
-                        invalid("OUTBOX_BREAKER_FAILURES", "must be a number from 1 to 1000")
-                    })?,
-            },
+            deadline: positive_secs(get, &OUTBOX_DEADLINE_SECS)?,
+            retry_base: Duration::from_millis(parsed(
+                get,
+                &OUTBOX_RETRY_BASE_MS,
+                |ms: &u64| *ms > 0,
+                "must be a positive number of milliseconds",
+            )?),
+            retry_max: positive_secs(get, &OUTBOX_RETRY_MAX_SECS)?,
+            breaker_failures: parsed(
+                get,
+                &OUTBOX_BREAKER_FAILURES,
+                |n: &u32| (1..=1000).contains(n),
+                "must be a number from 1 to 1000",
+            )?,
         })
     }
 }
@@ -386,39 +125,46 @@ pub struct ServerConfig {
 }
 
 impl ServerConfig {
-    fn from_values(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+    fn from_values(get: Get) -> Result<Self, ConfigError> {
+        use keys::*;
         Ok(Self {
-            max_connections: match get("HTTP_MAX_CONNECTIONS") {
-                None => 1024,
-                Some(v) => v
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|n| (1..=1_000_000).contains(n))
-                    .ok_or_else(|| {
-                        invalid("HTTP_MAX_CONNECTIONS", "must be a number from 1 to 1000000")
-                    })?,
-            },
-            header_timeout: positive_secs(get, "HTTP_HEADER_TIMEOUT_SECS", 10.0)?,
-            body_timeout: positive_secs(get, "HTTP_BODY_TIMEOUT_SECS", 30.0)?,
+            max_connections: parsed(
+                get,
+                &HTTP_MAX_CONNECTIONS,
+                |n: &usize| (1..=1_000_000).contains(n),
+                "must be a number from 1 to 1000000",
+            )?,
+            header_timeout: positive_secs(get, &HTTP_HEADER_TIMEOUT_SECS)?,
+            body_timeout: positive_secs(get, &HTTP_BODY_TIMEOUT_SECS)?,
         })
     }
 }
 
-/// A positive number of seconds (fractions allowed) under `key`, or `default`.
-fn positive_secs(
-    get: &dyn Fn(&str) -> Option<String>,
-    key: &str,
-    default: f64,
-) -> Result<Duration, ConfigError> {
-    let secs = match get(key) {
-        None => default,
-        Some(v) => v
-            .parse::<f64>()
-            .ok()
-            .filter(|s| s.is_finite() && *s > 0.0 && *s <= 10.0 * 365.0 * 86_400.0)
-            .ok_or_else(|| invalid(key, "must be a positive number of seconds"))?,
-    };
-    Ok(Duration::from_secs_f64(secs))
+/// Reads a key: its configured value, else its declared default (`None`: neither).
+type Get<'a> = &'a dyn Fn(&Key) -> Option<String>;
+
+/// `key`'s value (or its default) as a `T` that `ok` accepts; otherwise an error naming the key.
+fn parsed<T: std::str::FromStr>(
+    get: Get,
+    key: &Key,
+    ok: impl Fn(&T) -> bool,
+    problem: &str,
+) -> Result<T, ConfigError> {
+    get(key)
+        .and_then(|v| v.parse::<T>().ok())
+        .filter(ok)
+        .ok_or_else(|| invalid(key.name, problem))
+}
+
+/// A positive number of seconds (fractions allowed) under `key` (or its default).
+fn positive_secs(get: Get, key: &Key) -> Result<Duration, ConfigError> {
+    parsed(
+        get,
+        key,
+        |s: &f64| s.is_finite() && *s > 0.0 && *s <= 10.0 * 365.0 * 86_400.0,
+        "must be a positive number of seconds",
+    )
+    .map(Duration::from_secs_f64)
 }
 
 /// What a bearer token of the admin API may do.
@@ -528,16 +274,16 @@ pub struct BitrixConfig {
 }
 
 /// The stage keys, in pipeline order (their defaults: `actors::crm::DEFAULT_STAGE_NAMES`).
-const BITRIX_STAGE_KEYS: [&str; 9] = [
-    "BITRIX_STAGE_NEW",
-    "BITRIX_STAGE_CONSULTATION",
-    "BITRIX_STAGE_TOUR_SELECTION",
-    "BITRIX_STAGE_OFFER",
-    "BITRIX_STAGE_INTEGRATIONS",
-    "BITRIX_STAGE_PAID",
-    "BITRIX_STAGE_ACCEPTED",
-    "BITRIX_STAGE_CONFIRMED",
-    "BITRIX_STAGE_DONE",
+const BITRIX_STAGE_KEYS: [Key; 9] = [
+    keys::BITRIX_STAGE_NEW,
+    keys::BITRIX_STAGE_CONSULTATION,
+    keys::BITRIX_STAGE_TOUR_SELECTION,
+    keys::BITRIX_STAGE_OFFER,
+    keys::BITRIX_STAGE_INTEGRATIONS,
+    keys::BITRIX_STAGE_PAID,
+    keys::BITRIX_STAGE_ACCEPTED,
+    keys::BITRIX_STAGE_CONFIRMED,
+    keys::BITRIX_STAGE_DONE,
 ];
 
 #[derive(Debug, Clone)]
@@ -577,169 +323,147 @@ impl Config {
         file: BTreeMap<String, String>,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Config, ConfigError> {
+        use keys::*;
         let mut values = file;
         for (k, v) in env {
-            if KEYS.iter().any(|(key, _)| *key == k) {
+            if keys::find(&k).is_some() {
                 values.insert(k, v);
             }
         }
         // An empty value counts as unset, as it does for most tools.
         values.retain(|_, v| !v.trim().is_empty());
-        let get = |key: &str| values.get(key).map(|v| v.trim().to_owned());
-        let secret = |key: &str| get(key).map(SecretString::from);
+        let get = |key: &Key| {
+            values
+                .get(key.name)
+                .map(|v| v.trim().to_owned())
+                .or_else(|| key.default.map(str::to_owned))
+        };
+        let secret = |key: &Key| {
+            debug_assert!(key.secret, "{} is not declared secret", key.name);
+            get(key).map(SecretString::from)
+        };
+        // For keys declared with a default (always `Some`).
+        let value = |key: &Key| get(key).unwrap_or_default();
 
-        let database_url =
-            get("DATABASE_URL").unwrap_or_else(|| "sqlite://data/crystalbay.db".into());
+        let database_url = value(&DATABASE_URL);
         if !(database_url.starts_with("sqlite:")
             || database_url.starts_with("postgres:")
             || database_url.starts_with("postgresql:"))
         {
             return Err(invalid(
-                "DATABASE_URL",
+                DATABASE_URL.name,
                 "must start with sqlite:// or postgres://",
             ));
         }
-        let http_addr = get("HTTP_ADDR")
-            .unwrap_or_else(|| "127.0.0.1:8080".into())
-            .parse()
-            .map_err(|e| {
-                invalid(
-                    "HTTP_ADDR",
-                    format!("expected host:port such as 127.0.0.1:8080 ({e})"),
-                )
-            })?;
-        let public_url = get("PUBLIC_URL")
-            .map(|u| http_url("PUBLIC_URL", &u))
+        let http_addr = value(&HTTP_ADDR).parse().map_err(|e| {
+            invalid(
+                HTTP_ADDR.name,
+                format!("expected host:port such as 127.0.0.1:8080 ({e})"),
+            )
+        })?;
+        let public_url = get(&PUBLIC_URL)
+            .map(|u| http_url(PUBLIC_URL.name, &u))
             .transpose()?;
 
         // Pacing of a channel's sends: a whole number of calls per second.
-        let sends_per_sec = |key: &str, default: u32| match get(key) {
-            None => Ok(default),
-            Some(v) => v
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=1_000_000).contains(n))
-                .ok_or_else(|| {
-                    invalid(
-                        key,
-                        "must be a whole number of calls per second, at least 1",
-                    )
-                }),
+        let sends_per_sec = |key: &Key| {
+            parsed(
+                &get,
+                key,
+                |n: &u32| (1..=1_000_000).contains(n),
+                "must be a whole number of calls per second, at least 1",
+            )
         };
-        let telegram = match secret("TELEGRAM_BOT_TOKEN") {
+        let telegram = match secret(&TELEGRAM_BOT_TOKEN) {
             None => None,
             Some(bot_token) => Some(TelegramConfig {
                 bot_token,
-                api_url: http_url(
-                    "TELEGRAM_API_URL",
-                    &get("TELEGRAM_API_URL").unwrap_or_else(|| "https://api.telegram.org".into()),
-                )?,
+                api_url: http_url(TELEGRAM_API_URL.name, &value(&TELEGRAM_API_URL))?,
                 webhook_secret: telegram_webhook_secret(
-                    get("TELEGRAM_WEBHOOK_SECRET"),
+                    get(&TELEGRAM_WEBHOOK_SECRET),
                     public_url.is_some(),
                 )?,
-                managers_chat_id: get("TELEGRAM_MANAGERS_CHAT_ID")
+                managers_chat_id: get(&TELEGRAM_MANAGERS_CHAT_ID)
                     .map(|v| {
                         v.parse::<i64>().map_err(|_| {
                             invalid(
-                                "TELEGRAM_MANAGERS_CHAT_ID",
+                                TELEGRAM_MANAGERS_CHAT_ID.name,
                                 "must be an integer chat id such as -1001234567890",
                             )
                         })
                     })
                     .transpose()?,
-                sends_per_sec: sends_per_sec("TELEGRAM_SENDS_PER_SEC", 30)?,
+                sends_per_sec: sends_per_sec(&TELEGRAM_SENDS_PER_SEC)?,
             }),
         };
-        let wazzup = match secret("WAZZUP_API_KEY") {
+        let wazzup = match secret(&WAZZUP_API_KEY) {
             None => None,
             Some(api_key) => Some(WazzupConfig {
                 api_key,
-                api_url: http_url(
-                    "WAZZUP_API_URL",
-                    &get("WAZZUP_API_URL").unwrap_or_else(|| "https://api.wazzup24.com".into()),
-                )?,
-                webhook_secret: secret("WAZZUP_WEBHOOK_SECRET"),
-                sends_per_sec: sends_per_sec("WAZZUP_SENDS_PER_SEC", 80)?,
+                api_url: http_url(WAZZUP_API_URL.name, &value(&WAZZUP_API_URL))?,
+                webhook_secret: secret(&WAZZUP_WEBHOOK_SECRET),
+                sends_per_sec: sends_per_sec(&WAZZUP_SENDS_PER_SEC)?,
             }),
         };
-        let sold_countries = sold_countries(get("SOLD_COUNTRIES").as_deref());
-        let samo = match (get("SAMO_API_URL"), secret("SAMO_OAUTH_TOKEN")) {
+        let sold_countries = sold_countries(get(&SOLD_COUNTRIES).as_deref());
+        let samo = match (get(&SAMO_API_URL), secret(&SAMO_OAUTH_TOKEN)) {
             (None, None) => None,
             (Some(_), None) => {
                 return Err(invalid(
-                    "SAMO_OAUTH_TOKEN",
+                    SAMO_OAUTH_TOKEN.name,
                     "is required when SAMO_API_URL is set",
                 ));
             }
             (None, Some(_)) => {
                 return Err(invalid(
-                    "SAMO_API_URL",
+                    SAMO_API_URL.name,
                     "is required when SAMO_OAUTH_TOKEN is set: the operator's full endpoint URL, e.g. https://…/export/default.php",
                 ));
             }
             (Some(url), Some(oauth_token)) => {
-                let secs = |key: &str, default: u64| -> Result<Duration, ConfigError> {
-                    match get(key) {
-                        None => Ok(Duration::from_secs(default)),
-                        Some(v) => v
-                            .parse::<u64>()
-                            .ok()
-                            .filter(|s| *s > 0)
-                            .map(Duration::from_secs)
-                            .ok_or_else(|| invalid(key, "must be a positive number of seconds")),
-                    }
+                let secs = |key: &Key| {
+                    parsed(
+                        &get,
+                        key,
+                        |s: &u64| *s > 0,
+                        "must be a positive number of seconds",
+                    )
+                    .map(Duration::from_secs)
                 };
-                let requests_per_sec = match get("SAMO_REQUESTS_PER_SEC") {
-                    None => 2.0,
-                    Some(v) => v
-                        .parse::<f64>()
-                        .ok()
-                        .filter(|r| r.is_finite() && *r > 0.0 && *r <= 1000.0)
-                        .ok_or_else(|| {
-                            invalid(
-                                "SAMO_REQUESTS_PER_SEC",
-                                "must be a positive number of calls per second such as 2 or 0.5",
-                            )
-                        })?,
-                };
-                let max_concurrent = match get("SAMO_MAX_CONCURRENT") {
-                    None => 4,
-                    Some(v) => v
-                        .parse::<usize>()
-                        .ok()
-                        .filter(|n| (1..=256).contains(n))
-                        .ok_or_else(|| {
-                            invalid(
-                                "SAMO_MAX_CONCURRENT",
-                                "must be a whole number from 1 to 256",
-                            )
-                        })?,
-                };
-                let currency = get("SAMO_CURRENCY").unwrap_or_else(|| "KZT".into());
+                let currency = value(&SAMO_CURRENCY);
                 if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_alphabetic()) {
                     return Err(invalid(
-                        "SAMO_CURRENCY",
+                        SAMO_CURRENCY.name,
                         "must be an ISO currency code such as KZT or USD",
                     ));
                 }
                 Some(SamoConfig {
-                    api_url: http_url("SAMO_API_URL", &url)?,
+                    api_url: http_url(SAMO_API_URL.name, &url)?,
                     oauth_token,
-                    proxy: get("SAMO_PROXY")
-                        .map(|p| http_url("SAMO_PROXY", &p))
+                    proxy: get(&SAMO_PROXY)
+                        .map(|p| http_url(SAMO_PROXY.name, &p))
                         .transpose()?,
-                    timeout: secs("SAMO_TIMEOUT_SECS", 20)?,
-                    dictionary_ttl: secs("SAMO_DICTIONARY_TTL_SECS", 6 * 3600)?,
-                    search_cache_ttl: secs("SAMO_SEARCH_CACHE_SECS", 15 * 60)?,
-                    requests_per_sec,
-                    max_concurrent,
+                    timeout: secs(&SAMO_TIMEOUT_SECS)?,
+                    dictionary_ttl: secs(&SAMO_DICTIONARY_TTL_SECS)?,
+                    search_cache_ttl: secs(&SAMO_SEARCH_CACHE_SECS)?,
+                    requests_per_sec: parsed(
+                        &get,
+                        &SAMO_REQUESTS_PER_SEC,
+                        |r: &f64| r.is_finite() && *r > 0.0 && *r <= 1000.0,
+                        "must be a positive number of calls per second such as 2 or 0.5",
+                    )?,
+                    max_concurrent: parsed(
+                        &get,
+                        &SAMO_MAX_CONCURRENT,
+                        |n: &usize| (1..=256).contains(n),
+                        "must be a whole number from 1 to 256",
+                    )?,
                     currency: currency.to_ascii_uppercase(),
                     sold_countries: sold_countries.clone(),
                 })
             }
         };
-        let bitrix = match get("BITRIX_WEBHOOK_URL") {
+        let bitrix = match get(&BITRIX_WEBHOOK_URL) {
             None => None,
             Some(url) => {
                 // Validated, but never echoed: the URL carries the webhook code.
@@ -747,102 +471,74 @@ impl Config {
                     || !url.contains("/rest/")
                 {
                     return Err(invalid(
-                        "BITRIX_WEBHOOK_URL",
+                        BITRIX_WEBHOOK_URL.name,
                         "must look like https://<portal>/rest/<user id>/<webhook code>/",
                     ));
                 }
-                let number = |key: &str, default: f64, range: std::ops::RangeInclusive<f64>| {
-                    match get(key) {
-                        None => Ok(default),
-                        Some(v) => v
-                            .parse::<f64>()
-                            .ok()
-                            .filter(|n| range.contains(n))
-                            .ok_or_else(|| {
-                                invalid(
-                                    key,
-                                    format!(
-                                        "must be a number from {} to {}",
-                                        range.start(),
-                                        range.end()
-                                    ),
-                                )
-                            }),
-                    }
+                let number = |key: &Key, range: std::ops::RangeInclusive<f64>| {
+                    let problem =
+                        format!("must be a number from {} to {}", range.start(), range.end());
+                    parsed(&get, key, |n: &f64| range.contains(n), &problem)
                 };
-                let stage_names = std::array::from_fn(|i| {
-                    get(BITRIX_STAGE_KEYS[i])
-                        .unwrap_or_else(|| actors::crm::DEFAULT_STAGE_NAMES[i].to_owned())
-                });
+                let stage_names = BITRIX_STAGE_KEYS.map(|key| value(&key));
                 Some(BitrixConfig {
                     webhook_url: SecretString::from(url),
-                    deal_category: get("BITRIX_DEAL_CATEGORY"),
-                    use_leads: match get("BITRIX_USE_LEADS").as_deref().map(str::to_lowercase) {
-                        None => false,
-                        Some(v) if matches!(v.as_str(), "true" | "1" | "yes" | "on") => true,
-                        Some(v) if matches!(v.as_str(), "false" | "0" | "no" | "off") => false,
-                        Some(_) => {
-                            return Err(invalid("BITRIX_USE_LEADS", "must be true or false"));
+                    deal_category: get(&BITRIX_DEAL_CATEGORY),
+                    use_leads: match value(&BITRIX_USE_LEADS).to_lowercase().as_str() {
+                        "true" | "1" | "yes" | "on" => true,
+                        "false" | "0" | "no" | "off" => false,
+                        _ => {
+                            return Err(invalid(BITRIX_USE_LEADS.name, "must be true or false"));
                         }
                     },
                     setup_recheck: Duration::from_secs_f64(number(
-                        "BITRIX_SETUP_RECHECK_SECS",
-                        300.0,
+                        &BITRIX_SETUP_RECHECK_SECS,
                         0.05..=86_400.0,
                     )?),
                     stage_names,
-                    rate_per_sec: number("BITRIX_RATE_PER_SEC", 2.0, 0.1..=1000.0)?,
-                    burst: number("BITRIX_BURST", 50.0, 1.0..=10_000.0)? as u32,
+                    rate_per_sec: number(&BITRIX_RATE_PER_SEC, 0.1..=1000.0)?,
+                    burst: number(&BITRIX_BURST, 1.0..=10_000.0)? as u32,
                     retry_base: Duration::from_millis(number(
-                        "BITRIX_RETRY_BASE_MS",
-                        1000.0,
+                        &BITRIX_RETRY_BASE_MS,
                         1.0..=600_000.0,
                     )? as u64),
-                    max_attempts: number("BITRIX_MAX_ATTEMPTS", 10.0, 1.0..=100.0)? as i32,
+                    max_attempts: number(&BITRIX_MAX_ATTEMPTS, 1.0..=100.0)? as i32,
                 })
             }
         };
-        let openai = match secret("OPENAI_API_KEY") {
+        let openai = match secret(&OPENAI_API_KEY) {
             None => None,
             Some(api_key) => Some(OpenAiConfig {
                 api_key,
-                base_url: http_url(
-                    "OPENAI_BASE_URL",
-                    &get("OPENAI_BASE_URL").unwrap_or_else(|| "https://api.openai.com/v1".into()),
-                )?,
-                model: get("OPENAI_MODEL").unwrap_or_else(|| "gpt-4o".into()),
-                timeout: match get("OPENAI_TIMEOUT_SECS") {
-                    None => Duration::from_secs(15),
-                    Some(v) => Duration::from_secs(
-                        v.parse::<u64>()
-                            .ok()
-                            .filter(|s| (1..=600).contains(s))
-                            .ok_or_else(|| {
-                                invalid(
-                                    "OPENAI_TIMEOUT_SECS",
-                                    "must be a whole number of seconds from 1 to 600",
-                                )
-                            })?,
-                    ),
-                },
+                base_url: http_url(OPENAI_BASE_URL.name, &value(&OPENAI_BASE_URL))?,
+                model: value(&OPENAI_MODEL),
+                timeout: Duration::from_secs(parsed(
+                    &get,
+                    &OPENAI_TIMEOUT_SECS,
+                    |s: &u64| (1..=600).contains(s),
+                    "must be a whole number of seconds from 1 to 600",
+                )?),
             }),
         };
-        let email_from = get("EMAIL_FROM")
-            .map(|a| email_address("EMAIL_FROM", &a))
+        let email_from = get(&EMAIL_FROM)
+            .map(|a| email_address(EMAIL_FROM.name, &a))
             .transpose()?;
-        let managers_email = get("MANAGERS_EMAIL")
-            .map(|a| email_address("MANAGERS_EMAIL", &a))
+        let managers_email = get(&MANAGERS_EMAIL)
+            .map(|a| email_address(MANAGERS_EMAIL.name, &a))
             .transpose()?;
-        let smtp_url = get("SMTP_URL");
+        let smtp_url = get(&SMTP_URL);
         if let Some(url) = &smtp_url {
             if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
-                return Err(invalid("SMTP_URL", "must start with smtp:// or smtps://"));
+                return Err(invalid(
+                    SMTP_URL.name,
+                    "must start with smtp:// or smtps://",
+                ));
             }
             if email_from.is_none() {
-                return Err(invalid("EMAIL_FROM", "is required when SMTP_URL is set"));
+                return Err(invalid(EMAIL_FROM.name, "is required when SMTP_URL is set"));
             }
         }
-        let email_webhook_secret = secret("EMAIL_WEBHOOK_SECRET");
+        let email_webhook_secret = secret(&EMAIL_WEBHOOK_SECRET);
         let email =
             if smtp_url.is_some() || email_webhook_secret.is_some() || managers_email.is_some() {
                 Some(EmailConfig {
@@ -854,61 +550,36 @@ impl Config {
             } else {
                 None
             };
-        let conversation_idle = match get("CONVERSATION_IDLE_SECS") {
-            None => Duration::from_secs(30 * 60),
-            Some(v) => {
-                Duration::from_secs(v.parse::<u64>().ok().filter(|s| *s > 0).ok_or_else(|| {
-                    invalid(
-                        "CONVERSATION_IDLE_SECS",
-                        "must be a positive number of seconds",
-                    )
-                })?)
-            }
+        let whole_secs = |key: &Key| {
+            parsed(
+                &get,
+                key,
+                |s: &u64| *s > 0,
+                "must be a positive number of seconds",
+            )
+            .map(Duration::from_secs)
         };
-        let burst_window = match get("BURST_WINDOW_MS") {
-            None => Duration::from_millis(1500),
-            Some(v) => Duration::from_millis(
-                v.parse::<u64>()
-                    .ok()
-                    .filter(|ms| *ms <= 60_000)
-                    .ok_or_else(|| {
-                        invalid(
-                            "BURST_WINDOW_MS",
-                            "must be a number of milliseconds from 0 to 60000",
-                        )
-                    })?,
-            ),
-        };
-        let offers_per_page = match get("OFFERS_PER_PAGE") {
-            None => 5,
-            Some(v) => v
-                .parse::<usize>()
-                .ok()
-                .filter(|n| (1..=10).contains(n))
-                .ok_or_else(|| invalid("OFFERS_PER_PAGE", "must be a number from 1 to 10"))?,
-        };
-        let handoff_quiet = match get("HANDOFF_QUIET_SECS") {
-            None => Duration::from_secs(12 * 3600),
-            Some(v) => {
-                Duration::from_secs(v.parse::<u64>().ok().filter(|s| *s > 0).ok_or_else(|| {
-                    invalid("HANDOFF_QUIET_SECS", "must be a positive number of seconds")
-                })?)
-            }
-        };
-        let working_hours = dialogs::hours::WorkingHours::parse(
-            &get("WORKING_HOURS").unwrap_or_else(|| "Mon-Fri 10:00-19:00, Sat 11:00-16:00".into()),
-        )
-        .map_err(|e| invalid("WORKING_HOURS", e.to_string()))?;
-        let timezone = match get("MANAGER_TIMEZONE") {
-            None => actors::turns::almaty(),
-            Some(tz) => parse_timezone(&tz).ok_or_else(|| {
-                invalid(
-                    "MANAGER_TIMEZONE",
-                    "must be a Kazakhstan zone such as Asia/Almaty, UTC, or an offset like +05:00",
-                )
-            })?,
-        };
-        let escalation_keywords = get("ESCALATION_KEYWORDS")
+        let burst_window = Duration::from_millis(parsed(
+            &get,
+            &BURST_WINDOW_MS,
+            |ms: &u64| *ms <= 60_000,
+            "must be a number of milliseconds from 0 to 60000",
+        )?);
+        let offers_per_page = parsed(
+            &get,
+            &OFFERS_PER_PAGE,
+            |n: &usize| (1..=10).contains(n),
+            "must be a number from 1 to 10",
+        )?;
+        let working_hours = dialogs::hours::WorkingHours::parse(&value(&WORKING_HOURS))
+            .map_err(|e| invalid(WORKING_HOURS.name, e.to_string()))?;
+        let timezone = parse_timezone(&value(&MANAGER_TIMEZONE)).ok_or_else(|| {
+            invalid(
+                MANAGER_TIMEZONE.name,
+                "must be a Kazakhstan zone such as Asia/Almaty, UTC, or an offset like +05:00",
+            )
+        })?;
+        let escalation_keywords = get(&ESCALATION_KEYWORDS)
             .map(|v| {
                 v.split(',')
                     .map(|k| k.trim().to_lowercase().replace('ё', "е"))
@@ -916,49 +587,24 @@ impl Config {
                     .collect()
             })
             .unwrap_or_default();
-        let escalation_remind = match get("ESCALATION_REMIND_SECS") {
-            None => Duration::from_secs(600),
-            Some(v) => {
-                Duration::from_secs(v.parse::<u64>().ok().filter(|s| *s > 0).ok_or_else(|| {
-                    invalid(
-                        "ESCALATION_REMIND_SECS",
-                        "must be a positive number of seconds",
-                    )
-                })?)
-            }
-        };
-        let status_check = match get("STATUS_CHECK_SECS") {
-            None => Some(Duration::from_secs(600)),
-            Some(v) => {
-                let secs = v.parse::<u64>().map_err(|_| {
-                    invalid(
-                        "STATUS_CHECK_SECS",
-                        "must be a number of seconds (0: never)",
-                    )
-                })?;
-                (secs > 0).then(|| Duration::from_secs(secs.max(10)))
-            }
-        };
-        let admin_token = secret("ADMIN_TOKEN");
-        let admin_tokens = admin_tokens(admin_token.as_ref(), get("ADMIN_TOKENS").as_deref())?;
-        let admin_rate_per_minute = match get("ADMIN_RATE_LIMIT") {
-            None => 600,
-            Some(v) => v
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=100_000).contains(n))
-                .ok_or_else(|| {
-                    invalid(
-                        "ADMIN_RATE_LIMIT",
-                        "must be a number of requests per minute from 1 to 100000",
-                    )
-                })?,
-        };
-        let outbox = OutboxConfig::from_values(&get)?;
-        let server = ServerConfig::from_values(&get)?;
+        let status_check = parsed(
+            &get,
+            &STATUS_CHECK_SECS,
+            |_: &u64| true,
+            "must be a number of seconds (0: never)",
+        )
+        .map(|secs| (secs > 0).then(|| Duration::from_secs(secs.max(10))))?;
+        let admin_token = secret(&ADMIN_TOKEN);
+        let admin_tokens = admin_tokens(admin_token.as_ref(), get(&ADMIN_TOKENS).as_deref())?;
+        let admin_rate_per_minute = parsed(
+            &get,
+            &ADMIN_RATE_LIMIT,
+            |n: &u32| (1..=100_000).contains(n),
+            "must be a number of requests per minute from 1 to 100000",
+        )?;
         Ok(Config {
-            outbox,
-            server,
+            outbox: OutboxConfig::from_values(&get)?,
+            server: ServerConfig::from_values(&get)?,
             database_url,
             http_addr,
             admin_token,
@@ -971,14 +617,14 @@ impl Config {
             bitrix,
             openai,
             email,
-            conversation_idle,
+            conversation_idle: whole_secs(&CONVERSATION_IDLE_SECS)?,
             burst_window,
             offers_per_page,
-            handoff_quiet,
+            handoff_quiet: whole_secs(&HANDOFF_QUIET_SECS)?,
             working_hours,
             timezone,
             escalation_keywords,
-            escalation_remind,
+            escalation_remind: whole_secs(&ESCALATION_REMIND_SECS)?,
             sold_countries,
             status_check,
         })
@@ -1035,7 +681,7 @@ fn admin_tokens(
     if let Some(token) = admin_token {
         if token.expose_secret().chars().count() < MIN_TOKEN_CHARS {
             return Err(invalid(
-                "ADMIN_TOKEN",
+                keys::ADMIN_TOKEN.name,
                 format!("must have at least {MIN_TOKEN_CHARS} characters"),
             ));
         }
@@ -1045,7 +691,7 @@ fn admin_tokens(
             token: token.clone(),
         });
     }
-    const KEY: &str = "ADMIN_TOKENS";
+    const KEY: &str = keys::ADMIN_TOKENS.name;
     for (n, entry) in more
         .unwrap_or("")
         .split(',')
@@ -1143,19 +789,16 @@ fn read_toml(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
     let mut values = BTreeMap::new();
     for (key, value) in table {
         let upper = key.to_ascii_uppercase();
-        if !KEYS.iter().any(|(k, _)| *k == upper) {
+        let Some(declared) = keys::find(&upper) else {
             return Err(file_err(format!("unknown key `{key}`")));
-        }
+        };
         let value = match value {
             toml::Value::String(s) => s,
             toml::Value::Integer(i) => i.to_string(),
             toml::Value::Boolean(b) => b.to_string(),
             // `admin_tokens = ["name:role:token", …]` (and `sold_countries = [...]`) reads
             // like the comma-separated string.
-            toml::Value::Array(items)
-                if matches!(upper.as_str(), "ADMIN_TOKENS" | "SOLD_COUNTRIES")
-                    && items.iter().all(toml::Value::is_str) =>
-            {
+            toml::Value::Array(items) if declared.list && items.iter().all(toml::Value::is_str) => {
                 items
                     .iter()
                     .filter_map(toml::Value::as_str)
@@ -1191,7 +834,7 @@ fn telegram_webhook_secret(
     value: Option<String>,
     webhook_mode: bool,
 ) -> Result<Option<SecretString>, ConfigError> {
-    const KEY: &str = "TELEGRAM_WEBHOOK_SECRET";
+    const KEY: &str = keys::TELEGRAM_WEBHOOK_SECRET.name;
     match value {
         None if webhook_mode => Err(invalid(
             KEY,
@@ -1247,6 +890,35 @@ mod tests {
         assert_eq!(c.http_addr.to_string(), "127.0.0.1:8080");
         assert!(c.telegram.is_none() && c.wazzup.is_none() && c.samo.is_none());
         assert!(c.bitrix.is_none() && c.openai.is_none() && c.email.is_none());
+    }
+
+    #[test]
+    fn every_declared_default_is_a_valid_value() {
+        let all = env(&[
+            ("TELEGRAM_BOT_TOKEN", "1:x"),
+            ("WAZZUP_API_KEY", "k"),
+            ("SAMO_API_URL", "https://samo.example/export/default.php"),
+            ("SAMO_OAUTH_TOKEN", "t"),
+            ("BITRIX_WEBHOOK_URL", "https://p.bitrix24.kz/rest/1/code/"),
+            ("OPENAI_API_KEY", "sk-test"),
+            ("EMAIL_WEBHOOK_SECRET", "s"),
+        ]);
+        let c = Config::from_values(BTreeMap::new(), all).unwrap();
+        assert_eq!(c.conversation_idle, Duration::from_secs(1800));
+        assert_eq!(c.burst_window, Duration::from_millis(1500));
+        assert_eq!(c.offers_per_page, 5);
+        assert_eq!(c.handoff_quiet, Duration::from_secs(12 * 3600));
+        assert_eq!(c.escalation_remind, Duration::from_secs(600));
+        assert_eq!(c.status_check, Some(Duration::from_secs(600)));
+        assert_eq!(c.timezone, actors::turns::almaty());
+        assert_eq!(c.admin_rate_per_minute, 600);
+        assert!(c.escalation_keywords.is_empty());
+        let b = c.bitrix.unwrap();
+        assert_eq!(
+            b.stage_names,
+            actors::crm::DEFAULT_STAGE_NAMES.map(String::from)
+        );
+        assert_eq!(b.retry_base, Duration::from_secs(1));
     }
 
     #[test]
@@ -1480,6 +1152,45 @@ mod tests {
         let printed = format!("{c:?}");
         assert!(!printed.contains("super-secret-admin"));
         assert!(!printed.contains("codecode"));
+    }
+
+    #[test]
+    fn no_key_declared_secret_is_printed_by_debug() {
+        // A valid value for each secret key, each holding a marker that must not be printed.
+        let samples = [
+            ("ADMIN_TOKEN", "hidden-admin-token-0"),
+            ("ADMIN_TOKENS", "ops:manager:hidden-ops-token-1"),
+            ("TELEGRAM_BOT_TOKEN", "1:hidden-2"),
+            ("TELEGRAM_WEBHOOK_SECRET", "hidden-3"),
+            ("WAZZUP_API_KEY", "hidden-4"),
+            ("WAZZUP_WEBHOOK_SECRET", "hidden-5"),
+            ("SAMO_OAUTH_TOKEN", "hidden-6"),
+            (
+                "BITRIX_WEBHOOK_URL",
+                "https://p.bitrix24.kz/rest/1/hidden-7/",
+            ),
+            ("OPENAI_API_KEY", "hidden-8"),
+            ("SMTP_URL", "smtps://bot:hidden-9@smtp.example.kz"),
+            ("EMAIL_WEBHOOK_SECRET", "hidden-10"),
+        ];
+        for key in KEYS.iter().filter(|k| k.secret) {
+            assert!(
+                samples.iter().any(|(name, _)| *name == key.name),
+                "give {} a sample value here",
+                key.name
+            );
+        }
+        let mut pairs = samples.to_vec();
+        pairs.extend([
+            ("SAMO_API_URL", "https://samo.example/export/default.php"),
+            ("EMAIL_FROM", "tours@crystalbay.kz"),
+        ]);
+        let c = Config::from_values(BTreeMap::new(), env(&pairs)).unwrap();
+        assert!(c.telegram.is_some() && c.wazzup.is_some() && c.samo.is_some());
+        assert!(c.bitrix.is_some() && c.openai.is_some() && c.email.is_some());
+        assert_eq!(c.admin_tokens.len(), 2);
+        let printed = format!("{c:?}");
+        assert!(!printed.contains("hidden"), "{printed}");
     }
 
     #[test]
