@@ -741,7 +741,21 @@ fn nights(t: &Text, used: &mut [bool]) -> Option<(u32, u32, bool)> {
         } else if u == Unit::Week
             && ((t.is(i, &["неделю", "недельку", "week"])
                 && t.is(i.wrapping_sub(1), &["на", "for"]))
-                || t.w(i) == "аптага")
+                || t.w(i) == "аптага"
+                // "нячанг январь неделя": a week said on its own in a request.
+                || (t.is(i, &["неделя", "неделька"])
+                    && !t.is(
+                        i.wrapping_sub(1),
+                        &["следующая", "эта", "прошлая", "каждая", "первая", "последняя"],
+                    ))
+                // "a week in phu quoc", "for one week", not "in a week" or "a week ago".
+                || (t.is(i, &["week"])
+                    && t.is(i.wrapping_sub(1), &["a", "one"])
+                    && !t.is(
+                        i.wrapping_sub(2),
+                        &["in", "within", "next", "last", "this", "per", "every"],
+                    )
+                    && !t.is(i + 1, &["ago", "before", "after", "later"])))
         {
             (lo, hi, first) = (1, 1, i);
         } else {
@@ -2031,6 +2045,10 @@ mod tests {
         assert_eq!(nights("for 7 nigths"), Some((7, 7)));
         assert_eq!(nights("10 nites"), Some((10, 10)));
         assert_eq!(nights("на неделю"), Some((7, 7)));
+        assert_eq!(nights("нячанг январь неделя"), Some((7, 7)));
+        assert_eq!(nights("a week in phu quoc"), Some((7, 7)));
+        assert_eq!(nights("in a week"), None);
+        assert_eq!(nights("следующая неделя"), None);
         assert_eq!(nights("на две недели"), Some((14, 14)));
         assert_eq!(nights("for 2 weeks"), Some((14, 14)));
         assert_eq!(nights("for a week"), Some((7, 7)));

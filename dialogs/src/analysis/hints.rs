@@ -385,6 +385,8 @@ pub(crate) fn detect(t: &Text, used: &[bool], search_slots: bool, places: bool) 
     if topic.is_none()
         && let Some(i) = (0..t.len()).find(|&i| t.is(i, &["номер", "номера", "номере", "номерах"]))
         && !t.is_num(i + 1)
+        // "номера с балконом", "номер с видом на море": a feature the descriptions tell.
+        && !t.is(i + 1, &["с", "со", "with"])
         && !t.starts(
             i + 1,
             &[

@@ -731,7 +731,10 @@ pub(crate) fn extract(t: &Text, used: &mut [bool], slots: &mut Slots) {
             && let Some((v, nx, false)) = count(t, i, used)
             && t.is_num(i)
             && v <= 10
-            && (nx >= n || !t.gap(nx).punct.is_empty())
+            // "for 2, jan", "for 2 from almaty": not "for 2 nights" or "for 2 weeks".
+            && (nx >= n
+                || !t.gap(nx).punct.is_empty()
+                || t.is(nx, &["from", "frm", "fr", "to", "in", "on", "at", "with", "and"]))
         {
             persons = Some(v);
             used[i] = true;
@@ -1008,6 +1011,10 @@ mod tests {
     fn everyday_party_forms() {
         for (s, want) in [
             ("2 ppl", (Some(2), None, vec![])),
+            (
+                "nha trang for 2 from almaty, march",
+                (Some(2), None, vec![]),
+            ),
             // The children named first, then counted with the adults.
             (
                 "хотим с детьми\nдвое взрослых и двое детей",

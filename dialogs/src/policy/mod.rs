@@ -482,6 +482,9 @@ fn turn(
             }
             return Ok(Step::Reply(outcome));
         }
+        if let Some(step) = unplaced_question(state, analysis, input, &awaited, t)? {
+            return Ok(step);
+        }
         state.not_understood += 1;
         let mut fallback = reply(t.say(&r::NotUnderstood {
             attempt: state.not_understood,
@@ -508,11 +511,14 @@ fn turn(
     if missing.is_empty() {
         let query = ask::query_from(state, ctx, input.today);
         // Nothing new, and these very offers are on screen: point at them.
-        if !changed
-            && let Some(shown) = &state.shown
-            && shown.query == query
-        {
-            let offers = shown.offers.len();
+        let same_offers = !changed && state.shown.as_ref().is_some_and(|s| s.query == query);
+        if same_offers {
+            // "в каком из отелей номера с видом на море?" under the list: answered, not
+            // pointed at the list.
+            if let Some(step) = unplaced_question(state, analysis, input, &awaited, t)? {
+                return Ok(step);
+            }
+            let offers = state.shown.as_ref().map_or(0, |s| s.offers.len());
             return Ok(Step::Reply(reply_with(
                 t.say(&r::Repeated {
                     missing: Vec::new(),
@@ -524,11 +530,55 @@ fn turn(
         }
         return Ok(search(query, ctx));
     }
-    // Asked the same just before and the answer did not fit: ask again with an example.
+    // Asked the same just before and the answer did not fit: ask again with an example —
+    // unless it was a question, not an answer.
     let again = !changed && awaited.iter().eq(missing.iter().take(2));
+    if again && let Some(step) = unplaced_question(state, analysis, input, &awaited, t)? {
+        return Ok(step);
+    }
     Ok(Step::Reply(TurnOutcome {
         replies: vec![ask::ask(state, t, None, changed, again)?],
         events: Vec::new(),
+    }))
+}
+
+/// A question the rules cannot place ("в каком из отелей номера с видом на море?"): never
+/// "not understood"; a manager gets it as a question (not a booking), and what the bot was
+/// waiting for is asked on. The LLM, when there is one, may answer it instead. `None` when the
+/// message is no question.
+fn unplaced_question(
+    state: &mut DialogState,
+    analysis: &Analysis,
+    input: &TurnInput,
+    awaited: &[crate::state::Need],
+    t: &Talk<'_>,
+) -> Result<Option<Step>, TemplateError> {
+    let words = input.text.split_whitespace().count();
+    if !input.text.contains('?') || words < 3 {
+        return Ok(None);
+    }
+    // Offers on screen: a question about them, answered from the operator's descriptions
+    // where they speak of it, else passed to a manager as a question.
+    if state.shown.is_some() {
+        let about = Question {
+            topic: QuestionTopic::Hotel,
+            offer: None,
+        };
+        return questions::answer(state, about, None, analysis, input, awaited, t).map(Some);
+    }
+    let Step::Reply(mut fallback) =
+        questions::to_manager(state, "other", None, &input.text, &[], t)?
+    else {
+        return Ok(None);
+    };
+    if !awaited.is_empty() {
+        fallback
+            .replies
+            .push(ask::ask(state, t, Some(awaited.to_vec()), false, false)?);
+    }
+    Ok(Some(Step::FreeForm {
+        language: t.lang,
+        fallback,
     }))
 }
 

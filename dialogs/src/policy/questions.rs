@@ -68,6 +68,27 @@ pub(super) fn answer(
         ),
         (None, None) => (Vec::new(), false),
     };
+    // "номера с балконом?", "sea view rooms?": a feature of the rooms is told by the
+    // operator's descriptions, not by the room type of the offer.
+    let mut q = q;
+    if q.topic == QuestionTopic::Room
+        && folded_words(&input.text).iter().any(|w| {
+            [
+                "балкон",
+                "вид",
+                "view",
+                "кроват",
+                "bed",
+                "террас",
+                "terrace",
+                "balcon",
+            ]
+            .iter()
+            .any(|f| w.starts_with(f))
+        })
+    {
+        q.topic = QuestionTopic::Hotel;
+    }
     match q.topic {
         QuestionTopic::Included => faq(state, input, "tour_contents", awaited, t),
         QuestionTopic::Payment => faq(state, input, "prepayment", awaited, t),
@@ -246,7 +267,7 @@ fn facts(
 
 /// A question the bot cannot answer: a manager gets it as a question, the customer is told
 /// so and when.
-fn to_manager(
+pub(super) fn to_manager(
     state: &mut DialogState,
     topic: &'static str,
     hotel: Option<String>,

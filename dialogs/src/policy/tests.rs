@@ -1713,3 +1713,26 @@ fn a_childs_age_said_with_a_pronoun_answers_the_question() {
     bot.turn("shes 5", 0);
     assert_eq!(bot.state.slots.child_ages, [5]);
 }
+
+#[test]
+fn a_question_the_rules_cannot_place_goes_to_a_manager_and_the_search_goes_on() {
+    let mut bot = Bot::new();
+    bot.turn("нячанг вдвоем из алматы в январе", 0);
+    let out = bot.turn("в каком из отелей номера с видом на море?", 0);
+    let text = Bot::text(&out);
+    assert!(!text.contains("не совсем понял"), "{text}");
+    assert_eq!(escalations(&out), [EscalationReason::Question], "{text}");
+    assert!(text.contains("ноч"), "the nights are still asked: {text}");
+    assert!(bot.state.booked.is_empty());
+}
+
+#[test]
+fn a_question_about_the_list_the_rules_cannot_place_is_answered_from_the_descriptions() {
+    let mut bot = Bot::new();
+    with_offers(&mut bot, FULL_RU);
+    let out = bot.turn("в каком отеле номера с балконом?", 0);
+    let text = Bot::text(&out);
+    assert!(text.contains("балкон"), "{text}");
+    assert!(!text.contains("в сообщении выше"), "{text}");
+    assert!(bot.state.booked.is_empty());
+}
