@@ -554,6 +554,7 @@ pub(crate) fn detect(t: &Text, used: &[bool], search_slots: bool, places: bool) 
     } else {
         choice(t, used)
     };
+    hints.joining = joining(t);
     // "ну который вчера скидывали", "the one you sent me": offers the agency sent before.
     hints.earlier = hints.choice.is_none()
         && hints.question.is_none()
@@ -706,6 +707,83 @@ fn choice(t: &Text, used: &[bool]) -> Option<u32> {
         }
     }
     None
+}
+
+/// "с нами ещё мама поедет", "my sister is coming too", "апам да барады": adults joining a
+/// party said before — a relative or friend, a word of "also", a verb of going. One each.
+fn joining(t: &Text) -> Option<u32> {
+    const WHO: &[&str] = &[
+        "мама",
+        "мать",
+        "папа",
+        "отец",
+        "сестра",
+        "брат",
+        "подруга",
+        "друг",
+        "бабушка",
+        "дедушка",
+        "свекровь",
+        "теща",
+        "тесть",
+        "свекр",
+        "тетя",
+        "дядя",
+        "mom",
+        "mum",
+        "mother",
+        "dad",
+        "father",
+        "sister",
+        "brother",
+        "friend",
+        "grandma",
+        "grandpa",
+        "aunt",
+        "uncle",
+        "анам",
+        "апам",
+        "акем",
+        "агам",
+        "сінілім",
+        "досым",
+        "әжем",
+        "ажем",
+        "атам",
+    ];
+    const ALSO: &[&str] = &[
+        "еще",
+        "тоже",
+        "также",
+        "плюс",
+        "also",
+        "too",
+        "plus",
+        "да",
+        "де",
+        "та",
+        "те",
+    ];
+    const GOES: &[&str] = &[
+        "поедет",
+        "едет",
+        "летит",
+        "полетит",
+        "присоединит",
+        "поедут",
+        "coming",
+        "comes",
+        "joining",
+        "join",
+        "барады",
+        "барамыз",
+        "ұшады",
+        "ушады",
+    ];
+    let who = (0..t.len()).filter(|&i| t.is(i, WHO)).count() as u32;
+    let also = (0..t.len()).any(|i| t.is(i, ALSO));
+    let goes = (0..t.len()).any(|i| t.starts(i, GOES));
+    (who > 0 && also && goes).then_some(who)
 }
 
 #[cfg(test)]

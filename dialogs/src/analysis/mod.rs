@@ -192,6 +192,9 @@ pub struct Hints {
     /// me", "сіз жіберген"), with no number: the dialog finds them on screen, or says it has
     /// none in this chat.
     pub earlier: bool,
+    /// People joining a party given before, with no new count: "с нами ещё мама поедет",
+    /// "my sister is coming too" → `Some(1)` (adults added to what the customer said).
+    pub joining: Option<u32>,
 }
 
 /// A question the customer asks, as opposed to a choice or an answer.
@@ -294,6 +297,9 @@ pub fn analyze(text: &str, today: NaiveDate) -> Analysis {
     hints.date_range = date_notes.range;
     hints.date_approximate = date_notes.approximate && slots.date_from.is_some();
     hints.resort_alternatives = resort_alternatives;
+    if slots.adults.is_some() || slots.children.is_some() {
+        hints.joining = None;
+    }
     // "is breakfast included in the first hotel?": the meal is asked about, not wished for.
     if hints
         .question

@@ -320,6 +320,13 @@ fn turn(
     let resorts_changed = ask::resort_alternatives(state, &said, hints);
     ask::read_dates(state, &mut said, hints);
 
+    // "с нами ещё мама поедет": the party said before, and the people joining it.
+    if let Some(n) = hints.joining
+        && said.adults.is_none()
+        && let Some(adults) = state.slots.adults
+    {
+        said.adults = Some(adults + n);
+    }
     let before = state.slots.clone();
     state.slots.merge(&said);
     let changed = ask::search_changed(&before, &state.slots) || resorts_changed || hotels_changed;

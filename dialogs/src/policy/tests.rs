@@ -1736,3 +1736,27 @@ fn a_question_about_the_list_the_rules_cannot_place_is_answered_from_the_descrip
     assert!(!text.contains("в сообщении выше"), "{text}");
     assert!(bot.state.booked.is_empty());
 }
+
+#[test]
+fn someone_joining_the_party_said_before_searches_again_for_all() {
+    for (full, joining) in [
+        (FULL_RU, "ой с нами еще мама поедет"),
+        (FULL_EN, "my sister is coming too"),
+    ] {
+        let mut bot = Bot::new();
+        bot.turn(full, 3);
+        let step = bot.say(joining);
+        let Step::Search { query, .. } = step else {
+            panic!("{joining}: expected a new search for three: {step:?}")
+        };
+        assert_eq!(query.adults, 3, "{joining}");
+    }
+    // A new count said with it wins.
+    let mut bot = Bot::new();
+    bot.turn(FULL_RU, 3);
+    let Step::Search { query, .. } = bot.say("мама тоже поедет, получается трое взрослых")
+    else {
+        panic!("expected a search")
+    };
+    assert_eq!(query.adults, 3);
+}
