@@ -31,8 +31,7 @@ pub mod sync;
 pub use actor::{Crm, CrmArgs, CrmMsg, CrmSettings};
 pub use check::{BitrixCheck, Verdict, check};
 pub use health::{CrmHandle, CrmHealth};
-pub use pipeline::SetupProblem;
-pub use sync::{DEFAULT_STAGE_NAMES, SyncSettings};
+pub use pipeline::{DEFAULT_STAGE_NAMES, SetupProblem, SyncSettings};
 
 use crate::store::ConversationRecord;
 use dialogs::analysis::Slots;
