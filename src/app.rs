@@ -259,6 +259,9 @@ pub async fn start_engine(
         escalations,
         integrations,
         outbox: config.outbox.settings(),
+        // Started above for the turn handler; the engine's root supervises them from here on.
+        llm: live.as_ref().and_then(|l| l.llm.clone()),
+        tours: live.as_ref().and_then(|l| l.tours.clone()),
     };
     let turns: Arc<dyn TurnHandler> = Arc::new(crate::instrument::TimedTurns(turns));
     Ok(Started {
