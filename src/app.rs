@@ -3,9 +3,10 @@
 
 use crate::config::Config;
 use crate::http;
+use crate::live::LiveSettings;
 use actors::store::Store;
 use actors::tours::TourSearch;
-use actors::turns::{DialogTurns, SharedFaq, SharedTemplates, TurnHandler};
+use actors::turns::{DialogTurns, TurnHandler};
 use actors::{Engine, EngineSettings};
 use anyhow::Context;
 use channels::Sender;
@@ -118,17 +119,6 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
                 actors::store::redact_url(&config.database_url)
             )
         })
-}
-
-/// What admins can change while the engine runs: reply templates, the FAQ, and the LLM's
-/// prompts. The next message of every conversation uses what is in force.
-#[derive(Clone)]
-pub struct LiveSettings {
-    pub templates: SharedTemplates,
-    pub faq: SharedFaq,
-    pub llm: Option<actors::llm::LlmHandle>,
-    /// The Tours actor, for its SAMO status (admin API).
-    pub tours: Option<actors::tours::ToursHandle>,
 }
 
 /// A started engine, with the handles admins change (none when a test replaced the dialog).
@@ -269,6 +259,9 @@ pub async fn start_engine(
         escalations,
         integrations,
         outbox: config.outbox.settings(),
+        // Started above for the turn handler; the engine's root supervises them from here on.
+        llm: live.as_ref().and_then(|l| l.llm.clone()),
+        tours: live.as_ref().and_then(|l| l.tours.clone()),
     };
     let turns: Arc<dyn TurnHandler> = Arc::new(crate::instrument::TimedTurns(turns));
     Ok(Started {
@@ -326,23 +319,7 @@ fn portal(webhook_url: &str) -> Option<String> {
 
 /// The Crm actor's settings, when Bitrix24 is configured.
 fn crm_settings(config: &Config) -> Option<actors::crm::CrmSettings> {
-    config.bitrix.as_ref().map(crm_settings_of)
-}
-
-/// The Crm actor's settings for this Bitrix24 configuration (also `doctor`'s).
-pub fn crm_settings_of(b: &crate::config::BitrixConfig) -> actors::crm::CrmSettings {
-    let mut s = actors::crm::CrmSettings::new(b.webhook_url.clone());
-    s.sync = actors::crm::SyncSettings {
-        deal_category: b.deal_category.clone(),
-        stage_names: b.stage_names.clone(),
-        use_leads: b.use_leads,
-    };
-    s.rate_per_sec = b.rate_per_sec;
-    s.burst = b.burst;
-    s.retry_base = b.retry_base;
-    s.max_attempts = b.max_attempts;
-    s.setup_recheck = b.setup_recheck;
-    s
+    config.bitrix.as_ref().map(crate::crm::settings_of)
 }
 
 /// SIGHUP: re-read Bitrix24's set-up now (a pipeline or stage just fixed in the portal), so

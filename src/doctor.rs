@@ -617,7 +617,7 @@ fn without_secret(uri: &str) -> &str {
 /// The webhook, its `crm` scope, the pipeline and each of the nine stages
 /// ([`actors::crm::check`](fn@actors::crm::check::check), the same check the admin status shows).
 async fn check_bitrix(bitrix: &BitrixConfig, report: &mut Findings) {
-    let settings = crate::app::crm_settings_of(bitrix);
+    let settings = crate::crm::settings_of(bitrix);
     let client = match actors::crm::bitrix::BitrixClient::new(
         &settings.webhook_url,
         std::time::Duration::from_secs(20),

@@ -4,6 +4,8 @@
 //!
 //! - [`config`]: typed configuration from `crystalbay.toml` and the environment.
 //! - [`app`]: start-up — store, engine, HTTP listener — and graceful shutdown.
+//! - [`live`]: what admins change while the engine runs (templates, FAQ, prompts).
+//! - [`crm`]: the Crm actor's settings from the configuration.
 //! - [`http`]: the axum router (`/health`, `/ready`, webhooks, `/metrics`, the admin API).
 //! - [`documents`]: the prompts and templates admins edit: validation, hot reload.
 //! - [`instrument`]: metrics and status of the LLM calls and of each turn.
@@ -22,10 +24,12 @@ pub mod bench;
 pub mod chat;
 pub mod cli;
 pub mod config;
+pub mod crm;
 pub mod doctor;
 pub mod documents;
 pub mod http;
 pub mod instrument;
+pub mod live;
 pub mod managers;
 pub mod memory;
 pub mod telegram;

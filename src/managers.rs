@@ -31,6 +31,7 @@ use channels::telegram::{ManagerButton, ManagerUpdate, Refusal, TelegramBot, Tel
 use dialogs::analysis::Slots;
 use dialogs::handover::Desk;
 use dialogs::search::Offer;
+use dialogs::turn::EscalationReason;
 use std::sync::Arc;
 use teloxide_core::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
@@ -407,22 +408,31 @@ pub fn follow_up_notice(note: &FollowUpNotice) -> String {
     lines.join("\n")
 }
 
+/// An escalation's stored reason, for the managers: the dialog's reasons, then the engine's
+/// own (a reply given up, a message that failed), then the name itself.
 fn reason(r: &str) -> &str {
-    match r {
-        "human_request" => "клиент просит менеджера",
-        "complaint" => "жалоба",
-        "booking_request" => "заявка на бронирование",
-        "not_understood" => "бот не понял клиента",
-        "search_unavailable" => "поиск туров недоступен",
-        "keyword" => "ключевое слово",
-        "question" => "вопрос клиента (не бронирование)",
-        "nothing_found" => "поиск ничего не нашёл: подберите варианты",
-        "existing_booking" => "вопрос по уже купленному туру",
-        "undelivered" => "ответ бота не доставлен клиенту",
-        "message_failed" => {
+    match EscalationReason::parse(r) {
+        Some(reason) => dialog_reason(reason),
+        None if r == "undelivered" => "ответ бота не доставлен клиенту",
+        None if r == actors::conversation::PARKED_REASON => {
             "сообщение клиента не удалось обработать (сбой бота), клиенту отправлено извинение"
         }
-        other => other,
+        None => r,
+    }
+}
+
+/// Why the dialog called a manager, in the managers' words.
+fn dialog_reason(reason: EscalationReason) -> &'static str {
+    match reason {
+        EscalationReason::HumanRequest => "клиент просит менеджера",
+        EscalationReason::Complaint => "жалоба",
+        EscalationReason::BookingRequest => "заявка на бронирование",
+        EscalationReason::NotUnderstood => "бот не понял клиента",
+        EscalationReason::SearchUnavailable => "поиск туров недоступен",
+        EscalationReason::Keyword => "ключевое слово",
+        EscalationReason::Question => "вопрос клиента (не бронирование)",
+        EscalationReason::NothingFound => "поиск ничего не нашёл: подберите варианты",
+        EscalationReason::ExistingBooking => "вопрос по уже купленному туру",
     }
 }
 
@@ -545,6 +555,23 @@ async fn carry_out(
 mod tests {
     use super::*;
     use channels::telegram::incoming::escalation_in;
+
+    #[test]
+    fn every_stored_reason_reads_back_and_has_the_managers_words() {
+        for r in EscalationReason::ALL {
+            let stored = serde_json::to_value(r).unwrap();
+            assert_eq!(
+                stored.as_str(),
+                Some(r.as_str()),
+                "as_str is the stored name"
+            );
+            assert_eq!(EscalationReason::parse(r.as_str()), Some(r));
+            assert_ne!(reason(r.as_str()), r.as_str(), "{r:?} is told in words");
+        }
+        assert_eq!(EscalationReason::parse("undelivered"), None);
+        assert_eq!(reason("undelivered"), "ответ бота не доставлен клиенту");
+        assert_eq!(reason("something_new"), "something_new");
+    }
 
     #[test]
     fn a_long_announcement_goes_in_parts_each_naming_the_escalation() {

@@ -2,42 +2,20 @@
 //! Its behaviour (ordering, restart, passivation, the message in flight) is written down in
 //! `conversation.md` beside this file.
 
-use crate::conversations::RouterMsg;
+use crate::context::EngineContext;
 use crate::crm::NewCrmCommand;
-use crate::engine::EngineContext;
+pub use crate::messages::{ConversationMsg, Manager, ManagerAction};
+use crate::messages::{RouterMsg, masked};
 use crate::store::{
     ConversationRecord, HandledMessage, InboxMessage, NewEscalation, NewFollowUp, OutboxMessage,
     OwnershipChange, StoreError, TurnCommit, WriteOp, WriteOutcome, new_id,
 };
 use dialogs::handover::{self, Desk, Event, Handover, ManagerMove};
 use dialogs::{Channel, ChatKey, DialogEvent, Owner};
-use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use ractor::{Actor, ActorProcessingErr, ActorRef};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
-
-// `Flush` is tiny and rare; boxing every message to even out the sizes would cost more.
-#[allow(clippy::large_enum_variant)]
-pub enum ConversationMsg {
-    /// Handle one stored inbound message. Sent only by the router, in inbox order.
-    Handle(InboxMessage),
-    /// The burst window of the messages held may be over: answer them, unless a later line
-    /// extended the window (the timer's generation is no longer the burst's).
-    Flush(u64),
-    /// This message failed for good (twice, not for an outage): park it with `error`, say
-    /// sorry to the customer and call a manager, once. Sent by the router to the fresh actor,
-    /// before the messages after it.
-    Park {
-        message: InboxMessage,
-        error: String,
-    },
-    /// A manager takes, writes to or releases the chat; replies with the owner after it.
-    Manage {
-        action: ManagerAction,
-        by: Manager,
-        reply: Option<RpcReplyPort<Result<Owner, String>>>,
-    },
-}
 
 /// At most this many messages are answered together, however fast they come.
 const MAX_BURST: usize = 10;
@@ -244,7 +222,7 @@ impl Backoff {
     ) -> bool {
         let delay = match self.delay {
             None => {
-                tracing::warn!(conversation = %crate::conversations::masked(&state.key),
+                tracing::warn!(conversation = %masked(&state.key),
                     messages = messages.len(), %error,
                     "turn waits for the database; retried until it answers");
                 let oldest = messages
@@ -269,7 +247,7 @@ impl Backoff {
         if self.retried() {
             state.ctx.waiting.end(&state.key);
             if done {
-                tracing::info!(conversation = %crate::conversations::masked(&state.key),
+                tracing::info!(conversation = %masked(&state.key),
                     "turn done after waiting for the database");
             }
         }
@@ -567,7 +545,7 @@ pub const PARKED_REASON: &str = "message_failed";
 /// sorry (in their language) and the managers called, in one commit and once. An outage meanwhile
 /// is waited out; if even the apology cannot be written, the message is parked bare.
 async fn park(state: &mut ConversationState, message: InboxMessage, error: String) {
-    let key = crate::conversations::masked(&state.key);
+    let key = masked(&state.key);
     let messages = [message];
     match until_done(state, Job::Park(&messages, &error)).await {
         Ok(_) => {}
@@ -644,32 +622,13 @@ async fn park_turn(
         .await?;
     // Otherwise handled or parked before: nothing more to say.
     if outcome == WriteOutcome::Committed {
-        tracing::error!(conversation = %crate::conversations::masked(&state.key),
+        tracing::error!(conversation = %masked(&state.key),
             inbox_id = messages[0].id, %error,
             "message parked: the customer was told sorry and the managers were called");
         state.snapshot = serde_json::to_vec(&next).ok().map(Vec::into_boxed_slice);
         state.ctx.send_replies(replies);
     }
     Ok(())
-}
-
-/// What a manager (or the admin API on their behalf) does to a chat.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ManagerAction {
-    /// Take the chat: the bot falls silent.
-    Take,
-    /// Give the chat back to the bot.
-    Release,
-    /// Write to the customer through the chat's channel (taking the chat if not yet taken).
-    Say(String),
-}
-
-/// A manager acting on a chat: their name, and where they work from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Manager {
-    /// The manager's name (or the admin token's name).
-    pub name: String,
-    pub desk: Desk,
 }
 
 /// Applies a manager's action: records the change of hands and any message in one commit.

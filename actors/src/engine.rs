@@ -2,36 +2,43 @@
 //! holds (webhooks, the console, tests).
 //!
 //! ```text
-//! Engine (root supervisor)
-//! ├── StoreWriter        batched writes; the only writer
-//! ├── Conversations      router + supervisor of one Conversation per chat
-//! ├── Outbound × channel sending the outbox, per channel
-//! ├── Crm                Bitrix24 sync from the CRM outbox (when Bitrix24 is configured)
-//! └── Escalations        tells managers about open escalations, reminds (when configured)
+//! Root (supervisor)            on a child's stop:
+//! ├── StoreWriter              stops the engine (the process restarts and replays)
+//! ├── Router                   restarted; replays the pending inbox
+//! │   └── Conversation × chat  (the router's: restarted, the message redelivered)
+//! ├── Outbound × channel       restarted; resends the channel's unsent outbox
+//! ├── Crm                      restarted (when Bitrix24 is configured)
+//! ├── Escalations              restarted (when managers' notifications are configured)
+//! ├── Llm                      restarted, same client and prompts (when a model is configured)
+//! └── Tours                    restarted, same client and caches (when SAMO is configured)
 //! ```
+//!
+//! Root keeps a typed reference to each child ([`Children`]) and matches each supervision
+//! event to the child it is about ([`Child`]).
 //!
 //! Start-up replays every unhandled inbox row and sends every unsent outbox row before the
 //! engine takes a new message: nothing stored is lost, nothing handled is answered twice.
 //! [`Engine::start_waiting`] does not need the database to be there: until it answers (and
 //! the replay is done) new messages are refused and the engine is not started.
 
-use crate::conversation::{Manager, ManagerAction};
-use crate::conversations::{Conversations, ConversationsArgs, RouterMsg, RouterStats};
+use crate::context::{EngineContext, Waiting, WaitingSummary};
 use crate::crm::{Crm, CrmArgs, CrmMsg, CrmSettings};
 use crate::escalations::{Escalations, EscalationsArgs, EscalationsMsg, EscalationsSettings};
+use crate::llm::LlmHandle;
+use crate::messages::{Manager, ManagerAction, RouterMsg, RouterStats};
 use crate::outbound::{Outbound, OutboundArgs, OutboundMsg, OutboxBoard, OutboxSettings};
+use crate::router::{Router, RouterArgs};
 use crate::status::Integrations;
-use crate::store::{
-    InboxMessage, NewInbound, OutboxMessage, Store, StoreError, WriteOp, WriteOutcome,
-};
+use crate::store::{NewInbound, Store, StoreError, WriteOp, WriteOutcome};
 use crate::store_writer::{
     Availability, StoreHandle, StoreWriter, StoreWriterArgs, StoreWriterMsg,
 };
+use crate::tours::ToursHandle;
 use crate::turns::TurnHandler;
 use channels::Sender;
 use dialogs::handover::Desk;
 use dialogs::{Channel, ChatKey, Owner};
-use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
+use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -61,6 +68,10 @@ pub struct EngineSettings {
     pub integrations: Integrations,
     /// How the channel actors retry, pace and give replies up.
     pub outbox: OutboxSettings,
+    /// The Llm actor (when a model is configured): Root supervises and restarts it.
+    pub llm: Option<LlmHandle>,
+    /// The Tours actor (when SAMO is configured): Root supervises and restarts it.
+    pub tours: Option<ToursHandle>,
 }
 
 impl Default for EngineSettings {
@@ -74,35 +85,10 @@ impl Default for EngineSettings {
             escalations: None,
             integrations: Integrations::new(),
             outbox: OutboxSettings::default(),
+            llm: None,
+            tours: None,
         }
     }
-}
-
-/// What the actors share: the store, the turn handler, and the current channel actors.
-pub struct EngineContext {
-    pub store: StoreHandle,
-    pub turns: Arc<dyn TurnHandler>,
-    outbound: RwLock<HashMap<Channel, ActorRef<OutboundMsg>>>,
-    /// The channels whose unfinished work this engine replays (`None`: all).
-    serves: Option<Vec<Channel>>,
-    /// See [`EngineSettings::burst_window`].
-    pub burst_window: Duration,
-    /// See [`EngineSettings::handoff_quiet`].
-    pub handoff_quiet: Duration,
-    /// See [`EngineSettings::integrations`].
-    pub integrations: Integrations,
-    /// Bitrix24's set-up and calls, and the request to re-read it (when configured).
-    pub crm: Option<crate::crm::CrmHandle>,
-    /// See [`EngineSettings::outbox`].
-    pub outbox: OutboxSettings,
-    /// Turns waiting out an outage (see [`Waiting`]).
-    pub waiting: Waiting,
-    /// Set when the engine shuts down: a turn waiting out an outage stops waiting (its
-    /// messages stay pending in the inbox for the next start).
-    stopping: tokio::sync::watch::Sender<bool>,
-    /// Set once the database answered at start-up and the last run's work was replayed:
-    /// until then messages are refused (webhooks answer 503) and `/ready` answers 503.
-    started: std::sync::atomic::AtomicBool,
 }
 
 /// Work to do once the database answers at start-up, before anything is replayed (the
@@ -115,89 +101,6 @@ const FIRST_CONTACT: Duration = Duration::from_secs(2);
 
 /// How often start-up is tried again while the database does not answer.
 const STARTUP_RETRY: Duration = Duration::from_secs(1);
-
-/// Turns that failed transiently and wait to be retried, per chat: how many messages and the
-/// oldest one's arrival (`/admin/status`, `/metrics`).
-#[derive(Debug, Default)]
-pub struct Waiting(std::sync::Mutex<HashMap<ChatKey, (usize, chrono::DateTime<chrono::Utc>)>>);
-
-/// Messages waiting on an outage, and when the oldest of them arrived.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct WaitingSummary {
-    pub messages: usize,
-    pub oldest: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-impl Waiting {
-    pub fn start(&self, key: &ChatKey, messages: usize, oldest: chrono::DateTime<chrono::Utc>) {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key.clone(), (messages, oldest));
-    }
-
-    pub fn end(&self, key: &ChatKey) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
-    }
-
-    pub fn summary(&self) -> WaitingSummary {
-        let waiting = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        WaitingSummary {
-            messages: waiting.values().map(|(n, _)| n).sum(),
-            oldest: waiting.values().map(|(_, at)| *at).min(),
-        }
-    }
-}
-
-impl EngineContext {
-    /// Hands committed replies to their channel's actor. A channel with no actor (not
-    /// configured) keeps them in the outbox.
-    pub fn send_replies(&self, replies: Vec<OutboxMessage>) {
-        for reply in replies {
-            match self.outbound(reply.key.channel) {
-                Some(actor) => {
-                    if actor.cast(OutboundMsg::Send(reply)).is_err() {
-                        tracing::warn!("channel actor stopped; reply stays in the outbox");
-                    }
-                }
-                None => {
-                    tracing::warn!(channel = %reply.key.channel,
-                        "no sender for this channel; reply stays in the outbox")
-                }
-            }
-        }
-    }
-
-    /// Unhandled inbox rows and unsent outbox rows of the channels this engine serves, oldest
-    /// first: what a start or a restart of the router or a channel actor must pick up.
-    async fn unfinished(&self) -> Result<(Vec<InboxMessage>, Vec<OutboxMessage>), StoreError> {
-        let serves = |c: Channel| self.serves.as_ref().is_none_or(|cs| cs.contains(&c));
-        let mut pending = self.store.store.pending_inbox().await?;
-        pending.retain(|m| serves(m.inbound.key.channel));
-        let mut unsent = self.store.store.unsent_outbox().await?;
-        unsent.retain(|m| serves(m.key.channel));
-        Ok((pending, unsent))
-    }
-
-    /// Resolves once the engine shuts down (at once if it has).
-    pub async fn stopped(&self) {
-        let mut stopping = self.stopping.subscribe();
-        let _ = stopping.wait_for(|s| *s).await;
-    }
-
-    pub fn is_stopping(&self) -> bool {
-        *self.stopping.borrow()
-    }
-
-    /// The actor sending on `channel`, if the channel is configured.
-    pub fn outbound(&self, channel: Channel) -> Option<ActorRef<OutboundMsg>> {
-        self.outbound
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&channel)
-            .cloned()
-    }
-}
 
 /// Errors a caller of the engine can see.
 #[derive(Debug, thiserror::Error)]
@@ -594,13 +497,60 @@ struct RootArgs {
 
 struct RootState {
     ctx: Arc<EngineContext>,
-    writer: ActorRef<StoreWriterMsg>,
-    router: RouterSlot,
+    children: Children,
     senders: HashMap<Channel, Arc<dyn Sender>>,
-    crm: Option<ActorRef<CrmMsg>>,
-    escalations: Option<ActorRef<EscalationsMsg>>,
     settings: EngineSettings,
     shutting_down: bool,
+}
+
+/// Root's children. The channel actors are in the context (conversations send to them).
+struct Children {
+    writer: ActorRef<StoreWriterMsg>,
+    router: RouterSlot,
+    crm: Option<ActorRef<CrmMsg>>,
+    escalations: Option<ActorRef<EscalationsMsg>>,
+    llm: Option<LlmHandle>,
+    tours: Option<ToursHandle>,
+}
+
+/// Which of Root's children a supervision event is about.
+enum Child {
+    Writer,
+    Router,
+    Crm,
+    Escalations,
+    Outbound(Channel),
+    Llm,
+    Tours,
+}
+
+impl RootState {
+    fn child(&self, id: ActorId) -> Option<Child> {
+        let is = |actor: Option<ActorId>| actor == Some(id);
+        let c = &self.children;
+        let router = c.router.read().unwrap_or_else(|e| e.into_inner()).get_id();
+        if is(Some(c.writer.get_id())) {
+            Some(Child::Writer)
+        } else if is(Some(router)) {
+            Some(Child::Router)
+        } else if is(c.crm.as_ref().map(|a| a.get_id())) {
+            Some(Child::Crm)
+        } else if is(c.escalations.as_ref().map(|a| a.get_id())) {
+            Some(Child::Escalations)
+        } else if is(c.llm.as_ref().map(|l| l.actor().get_id())) {
+            Some(Child::Llm)
+        } else if is(c.tours.as_ref().map(|t| t.actor().get_id())) {
+            Some(Child::Tours)
+        } else {
+            self.ctx
+                .outbound
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .find(|(_, a)| a.get_id() == id)
+                .map(|(channel, _)| Child::Outbound(*channel))
+        }
+    }
 }
 
 impl Actor for Root {
@@ -654,13 +604,24 @@ impl Actor for Root {
             Some(settings) => Some(spawn_escalations(&myself, &ctx, settings.clone()).await?),
             None => None,
         };
+        // Started before the engine (the turn handler holds their handles): adopted here.
+        if let Some(llm) = &args.settings.llm {
+            llm.supervise(myself.get_cell());
+        }
+        if let Some(tours) = &args.settings.tours {
+            tours.supervise(myself.get_cell());
+        }
         Ok(RootState {
             ctx,
-            writer,
-            router: Arc::new(RwLock::new(router)),
+            children: Children {
+                writer,
+                router: Arc::new(RwLock::new(router)),
+                crm,
+                escalations,
+                llm: args.settings.llm.clone(),
+                tours: args.settings.tours.clone(),
+            },
             senders,
-            crm,
-            escalations,
             settings: args.settings,
             shutting_down: false,
         })
@@ -674,12 +635,13 @@ impl Actor for Root {
     ) -> Result<(), ActorProcessingErr> {
         match msg {
             RootMsg::Handles(reply) => {
-                let _ = reply.send((state.ctx.clone(), state.router.clone()));
+                let _ = reply.send((state.ctx.clone(), state.children.router.clone()));
             }
             RootMsg::Shutdown(reply) => {
                 state.shutting_down = true;
                 state.ctx.stopping.send_replace(true);
                 let router = state
+                    .children
                     .router
                     .read()
                     .unwrap_or_else(|e| e.into_inner())
@@ -701,17 +663,24 @@ impl Actor for Root {
                     let _ = actor.call(OutboundMsg::Drain, Some(SEND_DRAIN_LIMIT)).await;
                     let _ = actor.stop_and_wait(None, None).await;
                 }
-                if let Some(escalations) = state.escalations.take() {
+                if let Some(escalations) = state.children.escalations.take() {
                     let _ = escalations.stop_and_wait(None, None).await;
                 }
-                if let Some(crm) = state.crm.take() {
+                if let Some(crm) = state.children.crm.take() {
                     // Let Bitrix24 calls in flight finish and record their ids (a call cut off
                     // is looked for before anything is created again at the next start).
                     let _ = crm.call(CrmMsg::Drain, Some(SEND_DRAIN_LIMIT)).await;
                     let _ = crm.stop_and_wait(None, None).await;
                 }
+                // No conversation asks them any more; calls under way still get their answers.
+                if let Some(llm) = state.children.llm.take() {
+                    llm.stop();
+                }
+                if let Some(tours) = state.children.tours.take() {
+                    tours.actor().stop(None);
+                }
                 // Drain: every write already queued is committed before the writer stops.
-                let _ = state.writer.drain_and_wait(None).await;
+                let _ = state.children.writer.drain_and_wait(None).await;
                 let _ = reply.send(());
             }
         }
@@ -734,62 +703,68 @@ impl Actor for Root {
         if state.shutting_down {
             return Ok(());
         }
-        let id = cell.get_id();
-        if id == state.writer.get_id() {
-            // Without its only writer the engine cannot keep any promise: stop, and let the
-            // service manager restart the process (which replays everything).
-            tracing::error!(%reason, "store writer stopped; stopping the engine");
-            myself.stop(Some(format!("store writer stopped: {reason}")));
+        let Some(child) = state.child(cell.get_id()) else {
             return Ok(());
-        }
-        let router_id = state
-            .router
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get_id();
-        if id == router_id {
-            tracing::error!(%reason, "conversation router stopped; restarting it");
-            let router = spawn_router(&myself, &state.ctx, &state.settings).await?;
-            *state.router.write().unwrap_or_else(|e| e.into_inner()) = router.clone();
-            for message in state.ctx.unfinished().await?.0 {
-                let _ = router.cast(RouterMsg::Deliver(message));
+        };
+        let root = myself.get_cell();
+        match child {
+            Child::Writer => {
+                // Without its only writer the engine cannot keep any promise: stop, and let
+                // the service manager restart the process (which replays everything).
+                tracing::error!(%reason, "store writer stopped; stopping the engine");
+                myself.stop(Some(format!("store writer stopped: {reason}")));
             }
-            return Ok(());
-        }
-        if state.escalations.as_ref().is_some_and(|e| e.get_id() == id)
-            && let Some(settings) = state.settings.escalations.clone()
-        {
-            tracing::error!(%reason, "escalations actor stopped; restarting it");
-            state.escalations = Some(spawn_escalations(&myself, &state.ctx, settings).await?);
-            return Ok(());
-        }
-        if state.crm.as_ref().is_some_and(|c| c.get_id() == id)
-            && let Some(settings) = state.settings.crm.clone()
-        {
-            tracing::error!(%reason, "CRM actor stopped; restarting it");
-            state.crm = Some(spawn_crm(&myself, &state.ctx, &state.settings, settings).await?);
-            return Ok(());
-        }
-        let channel = state
-            .ctx
-            .outbound
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .find(|(_, a)| a.get_id() == id)
-            .map(|(c, _)| *c);
-        if let Some(channel) = channel
-            && let Some(sender) = state.senders.get(&channel).cloned()
-        {
-            tracing::error!(%channel, %reason, "channel actor stopped; restarting it");
-            spawn_outbound(&myself, &state.ctx, sender).await?;
-            let unsent = state.ctx.unfinished().await?.1;
-            state.ctx.send_replies(
-                unsent
-                    .into_iter()
-                    .filter(|m| m.key.channel == channel)
-                    .collect(),
-            );
+            Child::Router => {
+                tracing::error!(%reason, "conversation router stopped; restarting it");
+                let router = spawn_router(&myself, &state.ctx, &state.settings).await?;
+                *state
+                    .children
+                    .router
+                    .write()
+                    .unwrap_or_else(|e| e.into_inner()) = router.clone();
+                for message in state.ctx.unfinished().await?.0 {
+                    let _ = router.cast(RouterMsg::Deliver(message));
+                }
+            }
+            Child::Escalations => {
+                if let Some(settings) = state.settings.escalations.clone() {
+                    tracing::error!(%reason, "escalations actor stopped; restarting it");
+                    let actor = spawn_escalations(&myself, &state.ctx, settings).await?;
+                    state.children.escalations = Some(actor);
+                }
+            }
+            Child::Crm => {
+                if let Some(settings) = state.settings.crm.clone() {
+                    tracing::error!(%reason, "CRM actor stopped; restarting it");
+                    let actor = spawn_crm(&myself, &state.ctx, &state.settings, settings).await?;
+                    state.children.crm = Some(actor);
+                }
+            }
+            Child::Outbound(channel) => {
+                if let Some(sender) = state.senders.get(&channel).cloned() {
+                    tracing::error!(%channel, %reason, "channel actor stopped; restarting it");
+                    spawn_outbound(&myself, &state.ctx, sender).await?;
+                    let unsent = state.ctx.unfinished().await?.1;
+                    state.ctx.send_replies(
+                        unsent
+                            .into_iter()
+                            .filter(|m| m.key.channel == channel)
+                            .collect(),
+                    );
+                }
+            }
+            Child::Llm => {
+                if let Some(llm) = &state.children.llm {
+                    tracing::error!(%reason, "LLM actor stopped; restarting it");
+                    llm.restart(root).await?;
+                }
+            }
+            Child::Tours => {
+                if let Some(tours) = &state.children.tours {
+                    tracing::error!(%reason, "Tours actor stopped; restarting it");
+                    tours.restart(root).await?;
+                }
+            }
         }
         Ok(())
     }
@@ -827,8 +802,8 @@ async fn spawn_router(
 ) -> Result<ActorRef<RouterMsg>, ActorProcessingErr> {
     let (router, _) = Actor::spawn_linked(
         None,
-        Conversations,
-        ConversationsArgs {
+        Router,
+        RouterArgs {
             ctx: ctx.clone(),
             idle_after: settings.idle_after,
         },

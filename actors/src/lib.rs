@@ -3,8 +3,10 @@
 //! - [`engine`]: the root supervisor and the `Engine` handle (accept a message, shut down).
 //! - [`store`]: the `Store` trait and its SQLite and PostgreSQL implementations.
 //! - [`store_writer`]: the Store actor, the only writer, batching writes into transactions.
-//! - [`conversations`]: the router and supervisor of conversation actors.
+//! - [`context`]: what the actors share (`EngineContext`).
+//! - [`router`]: the router and supervisor of conversation actors.
 //! - [`conversation`]: one actor per chat (behaviour: `src/conversation.md`).
+//! - [`messages`]: the router's and the conversations' messages (a leaf module).
 //! - [`outbound`]: one actor per channel sending the outbox.
 //! - [`crm`]: CRM commands, the Bitrix24 client, and the Crm actor that syncs the CRM outbox.
 //! - [`turns`]: how a conversation decides a turn (the dialog policy, or a test double).
@@ -12,13 +14,15 @@
 //! - [`status`]: the registry of each integration's last success and last error.
 //! - [`meters`]: metric names and helpers (Prometheus through the `metrics` facade).
 
+pub mod context;
 pub mod conversation;
-pub mod conversations;
 pub mod crm;
 pub mod engine;
 pub mod escalations;
+pub mod messages;
 pub mod meters;
 pub mod outbound;
+pub mod router;
 pub mod status;
 pub mod store;
 pub mod store_writer;

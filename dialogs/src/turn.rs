@@ -99,6 +99,25 @@ impl EscalationReason {
             EscalationReason::ExistingBooking => "existing_booking",
         }
     }
+
+    /// Every reason, in declaration order.
+    pub const ALL: [EscalationReason; 9] = [
+        EscalationReason::HumanRequest,
+        EscalationReason::Complaint,
+        EscalationReason::BookingRequest,
+        EscalationReason::NotUnderstood,
+        EscalationReason::SearchUnavailable,
+        EscalationReason::Keyword,
+        EscalationReason::Question,
+        EscalationReason::NothingFound,
+        EscalationReason::ExistingBooking,
+    ];
+
+    /// The reason stored as `name` ([`EscalationReason::as_str`]); `None` for a name the
+    /// dialog does not give (the engine's own, such as `undelivered`).
+    pub fn parse(name: &str) -> Option<EscalationReason> {
+        Self::ALL.into_iter().find(|r| r.as_str() == name)
+    }
 }
 
 /// Something besides replies that a turn asks the engine to do. Stored durably with the turn.

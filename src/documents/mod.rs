@@ -15,7 +15,7 @@
 
 pub mod samples;
 
-use crate::app::LiveSettings;
+use crate::live::LiveSettings;
 use actors::store::{PromptVersion, Store};
 use dialogs::analysis::Language;
 use dialogs::faq::Faq;

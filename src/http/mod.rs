@@ -32,7 +32,7 @@ pub struct AppState {
     /// Set in Telegram webhook mode (by `app`, which starts Telegram).
     pub telegram: Option<Arc<crate::telegram::Webhook>>,
     /// What admins may change at run time (set by `app`; `None` when a test replaced the dialog).
-    pub live: Option<crate::app::LiveSettings>,
+    pub live: Option<crate::live::LiveSettings>,
     /// Set when inbound email is on (`EMAIL_WEBHOOK_SECRET`).
     pub email: Option<Arc<email::EmailWebhook>>,
     /// Tokens, rate limits and what the admin routes share.

@@ -428,3 +428,37 @@ mod in_conversation {
         assert!(reply.contains("не совсем понял"), "{reply}");
     }
 }
+
+/// The engine's root supervises the Llm actor: one that stops is started again, answers, and
+/// keeps the prompt an admin set.
+#[tokio::test]
+async fn the_engine_restarts_a_stopped_llm_actor_with_the_prompt_in_force() {
+    let (llm, _fake) = llm(Mode::Text("Да.".into())).await;
+    let t = crate::support::backends::sqlite().await;
+    let engine = actors::Engine::start(
+        t.store.clone(),
+        Vec::new(),
+        Arc::new(actors::turns::DialogTurns::new(Arc::new(
+            actors::tours::NotConfigured,
+        ))),
+        actors::EngineSettings {
+            llm: Some(llm.clone()),
+            ..actors::EngineSettings::default()
+        },
+    )
+    .await
+    .unwrap();
+    let prompt = format!("{DEFAULT_SYSTEM_PROMPT}\nОтвечай коротко.");
+    llm.set_system_prompt(prompt.clone()).await.unwrap();
+    let first = llm.actor().get_id();
+    llm.actor().stop(None);
+    let restarted = eventually(Duration::from_secs(10), || async {
+        llm.actor().get_id() != first && llm.system_prompt().await.is_ok()
+    })
+    .await;
+    assert!(restarted, "a new Llm actor is running");
+    assert_eq!(llm.system_prompt().await.unwrap(), prompt);
+    let answer = llm.answer(&question(Language::Ru, "Привет")).await;
+    assert_eq!(answer.unwrap(), "Да.");
+    engine.shutdown().await;
+}

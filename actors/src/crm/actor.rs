@@ -34,8 +34,8 @@
 use super::bitrix::BitrixClient;
 use super::check::BitrixCheck;
 use super::health::{CrmHandle, ProblemChange};
-use super::pipeline::SetupProblem;
-use super::sync::{SyncError, SyncSettings, Syncer};
+use super::pipeline::{SetupProblem, SyncSettings};
+use super::sync::{SyncError, Syncer};
 use crate::escalations::ManagerNotifier;
 use crate::status::Integrations;
 use crate::store::{CrmOutboxRecord, WriteOp, WriteOutcome};

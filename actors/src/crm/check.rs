@@ -8,8 +8,7 @@
 //! their stages ([`super::pipeline::survey`]). Leads mode needs no pipeline.
 
 use super::bitrix::{BitrixClient, BitrixError};
-use super::pipeline::{self, Pipeline, SetupProblem, same_name};
-use super::sync::SyncSettings;
+use super::pipeline::{self, Pipeline, SetupProblem, SyncSettings, same_name};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 

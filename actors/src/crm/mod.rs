@@ -31,12 +31,12 @@ pub mod sync;
 pub use actor::{Crm, CrmArgs, CrmMsg, CrmSettings};
 pub use check::{BitrixCheck, Verdict, check};
 pub use health::{CrmHandle, CrmHealth};
-pub use pipeline::SetupProblem;
-pub use sync::{DEFAULT_STAGE_NAMES, SyncSettings};
+pub use pipeline::{DEFAULT_STAGE_NAMES, SetupProblem, SyncSettings};
 
 use crate::store::ConversationRecord;
 use dialogs::analysis::Slots;
 use dialogs::search::{Offer, SearchQuery};
+use dialogs::turn::EscalationReason;
 use dialogs::{DialogEvent, DialogState, TurnOutcome};
 use serde::{Deserialize, Serialize};
 
@@ -167,15 +167,11 @@ pub fn commands_for_turn(
         let DialogEvent::Escalate { reason, details } = event else {
             continue;
         };
-        let reason = serde_json::to_value(reason)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
         commands.push(CrmCommand::EscalationNote {
-            reason: reason.clone(),
+            reason: reason.as_str().to_owned(),
             excerpt: excerpt.to_owned(),
         });
-        if reason == "booking_request"
+        if *reason == EscalationReason::BookingRequest
             && let (Ok(offer), Ok(query)) = (
                 serde_json::from_value::<Offer>(details["offer"].clone()),
                 serde_json::from_value::<SearchQuery>(details["query"].clone()),

@@ -14,6 +14,41 @@
 use super::bitrix::{BitrixClient, BitrixError, StageItem};
 use serde::Serialize;
 
+/// The portal's names for what the bot does, as the agency configured them.
+#[derive(Debug, Clone)]
+pub struct SyncSettings {
+    /// The deal pipeline, by name; `None`: the default pipeline (id 0).
+    pub deal_category: Option<String>,
+    /// The pipeline's stages by name, in order: the bot's four ([`super::DealStage`]) then the
+    /// managers' five (the pipeline must hold all nine).
+    pub stage_names: [String; 9],
+    /// Leads mode: a Bitrix24 lead per conversation instead of a contact and a deal.
+    pub use_leads: bool,
+}
+
+impl Default for SyncSettings {
+    fn default() -> Self {
+        Self {
+            deal_category: None,
+            stage_names: DEFAULT_STAGE_NAMES.map(String::from),
+            use_leads: false,
+        }
+    }
+}
+
+/// The agency's pipeline, first stage to last.
+pub const DEFAULT_STAGE_NAMES: [&str; 9] = [
+    "Новый запрос",
+    "Консультация",
+    "Подбор тура",
+    "Коммерческое предложение",
+    "Добавление интеграций",
+    "Оплатили",
+    "Принято заказчиком",
+    "Подтверждено",
+    "Завершено",
+];
+
 /// The pipeline in use, as the portal has it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pipeline {

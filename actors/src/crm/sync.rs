@@ -28,7 +28,7 @@
 
 use super::bitrix::{BatchCommand, BitrixClient, BitrixError, Comm, OWNER_DEAL, OWNER_LEAD, id_of};
 use super::check::{BitrixCheck, webhook_problem};
-use super::pipeline::{Pipeline, SetupProblem};
+use super::pipeline::{Pipeline, SetupProblem, SyncSettings};
 use super::{CrmCommand, DealStage, LeadSnapshot};
 use crate::store::{CrmOutboxRecord, LeadCrmUpdate, LeadRecord, StoreError, WriteOp};
 use crate::store_writer::StoreHandle;
@@ -45,41 +45,6 @@ const ORIGINATOR: &str = "crystalbay";
 const PIPELINE_TTL: Duration = Duration::from_secs(3600);
 /// A booking to-do is due this long after the customer chose.
 const TODO_DEADLINE: chrono::TimeDelta = chrono::TimeDelta::hours(1);
-
-/// The portal's names for what the bot does, as the agency configured them.
-#[derive(Debug, Clone)]
-pub struct SyncSettings {
-    /// The deal pipeline, by name; `None`: the default pipeline (id 0).
-    pub deal_category: Option<String>,
-    /// The pipeline's stages by name, in order: the bot's four ([`DealStage`]) then the
-    /// managers' five (the pipeline must hold all nine).
-    pub stage_names: [String; 9],
-    /// Leads mode: a Bitrix24 lead per conversation instead of a contact and a deal.
-    pub use_leads: bool,
-}
-
-impl Default for SyncSettings {
-    fn default() -> Self {
-        Self {
-            deal_category: None,
-            stage_names: DEFAULT_STAGE_NAMES.map(String::from),
-            use_leads: false,
-        }
-    }
-}
-
-/// The agency's pipeline, first stage to last.
-pub const DEFAULT_STAGE_NAMES: [&str; 9] = [
-    "Новый запрос",
-    "Консультация",
-    "Подбор тура",
-    "Коммерческое предложение",
-    "Добавление интеграций",
-    "Оплатили",
-    "Принято заказчиком",
-    "Подтверждено",
-    "Завершено",
-];
 
 /// Why a command did not go through.
 #[derive(Debug, thiserror::Error)]

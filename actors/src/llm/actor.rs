@@ -10,8 +10,8 @@
 //! Every call is counted ([`LlmHandle::stats`]) and logged with its duration, outcome and
 //! model. The key is never logged; the customer's text only masked, and only at debug level.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -194,34 +194,17 @@ fn spawn_call<T: Send + 'static>(
     });
 }
 
-/// Starts the Llm actor, unsupervised.
+/// Starts the Llm actor. The engine's root supervisor adopts it ([`LlmHandle::supervise`])
+/// and starts it again if it stops ([`LlmHandle::restart`]).
 pub async fn start(settings: LlmSettings) -> Result<LlmHandle, StartError> {
-    spawn(settings, None).await
-}
-
-/// Starts the Llm actor linked to `supervisor` (which should restart it with [`start_linked`]
-/// again: the counters start over).
-pub async fn start_linked(
-    settings: LlmSettings,
-    supervisor: ActorCell,
-) -> Result<LlmHandle, StartError> {
-    spawn(settings, Some(supervisor)).await
-}
-
-async fn spawn(
-    settings: LlmSettings,
-    supervisor: Option<ActorCell>,
-) -> Result<LlmHandle, StartError> {
-    let model = Arc::new(OpenAiModel::new(&settings).map_err(StartError::Client)?);
+    let client = Arc::new(OpenAiModel::new(&settings).map_err(StartError::Client)?);
     let counters = Arc::new(Counters::default());
-    let args = (model, counters.clone());
-    let (actor, _) = match supervisor {
-        None => Actor::spawn(None, Llm, args).await,
-        Some(sup) => Actor::spawn_linked(None, Llm, args, sup).await,
-    }
-    .map_err(|e| StartError::Spawn(e.to_string()))?;
+    let (actor, _) = Actor::spawn(None, Llm, (client.clone(), counters.clone()))
+        .await
+        .map_err(|e| StartError::Spawn(e.to_string()))?;
     Ok(LlmHandle {
-        actor,
+        actor: Arc::new(RwLock::new(actor)),
+        client,
         counters,
         timeout: settings.timeout,
         model: settings.model,
@@ -241,7 +224,10 @@ pub enum StartError {
 /// [`LanguageModel`], so a conversation holds it as `Arc<dyn LanguageModel>`.
 #[derive(Clone)]
 pub struct LlmHandle {
-    actor: ActorRef<LlmMsg>,
+    /// The running actor; replaced when the supervisor restarts it.
+    actor: Arc<RwLock<ActorRef<LlmMsg>>>,
+    /// The client and the prompts in force: a restarted actor keeps them.
+    client: Arc<OpenAiModel>,
     counters: Arc<Counters>,
     /// The model's per-call timeout; the handle waits a little longer before giving up.
     timeout: Duration,
@@ -282,7 +268,7 @@ impl LlmHandle {
 
     /// The prompt that phrases answers now.
     pub async fn system_prompt(&self) -> Result<String, PromptError> {
-        match self.actor.call(LlmMsg::SystemPrompt, None).await {
+        match self.actor().call(LlmMsg::SystemPrompt, None).await {
             Ok(CallResult::Success(prompt)) => Ok(prompt),
             _ => Err(PromptError::Stopped),
         }
@@ -290,14 +276,35 @@ impl LlmHandle {
 
     /// Stops the actor; calls under way still get their answers.
     pub fn stop(&self) {
-        self.actor.stop(None);
+        self.actor().stop(None);
+    }
+
+    /// The running actor.
+    pub fn actor(&self) -> ActorRef<LlmMsg> {
+        self.actor.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Links the running actor under `supervisor`, which hears when it stops.
+    pub fn supervise(&self, supervisor: ActorCell) {
+        self.actor().get_cell().link(supervisor);
+    }
+
+    /// Starts a new actor under `supervisor` in place of one that stopped: the same client,
+    /// prompts and counters; every handle reaches the new one.
+    pub async fn restart(&self, supervisor: ActorCell) -> Result<(), StartError> {
+        let args = (self.client.clone(), self.counters.clone());
+        let (actor, _) = Actor::spawn_linked(None, Llm, args, supervisor)
+            .await
+            .map_err(|e| StartError::Spawn(e.to_string()))?;
+        *self.actor.write().unwrap_or_else(|e| e.into_inner()) = actor;
+        Ok(())
     }
 
     async fn prompt_call(
         &self,
         msg: impl FnOnce(RpcReplyPort<Result<(), PromptError>>) -> LlmMsg,
     ) -> Result<(), PromptError> {
-        match self.actor.call(msg, None).await {
+        match self.actor().call(msg, None).await {
             Ok(CallResult::Success(result)) => result,
             _ => Err(PromptError::Stopped),
         }
@@ -307,7 +314,7 @@ impl LlmHandle {
         &self,
         msg: impl FnOnce(RpcReplyPort<Result<T, LlmError>>) -> LlmMsg,
     ) -> Result<T, LlmError> {
-        match self.actor.call(msg, Some(self.timeout + RPC_GRACE)).await {
+        match self.actor().call(msg, Some(self.timeout + RPC_GRACE)).await {
             Ok(CallResult::Success(result)) => result,
             Ok(CallResult::Timeout) => Err(LlmError::Timeout(self.timeout)),
             Ok(CallResult::SenderError) | Err(_) => {

@@ -8,7 +8,8 @@
 //! - [`schema`]: the extraction tool's JSON schema and the validation of its untrusted output.
 //! - [`guard`]: the check of a phrased answer before it may reach a customer.
 //!
-//! Start it with [`start`] (or [`actor::start_linked`] under a supervisor) from [`LlmSettings`].
+//! Start it with [`start`] from [`LlmSettings`]; the engine's root supervisor adopts and
+//! restarts it.
 
 pub mod actor;
 pub mod guard;

@@ -15,7 +15,8 @@ use async_trait::async_trait;
 use dialogs::search::{
     HotelDetails, NamedHotel, Offer, OfferPage, PageRequest, SearchFailure, SearchQuery,
 };
-use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, rpc::CallResult};
+use ractor::{Actor, ActorCell, ActorProcessingErr, ActorRef, RpcReplyPort, rpc::CallResult};
+use std::sync::{Arc, RwLock};
 
 /// Everything the Tours actor can be asked.
 pub enum ToursMessage {
@@ -128,19 +129,32 @@ pub enum StartError {
 }
 
 /// Starts the Tours actor for `settings`. Nothing is called yet: dictionaries load on the
-/// first search.
+/// first search. The engine's root supervisor adopts it ([`ToursHandle::supervise`]) and
+/// starts it again if it stops ([`ToursHandle::restart`]).
 pub async fn start(settings: ToursSettings) -> Result<ToursHandle, StartError> {
     let tours = Tours::new(&settings)?;
-    let (actor, _join) = Actor::spawn(None, ToursActor, tours)
+    let (actor, _join) = Actor::spawn(None, ToursActor, tours.clone())
         .await
         .map_err(|e| StartError::Spawn(e.to_string()))?;
-    Ok(ToursHandle { actor })
+    Ok(ToursHandle {
+        actor: Arc::new(RwLock::new(actor)),
+        tours,
+    })
 }
 
 /// The way to the Tours actor: cheap to clone, one per conversation if needed.
 #[derive(Clone)]
 pub struct ToursHandle {
-    actor: ActorRef<ToursMessage>,
+    /// The running actor; replaced when the supervisor restarts it.
+    actor: Arc<RwLock<ActorRef<ToursMessage>>>,
+    /// The client and caches: a restarted actor keeps them.
+    tours: Tours,
+}
+
+impl std::fmt::Debug for ToursHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ToursHandle").finish_non_exhaustive()
+    }
 }
 
 const STOPPED: &str = "the Tours actor is not running";
@@ -150,7 +164,7 @@ impl ToursHandle {
     pub async fn expand(&self, offer_id: &str) -> Result<Vec<Offer>, SearchFailure> {
         let offer_id = offer_id.to_owned();
         let answer = self
-            .actor
+            .actor()
             .call(|reply| ToursMessage::Expand { offer_id, reply }, None)
             .await;
         flatten(answer)
@@ -158,15 +172,30 @@ impl ToursHandle {
 
     /// What the SAMO calls so far did; `None` when the actor is not running.
     pub async fn status(&self) -> Option<SamoStatus> {
-        match self.actor.call(ToursMessage::Status, None).await {
+        match self.actor().call(ToursMessage::Status, None).await {
             Ok(CallResult::Success(status)) => Some(status),
             _ => None,
         }
     }
 
-    /// The actor itself, to link it under a supervisor or stop it.
-    pub fn actor(&self) -> &ActorRef<ToursMessage> {
-        &self.actor
+    /// The running actor, to stop it.
+    pub fn actor(&self) -> ActorRef<ToursMessage> {
+        self.actor.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Links the running actor under `supervisor`, which hears when it stops.
+    pub fn supervise(&self, supervisor: ActorCell) {
+        self.actor().get_cell().link(supervisor);
+    }
+
+    /// Starts a new actor under `supervisor` in place of one that stopped: the same client and
+    /// caches; every handle reaches the new one.
+    pub async fn restart(&self, supervisor: ActorCell) -> Result<(), StartError> {
+        let (actor, _) = Actor::spawn_linked(None, ToursActor, self.tours.clone(), supervisor)
+            .await
+            .map_err(|e| StartError::Spawn(e.to_string()))?;
+        *self.actor.write().unwrap_or_else(|e| e.into_inner()) = actor;
+        Ok(())
     }
 }
 
@@ -179,7 +208,7 @@ impl TourSearch for ToursHandle {
     ) -> Result<OfferPage, SearchFailure> {
         let query = Box::new(query.clone());
         let answer = self
-            .actor
+            .actor()
             .call(|reply| ToursMessage::Search { query, page, reply }, None)
             .await;
         flatten(answer)
@@ -187,7 +216,7 @@ impl TourSearch for ToursHandle {
 
     async fn hotel_details(&self, hotel_key: i64) -> Result<Option<HotelDetails>, SearchFailure> {
         let answer = self
-            .actor
+            .actor()
             .call(
                 |reply| ToursMessage::HotelDetails { hotel_key, reply },
                 None,
@@ -199,7 +228,7 @@ impl TourSearch for ToursHandle {
     async fn hotels_named(&self, text: &str) -> Vec<NamedHotel> {
         let text = text.to_owned();
         match self
-            .actor
+            .actor()
             .call(|reply| ToursMessage::HotelsNamed { text, reply }, None)
             .await
         {
@@ -216,7 +245,7 @@ impl TourSearch for ToursHandle {
         let departure_city = departure_city.map(str::to_owned);
         let country = country.map(str::to_owned);
         let answer = self
-            .actor
+            .actor()
             .call(
                 |reply| ToursMessage::CheckRoute {
                     departure_city,

@@ -1,14 +1,13 @@
-//! The Conversations actor: routes each stored inbound message to its chat's Conversation
+//! The Router actor: routes each stored inbound message to its chat's Conversation
 //! actor (spawning it on the first message), supervises them, restarts a failed one and
 //! redelivers what it had not finished, and stops idle ones (passivation).
 
-use crate::conversation::{
-    Conversation, ConversationArgs, ConversationMsg, Manager, ManagerAction,
-};
-use crate::engine::EngineContext;
+use crate::context::EngineContext;
+use crate::conversation::{Conversation, ConversationArgs};
+use crate::messages::{ConversationMsg, RouterMsg, RouterStats, masked};
 use crate::store::InboxMessage;
-use dialogs::{ChatKey, Owner};
-use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
+use dialogs::ChatKey;
+use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, SupervisionEvent};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,43 +17,9 @@ use std::time::{Duration, Instant};
 /// is parked as failed.
 const MAX_FAILURES: u32 = 2;
 
-pub enum RouterMsg {
-    /// A new stored message for its chat.
-    Deliver(InboxMessage),
-    /// A conversation finished a message.
-    Done { key: ChatKey, inbox_id: i64 },
-    /// Stop conversations idle for longer than `idle_for` (default: the idle period); reply
-    /// with how many were stopped once they have.
-    Passivate {
-        idle_for: Option<Duration>,
-        reply: Option<RpcReplyPort<usize>>,
-    },
-    /// Counts for metrics and benchmarks.
-    Stats(RpcReplyPort<RouterStats>),
-    /// Stop every conversation once it has finished the message in hand; reply when done.
-    Shutdown(RpcReplyPort<()>),
-    /// A manager's action on a chat, for its Conversation (spawned if not live).
-    Manage {
-        key: ChatKey,
-        action: ManagerAction,
-        by: Manager,
-        reply: RpcReplyPort<Result<Owner, String>>,
-    },
-}
+pub struct Router;
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RouterStats {
-    /// Conversation actors alive now.
-    pub live: usize,
-    /// Messages delivered and not yet finished.
-    pub in_flight: usize,
-    /// Messages parked as failed since start.
-    pub parked: u64,
-}
-
-pub struct Conversations;
-
-pub struct ConversationsArgs {
+pub struct RouterArgs {
     pub ctx: Arc<EngineContext>,
     /// A conversation with nothing to do for this long is stopped; its state is in the store.
     pub idle_after: Duration,
@@ -67,7 +32,7 @@ struct Live {
     last_active: Instant,
 }
 
-pub struct ConversationsState {
+pub struct RouterState {
     ctx: Arc<EngineContext>,
     idle_after: Duration,
     live: HashMap<ChatKey, Live>,
@@ -78,22 +43,22 @@ pub struct ConversationsState {
     shutting_down: bool,
 }
 
-impl Actor for Conversations {
+impl Actor for Router {
     type Msg = RouterMsg;
-    type State = ConversationsState;
-    type Arguments = ConversationsArgs;
+    type State = RouterState;
+    type Arguments = RouterArgs;
 
     async fn pre_start(
         &self,
         myself: ActorRef<Self::Msg>,
-        args: ConversationsArgs,
+        args: RouterArgs,
     ) -> Result<Self::State, ActorProcessingErr> {
         let tick = (args.idle_after / 4).clamp(Duration::from_millis(10), Duration::from_secs(60));
         myself.send_interval(tick, || RouterMsg::Passivate {
             idle_for: None,
             reply: None,
         });
-        Ok(ConversationsState {
+        Ok(RouterState {
             ctx: args.ctx,
             idle_after: args.idle_after,
             live: HashMap::new(),
@@ -289,7 +254,7 @@ impl Actor for Conversations {
 
 async fn spawn_conversation(
     myself: &ActorRef<RouterMsg>,
-    state: &mut ConversationsState,
+    state: &mut RouterState,
     key: &ChatKey,
 ) -> Result<ActorRef<ConversationMsg>, ActorProcessingErr> {
     let (actor, _) = Actor::spawn_linked(
@@ -305,16 +270,4 @@ async fn spawn_conversation(
     .await?;
     state.by_actor.insert(actor.get_id(), key.clone());
     Ok(actor)
-}
-
-/// A chat key fit for logs: phone numbers and emails masked.
-pub fn masked(key: &ChatKey) -> String {
-    let id = if key.chat_id.contains('@') {
-        dialogs::privacy::mask_email(&key.chat_id)
-    } else if key.chat_id.chars().filter(char::is_ascii_digit).count() >= 9 {
-        dialogs::privacy::mask_phone(&key.chat_id)
-    } else {
-        key.chat_id.clone()
-    };
-    format!("{}:{id}", key.channel)
 }
