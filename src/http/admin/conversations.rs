@@ -150,12 +150,7 @@ async fn list(
     _: Caller,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<ConversationPage>> {
-    let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::BadRequest(format!(
-            "limit must be from 1 to {MAX_LIMIT}"
-        )));
-    }
+    let limit = super::error::limit(q.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     let query = ConversationQuery {
         channel: q
             .channel

@@ -109,12 +109,7 @@ async fn list(
             "status must be pending, failed or done".into(),
         ));
     }
-    let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::BadRequest(format!(
-            "limit must be from 1 to {MAX_LIMIT}"
-        )));
-    }
+    let limit = super::error::limit(q.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     let commands = state
         .store()
         .crm_outbox_list(q.status.as_deref(), limit)

@@ -172,6 +172,18 @@ pub struct Path<T>(pub T);
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// A list's `limit` query parameter: `default` when left out, else 1 to `max` (a 400 naming
+/// the range otherwise).
+pub fn limit(given: Option<i64>, default: i64, max: i64) -> ApiResult<i64> {
+    let limit = given.unwrap_or(default);
+    if !(1..=max).contains(&limit) {
+        return Err(ApiError::BadRequest(format!(
+            "limit must be from 1 to {max}"
+        )));
+    }
+    Ok(limit)
+}
+
 /// Every error answer of the API.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[schema(as = Error)]

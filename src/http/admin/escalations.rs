@@ -80,12 +80,7 @@ async fn list(
             "status must be open, claimed or resolved".into(),
         ));
     }
-    let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::BadRequest(format!(
-            "limit must be from 1 to {MAX_LIMIT}"
-        )));
-    }
+    let limit = super::error::limit(q.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     let escalations = state
         .store()
         .list_escalations(q.status.as_deref(), limit)

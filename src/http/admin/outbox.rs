@@ -122,12 +122,7 @@ async fn list(
             "status must be pending or failed".into(),
         ));
     }
-    let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::BadRequest(format!(
-            "limit must be from 1 to {MAX_LIMIT}"
-        )));
-    }
+    let limit = super::error::limit(q.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     let replies = state.store().outbox_list(status, limit).await?;
     Ok(Json(ReplyList {
         replies: replies.iter().map(Reply::from).collect(),

@@ -39,13 +39,7 @@ struct ListQuery {
 }
 
 fn limit(q: &ListQuery) -> ApiResult<i64> {
-    let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::BadRequest(format!(
-            "limit must be from 1 to {MAX_LIMIT}"
-        )));
-    }
-    Ok(limit)
+    super::error::limit(q.limit, DEFAULT_LIMIT, MAX_LIMIT)
 }
 
 /// A customer message parked after failing for good.
