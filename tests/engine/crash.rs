@@ -14,14 +14,6 @@ struct Engine {
     base: String,
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Starts `crystalbay run` with only the variables given (never the developer's environment).
 async fn start(db: &std::path::Path, port: u16, wazzup_url: &str) -> Engine {
     let child = support::engine_command(db, port, wazzup_url, SECRET)
@@ -63,7 +55,7 @@ async fn a_reply_interrupted_by_sigkill_reaches_the_customer_once_after_restart(
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("crash.db");
     let (wazzup_url, wazzup) = fake_wazzup::start().await;
-    let port = free_port();
+    let port = crate::support::free_port();
 
     // 1. Killed while the reply is being sent: Wazzup has the request but never answers it.
     wazzup.hold.store(true, Ordering::SeqCst);
@@ -144,7 +136,7 @@ async fn sigterm_finishes_the_work_in_hand_and_exits_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("term.db");
     let (wazzup_url, wazzup) = fake_wazzup::start().await;
-    let engine = start(&db, free_port(), &wazzup_url).await;
+    let engine = start(&db, crate::support::free_port(), &wazzup_url).await;
     assert_eq!(
         engine
             .post(&fake_wazzup::inbound(

@@ -90,14 +90,6 @@ fn spawn_engine(db: &std::path::Path, port: u16, fakes: &Fakes) -> Child {
         .expect("start the crystalbay binary")
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Which customer, on which channel.
 #[derive(Clone, Copy)]
 enum Customer {
@@ -212,7 +204,7 @@ async fn sigkill_under_load_loses_no_reply_and_duplicates_nothing() {
     fakes
         .samo
         .set(|s| s.prices_delay = Some(Duration::from_millis(100)));
-    let port = free_port();
+    let port = crate::support::free_port();
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
 

@@ -1118,11 +1118,7 @@ async fn a_sighup_rereads_the_portal_at_once() {
     bitrix.remove_stage("Консультация");
     let (wazzup_url, _wazzup) = fake_wazzup::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::support::free_port();
     let secret = "sighup-secret-0123";
     let child =
         crate::support::engine_command(&dir.path().join("hup.db"), port, &wazzup_url, secret)

@@ -339,11 +339,7 @@ mod crash {
     }
 
     fn start(db: &std::path::Path, telegram_url: &str) -> Engine {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = crate::support::free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_crystalbay"))
             .arg("run")
             .env_clear()

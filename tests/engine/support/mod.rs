@@ -16,6 +16,15 @@ use std::future::Future;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+/// A TCP port free on 127.0.0.1 right now, for a child `crystalbay` process to listen on.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// Polls `check` every 20 ms until it holds, for at most `limit`; says whether it held.
 /// (A wait with a deadline, not a timing assertion: the deadline only bounds a broken run.)
 pub async fn eventually<F, Fut>(limit: Duration, mut check: F) -> bool
