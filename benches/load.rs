@@ -361,7 +361,7 @@ async fn prefill(url: &str, n: usize) -> anyhow::Result<()> {
                     .accept(NewInbound {
                         key: ChatKey::new(Channel::Wazzup, format!("whatsapp:{phone}")),
                         external_id: format!("prefill-{i}"),
-                        kind: "text".into(),
+                        kind: channels::InboundKind::Text,
                         text: "Здравствуйте! Хотим в Нячанг из Алматы".into(),
                         sender_name: Some("Айгуль".into()),
                         route: serde_json::json!({"channelId": fake_wazzup::CHANNEL_ID, "chatType": "whatsapp", "chatId": phone.to_string()}),

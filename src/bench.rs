@@ -134,7 +134,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
                     .accept(NewInbound {
                         key: ChatKey::new(Channel::Console, format!("bench-{conversation}")),
                         external_id: format!("m{n}"),
-                        kind: "text".into(),
+                        kind: channels::InboundKind::Text,
                         text: SCRIPT[(n / conversations) as usize % SCRIPT.len()].into(),
                         sender_name: None,
                         route: serde_json::json!({}),

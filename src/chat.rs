@@ -40,7 +40,7 @@ pub async fn run(config: Config, chat_id: String) -> anyhow::Result<()> {
             .accept(NewInbound {
                 key: key.clone(),
                 external_id: external_id.clone(),
-                kind: "text".into(),
+                kind: channels::InboundKind::Text,
                 text: text.to_owned(),
                 sender_name: None,
                 route: serde_json::json!({}),

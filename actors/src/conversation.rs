@@ -10,6 +10,7 @@ use crate::store::{
     ConversationRecord, HandledMessage, InboxMessage, NewEscalation, NewFollowUp, OutboxMessage,
     OwnershipChange, StoreError, TurnCommit, WriteOp, WriteOutcome, new_id,
 };
+use channels::InboundKind;
 use dialogs::handover::{self, Desk, Event, Handover, ManagerMove};
 use dialogs::{Channel, ChatKey, DialogEvent, Owner};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
@@ -109,7 +110,7 @@ impl Actor for Conversation {
                 let window = state.ctx.burst_window;
                 // Button presses, contacts and media are answered on their own, at once; so is
                 // everything when there is no window.
-                if window.is_zero() || message.inbound.kind != "text" {
+                if window.is_zero() || message.inbound.kind != InboundKind::Text {
                     flush(state).await?;
                     return answer(state, vec![message]).await;
                 }
@@ -324,13 +325,11 @@ async fn handle_messages(
     let now = crate::store::now();
     let mut hands = next.hands();
     let mut ownership = Vec::new();
-    let echo = message.inbound.kind == "echo";
+    let echo = message.inbound.kind == InboundKind::ManagerEcho;
     let event = if echo {
         // A manager wrote to the customer from the CRM or the phone.
         Event::Echo {
-            author: message.inbound.payload["author"]
-                .as_str()
-                .unwrap_or("manager"),
+            author: message.inbound.echo_author().unwrap_or("manager"),
         }
     } else {
         Event::CustomerWrote

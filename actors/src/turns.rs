@@ -6,6 +6,7 @@ use crate::llm::{AnswerRequest, LanguageModel};
 use crate::store::{ConversationRecord, InboxMessage};
 use crate::tours::TourSearch;
 use async_trait::async_trait;
+use channels::InboundKind;
 use chrono::FixedOffset;
 use dialogs::analysis::{Analysis, Intent, analyze};
 use dialogs::faq::Faq;
@@ -190,7 +191,7 @@ impl DialogTurns {
             departures: &self.departures,
         };
         let office = self.hours.as_ref().map(|h| h.at(local_now));
-        if last.inbound.kind == "media"
+        if last.inbound.kind == InboundKind::Media
             && last.inbound.text.trim().is_empty()
             && conversation.owner == Owner::Bot
         {
@@ -202,21 +203,18 @@ impl DialogTurns {
             .filter(|t| !t.is_empty())
             .collect::<Vec<_>>()
             .join("\n");
-        let payload = &last.inbound.payload;
-        let action = match last.inbound.kind.as_str() {
-            "callback" => Some(
-                payload["data"]
-                    .as_str()
+        let action = match last.inbound.kind {
+            InboundKind::Callback => Some(
+                last.inbound
+                    .callback_data()
                     .unwrap_or(&last.inbound.text)
                     .to_owned(),
             ),
-            "start" => Some(policy::actions::START.to_owned()),
-            "contact" => Some(policy::actions::CONTACT.to_owned()),
-            _ => None,
+            InboundKind::Start => Some(policy::actions::START.to_owned()),
+            InboundKind::Contact => Some(policy::actions::CONTACT.to_owned()),
+            InboundKind::Text | InboundKind::Media | InboundKind::ManagerEcho => None,
         };
-        let shared_phone = (last.inbound.kind == "contact")
-            .then(|| payload["phone"].as_str().map(str::to_owned))
-            .flatten();
+        let shared_phone = last.inbound.shared_phone().map(str::to_owned);
         // Hotels of the operator's list the customer names (cached on the Tours side).
         let hotels_named = if action.is_none()
             && conversation.owner == Owner::Bot

@@ -14,5 +14,5 @@ pub mod outbound;
 pub mod telegram;
 pub mod wazzup;
 
-pub use inbound::NewInbound;
+pub use inbound::{InboundKind, NewInbound};
 pub use outbound::{OutgoingMessage, SendError, SendReceipt, Sender};

@@ -826,7 +826,7 @@ async fn a_nul_in_a_message_is_dropped_and_the_message_answered_on_both_backends
         let inbound = actors::store::NewInbound {
             key: key.clone(),
             external_id: "nul-\0-1".into(),
-            kind: "text".into(),
+            kind: channels::InboundKind::Text,
             text: "Хотим в Нячанг\0 в марте".into(),
             sender_name: Some("Ай\0гуль".into()),
             route: json!({"chat\0": "a\0b"}),

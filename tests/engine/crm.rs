@@ -12,6 +12,7 @@ use crate::support::fake_telegram::{self, FakeTelegram};
 use crate::support::stand_ins::{Chat, StandInTours};
 use crate::support::{eventually, fake_wazzup};
 use actors::store::{CrmOutboxRecord, NewInbound, WriteOp, WriteOutcome};
+use channels::InboundKind;
 use dialogs::{Channel, ChatKey};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
@@ -245,10 +246,10 @@ async fn the_same_phone_on_whatsapp_and_telegram_is_one_contact() {
     all_synced(&app).await;
 
     // The same person on Telegram: a greeting first (no phone yet), then the shared contact.
-    let telegram = |external_id: &str, kind: &str, text: &str, payload: Value| NewInbound {
+    let telegram = |external_id: &str, kind: InboundKind, text: &str, payload: Value| NewInbound {
         key: ChatKey::new(Channel::Telegram, "5550103"),
         external_id: external_id.into(),
-        kind: kind.into(),
+        kind,
         text: text.into(),
         sender_name: Some("Айгуль".into()),
         route: json!({}),
@@ -256,13 +257,13 @@ async fn the_same_phone_on_whatsapp_and_telegram_is_one_contact() {
         sent_at: chrono::Utc::now(),
     };
     app.engine
-        .accept(telegram("tg-1", "text", "Привет!", json!({})))
+        .accept(telegram("tg-1", InboundKind::Text, "Привет!", json!({})))
         .await
         .unwrap();
     app.engine
         .accept(telegram(
             "tg-2",
-            "contact",
+            InboundKind::Contact,
             "",
             json!({"phone": "+77010000103"}),
         ))
@@ -298,7 +299,7 @@ async fn one_person_writing_on_two_channels_at_once_is_still_one_contact() {
         app.engine.accept(NewInbound {
             key: ChatKey::new(Channel::Telegram, "5550113"),
             external_id: "tg-1".into(),
-            kind: "contact".into(),
+            kind: channels::InboundKind::Contact,
             text: String::new(),
             sender_name: Some("Айгуль".into()),
             route: json!({}),

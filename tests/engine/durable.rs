@@ -345,7 +345,7 @@ async fn an_idle_conversation_is_stopped_and_resumes_from_the_store() {
     let say = |id: &str, text: &str| actors::store::NewInbound {
         key: dialogs::ChatKey::new(Channel::Console, "idle"),
         external_id: id.into(),
-        kind: "text".into(),
+        kind: channels::InboundKind::Text,
         text: text.into(),
         sender_name: None,
         route: serde_json::json!({}),

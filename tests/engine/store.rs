@@ -11,7 +11,7 @@ pub(crate) fn inbound(chat: &str, external_id: &str, text: &str) -> NewInbound {
     NewInbound {
         key: ChatKey::new(Channel::Wazzup, chat),
         external_id: external_id.into(),
-        kind: "text".into(),
+        kind: channels::InboundKind::Text,
         text: text.into(),
         sender_name: Some("Айгуль".into()),
         route: json!({"chatId": chat}),

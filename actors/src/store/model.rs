@@ -464,6 +464,14 @@ pub(crate) fn parse_channel(table: &'static str, s: &str) -> Result<Channel, sup
         })
 }
 
+/// An inbox row's `kind` column.
+pub(crate) fn parse_kind(s: &str) -> Result<channels::InboundKind, super::StoreError> {
+    channels::InboundKind::parse(s).ok_or_else(|| super::StoreError::Corrupt {
+        table: "inbox",
+        reason: format!("unknown message kind {s:?}"),
+    })
+}
+
 pub(crate) fn parse_owner(s: &str) -> Result<Owner, super::StoreError> {
     s.parse()
         .map_err(|e: dialogs::chat::UnknownName| super::StoreError::Corrupt {

@@ -283,7 +283,7 @@ macro_rules! impl_store {
     ($store:ty, $db:ty, $backend:literal, max_rows = $max_rows:expr, max_wide_rows = $max_wide_rows:expr) => {
         mod shared_sql {
             use super::*;
-            use crate::store::model::{parse_channel, parse_owner};
+            use crate::store::model::{parse_channel, parse_kind, parse_owner};
             use crate::store::sql::*;
             use crate::store::*;
             use crate::crm::{CrmCommand, LeadSnapshot, NewCrmCommand};
@@ -342,7 +342,7 @@ macro_rules! impl_store {
                                 row.try_get::<String, _>("chat_id")?,
                             ),
                             external_id: row.try_get("external_id")?,
-                            kind: row.try_get("kind")?,
+                            kind: parse_kind(&row.try_get::<String, _>("kind")?)?,
                             text: row.try_get("text")?,
                             sender_name: row.try_get("sender_name")?,
                             route: json(row, "route")?,
@@ -463,7 +463,7 @@ macro_rules! impl_store {
                         row.push_bind(m.key.channel.as_str())
                             .push_bind(&m.external_id)
                             .push_bind(&m.key.chat_id)
-                            .push_bind(&m.kind)
+                            .push_bind(m.kind.as_str())
                             .push_bind(&m.text)
                             .push_bind(&m.sender_name)
                             .push_bind(Json(&m.route))

@@ -16,7 +16,7 @@
 //! mail alone.)
 
 use super::{html, quote};
-use crate::inbound::NewInbound;
+use crate::inbound::{InboundKind, NewInbound};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use dialogs::{Channel, ChatKey};
@@ -485,14 +485,14 @@ impl InboundEmail {
     pub fn to_inbound(&self) -> NewInbound {
         let text = self.text();
         let kind = if text.is_empty() && self.attachments > 0 {
-            "media"
+            InboundKind::Media
         } else {
-            "text"
+            InboundKind::Text
         };
         NewInbound {
             key: ChatKey::new(Channel::Email, self.address.clone()),
             external_id: self.external_id(),
-            kind: kind.into(),
+            kind,
             text,
             sender_name: self.name.clone(),
             route: json!({

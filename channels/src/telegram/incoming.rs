@@ -19,7 +19,7 @@
 //! The inbox key is the `update_id`: Telegram redelivers an update with the same id (webhook
 //! retries, a poller that did not confirm its offset), so the inbox recognises the repeat.
 
-use crate::inbound::NewInbound;
+use crate::inbound::{InboundKind, NewInbound};
 use dialogs::{Channel, ChatKey};
 use serde_json::{Value, json};
 use teloxide_core::types::{
@@ -213,7 +213,7 @@ pub fn classify(update: &Update, managers_chat_id: Option<i64>) -> Incoming {
                 inbound: Box::new(NewInbound {
                     key: ChatKey::new(Channel::Telegram, chat_id.to_string()),
                     external_id,
-                    kind: kind.into(),
+                    kind,
                     text,
                     sender_name: m.from.as_ref().and_then(name),
                     route: json!({ "chat_id": chat_id }),
@@ -297,7 +297,7 @@ fn button_press(q: &CallbackQuery, external_id: String, managers_chat_id: Option
         inbound: Box::new(NewInbound {
             key: ChatKey::new(Channel::Telegram, chat_id.to_string()),
             external_id,
-            kind: "callback".into(),
+            kind: InboundKind::Callback,
             text: data.clone(),
             sender_name: name(&q.from),
             route: json!({ "chat_id": chat_id }),
@@ -311,12 +311,16 @@ fn button_press(q: &CallbackQuery, external_id: String, managers_chat_id: Option
 
 /// `(kind, text, payload)` of a customer's message; `None` for a service message (a pinned
 /// message, a shared chat, a payment: nothing the customer wrote).
-fn message_content(m: &Message) -> Option<(&'static str, String, Value)> {
+fn message_content(m: &Message) -> Option<(InboundKind, String, Value)> {
     let media = match &m.kind {
         MessageKind::Common(common) => &common.media_kind,
-        MessageKind::Dice(_) => return Some(("media", String::new(), json!({"type": "dice"}))),
+        MessageKind::Dice(_) => {
+            return Some((InboundKind::Media, String::new(), json!({"type": "dice"})));
+        }
         // Content teloxide-core does not know (a newer Bot API's): answered like media.
-        MessageKind::Empty {} => return Some(("media", String::new(), json!({"type": "other"}))),
+        MessageKind::Empty {} => {
+            return Some((InboundKind::Media, String::new(), json!({"type": "other"})));
+        }
         _ => return None,
     };
     let content = match media {
@@ -326,19 +330,19 @@ fn message_content(m: &Message) -> Option<(&'static str, String, Value)> {
                     Some(p) => json!({ "start_param": p }),
                     None => json!({}),
                 };
-                ("start", "/start".into(), payload)
+                (InboundKind::Start, "/start".into(), payload)
             }
-            None => ("text", t.text.clone(), json!({})),
+            None => (InboundKind::Text, t.text.clone(), json!({})),
         },
         MediaKind::Contact(c) => {
             let payload = match normalize_phone(&c.contact.phone_number) {
                 Some(phone) => json!({ "phone": phone }),
                 None => json!({}),
             };
-            ("contact", String::new(), payload)
+            (InboundKind::Contact, String::new(), payload)
         }
         other => (
-            "media",
+            InboundKind::Media,
             m.caption().unwrap_or_default().to_owned(),
             json!({ "type": media_type(other) }),
         ),

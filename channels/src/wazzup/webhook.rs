@@ -2,7 +2,7 @@
 //! registration probe is `{"test": true}`. Unknown keys are ignored, missing optional ones
 //! tolerated; a body that is not a JSON object, or a message without its ids, is refused whole.
 
-use crate::inbound::NewInbound;
+use crate::inbound::{InboundKind, NewInbound};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use dialogs::{Channel, ChatKey};
 use serde::Deserialize;
@@ -245,7 +245,7 @@ impl WazzupMessage {
     /// CRM or the phone): kind `echo`, the author in the payload.
     pub fn to_echo(&self) -> NewInbound {
         let mut inbound = self.to_inbound();
-        inbound.kind = "echo".into();
+        inbound.kind = InboundKind::ManagerEcho;
         inbound.sender_name = self.author_name.clone();
         inbound.payload = json!({ "author": self.author_name });
         inbound
@@ -258,9 +258,9 @@ impl WazzupMessage {
             key: self.chat_key(),
             external_id: self.message_id.clone(),
             kind: if is_text {
-                "text".into()
+                InboundKind::Text
             } else {
-                "media".into()
+                InboundKind::Media
             },
             text: self.text.clone().unwrap_or_default(),
             sender_name: self.contact_name.clone(),

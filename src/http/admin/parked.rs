@@ -65,7 +65,7 @@ impl From<&InboxRecord> for ParkedMessage {
             id: m.id,
             channel: m.inbound.key.channel.as_str().to_string(),
             chat_id: m.inbound.key.chat_id.clone(),
-            kind: m.inbound.kind.clone(),
+            kind: m.inbound.kind.as_str().to_owned(),
             text: m.inbound.text.clone(),
             received_at: m.received_at,
             error: r.error.clone(),
