@@ -309,7 +309,7 @@ pub fn announcement(notice: &Notice, crm_base: Option<&str>) -> String {
             MAX_LINE,
         ));
     }
-    if e.reason == "undelivered" {
+    if e.reason == actors::outbound::UNDELIVERED_REASON {
         // The outbox gave a reply up: the managers get its text to pass on another way.
         if let Some(text) = d["text"].as_str() {
             lines.push(format!("Не доставлено клиенту: {}", short(text, MAX_LINE)));
@@ -413,7 +413,7 @@ pub fn follow_up_notice(note: &FollowUpNotice) -> String {
 fn reason(r: &str) -> &str {
     match EscalationReason::parse(r) {
         Some(reason) => dialog_reason(reason),
-        None if r == "undelivered" => "ответ бота не доставлен клиенту",
+        None if r == actors::outbound::UNDELIVERED_REASON => "ответ бота не доставлен клиенту",
         None if r == actors::conversation::PARKED_REASON => {
             "сообщение клиента не удалось обработать (сбой бота), клиенту отправлено извинение"
         }

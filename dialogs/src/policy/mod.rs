@@ -573,11 +573,8 @@ fn unplaced_question(
         };
         return questions::answer(state, about, None, analysis, input, awaited, t).map(Some);
     }
-    let Step::Reply(mut fallback) =
-        questions::to_manager(state, "other", None, &input.text, &[], t)?
-    else {
-        return Ok(None);
-    };
+    let mut fallback =
+        questions::to_manager_about(state, "other", None, &input.text, &[], Vec::new(), t)?;
     if !awaited.is_empty() {
         fallback
             .replies

@@ -275,12 +275,12 @@ pub(super) fn to_manager(
     targets: &[(usize, Offer)],
     t: &Talk<'_>,
 ) -> Result<Step, TemplateError> {
-    to_manager_about(state, topic, hotel, text, targets, Vec::new(), t)
+    to_manager_about(state, topic, hotel, text, targets, Vec::new(), t).map(Step::Reply)
 }
 
 /// [`to_manager`], saying what the descriptions do not mention (`missing`, the customer's
 /// words).
-fn to_manager_about(
+pub(super) fn to_manager_about(
     state: &mut DialogState,
     topic: &'static str,
     hotel: Option<String>,
@@ -288,7 +288,7 @@ fn to_manager_about(
     targets: &[(usize, Offer)],
     missing: Vec<String>,
     t: &Talk<'_>,
-) -> Result<Step, TemplateError> {
+) -> Result<TurnOutcome, TemplateError> {
     let hotel = hotel.or_else(|| match targets {
         [(_, o)] => Some(split_category(&o.hotel).0),
         _ => None,
@@ -310,7 +310,7 @@ fn to_manager_about(
             "query": state.shown.as_ref().map(|s| &s.query),
         }),
     ));
-    Ok(Step::Reply(outcome))
+    Ok(outcome)
 }
 
 /// Answers a question about hotels with the operator's descriptions.
@@ -410,10 +410,7 @@ pub(super) fn explain(
         } else {
             (topic_name(request.topic), Vec::new())
         };
-        return match to_manager_about(state, topic, None, &request.text, &targets, missing, t)? {
-            Step::Reply(outcome) => Ok(outcome),
-            _ => unreachable!("to_manager replies"),
-        };
+        return to_manager_about(state, topic, None, &request.text, &targets, missing, t);
     }
     // Asked about something no description mentions: said so, and a manager gets the question.
     let missing: Vec<String> = subject
