@@ -102,6 +102,15 @@ pub(super) fn answer(
                 }
                 return to_manager(state, "compare", None, &input.text, &targets, t);
             }
+            // "which hotel is best for kids?": better at something the descriptions tell,
+            // not the cheapest or the highest category.
+            if !asked_about(state, &input.text).is_empty() {
+                let about = Question {
+                    topic: QuestionTopic::Hotel,
+                    ..q
+                };
+                return answer(state, about, named_offer, analysis, input, awaited, t);
+            }
             facts(state, "compare", &targets, all, t)
         }
         QuestionTopic::Price
@@ -326,17 +335,7 @@ pub(super) fn explain(
     let subject = if beach {
         Vec::new()
     } else {
-        // The hotels' and resorts' own names say which hotel, not what about it.
-        let names: Vec<String> = state
-            .shown
-            .iter()
-            .flat_map(|s| &s.offers)
-            .flat_map(|o| folded_words(&format!("{} {}", o.hotel, o.resort)))
-            .collect();
-        subject_words(&request.text)
-            .into_iter()
-            .filter(|(w, _)| !names.contains(w))
-            .collect()
+        asked_about(state, &request.text)
     };
     let mut mentioned = vec![false; subject.len()];
     let mut hotels = Vec::new();
@@ -462,6 +461,21 @@ pub(super) fn explain(
 /// Words of a question that are not about asking ("какой", "есть", "отель", "which",
 /// "бар"…): what it asks about, as written and as a stem ("анимация" → "анимац", "детей" →
 /// "дет", "kids" → "kid"). Empty for "расскажите про первый отель".
+/// What about the hotels a question asks ("для детей", "pool"), without the hotels' and
+/// resorts' own names (they say which hotel, not what about it).
+fn asked_about(state: &DialogState, text: &str) -> Vec<(String, String)> {
+    let names: Vec<String> = state
+        .shown
+        .iter()
+        .flat_map(|s| &s.offers)
+        .flat_map(|o| folded_words(&format!("{} {}", o.hotel, o.resort)))
+        .collect();
+    subject_words(text)
+        .into_iter()
+        .filter(|(w, _)| !names.contains(w))
+        .collect()
+}
+
 fn subject_words(text: &str) -> Vec<(String, String)> {
     const STOP: &[&str] = &[
         "какой",
@@ -522,6 +536,22 @@ fn subject_words(text: &str) -> Vec<(String, String)> {
         "хорошо",
         "нормальный",
         "лучше",
+        "лучший",
+        "лучшая",
+        "лучшее",
+        "best",
+        "better",
+        "них",
+        "ним",
+        "ними",
+        "нас",
+        "нам",
+        "вас",
+        "вам",
+        "мне",
+        "меня",
+        "для",
+        "our",
         "вообще",
         "можно",
         "будет",

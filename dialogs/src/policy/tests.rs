@@ -1760,3 +1760,19 @@ fn someone_joining_the_party_said_before_searches_again_for_all() {
     };
     assert_eq!(query.adults, 3);
 }
+
+#[test]
+fn which_is_best_for_something_is_asked_of_the_descriptions_not_the_prices() {
+    let mut bot = Bot::new();
+    with_offers(&mut bot, FULL_EN);
+    let out = bot.hinted(
+        "which hotel is best for kids?",
+        question(QuestionTopic::Compare, None),
+        0,
+    );
+    let text = Bot::text(&out);
+    assert!(!text.contains("best price"), "{text}");
+    // No description speaks of children: a manager gets the question, the customer is told.
+    assert_eq!(escalations(&out), [EscalationReason::Question], "{text}");
+    assert!(bot.state.booked.is_empty());
+}
