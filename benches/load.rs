@@ -6,7 +6,7 @@
 //!
 //! What runs: `crystalbay::app::Application::build` on a temp SQLite file (or a fresh schema of
 //! the PostgreSQL database at `--postgres`, dropped afterwards), with the test fakes
-//! (`tests/engine/support/fake_*.rs`, included below — production code never contains fakes):
+//! (the `fakes` crate, `tests/fakes` — production code never contains fakes):
 //! SAMO answering searches after `--samo-latency-ms` (300 ms) with its catalogue of Vietnamese
 //! hotels, Wazzup and the Telegram Bot API (webhook mode) taking the replies, Bitrix24 taking
 //! the CRM sync. No LLM; `BURST_WINDOW_MS=0`. The channels' pacing (Wazzup 80/s, Telegram 30/s:
@@ -30,19 +30,6 @@
 //! the customer waited); resident memory (VmRSS, VmHWM) and heap per live conversation; SAMO
 //! requests per search; errors (non-2xx, transport errors, replies missing or unasked for);
 //! the CPU time per message and the machine's steal time.
-
-#[allow(dead_code)]
-#[path = "../tests/engine/support/fake_bitrix.rs"]
-mod fake_bitrix;
-#[allow(dead_code)]
-#[path = "../tests/engine/support/fake_samo.rs"]
-mod fake_samo;
-#[allow(dead_code)]
-#[path = "../tests/engine/support/fake_telegram.rs"]
-mod fake_telegram;
-#[allow(dead_code)]
-#[path = "../tests/engine/support/fake_wazzup.rs"]
-mod fake_wazzup;
 
 use actors::store::{NewInbound, Store};
 use actors::turns::DialogTurns;
@@ -364,7 +351,7 @@ async fn prefill(url: &str, n: usize) -> anyhow::Result<()> {
                         kind: channels::InboundKind::Text,
                         text: "Здравствуйте! Хотим в Нячанг из Алматы".into(),
                         sender_name: Some("Айгуль".into()),
-                        route: serde_json::json!({"channelId": fake_wazzup::CHANNEL_ID, "chatType": "whatsapp", "chatId": phone.to_string()}),
+                        route: serde_json::json!({"channelId": fakes::wazzup::CHANNEL_ID, "chatType": "whatsapp", "chatId": phone.to_string()}),
                         payload: serde_json::json!({}),
                         sent_at: chrono::Utc::now(),
                     })
@@ -450,21 +437,21 @@ async fn database(args: &Args) -> anyhow::Result<Database> {
 
 /// The fakes the engine talks to.
 struct Fakes {
-    samo: Arc<fake_samo::FakeSamo>,
+    samo: Arc<fakes::samo::FakeSamo>,
     wazzup_url: String,
-    wazzup: Arc<fake_wazzup::FakeWazzup>,
-    telegram: Arc<fake_telegram::FakeTelegram>,
-    bitrix: Arc<fake_bitrix::FakeBitrix>,
+    wazzup: Arc<fakes::wazzup::FakeWazzup>,
+    telegram: Arc<fakes::telegram::FakeTelegram>,
+    bitrix: Arc<fakes::bitrix::FakeBitrix>,
 }
 
 async fn fakes(args: &Args) -> Fakes {
-    let samo = fake_samo::start().await;
+    let samo = fakes::samo::start().await;
     samo.set(|s| s.prices_delay = Some(Duration::from_millis(args.samo_latency_ms)));
-    let (wazzup_url, wazzup) = fake_wazzup::start().await;
+    let (wazzup_url, wazzup) = fakes::wazzup::start().await;
     wazzup.forget.store(true, Ordering::Relaxed);
-    let telegram = fake_telegram::start().await;
+    let telegram = fakes::telegram::start().await;
     telegram.forget.store(true, Ordering::Relaxed);
-    let bitrix = fake_bitrix::start().await;
+    let bitrix = fakes::bitrix::start().await;
     Fakes {
         samo,
         wazzup_url,
@@ -478,20 +465,20 @@ fn config(args: &Args, db: &Database, fakes: &Fakes) -> anyhow::Result<Config> {
     let values = [
         ("DATABASE_URL", db.url.clone()),
         ("HTTP_ADDR", "127.0.0.1:0".into()),
-        ("WAZZUP_API_KEY", fake_wazzup::API_KEY.into()),
+        ("WAZZUP_API_KEY", fakes::wazzup::API_KEY.into()),
         ("WAZZUP_API_URL", fakes.wazzup_url.clone()),
         ("WAZZUP_WEBHOOK_SECRET", WAZZUP_SECRET.into()),
         ("WAZZUP_SENDS_PER_SEC", "1000000".into()),
-        ("TELEGRAM_BOT_TOKEN", fake_telegram::TOKEN.into()),
+        ("TELEGRAM_BOT_TOKEN", fakes::telegram::TOKEN.into()),
         ("TELEGRAM_API_URL", fakes.telegram.url.clone()),
         ("PUBLIC_URL", "https://bot.crystalbay.test".into()),
         ("TELEGRAM_WEBHOOK_SECRET", TELEGRAM_SECRET.into()),
         ("TELEGRAM_SENDS_PER_SEC", "1000000".into()),
         ("SAMO_API_URL", fakes.samo.url.clone()),
-        ("SAMO_OAUTH_TOKEN", fake_samo::TOKEN.into()),
+        ("SAMO_OAUTH_TOKEN", fakes::samo::TOKEN.into()),
         ("SAMO_REQUESTS_PER_SEC", args.samo_rps.to_string()),
         ("BITRIX_WEBHOOK_URL", fakes.bitrix.webhook_url()),
-        ("BITRIX_DEAL_CATEGORY", fake_bitrix::TOURS.into()),
+        ("BITRIX_DEAL_CATEGORY", fakes::bitrix::TOURS.into()),
         ("BURST_WINDOW_MS", "0".into()),
     ];
     Ok(Config::from_values(
@@ -553,14 +540,14 @@ impl Poster {
         let text = customers::text(n, step);
         let (url, body, telegram) = if customers::on_telegram(n, self.telegram_share) {
             self.next_update_id += 1;
-            let update = fake_telegram::with_id(
-                fake_telegram::text(customers::telegram_chat(n), &text),
+            let update = fakes::telegram::with_id(
+                fakes::telegram::text(customers::telegram_chat(n), &text),
                 self.next_update_id,
             );
             (format!("{}/webhooks/telegram", self.base), update, true)
         } else {
             let id = format!("load-{n}-{step}");
-            let body = fake_wazzup::inbound(&id, &customers::phone(n), &text);
+            let body = fakes::wazzup::inbound(&id, &customers::phone(n), &text);
             let url = format!("{}/webhooks/wazzup/{WAZZUP_SECRET}", self.base);
             (url, body, false)
         };
@@ -747,7 +734,7 @@ async fn drive(
 /// Reply latencies of the search turns with SAMO's own time taken out: for each, the time the
 /// fake spent on `SearchTour_PRICES` requests for that customer's search (same nights, party
 /// and month) while the customer waited.
-fn without_samo(figures: &Figures, samo: &fake_samo::FakeSamo) -> Samples {
+fn without_samo(figures: &Figures, samo: &fakes::samo::FakeSamo) -> Samples {
     let mut by_key: HashMap<(String, String, String), Vec<(Instant, Instant)>> = HashMap::new();
     for s in samo.served("SearchTour_PRICES") {
         let get = |k: &str| s.params.get(k).cloned().unwrap_or_default();

@@ -8,10 +8,6 @@
 //!
 //! Target: p99 < 1 ms.
 
-#[allow(dead_code)]
-#[path = "../tests/engine/support/fake_samo.rs"]
-mod fake_samo;
-
 use actors::tours::{self, TourSearch, ToursSettings};
 use dialogs::search::{PageRequest, SearchQuery, SortOrder};
 use secrecy::SecretString;
@@ -30,8 +26,8 @@ fn main() {
 }
 
 async fn run() {
-    let fake = fake_samo::start().await;
-    let mut settings = ToursSettings::new(fake.url.clone(), SecretString::from(fake_samo::TOKEN));
+    let fake = fakes::samo::start().await;
+    let mut settings = ToursSettings::new(fake.url.clone(), SecretString::from(fakes::samo::TOKEN));
     settings.requests_per_sec = None;
     let tours = tours::start(settings).await.expect("Tours actor");
     let query = SearchQuery {

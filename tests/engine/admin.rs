@@ -5,7 +5,7 @@
 //! the lead CSV, `/metrics` as Prometheus text, and the OpenAPI document.
 
 use crate::support::app::{self, Options, TestApp};
-use crate::support::{eventually, fake_wazzup};
+use crate::support::eventually;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -96,7 +96,7 @@ fn assert_error(answer: &Answer, status: StatusCode, code: &str) {
 
 async fn customer_says(app: &TestApp, id: &str, phone: &str, text: &str) {
     let status = app
-        .post_wazzup(&fake_wazzup::inbound(id, phone, text))
+        .post_wazzup(&fakes::wazzup::inbound(id, phone, text))
         .await;
     assert_eq!(status, StatusCode::OK);
 }
@@ -1173,11 +1173,11 @@ async fn stored_versions_are_in_force_from_the_start() {
 
 #[tokio::test]
 async fn an_llm_prompt_changed_through_the_api_is_used_by_the_next_call() {
-    use crate::support::fake_openai::{self, Mode};
+    use fakes::openai::Mode;
     let (url, fake) =
-        fake_openai::start(Mode::Text("В декабре на юге Вьетнама сухо.".into())).await;
+        fakes::openai::start(Mode::Text("В декабре на юге Вьетнама сухо.".into())).await;
     let app = spawn_with(vec![
-        ("OPENAI_API_KEY", fake_openai::API_KEY.into()),
+        ("OPENAI_API_KEY", fakes::openai::API_KEY.into()),
         ("OPENAI_BASE_URL", url),
         ("OPENAI_TIMEOUT_SECS", "5".into()),
     ])

@@ -9,7 +9,7 @@
 //! shape.
 
 use crate::support::app::{self, Options, TestApp};
-use crate::support::{eventually, fake_bitrix, fake_wazzup};
+use crate::support::eventually;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -282,7 +282,7 @@ fn check(doc: &Value, operation: &Value, label: &str, answer: &Answer, findings:
 
 #[tokio::test]
 async fn every_answer_of_every_documented_operation_is_documented() {
-    let bitrix = fake_bitrix::start().await;
+    let bitrix = fakes::bitrix::start().await;
     let app = app::spawn_with(Options {
         env: vec![
             ("BITRIX_WEBHOOK_URL", bitrix.webhook_url()),
@@ -300,7 +300,7 @@ async fn every_answer_of_every_documented_operation_is_documented() {
         ("c-2", "Позовите менеджера, пожалуйста"),
     ] {
         let status = app
-            .post_wazzup(&fake_wazzup::inbound(id, phone, text))
+            .post_wazzup(&fakes::wazzup::inbound(id, phone, text))
             .await;
         assert_eq!(status, StatusCode::OK);
     }

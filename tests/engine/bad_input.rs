@@ -14,12 +14,12 @@
 //! text is stored as written and every table is still there afterwards.
 
 use crate::support::app::{self, Options, TelegramMode, TestApp};
-use crate::support::fake_smtp::{self, FakeSmtp};
-use crate::support::fake_telegram::{self, FakeTelegram};
 use crate::support::stand_ins::Recorder;
-use crate::support::{backends, eventually, fake_wazzup};
+use crate::support::{backends, eventually};
 use actors::turns::DialogTurns;
 use dialogs::{Channel, ChatKey};
+use fakes::smtp::FakeSmtp;
+use fakes::telegram::FakeTelegram;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
@@ -210,7 +210,7 @@ async fn post_wazzup(app: &TestApp, body: impl Into<reqwest::Body>) -> Answer {
 
 /// A message with every field right, to break one at a time.
 fn wazzup_message(id: &str, phone: &str) -> Value {
-    fake_wazzup::inbound(id, phone, "Здравствуйте")["messages"][0].clone()
+    fakes::wazzup::inbound(id, phone, "Здравствуйте")["messages"][0].clone()
 }
 
 #[tokio::test]
@@ -322,7 +322,7 @@ async fn wazzup_odd_messages_are_stored_once_and_answered_once() {
     let texts = odd_texts();
     for (n, (what, text)) in texts.iter().enumerate() {
         let phone = format!("7706000000{n}");
-        let body = fake_wazzup::inbound(&format!("odd-{n}"), &phone, text);
+        let body = fakes::wazzup::inbound(&format!("odd-{n}"), &phone, text);
         assert_eq!(app.post_wazzup(&body).await, StatusCode::OK, "{what}");
     }
     for (n, (what, text)) in texts.iter().enumerate() {
@@ -363,7 +363,7 @@ async fn wazzup_odd_messages_are_stored_once_and_answered_once() {
     );
     // And the engine keeps serving.
     let phone = "77060000099";
-    let body = fake_wazzup::inbound("odd-after", phone, "Хотим в Нячанг в марте");
+    let body = fakes::wazzup::inbound("odd-after", phone, "Хотим в Нячанг в марте");
     assert_eq!(app.post_wazzup(&body).await, StatusCode::OK);
     assert!(
         eventually(WAIT, || async {
@@ -376,7 +376,7 @@ async fn wazzup_odd_messages_are_stored_once_and_answered_once() {
 // --- Telegram --------------------------------------------------------------------------------
 
 async fn telegram() -> (TestApp, Arc<FakeTelegram>) {
-    let fake = fake_telegram::start().await;
+    let fake = fakes::telegram::start().await;
     let app = app::spawn_with(Options {
         telegram: Some((TelegramMode::Webhook, fake.clone())),
         ..Options::default()
@@ -401,7 +401,7 @@ async fn post_telegram(
 async fn telegram_malformed_updates_are_refused_with_a_reason_and_store_nothing() {
     let (app, fake) = telegram().await;
     let tables = Tables::open(&app).await;
-    let good = fake_telegram::with_id(fake_telegram::text(2001, "Здравствуйте"), 1);
+    let good = fakes::telegram::with_id(fakes::telegram::text(2001, "Здравствуйте"), 1);
     let with = |pointer: &str, value: Value| {
         let mut u = good.clone();
         *u.pointer_mut(pointer).unwrap() = value;
@@ -476,8 +476,8 @@ async fn telegram_malformed_updates_are_refused_with_a_reason_and_store_nothing(
         .into_iter()
         .enumerate()
     {
-        let mut u = fake_telegram::with_id(
-            fake_telegram::text(-3001 - n as i64, "Привет"),
+        let mut u = fakes::telegram::with_id(
+            fakes::telegram::text(-3001 - n as i64, "Привет"),
             100 + n as i64,
         );
         u["message"]["chat"]["type"] = json!(kind);
@@ -497,7 +497,7 @@ async fn telegram_malformed_updates_are_refused_with_a_reason_and_store_nothing(
     );
 
     // The engine keeps serving: a customer let in is answered, nobody else is.
-    let ok = fake_telegram::with_id(fake_telegram::text(2002, "Здравствуйте"), 200);
+    let ok = fakes::telegram::with_id(fakes::telegram::text(2002, "Здравствуйте"), 200);
     let answer = post_telegram(&app, secret, serde_json::to_vec(&ok).unwrap()).await;
     assert_eq!(answer.status, StatusCode::OK);
     assert!(eventually(WAIT, || async { !fake.sent_to(2002).is_empty() }).await);
@@ -516,7 +516,7 @@ async fn telegram_odd_messages_are_stored_once_and_answered_once() {
     let secret = Some(app::TELEGRAM_SECRET);
     for (n, (what, text)) in texts.iter().enumerate() {
         let update =
-            fake_telegram::with_id(fake_telegram::text(3000 + n as i64, text), 300 + n as i64);
+            fakes::telegram::with_id(fakes::telegram::text(3000 + n as i64, text), 300 + n as i64);
         let answer = post_telegram(&app, secret, serde_json::to_vec(&update).unwrap()).await;
         assert_eq!(answer.status, StatusCode::OK, "{what}: {}", answer.body);
     }
@@ -542,7 +542,7 @@ async fn telegram_odd_messages_are_stored_once_and_answered_once() {
     let n = texts.len() as i64;
     assert_eq!((rows.inbox, rows.outbox, rows.transcript), (n, n, 2 * n));
 
-    let ok = fake_telegram::with_id(fake_telegram::text(3099, "Хотим в Нячанг"), 399);
+    let ok = fakes::telegram::with_id(fakes::telegram::text(3099, "Хотим в Нячанг"), 399);
     let answer = post_telegram(&app, secret, serde_json::to_vec(&ok).unwrap()).await;
     assert_eq!(answer.status, StatusCode::OK);
     assert!(eventually(WAIT, || async { !fake.sent_to(3099).is_empty() }).await);
@@ -551,7 +551,7 @@ async fn telegram_odd_messages_are_stored_once_and_answered_once() {
 // --- Email -----------------------------------------------------------------------------------
 
 async fn email() -> (TestApp, Arc<FakeSmtp>) {
-    let smtp = fake_smtp::start().await;
+    let smtp = fakes::smtp::start().await;
     let app = app::spawn_with(Options {
         env: vec![
             ("SMTP_URL", smtp.url.clone()),

@@ -20,7 +20,6 @@ mod dates;
 mod run;
 mod script;
 
-use crate::support::fake_samo;
 use checks::Failure;
 use run::Played;
 use script::{Action, Lang, Script};
@@ -84,12 +83,12 @@ fn known_failures() -> BTreeMap<String, String> {
 }
 
 /// The real Tours actor, configured as production configures it, against `samo`.
-async fn real_tours(samo: &fake_samo::FakeSamo) -> Arc<dyn actors::tours::TourSearch> {
+async fn real_tours(samo: &fakes::samo::FakeSamo) -> Arc<dyn actors::tours::TourSearch> {
     let config = crystalbay::config::Config::from_values(
         BTreeMap::new(),
         [
             ("SAMO_API_URL", samo.url.clone()),
-            ("SAMO_OAUTH_TOKEN", fake_samo::TOKEN.to_owned()),
+            ("SAMO_OAUTH_TOKEN", fakes::samo::TOKEN.to_owned()),
             ("SAMO_REQUESTS_PER_SEC", "100".to_owned()),
         ]
         .map(|(k, v)| (k.to_owned(), v)),
@@ -195,7 +194,7 @@ async fn the_corpus_plays_as_its_scripts_expect() {
         "no conversation matches CORPUS={filters:?}"
     );
 
-    let samo = fake_samo::start().await;
+    let samo = fakes::samo::start().await;
     let tours = real_tours(&samo).await;
     let today = actors::turns::local_today();
     let limit = Arc::new(tokio::sync::Semaphore::new(jobs));

@@ -1,7 +1,7 @@
 //! The real binary, killed with SIGKILL between the acknowledgement and the reply, then
 //! restarted on the same database: the customer gets exactly one reply.
 
-use crate::support::{self, eventually, fake_wazzup};
+use crate::support::{self, eventually};
 use std::process::Child;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -54,14 +54,14 @@ impl Engine {
 async fn a_reply_interrupted_by_sigkill_reaches_the_customer_once_after_restart() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("crash.db");
-    let (wazzup_url, wazzup) = fake_wazzup::start().await;
+    let (wazzup_url, wazzup) = fakes::wazzup::start().await;
     let port = crate::support::free_port();
 
     // 1. Killed while the reply is being sent: Wazzup has the request but never answers it.
     wazzup.hold.store(true, Ordering::SeqCst);
     let engine = start(&db, port, &wazzup_url).await;
     let status = engine
-        .post(&fake_wazzup::inbound(
+        .post(&fakes::wazzup::inbound(
             "crash-1",
             "77017770001",
             "Здравствуйте",
@@ -84,7 +84,7 @@ async fn a_reply_interrupted_by_sigkill_reaches_the_customer_once_after_restart(
     wazzup.hold.store(false, Ordering::SeqCst);
     let engine = start(&db, port, &wazzup_url).await;
     let status = engine
-        .post(&fake_wazzup::inbound(
+        .post(&fakes::wazzup::inbound(
             "crash-2",
             "77017770002",
             "Здравствуйте",
@@ -103,14 +103,14 @@ async fn a_reply_interrupted_by_sigkill_reaches_the_customer_once_after_restart(
     }
     // A redelivery of the first message after the restart is recognised, not answered again.
     engine
-        .post(&fake_wazzup::inbound(
+        .post(&fakes::wazzup::inbound(
             "crash-1",
             "77017770001",
             "Здравствуйте",
         ))
         .await;
     engine
-        .post(&fake_wazzup::inbound(
+        .post(&fakes::wazzup::inbound(
             "crash-3",
             "77017770001",
             "а в марте?",
@@ -135,11 +135,11 @@ async fn a_reply_interrupted_by_sigkill_reaches_the_customer_once_after_restart(
 async fn sigterm_finishes_the_work_in_hand_and_exits_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("term.db");
-    let (wazzup_url, wazzup) = fake_wazzup::start().await;
+    let (wazzup_url, wazzup) = fakes::wazzup::start().await;
     let engine = start(&db, crate::support::free_port(), &wazzup_url).await;
     assert_eq!(
         engine
-            .post(&fake_wazzup::inbound(
+            .post(&fakes::wazzup::inbound(
                 "term-1",
                 "77018880001",
                 "Здравствуйте"

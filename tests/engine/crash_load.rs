@@ -17,11 +17,11 @@
 //! The kill moments come from a seeded generator; the seed is printed (set `CRASH_SEED` to
 //! replay a run). No timing is asserted: waits have deadlines only to end a broken run.
 
-use crate::support::fake_bitrix::{self, FakeBitrix};
-use crate::support::fake_samo::{self, FakeSamo};
-use crate::support::fake_telegram::{self, FakeTelegram};
-use crate::support::fake_wazzup::{self, FakeWazzup};
 use crate::support::{self, eventually};
+use fakes::bitrix::FakeBitrix;
+use fakes::samo::FakeSamo;
+use fakes::telegram::FakeTelegram;
+use fakes::wazzup::FakeWazzup;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::process::Child;
@@ -74,16 +74,16 @@ struct Fakes {
 /// `crystalbay run` on `db` and `port`, with only the variables given.
 fn spawn_engine(db: &std::path::Path, port: u16, fakes: &Fakes) -> Child {
     support::engine_command(db, port, &fakes.wazzup_url, WAZZUP_SECRET)
-        .env("TELEGRAM_BOT_TOKEN", fake_telegram::TOKEN)
+        .env("TELEGRAM_BOT_TOKEN", fakes::telegram::TOKEN)
         .env("TELEGRAM_API_URL", &fakes.telegram.url)
         .env("PUBLIC_URL", "https://bot.crystalbay.test")
         .env("TELEGRAM_WEBHOOK_SECRET", TELEGRAM_SECRET)
         .env("BITRIX_WEBHOOK_URL", fakes.bitrix.webhook_url())
-        .env("BITRIX_DEAL_CATEGORY", fake_bitrix::TOURS)
+        .env("BITRIX_DEAL_CATEGORY", fakes::bitrix::TOURS)
         .env("BITRIX_RATE_PER_SEC", "100")
         .env("BITRIX_RETRY_BASE_MS", "100")
         .env("SAMO_API_URL", &fakes.samo.url)
-        .env("SAMO_OAUTH_TOKEN", fake_samo::TOKEN)
+        .env("SAMO_OAUTH_TOKEN", fakes::samo::TOKEN)
         .env("SAMO_REQUESTS_PER_SEC", "100")
         .env("RUST_LOG", "error")
         .spawn()
@@ -112,13 +112,13 @@ impl Customer {
         let (url, body, secret) = match self {
             Customer::WhatsApp(i) => (
                 format!("{base}/webhooks/wazzup/{WAZZUP_SECRET}"),
-                fake_wazzup::inbound(&format!("crash-{i}-{step}"), &Self::phone(i), text),
+                fakes::wazzup::inbound(&format!("crash-{i}-{step}"), &Self::phone(i), text),
                 None,
             ),
             Customer::Telegram(i) => (
                 format!("{base}/webhooks/telegram"),
-                fake_telegram::with_id(
-                    fake_telegram::text(Self::chat(i), text),
+                fakes::telegram::with_id(
+                    fakes::telegram::text(Self::chat(i), text),
                     (900_000 + i * 10 + step) as i64,
                 ),
                 Some(TELEGRAM_SECRET),
@@ -191,13 +191,13 @@ async fn sigkill_under_load_loses_no_reply_and_duplicates_nothing() {
 
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("crash-load.db");
-    let (wazzup_url, wazzup) = fake_wazzup::start().await;
+    let (wazzup_url, wazzup) = fakes::wazzup::start().await;
     let fakes = Arc::new(Fakes {
         wazzup_url,
         wazzup,
-        telegram: fake_telegram::start().await,
-        bitrix: fake_bitrix::start().await,
-        samo: fake_samo::start().await,
+        telegram: fakes::telegram::start().await,
+        bitrix: fakes::bitrix::start().await,
+        samo: fakes::samo::start().await,
     });
     fakes.bitrix.set_bucket(10_000.0, 1_000.0);
     // Searches take a while, so kills also land while one is in flight.

@@ -7,13 +7,13 @@
 //! right.
 
 use crate::support::app::{self, Options, TelegramMode, TestApp};
-use crate::support::fake_bitrix::{self, FakeBitrix, Seed};
-use crate::support::fake_telegram::{self, FakeTelegram};
+use crate::support::eventually;
 use crate::support::stand_ins::{Chat, StandInTours};
-use crate::support::{eventually, fake_wazzup};
 use actors::store::{CrmOutboxRecord, NewInbound, WriteOp, WriteOutcome};
 use channels::InboundKind;
 use dialogs::{Channel, ChatKey};
+use fakes::bitrix::{FakeBitrix, Seed};
+use fakes::telegram::FakeTelegram;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,7 +24,7 @@ const MANAGERS: i64 = -1009876543210;
 
 /// The engine with Bitrix24 configured on `bitrix` (pipeline "Туры", quick retries).
 async fn spawn(bitrix: &FakeBitrix, extra: Vec<(&'static str, String)>) -> TestApp {
-    let mut env = vec![("BITRIX_DEAL_CATEGORY", fake_bitrix::TOURS.to_owned())];
+    let mut env = vec![("BITRIX_DEAL_CATEGORY", fakes::bitrix::TOURS.to_owned())];
     env.extend(extra);
     spawn_unnamed(bitrix, env).await
 }
@@ -151,7 +151,7 @@ async fn search_and_book(chat: &mut Chat<'_>) {
 
 #[tokio::test]
 async fn a_search_conversation_makes_one_contact_and_one_deal_moving_forward() {
-    let bitrix = fake_bitrix::start().await;
+    let bitrix = fakes::bitrix::start().await;
     let app = spawn(&bitrix, vec![]).await;
     let mut chat = Chat::new(&app, "77010000101");
     chat.say("Здравствуйте").await;
@@ -210,7 +210,7 @@ async fn a_search_conversation_makes_one_contact_and_one_deal_moving_forward() {
 
 #[tokio::test]
 async fn a_booking_makes_a_todo_and_an_escalation_note_on_the_deal() {
-    let bitrix = fake_bitrix::start().await;
+    let bitrix = fakes::bitrix::start().await;
     let app = spawn(&bitrix, vec![]).await;
     let mut chat = Chat::new(&app, "77010000102");
     search_and_book(&mut chat).await;
@@ -239,7 +239,7 @@ async fn a_booking_makes_a_todo_and_an_escalation_note_on_the_deal() {
 
 #[tokio::test]
 async fn the_same_phone_on_whatsapp_and_telegram_is_one_contact() {
-    let bitrix = fake_bitrix::start().await;
+    let bitrix = fakes::bitrix::start().await;
     let app = spawn(&bitrix, vec![]).await;
     let mut chat = Chat::new(&app, "77010000103");
     chat.say("Здравствуйте, хотим в Нячанг").await;
@@ -290,10 +290,10 @@ async fn the_same_phone_on_whatsapp_and_telegram_is_one_contact() {
 
 #[tokio::test]
 async fn one_person_writing_on_two_channels_at_once_is_still_one_contact() {
-    let bitrix = fake_bitrix::start().await;
+    let bitrix = fakes::bitrix::start().await;
     let app = spawn(&bitrix, vec![]).await;
     let phone = "77010000113";
-    let whatsapp = fake_wazzup::inbound("wa-1", phone, "Здравствуйте");
+    let whatsapp = fakes::wazzup::inbound("wa-1", phone, "Здравствуйте");
     let (status, accepted) = tokio::join!(
         app.post_wazzup(&whatsapp),
         app.engine.accept(NewInbound {
@@ -329,7 +329,7 @@ async fn one_person_writing_on_two_channels_at_once_is_still_one_contact() {
 
 #[tokio::test]
 async fn a_customer_already_in_bitrix_is_found_not_created_again() {
-    let bitrix = fake_bitrix::start().await;
+    let bitrix = fakes::bitrix::start().await;
     // A manager entered the customer by hand, phone written their way.
     let created: Value = reqwest::Client::new()
         .post(format!("{}crm.contact.add.json", bitrix.webhook_url()))
@@ -364,7 +364,7 @@ async fn a_customer_already_in_bitrix_is_found_not_created_again() {
 
 #[tokio::test]
 async fn a_deal_a_manager_moved_on_is_not_moved_back() {
-    let bitrix = fake_bitrix::start().await;
+    let bitrix = fakes::bitrix::start().await;
     let app = spawn(&bitrix, vec![]).await;
     let mut chat = Chat::new(&app, "77010000105");
     chat.say("Здравствуйте").await;
@@ -390,7 +390,7 @@ async fn a_deal_a_manager_moved_on_is_not_moved_back() {
 
 #[tokio::test]
 async fn bitrix_refusing_its_first_calls_for_the_query_limit_still_syncs_everything_once() {
-    let bitrix = fake_bitrix::start().await;
+    let bitrix = fakes::bitrix::start().await;
     bitrix.refuse_next(6);
     let app = spawn(&bitrix, vec![]).await;
     let mut chat = Chat::new(&app, "77010000106");
@@ -403,7 +403,7 @@ async fn bitrix_refusing_its_first_calls_for_the_query_limit_still_syncs_everyth
 
 #[tokio::test]
 async fn bitrix_down_for_a_while_then_back_syncs_everything_once() {
-    let bitrix = fake_bitrix::start().await;
+    let bitrix = fakes::bitrix::start().await;
     bitrix.go_down().await;
     let app = spawn(&bitrix, vec![]).await;
     let mut chat = Chat::new(&app, "77010000107");
@@ -424,7 +424,7 @@ async fn bitrix_down_for_a_while_then_back_syncs_everything_once() {
     for c in commands(&app, "pending").await {
         let error = c.last_error.unwrap_or_default();
         assert!(
-            !error.contains(fake_bitrix::CODE),
+            !error.contains(fakes::bitrix::CODE),
             "the webhook stays secret: {error}"
         );
     }
@@ -439,7 +439,7 @@ async fn bitrix_down_for_a_while_then_back_syncs_everything_once() {
 
 #[tokio::test]
 async fn answers_lost_after_bitrix_acted_create_nothing_twice() {
-    let bitrix = fake_bitrix::start().await;
+    let bitrix = fakes::bitrix::start().await;
     for method in [
         "batch",
         "crm.deal.update",
@@ -466,7 +466,7 @@ async fn a_restart_in_the_middle_of_syncing_duplicates_nothing() {
         "DATABASE_URL",
         format!("sqlite://{}", dir.path().join("crm.db").display()),
     );
-    let bitrix = fake_bitrix::start().await;
+    let bitrix = fakes::bitrix::start().await;
     bitrix.set_delay(Duration::from_millis(250));
     let first = spawn(&bitrix, vec![database.clone()]).await;
     let mut chat = Chat::new(&first, "77010000109");
@@ -483,7 +483,7 @@ async fn a_restart_in_the_middle_of_syncing_duplicates_nothing() {
 
 #[tokio::test]
 async fn a_permanent_error_fails_the_command_visibly_and_a_retry_completes_it() {
-    let bitrix = fake_bitrix::start().await;
+    let bitrix = fakes::bitrix::start().await;
     // The webhook lacks the right to create to-dos.
     bitrix.deny("crm.activity.todo.add");
     let app = spawn(&bitrix, vec![]).await;
@@ -525,10 +525,10 @@ async fn a_permanent_error_fails_the_command_visibly_and_a_retry_completes_it() 
 /// webhook stays secret. (Before, every command failed for good at its first attempt.)
 #[tokio::test]
 async fn a_wrong_webhook_or_pipeline_holds_the_commands_with_an_error_that_says_so() {
-    let bitrix = fake_bitrix::start().await;
+    let bitrix = fakes::bitrix::start().await;
     let wrong_code = bitrix
         .webhook_url()
-        .replace(fake_bitrix::CODE, "not-the-code");
+        .replace(fakes::bitrix::CODE, "not-the-code");
     let app = spawn(&bitrix, vec![("BITRIX_WEBHOOK_URL", wrong_code)]).await;
     Chat::new(&app, "77010000111").say("Здравствуйте").await;
     let held = eventually(WAIT, || async {
@@ -586,7 +586,7 @@ async fn a_wrong_webhook_or_pipeline_holds_the_commands_with_an_error_that_says_
 
 #[tokio::test]
 async fn the_fake_portal_speaks_the_protocol() {
-    let bitrix = fake_bitrix::start().await;
+    let bitrix = fakes::bitrix::start().await;
     let http = reqwest::Client::new();
     let url = |method: &str| format!("{}{method}", bitrix.webhook_url());
     let post = |method: String, body: Value| {
@@ -598,7 +598,7 @@ async fn the_fake_portal_speaks_the_protocol() {
     };
 
     // The webhook's code is checked; unknown methods are named.
-    let wrong = url("crm.deal.list").replace(fake_bitrix::CODE, "guess");
+    let wrong = url("crm.deal.list").replace(fakes::bitrix::CODE, "guess");
     let (status, body) = post(wrong, json!({})).await;
     assert_eq!(
         (status, body["error"].as_str()),
@@ -763,7 +763,7 @@ fn real_portal() -> Seed {
 
 #[tokio::test]
 async fn without_a_pipeline_named_the_one_holding_the_stages_gets_the_deal() {
-    let bitrix = fake_bitrix::start_with(real_portal()).await;
+    let bitrix = fakes::bitrix::start_with(real_portal()).await;
     let app = spawn_unnamed(&bitrix, vec![]).await;
     let mut chat = Chat::new(&app, "77010000121");
     let offers = chat
@@ -797,7 +797,7 @@ async fn without_a_pipeline_named_the_one_holding_the_stages_gets_the_deal() {
 
 #[tokio::test]
 async fn an_older_portal_lists_its_pipelines_with_the_legacy_method() {
-    let bitrix = fake_bitrix::start_with(real_portal()).await;
+    let bitrix = fakes::bitrix::start_with(real_portal()).await;
     bitrix.set_legacy_categories(true);
     let app = spawn_unnamed(&bitrix, vec![]).await;
     Chat::new(&app, "77010000122").say("Здравствуйте").await;
@@ -810,7 +810,7 @@ async fn an_older_portal_lists_its_pipelines_with_the_legacy_method() {
 /// each) inside the client: no command spends an attempt on them or backs off for minutes.
 #[tokio::test]
 async fn six_limit_answers_in_a_row_are_bucket_waits_not_attempts() {
-    let bitrix = fake_bitrix::start().await;
+    let bitrix = fakes::bitrix::start().await;
     let app = spawn(&bitrix, vec![]).await;
     // The start-up check done, the next six calls — the sync's first — are refused.
     assert!(
@@ -847,7 +847,7 @@ async fn six_limit_answers_in_a_row_are_bucket_waits_not_attempts() {
 
 #[tokio::test]
 async fn the_status_counts_every_call_the_portal_received() {
-    let bitrix = fake_bitrix::start().await;
+    let bitrix = fakes::bitrix::start().await;
     let app = spawn(&bitrix, vec![]).await;
     let mut chat = Chat::new(&app, "77010000124");
     search_and_book(&mut chat).await;
@@ -877,9 +877,9 @@ fn setup_alerts(telegram: &FakeTelegram) -> Vec<String> {
 
 #[tokio::test]
 async fn a_missing_stage_holds_deals_not_contacts_says_so_and_clears_itself() {
-    let bitrix = fake_bitrix::start_with(real_portal()).await;
+    let bitrix = fakes::bitrix::start_with(real_portal()).await;
     bitrix.remove_stage("Подбор тура");
-    let telegram = fake_telegram::start().await;
+    let telegram = fakes::telegram::start().await;
     let app = spawn_full(
         &bitrix,
         vec![("BITRIX_SETUP_RECHECK_SECS", "0.3".to_owned())],
@@ -971,7 +971,7 @@ async fn a_missing_stage_holds_deals_not_contacts_says_so_and_clears_itself() {
 
 #[tokio::test]
 async fn an_admin_call_rereads_the_portal_at_once() {
-    let bitrix = fake_bitrix::start().await;
+    let bitrix = fakes::bitrix::start().await;
     bitrix.remove_stage("Консультация");
     // Re-read on its own only once an hour: the admin call is what releases the deal.
     let app = spawn(
@@ -1004,7 +1004,7 @@ async fn an_admin_call_rereads_the_portal_at_once() {
 
 #[tokio::test]
 async fn leads_mode_keeps_one_lead_with_the_same_contents() {
-    let bitrix = fake_bitrix::start().await;
+    let bitrix = fakes::bitrix::start().await;
     // An answer lost after the lead was made: it is looked for, not made again.
     bitrix.lose_answers("crm.lead.add", 1);
     let app = spawn(&bitrix, vec![("BITRIX_USE_LEADS", "true".to_owned())]).await;
@@ -1047,7 +1047,7 @@ async fn leads_mode_keeps_one_lead_with_the_same_contents() {
 
 #[tokio::test]
 async fn an_operating_time_limit_waits_until_the_method_is_open_again() {
-    let bitrix = fake_bitrix::start().await;
+    let bitrix = fakes::bitrix::start().await;
     let app = spawn(&bitrix, vec![]).await;
     assert!(
         eventually(WAIT, || async {
@@ -1069,7 +1069,7 @@ async fn an_operating_time_limit_waits_until_the_method_is_open_again() {
 
 #[tokio::test]
 async fn doctor_checks_the_webhook_its_scope_the_pipeline_and_each_stage() {
-    let bitrix = fake_bitrix::start_with(real_portal()).await;
+    let bitrix = fakes::bitrix::start_with(real_portal()).await;
     let doctor = || async {
         let config = crystalbay::config::Config::from_values(
             Default::default(),
@@ -1092,7 +1092,10 @@ async fn doctor_checks_the_webhook_its_scope_the_pipeline_and_each_stage() {
     ] {
         assert!(out.contains(line), "{line} in\n{out}");
     }
-    assert!(!out.contains(fake_bitrix::CODE), "the webhook stays secret");
+    assert!(
+        !out.contains(fakes::bitrix::CODE),
+        "the webhook stays secret"
+    );
 
     bitrix.set_scopes(&["user_brief", "task"]);
     let (healthy, out) = doctor().await;
@@ -1115,9 +1118,9 @@ impl Drop for Process {
 
 #[tokio::test]
 async fn a_sighup_rereads_the_portal_at_once() {
-    let bitrix = fake_bitrix::start().await;
+    let bitrix = fakes::bitrix::start().await;
     bitrix.remove_stage("Консультация");
-    let (wazzup_url, _wazzup) = fake_wazzup::start().await;
+    let (wazzup_url, _wazzup) = fakes::wazzup::start().await;
     let dir = tempfile::tempdir().unwrap();
     let port = crate::support::free_port();
     let secret = "sighup-secret-0123";
@@ -1143,7 +1146,7 @@ async fn a_sighup_rereads_the_portal_at_once() {
     assert!(up, "engine did not come up");
     let posted = http
         .post(format!("{base}/webhooks/wazzup/{secret}"))
-        .json(&fake_wazzup::inbound(
+        .json(&fakes::wazzup::inbound(
             "hup-1",
             "77010000130",
             "Здравствуйте",

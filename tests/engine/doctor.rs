@@ -6,9 +6,7 @@
 //! checks in `/admin/status`.
 
 use crate::support::app::{self, Options};
-use crate::support::{
-    eventually, fake_bitrix, fake_openai, fake_samo, fake_smtp, fake_telegram, fake_wazzup,
-};
+use crate::support::eventually;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,33 +26,33 @@ const SERVICES: [&str; 6] = [
 ];
 
 struct Fakes {
-    samo: Arc<fake_samo::FakeSamo>,
-    telegram: Arc<fake_telegram::FakeTelegram>,
+    samo: Arc<fakes::samo::FakeSamo>,
+    telegram: Arc<fakes::telegram::FakeTelegram>,
     wazzup_url: String,
-    wazzup: Arc<fake_wazzup::FakeWazzup>,
-    bitrix: Arc<fake_bitrix::FakeBitrix>,
+    wazzup: Arc<fakes::wazzup::FakeWazzup>,
+    bitrix: Arc<fakes::bitrix::FakeBitrix>,
     openai_url: String,
-    smtp: Arc<fake_smtp::FakeSmtp>,
+    smtp: Arc<fakes::smtp::FakeSmtp>,
 }
 
 /// Every service, healthy: webhooks point at us.
 async fn healthy() -> Fakes {
-    let samo = fake_samo::start().await;
-    let telegram = fake_telegram::start().await;
+    let samo = fakes::samo::start().await;
+    let telegram = fakes::telegram::start().await;
     *telegram.webhook.lock().unwrap() = Some(
         json!({"url": format!("{PUBLIC_URL}/webhooks/telegram")})
             .as_object()
             .unwrap()
             .clone(),
     );
-    let (wazzup_url, wazzup) = fake_wazzup::start().await;
+    let (wazzup_url, wazzup) = fakes::wazzup::start().await;
     *wazzup.webhook.lock().unwrap() = Some(json!({
         "webhooksUri": format!("{PUBLIC_URL}/webhooks/wazzup/{WAZZUP_SECRET}"),
         "subscriptions": {"messagesAndStatuses": true},
     }));
-    let bitrix = fake_bitrix::start().await;
-    let (openai_url, _) = fake_openai::start(fake_openai::Mode::Text("ok".into())).await;
-    let smtp = fake_smtp::start().await;
+    let bitrix = fakes::bitrix::start().await;
+    let (openai_url, _) = fakes::openai::start(fakes::openai::Mode::Text("ok".into())).await;
+    let smtp = fakes::smtp::start().await;
     Fakes {
         samo,
         telegram,
@@ -70,17 +68,17 @@ fn env(f: &Fakes) -> Vec<(&'static str, String)> {
     vec![
         ("PUBLIC_URL", PUBLIC_URL.into()),
         ("SAMO_API_URL", f.samo.url.clone()),
-        ("SAMO_OAUTH_TOKEN", fake_samo::TOKEN.into()),
+        ("SAMO_OAUTH_TOKEN", fakes::samo::TOKEN.into()),
         ("SAMO_REQUESTS_PER_SEC", "100".into()),
-        ("TELEGRAM_BOT_TOKEN", fake_telegram::TOKEN.into()),
+        ("TELEGRAM_BOT_TOKEN", fakes::telegram::TOKEN.into()),
         ("TELEGRAM_API_URL", f.telegram.url.clone()),
         ("TELEGRAM_WEBHOOK_SECRET", "tg-secret_0123456789".into()),
         ("TELEGRAM_MANAGERS_CHAT_ID", MANAGERS.to_string()),
-        ("WAZZUP_API_KEY", fake_wazzup::API_KEY.into()),
+        ("WAZZUP_API_KEY", fakes::wazzup::API_KEY.into()),
         ("WAZZUP_API_URL", f.wazzup_url.clone()),
         ("WAZZUP_WEBHOOK_SECRET", WAZZUP_SECRET.into()),
         ("BITRIX_WEBHOOK_URL", f.bitrix.webhook_url()),
-        ("OPENAI_API_KEY", fake_openai::API_KEY.into()),
+        ("OPENAI_API_KEY", fakes::openai::API_KEY.into()),
         ("OPENAI_BASE_URL", f.openai_url.clone()),
         ("SMTP_URL", f.smtp.url.clone()),
         ("EMAIL_FROM", "bot@crystalbay.test".into()),
@@ -140,13 +138,13 @@ async fn doctor_checks_every_service_for_real_and_exits_0_only_when_all_work() {
         assert!(text.contains(expected), "missing «{expected}» in:\n{text}");
     }
     for secret in [
-        fake_telegram::TOKEN,
-        fake_samo::TOKEN,
-        fake_wazzup::API_KEY,
-        fake_openai::API_KEY,
-        fake_smtp::PASSWORD,
+        fakes::telegram::TOKEN,
+        fakes::samo::TOKEN,
+        fakes::wazzup::API_KEY,
+        fakes::openai::API_KEY,
+        fakes::smtp::PASSWORD,
         WAZZUP_SECRET,
-        fake_bitrix::CODE,
+        fakes::bitrix::CODE,
     ] {
         assert!(!text.contains(secret), "a secret in the output:\n{text}");
     }
@@ -175,7 +173,7 @@ async fn doctor_checks_every_service_for_real_and_exits_0_only_when_all_work() {
     for (k, v) in broken.iter_mut() {
         match *k {
             "OPENAI_MODEL" => {}
-            "SMTP_URL" => *v = v.replace(fake_smtp::PASSWORD, "wrong-password"),
+            "SMTP_URL" => *v = v.replace(fakes::smtp::PASSWORD, "wrong-password"),
             _ => {}
         }
     }

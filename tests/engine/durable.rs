@@ -2,7 +2,7 @@
 //! is answered once, and a conversation that fails does not take the others with it.
 
 use crate::support::stand_ins::Recorder;
-use crate::support::{app, eventually, fake_wazzup};
+use crate::support::{app, eventually};
 use actors::store::{ConversationRecord, InboxMessage};
 use actors::tours::NotConfigured;
 use actors::turns::{DialogTurns, TurnHandler};
@@ -18,7 +18,11 @@ const WAIT: Duration = Duration::from_secs(20);
 async fn a_customer_message_is_answered_through_wazzup() {
     let app = app::spawn(None).await;
     let status = app
-        .post_wazzup(&fake_wazzup::inbound("wz-1", "77011234567", "Здравствуйте"))
+        .post_wazzup(&fakes::wazzup::inbound(
+            "wz-1",
+            "77011234567",
+            "Здравствуйте",
+        ))
         .await;
     assert_eq!(status, StatusCode::OK);
     assert!(
@@ -42,7 +46,7 @@ async fn a_customer_message_is_answered_through_wazzup() {
 #[tokio::test]
 async fn the_same_message_delivered_twice_and_concurrently_is_answered_once() {
     let app = app::spawn(None).await;
-    let body = fake_wazzup::inbound("wz-dup", "77012223344", "Хотим в Нячанг");
+    let body = fakes::wazzup::inbound("wz-dup", "77012223344", "Хотим в Нячанг");
     assert_eq!(app.post_wazzup(&body).await, StatusCode::OK);
     assert_eq!(
         app.post_wazzup(&body).await,
@@ -55,7 +59,7 @@ async fn the_same_message_delivered_twice_and_concurrently_is_answered_once() {
         assert_eq!(status, StatusCode::OK);
     }
     // A different message afterwards proves the first one's turn is over.
-    app.post_wazzup(&fake_wazzup::inbound("wz-next", "77012223344", "в марте"))
+    app.post_wazzup(&fakes::wazzup::inbound("wz-next", "77012223344", "в марте"))
         .await;
     assert!(
         eventually(WAIT, || async {
@@ -93,7 +97,7 @@ async fn the_same_message_delivered_twice_and_concurrently_is_answered_once() {
 #[tokio::test]
 async fn a_bad_secret_or_a_malformed_body_stores_nothing() {
     let app = app::spawn(None).await;
-    let body = fake_wazzup::inbound("wz-x", "77015556677", "hi");
+    let body = fakes::wazzup::inbound("wz-x", "77015556677", "hi");
     let wrong = app
         .http
         .post(format!("{}/webhooks/wazzup/not-the-secret", app.base))
@@ -181,7 +185,7 @@ async fn a_panicking_conversation_leaves_the_others_answering() {
         std::sync::atomic::AtomicBool::new(true),
     ));
     // The managers' Telegram chat, where escalations are announced.
-    let telegram = crate::support::fake_telegram::start().await;
+    let telegram = fakes::telegram::start().await;
     const MANAGERS: i64 = -1009876543210;
     let app = app::spawn_with(app::Options {
         turns: Some(turns.clone()),
@@ -194,7 +198,7 @@ async fn a_panicking_conversation_leaves_the_others_answering() {
     })
     .await;
     let (victim, bystander) = ("77019990001", "77019990002");
-    app.post_wazzup(&fake_wazzup::inbound("p-1", victim, "Здравствуйте"))
+    app.post_wazzup(&fakes::wazzup::inbound("p-1", victim, "Здравствуйте"))
         .await;
     assert!(
         eventually(WAIT, || async {
@@ -202,11 +206,11 @@ async fn a_panicking_conversation_leaves_the_others_answering() {
         })
         .await
     );
-    app.post_wazzup(&fake_wazzup::inbound("p-2", victim, "💥"))
+    app.post_wazzup(&fakes::wazzup::inbound("p-2", victim, "💥"))
         .await;
-    app.post_wazzup(&fake_wazzup::inbound("p-3", victim, "а в марте?"))
+    app.post_wazzup(&fakes::wazzup::inbound("p-3", victim, "а в марте?"))
         .await;
-    app.post_wazzup(&fake_wazzup::inbound("b-1", bystander, "Здравствуйте"))
+    app.post_wazzup(&fakes::wazzup::inbound("b-1", bystander, "Здравствуйте"))
         .await;
 
     assert!(
@@ -418,7 +422,7 @@ impl Traffic {
             let tag = format!("m-{customer}-{step}");
             loop {
                 let status = app
-                    .post_wazzup(&fake_wazzup::inbound(&tag, &phone, &tag))
+                    .post_wazzup(&fakes::wazzup::inbound(&tag, &phone, &tag))
                     .await;
                 match status {
                     StatusCode::OK => break,
@@ -494,7 +498,7 @@ const OUTAGE: Duration = Duration::from_secs(6);
 /// (skipped) when PostgreSQL is not there.
 async fn postgres_behind_proxy(
     open: bool,
-) -> Option<(Arc<dyn actors::store::Store>, crate::support::proxy::Proxy)> {
+) -> Option<(Arc<dyn actors::store::Store>, fakes::proxy::Proxy)> {
     use sqlx::postgres::PgConnectOptions;
     use std::str::FromStr;
     // Checks that PostgreSQL answers (or prints why the test is skipped).
@@ -503,7 +507,7 @@ async fn postgres_behind_proxy(
     let options = PgConnectOptions::from_str(&url).ok()?;
     let target = format!("{}:{}", options.get_host(), options.get_port());
     let resolved = tokio::net::lookup_host(&target).await.ok()?.next()?;
-    let proxy = crate::support::proxy::Proxy::start(resolved, open).await;
+    let proxy = fakes::proxy::Proxy::start(resolved, open).await;
     let via_proxy = url.replacen(&target, &proxy.addr.to_string(), 1);
     assert_ne!(via_proxy, url, "TEST_DATABASE_URL names {target}");
     let schema = format!("cbtest_{}", uuid::Uuid::now_v7().simple());
@@ -621,7 +625,7 @@ async fn a_full_disk_refuses_what_it_cannot_store_and_serves_again_when_space_re
     }
     // Serving again, with no restart: a new message is acknowledged and answered.
     assert_eq!(
-        app.post_wazzup(&fake_wazzup::inbound("after", "77029999999", "after"))
+        app.post_wazzup(&fakes::wazzup::inbound("after", "77029999999", "after"))
             .await,
         StatusCode::OK
     );
@@ -650,7 +654,7 @@ async fn an_engine_started_without_its_database_becomes_ready_when_it_answers() 
     };
     assert_eq!(get("/health").await, StatusCode::OK);
     assert_eq!(get("/ready").await, StatusCode::SERVICE_UNAVAILABLE);
-    let hello = fake_wazzup::inbound("early", "77028888888", "early");
+    let hello = fakes::wazzup::inbound("early", "77028888888", "early");
     assert_eq!(
         app.post_wazzup(&hello).await,
         StatusCode::SERVICE_UNAVAILABLE,
@@ -674,7 +678,7 @@ async fn an_engine_started_without_its_database_becomes_ready_when_it_answers() 
     );
     // And a later outage is answered 503 too, then served again.
     proxy.cut();
-    let later = fake_wazzup::inbound("later", "77028888888", "later");
+    let later = fakes::wazzup::inbound("later", "77028888888", "later");
     assert!(
         eventually(OUTAGE_WAIT, || async {
             app.post_wazzup(&later).await == StatusCode::SERVICE_UNAVAILABLE
@@ -736,7 +740,7 @@ async fn a_turn_waiting_on_an_outage_is_shown_and_answered_when_the_database_ret
     .await;
     let phone = "77027777777";
     assert_eq!(
-        app.post_wazzup(&fake_wazzup::inbound("w-1", phone, "w-1"))
+        app.post_wazzup(&fakes::wazzup::inbound("w-1", phone, "w-1"))
             .await,
         StatusCode::OK
     );
@@ -810,7 +814,7 @@ async fn a_turn_in_hand_when_the_database_turns_read_only_waits_and_is_answered(
     .await;
     let phone = "77026666666";
     assert_eq!(
-        app.post_wazzup(&fake_wazzup::inbound("ro-1", phone, "ro-1"))
+        app.post_wazzup(&fakes::wazzup::inbound("ro-1", phone, "ro-1"))
             .await,
         StatusCode::OK
     );
@@ -825,7 +829,7 @@ async fn a_turn_in_hand_when_the_database_turns_read_only_waits_and_is_answered(
         .await,
         "the turn waits, it is not parked"
     );
-    let refused = fake_wazzup::inbound("ro-2", phone, "ro-2");
+    let refused = fakes::wazzup::inbound("ro-2", phone, "ro-2");
     assert_eq!(
         app.post_wazzup(&refused).await,
         StatusCode::SERVICE_UNAVAILABLE,

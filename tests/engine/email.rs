@@ -7,12 +7,10 @@
 
 use crate::support::app::{self, Options, TelegramMode, TestApp};
 use crate::support::eventually;
-use crate::support::fake_bitrix;
-use crate::support::fake_smtp::{self, FakeSmtp, Received};
-use crate::support::fake_telegram;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use dialogs::{Channel, ChatKey};
+use fakes::smtp::{FakeSmtp, Received};
 use mail_parser::HeaderValue;
 use reqwest::StatusCode;
 use std::sync::Arc;
@@ -25,7 +23,7 @@ const SECRET: &str = "mail-secret-0123456789";
 const AGENCY: &str = "tours@crystalbay.test";
 
 async fn spawn() -> (TestApp, Arc<FakeSmtp>) {
-    let smtp = fake_smtp::start().await;
+    let smtp = fakes::smtp::start().await;
     let app = app::spawn_with(Options {
         env: vec![
             ("SMTP_URL", smtp.url.clone()),
@@ -162,7 +160,7 @@ fn assert_threaded(reply: &Received, address: &str, their_id: &str, thread: &[&s
     assert_eq!(reply.mail_from, AGENCY);
     assert_eq!(
         reply.auth_user.as_deref(),
-        Some(fake_smtp::USER),
+        Some(fakes::smtp::USER),
         "SMTP_URL's credentials are used"
     );
     let email = reply.parsed();
@@ -658,9 +656,9 @@ async fn the_same_message_id_from_two_senders_is_two_answered_messages() {
 #[tokio::test]
 async fn an_email_customer_is_on_the_lead_the_bitrix_contact_and_the_managers_alert() {
     const MANAGERS: i64 = -1005550001111;
-    let smtp = fake_smtp::start().await;
-    let bitrix = fake_bitrix::start().await;
-    let telegram = fake_telegram::start().await;
+    let smtp = fakes::smtp::start().await;
+    let bitrix = fakes::bitrix::start().await;
+    let telegram = fakes::telegram::start().await;
     let app = app::spawn_with(Options {
         env: vec![
             ("SMTP_URL", smtp.url.clone()),

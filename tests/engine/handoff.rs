@@ -3,7 +3,7 @@
 //! releases it; a quiet period returns it to the bot. Every change of hands is recorded.
 
 use crate::support::app::{self, Options, TestApp};
-use crate::support::{eventually, fake_wazzup};
+use crate::support::eventually;
 use actors::conversation::ManagerAction;
 use dialogs::{Channel, ChatKey, Owner};
 use std::time::Duration;
@@ -16,7 +16,7 @@ fn key(phone: &str) -> ChatKey {
 
 async fn send(app: &TestApp, id: &str, phone: &str, text: &str) {
     let status = app
-        .post_wazzup(&fake_wazzup::inbound(id, phone, text))
+        .post_wazzup(&fakes::wazzup::inbound(id, phone, text))
         .await;
     assert_eq!(status, reqwest::StatusCode::OK);
 }

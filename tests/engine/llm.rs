@@ -4,13 +4,13 @@
 //! ever inside the user message.
 
 use crate::support::eventually;
-use crate::support::fake_openai::{self, FakeOpenAi, Mode};
 use actors::llm::openai::{DEFAULT_EXTRACT_PROMPT, DEFAULT_SYSTEM_PROMPT};
 use actors::llm::{
     AnswerRequest, DEFAULT_RETRIES, Extraction, LanguageModel, LlmError, LlmHandle, LlmSettings,
 };
 use chrono::NaiveDate;
 use dialogs::analysis::{Intent, Language, Slots};
+use fakes::openai::{FakeOpenAi, Mode};
 use serde_json::Value;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -25,8 +25,8 @@ fn date(s: &str) -> Option<NaiveDate> {
 }
 
 async fn llm_with(mode: Mode, timeout: Duration) -> (LlmHandle, Arc<FakeOpenAi>) {
-    let (url, fake) = fake_openai::start(mode).await;
-    let mut settings = LlmSettings::new(url, fake_openai::API_KEY.to_owned().into(), "gpt-4o");
+    let (url, fake) = fakes::openai::start(mode).await;
+    let mut settings = LlmSettings::new(url, fakes::openai::API_KEY.to_owned().into(), "gpt-4o");
     settings.timeout = timeout;
     (actors::llm::start(settings).await.unwrap(), fake)
 }
@@ -180,7 +180,7 @@ async fn a_server_error_is_an_api_error_after_bounded_retries() {
 
 #[tokio::test]
 async fn a_wrong_key_is_an_api_error_and_not_retried() {
-    let (url, fake) = fake_openai::start(Mode::Text("Да.".into())).await;
+    let (url, fake) = fakes::openai::start(Mode::Text("Да.".into())).await;
     let settings = LlmSettings::new(url, "sk-wrong".to_owned().into(), "gpt-4o");
     let llm = actors::llm::start(settings).await.unwrap();
     let err = llm.answer(&question(Language::En, "Hi")).await.unwrap_err();
@@ -339,17 +339,16 @@ async fn a_call_in_flight_does_not_hold_up_the_others() {
 mod in_conversation {
     use super::*;
     use crate::support::app::{self, Options, TestApp};
-    use crate::support::fake_wazzup;
 
     const WAIT: Duration = Duration::from_secs(30);
     /// The rules cannot place this: no intent, no slot.
     const VAGUE: &str = "эээ ну вы поняли, как в тот раз";
 
     async fn app_with(mode: Mode) -> (TestApp, Arc<FakeOpenAi>) {
-        let (url, fake) = fake_openai::start(mode).await;
+        let (url, fake) = fakes::openai::start(mode).await;
         let app = app::spawn_with(Options {
             env: vec![
-                ("OPENAI_API_KEY", fake_openai::API_KEY.into()),
+                ("OPENAI_API_KEY", fakes::openai::API_KEY.into()),
                 ("OPENAI_BASE_URL", url),
                 ("OPENAI_TIMEOUT_SECS", "1".into()),
             ],
@@ -361,7 +360,7 @@ mod in_conversation {
 
     async fn reply_to(app: &TestApp, phone: &str, text: &str) -> String {
         let status = app
-            .post_wazzup(&fake_wazzup::inbound(&format!("{phone}-1"), phone, text))
+            .post_wazzup(&fakes::wazzup::inbound(&format!("{phone}-1"), phone, text))
             .await;
         assert_eq!(status, reqwest::StatusCode::OK);
         assert!(

@@ -6,9 +6,9 @@
 //! an urgent follow-up at once, the rest once a manager took the chat.
 
 use crate::support::app::{self, Options, TelegramMode, TestApp};
-use crate::support::fake_telegram::{self, FakeTelegram};
-use crate::support::{eventually, fake_wazzup};
+use crate::support::eventually;
 use dialogs::{Channel, ChatKey, Owner};
+use fakes::telegram::FakeTelegram;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,7 +17,7 @@ const WAIT: Duration = Duration::from_secs(20);
 const MANAGERS: i64 = -1001234567890;
 
 async fn spawn(remind_secs: &str) -> (TestApp, Arc<FakeTelegram>) {
-    let fake = fake_telegram::start().await;
+    let fake = fakes::telegram::start().await;
     let app = app::spawn_with(Options {
         telegram: Some((TelegramMode::Webhook, fake.clone())),
         env: vec![
@@ -30,7 +30,7 @@ async fn spawn(remind_secs: &str) -> (TestApp, Arc<FakeTelegram>) {
     (app, fake)
 }
 
-async fn announcements(fake: &FakeTelegram, n: usize) -> Vec<fake_telegram::Sent> {
+async fn announcements(fake: &FakeTelegram, n: usize) -> Vec<fakes::telegram::Sent> {
     assert!(
         eventually(WAIT, || async { fake.sent_to(MANAGERS).len() >= n }).await,
         "the managers' chat got {:?}",
@@ -52,7 +52,7 @@ fn manager_update(content: serde_json::Value) -> serde_json::Value {
 async fn managers_are_told_claim_with_a_button_and_answer_by_replying() {
     let (app, fake) = spawn("600").await;
     let phone = "77050000001";
-    app.post_wazzup(&fake_wazzup::inbound(
+    app.post_wazzup(&fakes::wazzup::inbound(
         "m-1",
         phone,
         "Позовите менеджера, пожалуйста",
@@ -90,7 +90,7 @@ async fn managers_are_told_claim_with_a_button_and_answer_by_replying() {
     }}));
     assert_eq!(
         app.post_telegram(
-            &fake_telegram::with_id(press, 9001),
+            &fakes::telegram::with_id(press, 9001),
             Some(app::TELEGRAM_SECRET)
         )
         .await,
@@ -133,7 +133,7 @@ async fn managers_are_told_claim_with_a_button_and_answer_by_replying() {
     }}));
     assert_eq!(
         app.post_telegram(
-            &fake_telegram::with_id(reply.clone(), 9002),
+            &fakes::telegram::with_id(reply.clone(), 9002),
             Some(app::TELEGRAM_SECRET)
         )
         .await,
@@ -151,7 +151,7 @@ async fn managers_are_told_claim_with_a_button_and_answer_by_replying() {
 
     // Telegram delivering the same reply again (a lost answer, a retry) does not send it twice;
     // the manager's next reply still goes through.
-    let again = fake_telegram::with_id(reply.clone(), 9002);
+    let again = fakes::telegram::with_id(reply.clone(), 9002);
     assert_eq!(
         app.post_telegram(&again, Some(app::TELEGRAM_SECRET)).await,
         reqwest::StatusCode::OK
@@ -161,7 +161,7 @@ async fn managers_are_told_claim_with_a_button_and_answer_by_replying() {
     next["message"]["text"] = json!("Подберу вам отель, минуту");
     assert_eq!(
         app.post_telegram(
-            &fake_telegram::with_id(next, 9003),
+            &fakes::telegram::with_id(next, 9003),
             Some(app::TELEGRAM_SECRET)
         )
         .await,
@@ -202,7 +202,7 @@ async fn managers_are_told_claim_with_a_button_and_answer_by_replying() {
 #[tokio::test]
 async fn an_unclaimed_escalation_is_announced_again() {
     let (app, fake) = spawn("1").await;
-    app.post_wazzup(&fake_wazzup::inbound(
+    app.post_wazzup(&fakes::wazzup::inbound(
         "r-1",
         "77050000002",
         "Это безобразие, верните деньги",
@@ -222,7 +222,7 @@ async fn an_unclaimed_escalation_is_announced_again() {
 async fn a_customer_with_a_very_long_name_is_announced_within_telegrams_limits() {
     let (app, fake) = spawn("600").await;
     let phone = "77050000003";
-    let mut body = fake_wazzup::inbound("l-1", phone, "Позовите менеджера, пожалуйста");
+    let mut body = fakes::wazzup::inbound("l-1", phone, "Позовите менеджера, пожалуйста");
     body["messages"][0]["contact"]["name"] = json!("Айгуль Сейткали ".repeat(400));
     app.post_wazzup(&body).await;
     // The fake refuses a text over 4096 characters ("message is too long"), as Telegram does.
@@ -251,7 +251,7 @@ async fn an_announcement_refused_for_good_is_not_sent_again_every_few_seconds() 
         .lock()
         .unwrap()
         .insert(MANAGERS, "Bad Request: chat not found".into());
-    app.post_wazzup(&fake_wazzup::inbound(
+    app.post_wazzup(&fakes::wazzup::inbound(
         "g-1",
         "77050000004",
         "Позовите менеджера, пожалуйста",
@@ -276,7 +276,7 @@ async fn an_announcement_refused_for_good_is_not_sent_again_every_few_seconds() 
 }
 
 /// Waits until a message of the managers' chat contains `text`; returns it.
-async fn told(fake: &FakeTelegram, text: &str) -> fake_telegram::Sent {
+async fn told(fake: &FakeTelegram, text: &str) -> fakes::telegram::Sent {
     assert!(
         eventually(WAIT, || async {
             fake.sent_to(MANAGERS).iter().any(|s| s.text.contains(text))
@@ -300,7 +300,7 @@ async fn what_the_customer_adds_reaches_the_managers_urgent_at_once_the_rest_onc
         ("f-2", "ещё хотела спросить про визу для мамы"),
         ("f-3", "мне срочно, вылет завтра!"),
     ] {
-        app.post_wazzup(&fake_wazzup::inbound(id, phone, text))
+        app.post_wazzup(&fakes::wazzup::inbound(id, phone, text))
             .await;
         assert!(
             eventually(WAIT, || async {
@@ -342,7 +342,7 @@ async fn what_the_customer_adds_reaches_the_managers_urgent_at_once_the_rest_onc
     }}));
     assert_eq!(
         app.post_telegram(
-            &fake_telegram::with_id(press, 9101),
+            &fakes::telegram::with_id(press, 9101),
             Some(app::TELEGRAM_SECRET)
         )
         .await,

@@ -7,9 +7,9 @@
 //! behaviour is the one of hours-long outages with the defaults.
 
 use crate::support::app::{self, Options, TelegramMode, TestApp};
-use crate::support::fake_telegram::{self, FakeTelegram};
-use crate::support::{eventually, fake_wazzup};
+use crate::support::eventually;
 use dialogs::{Channel, ChatKey};
+use fakes::telegram::FakeTelegram;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -41,7 +41,7 @@ fn phone(i: usize) -> String {
 }
 
 async fn post(app: &TestApp, i: usize, text: &str) {
-    let body = fake_wazzup::inbound(&format!("ob-{i}"), &phone(i), text);
+    let body = fakes::wazzup::inbound(&format!("ob-{i}"), &phone(i), text);
     assert_eq!(app.post_wazzup(&body).await, reqwest::StatusCode::OK);
 }
 
@@ -191,7 +191,7 @@ async fn a_wazzup_rate_limit_pauses_the_channel_and_spends_no_attempt() {
 }
 
 async fn spawn_telegram(env: Vec<(&'static str, String)>) -> (TestApp, Arc<FakeTelegram>) {
-    let fake = fake_telegram::start().await;
+    let fake = fakes::telegram::start().await;
     let app = app::spawn_with(Options {
         env,
         telegram: Some((TelegramMode::Polling, fake.clone())),
@@ -207,7 +207,7 @@ async fn a_telegram_flood_limit_loses_no_reply() {
     let chats: Vec<i64> = (0..30).map(|i| 5_000 + i).collect();
     *fake.limited_until.lock().unwrap() = Some(Instant::now() + Duration::from_secs(3));
     for chat in &chats {
-        fake.push(fake_telegram::text(*chat, "Здравствуйте"));
+        fake.push(fakes::telegram::text(*chat, "Здравствуйте"));
         tokio::time::sleep(Duration::from_millis(60)).await;
     }
     let keys: Vec<ChatKey> = chats
@@ -250,7 +250,7 @@ async fn a_telegram_flood_limit_loses_no_reply() {
 #[tokio::test]
 async fn a_reply_past_its_deadline_goes_to_the_managers_and_an_admin_can_send_it_again() {
     let managers = -100_777;
-    let fake = fake_telegram::start().await;
+    let fake = fakes::telegram::start().await;
     let mut env = fast_retries();
     env.push(("OUTBOX_DEADLINE_SECS", "1".into()));
     env.push(("TELEGRAM_MANAGERS_CHAT_ID", managers.to_string()));

@@ -5,7 +5,7 @@
 //! the bot, a reaction) gets none and starts no conversation.
 
 use crate::support::app::{self, Options, TelegramMode};
-use crate::support::{eventually, fake_smtp, fake_telegram};
+use crate::support::eventually;
 use dialogs::{Channel, ChatKey};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -56,7 +56,7 @@ fn chat_of(update: &Value) -> i64 {
 
 #[tokio::test]
 async fn every_kind_of_telegram_update_is_answered_or_deliberately_dropped() {
-    let fake = fake_telegram::start().await;
+    let fake = fakes::telegram::start().await;
     let app = app::spawn_with(Options {
         telegram: Some((TelegramMode::Webhook, fake.clone())),
         ..Options::default()
@@ -95,7 +95,7 @@ async fn every_kind_of_telegram_update_is_answered_or_deliberately_dropped() {
 
 #[tokio::test]
 async fn emails_from_every_client_are_answered_in_their_thread() {
-    let smtp = fake_smtp::start().await;
+    let smtp = fakes::smtp::start().await;
     let secret = "mail-secret-0123456789";
     let app = app::spawn_with(Options {
         env: vec![

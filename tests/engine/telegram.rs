@@ -4,9 +4,9 @@
 
 use crate::support::app::{self, Options, TelegramMode, TestApp};
 use crate::support::eventually;
-use crate::support::fake_telegram::{self, FakeTelegram};
 use crate::support::stand_ins::StandInTours;
 use dialogs::{Channel, ChatKey};
+use fakes::telegram::FakeTelegram;
 use reqwest::StatusCode;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -19,7 +19,7 @@ async fn spawn(mode: TelegramMode) -> (TestApp, Arc<FakeTelegram>) {
 }
 
 async fn spawn_with(mode: TelegramMode, options: Options) -> (TestApp, Arc<FakeTelegram>) {
-    let fake = fake_telegram::start().await;
+    let fake = fakes::telegram::start().await;
     let app = app::spawn_with(Options {
         telegram: Some((mode, fake.clone())),
         ..options
@@ -29,7 +29,7 @@ async fn spawn_with(mode: TelegramMode, options: Options) -> (TestApp, Arc<FakeT
 }
 
 /// Waits until `chat` has received `n` messages; returns them.
-async fn replies(fake: &FakeTelegram, chat: i64, n: usize) -> Vec<fake_telegram::Sent> {
+async fn replies(fake: &FakeTelegram, chat: i64, n: usize) -> Vec<fakes::telegram::Sent> {
     assert!(
         eventually(WAIT, || async { fake.sent_to(chat).len() >= n }).await,
         "chat {chat} did not get {n} message(s); got {:?}",
@@ -41,7 +41,7 @@ async fn replies(fake: &FakeTelegram, chat: i64, n: usize) -> Vec<fake_telegram:
 #[tokio::test]
 async fn a_customer_message_through_the_webhook_is_answered_on_telegram() {
     let (app, fake) = spawn(TelegramMode::Webhook).await;
-    let update = fake_telegram::with_id(fake_telegram::text(1001, "Здравствуйте"), 1);
+    let update = fakes::telegram::with_id(fakes::telegram::text(1001, "Здравствуйте"), 1);
     let status = app.post_telegram(&update, Some(app::TELEGRAM_SECRET)).await;
     assert_eq!(status, StatusCode::OK);
     let sent = replies(&fake, 1001, 1).await;
@@ -85,7 +85,7 @@ async fn the_webhook_is_registered_at_start_with_the_secret() {
 #[tokio::test]
 async fn a_missing_or_wrong_secret_or_a_malformed_body_stores_nothing() {
     let (app, fake) = spawn(TelegramMode::Webhook).await;
-    let update = fake_telegram::with_id(fake_telegram::text(1002, "Здравствуйте"), 2);
+    let update = fakes::telegram::with_id(fakes::telegram::text(1002, "Здравствуйте"), 2);
     assert_eq!(
         app.post_telegram(&update, None).await,
         StatusCode::UNAUTHORIZED
@@ -123,7 +123,7 @@ async fn a_missing_or_wrong_secret_or_a_malformed_body_stores_nothing() {
     );
     assert_eq!(store.count_conversations().await.unwrap(), 0);
     // Another customer, let in, is answered: by then a stored refused update would have been too.
-    let other = fake_telegram::with_id(fake_telegram::text(1003, "Здравствуйте"), 3);
+    let other = fakes::telegram::with_id(fakes::telegram::text(1003, "Здравствуйте"), 3);
     assert_eq!(
         app.post_telegram(&other, Some(app::TELEGRAM_SECRET)).await,
         StatusCode::OK
@@ -138,7 +138,7 @@ async fn a_missing_or_wrong_secret_or_a_malformed_body_stores_nothing() {
 #[tokio::test]
 async fn the_same_update_twice_and_concurrently_is_answered_once() {
     let (app, fake) = spawn(TelegramMode::Webhook).await;
-    let update = fake_telegram::with_id(fake_telegram::text(1004, "Хотим в Нячанг"), 40);
+    let update = fakes::telegram::with_id(fakes::telegram::text(1004, "Хотим в Нячанг"), 40);
     let secret = Some(app::TELEGRAM_SECRET);
     assert_eq!(app.post_telegram(&update, secret).await, StatusCode::OK);
     assert_eq!(
@@ -151,7 +151,7 @@ async fn the_same_update_twice_and_concurrently_is_answered_once() {
         assert_eq!(status, StatusCode::OK);
     }
     // A different update afterwards proves the first one's turn is over.
-    let next = fake_telegram::with_id(fake_telegram::text(1004, "в марте"), 41);
+    let next = fakes::telegram::with_id(fakes::telegram::text(1004, "в марте"), 41);
     assert_eq!(app.post_telegram(&next, secret).await, StatusCode::OK);
     replies(&fake, 1004, 2).await;
     assert_eq!(fake.sent_to(1004).len(), 2, "one reply per update");
@@ -168,8 +168,8 @@ async fn a_button_press_does_what_the_button_says_and_is_answered() {
     )
     .await;
     let secret = Some(app::TELEGRAM_SECRET);
-    let ask = fake_telegram::with_id(
-        fake_telegram::text(1005, "Нячанг из Алматы в марте на 10 ночей вдвоём"),
+    let ask = fakes::telegram::with_id(
+        fakes::telegram::text(1005, "Нячанг из Алматы в марте на 10 ночей вдвоём"),
         50,
     );
     assert_eq!(app.post_telegram(&ask, secret).await, StatusCode::OK);
@@ -181,7 +181,8 @@ async fn a_button_press_does_what_the_button_says_and_is_answered() {
         "inline buttons expected: {actions:?}"
     );
 
-    let press = fake_telegram::with_id(fake_telegram::button_press(1005, "cq-more", "more"), 51);
+    let press =
+        fakes::telegram::with_id(fakes::telegram::button_press(1005, "cq-more", "more"), 51);
     assert_eq!(app.post_telegram(&press, secret).await, StatusCode::OK);
     let next = replies(&fake, 1005, 2).await.remove(1);
     assert!(
@@ -204,7 +205,7 @@ async fn a_button_press_does_what_the_button_says_and_is_answered() {
 #[tokio::test]
 async fn a_photo_gets_a_polite_reply() {
     let (app, fake) = spawn(TelegramMode::Webhook).await;
-    let photo = fake_telegram::with_id(fake_telegram::photo(1006, None), 60);
+    let photo = fakes::telegram::with_id(fakes::telegram::photo(1006, None), 60);
     assert_eq!(
         app.post_telegram(&photo, Some(app::TELEGRAM_SECRET)).await,
         StatusCode::OK
@@ -225,10 +226,10 @@ async fn group_messages_and_the_managers_chat_are_not_customer_messages() {
     .await;
     let secret = Some(app::TELEGRAM_SECRET);
     for (id, group) in [(70, -1009000), (71, -1009001)] {
-        let update = fake_telegram::with_id(fake_telegram::group_text(group, 1007, "беру"), id);
+        let update = fakes::telegram::with_id(fakes::telegram::group_text(group, 1007, "беру"), id);
         assert_eq!(app.post_telegram(&update, secret).await, StatusCode::OK);
     }
-    let customer = fake_telegram::with_id(fake_telegram::text(1008, "Здравствуйте"), 72);
+    let customer = fakes::telegram::with_id(fakes::telegram::text(1008, "Здравствуйте"), 72);
     assert_eq!(app.post_telegram(&customer, secret).await, StatusCode::OK);
     replies(&fake, 1008, 1).await;
     let store = &app.engine.store().store;
@@ -248,10 +249,10 @@ async fn group_messages_and_the_managers_chat_are_not_customer_messages() {
 #[tokio::test]
 async fn in_polling_mode_pushed_updates_are_answered() {
     let (_app, fake) = spawn(TelegramMode::Polling).await;
-    let first = fake.push(fake_telegram::text(1009, "Здравствуйте"));
+    let first = fake.push(fakes::telegram::text(1009, "Здравствуйте"));
     let sent = replies(&fake, 1009, 1).await;
     assert!(sent[0].text.contains("Crystal Bay"), "{}", sent[0].text);
-    fake.push(fake_telegram::button_press(1009, "cq-poll", "manager"));
+    fake.push(fakes::telegram::button_press(1009, "cq-poll", "manager"));
     replies(&fake, 1009, 2).await;
     assert!(
         eventually(WAIT, || async {
@@ -274,7 +275,7 @@ async fn in_polling_mode_pushed_updates_are_answered() {
 async fn a_rate_limited_send_waits_as_told_and_arrives_once() {
     let (_app, fake) = spawn(TelegramMode::Polling).await;
     fake.too_many_requests.store(1, Ordering::SeqCst);
-    fake.push(fake_telegram::text(1010, "Здравствуйте"));
+    fake.push(fakes::telegram::text(1010, "Здравствуйте"));
     replies(&fake, 1010, 1).await;
     assert_eq!(
         fake.attempts_to(1010),
@@ -282,7 +283,7 @@ async fn a_rate_limited_send_waits_as_told_and_arrives_once() {
         "refused once with 429, then sent"
     );
     // The next message's reply shows the first was not sent twice.
-    fake.push(fake_telegram::text(1010, "Хотим в Нячанг"));
+    fake.push(fakes::telegram::text(1010, "Хотим в Нячанг"));
     replies(&fake, 1010, 2).await;
     let sent = fake.sent_to(1010);
     assert_eq!(sent.len(), 2);
@@ -293,7 +294,7 @@ async fn a_rate_limited_send_waits_as_told_and_arrives_once() {
 async fn a_chat_that_blocked_the_bot_is_marked_unreachable_not_retried_and_escalated() {
     let (app, fake) = spawn(TelegramMode::Polling).await;
     fake.blocked.lock().unwrap().insert(1011);
-    fake.push(fake_telegram::text(1011, "Здравствуйте"));
+    fake.push(fakes::telegram::text(1011, "Здравствуйте"));
     let store = &app.engine.store().store;
     let key = ChatKey::new(Channel::Telegram, "1011");
     let given_up = eventually(WAIT, || async {
@@ -346,7 +347,7 @@ mod crash {
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("DATABASE_URL", format!("sqlite://{}", db.display()))
             .env("HTTP_ADDR", format!("127.0.0.1:{port}"))
-            .env("TELEGRAM_BOT_TOKEN", fake_telegram::TOKEN)
+            .env("TELEGRAM_BOT_TOKEN", fakes::telegram::TOKEN)
             .env("TELEGRAM_API_URL", telegram_url)
             .env("RUST_LOG", "warn")
             .env("BURST_WINDOW_MS", "0")
@@ -361,13 +362,13 @@ mod crash {
     async fn an_update_fetched_just_before_a_crash_is_answered_once_after_restart() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("tg-crash.db");
-        let fake = fake_telegram::start().await;
+        let fake = fakes::telegram::start().await;
 
         // 1. The engine fetches the update, stores it and starts replying; the reply never
         //    gets an answer and the next poll (which would confirm the update) never arrives.
         fake.hold_sends.store(true, Ordering::SeqCst);
         *fake.poll_budget.lock().unwrap() = Some(1);
-        let update = fake.push(fake_telegram::text(1012, "Здравствуйте"));
+        let update = fake.push(fakes::telegram::text(1012, "Здравствуйте"));
         let engine = start(&db, &fake.url);
         assert!(
             eventually(WAIT, || async { fake.attempts_to(1012) >= 1 }).await,
@@ -384,7 +385,7 @@ mod crash {
         fake.hold_sends.store(false, Ordering::SeqCst);
         *fake.poll_budget.lock().unwrap() = None;
         let _engine = start(&db, &fake.url);
-        fake.push(fake_telegram::text(1012, "а в марте?"));
+        fake.push(fakes::telegram::text(1012, "а в марте?"));
         let sent = replies(&fake, 1012, 2).await;
         assert!(sent[0].text.contains("Crystal Bay"), "{}", sent[0].text);
         assert!(

@@ -3,7 +3,6 @@
 //! how few requests the operator sees (cache, coalescing), through a proxy and with pacing.
 
 use crate::support::eventually;
-use crate::support::fake_samo::{self, CheckinShape, FakeSamo, TOKEN};
 use actors::tours::samo::SamoClient;
 use actors::tours::{self, SamoError, TourSearch, Tours, ToursHandle, ToursSettings};
 use chrono::NaiveDate;
@@ -11,6 +10,7 @@ use dialogs::search::{
     Availability, NamedHotel, Offer, OfferPage, PageRequest, SearchFailure, SearchField,
     SearchQuery, SortOrder, Widening,
 };
+use fakes::samo::{CheckinShape, FakeSamo, TOKEN};
 use secrecy::SecretString;
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -81,7 +81,7 @@ fn last_params(fake: &FakeSamo) -> std::collections::HashMap<String, String> {
 #[tokio::test]
 async fn canonical_names_find_the_operators_ids_in_any_spelling_and_form() {
     for lenient in [false, true] {
-        let fake = fake_samo::start().await;
+        let fake = fakes::samo::start().await;
         fake.set(|s| s.lenient = lenient);
         let tours = Tours::new(&settings(&fake)).unwrap();
         let catalog = tours.catalog();
@@ -132,7 +132,7 @@ async fn canonical_names_find_the_operators_ids_in_any_spelling_and_form() {
 
 #[tokio::test]
 async fn an_old_dictionary_is_served_while_a_fresh_copy_loads_in_the_background() {
-    let fake = fake_samo::start().await;
+    let fake = fakes::samo::start().await;
     let mut short = settings(&fake);
     short.dictionary_ttl = Duration::from_secs(8);
     let tours = Tours::new(&short).unwrap();
@@ -164,7 +164,7 @@ async fn an_old_dictionary_is_served_while_a_fresh_copy_loads_in_the_background(
 
 #[tokio::test]
 async fn a_search_shows_the_cheapest_offer_of_each_hotel_with_seats_in_tenge() {
-    let fake = fake_samo::start().await;
+    let fake = fakes::samo::start().await;
     let tours = handle(&fake).await;
     let page = tours.search(&nha_trang(), first(10)).await.unwrap();
 
@@ -226,7 +226,7 @@ async fn a_search_shows_the_cheapest_offer_of_each_hotel_with_seats_in_tenge() {
 
 #[tokio::test]
 async fn children_and_a_budget_in_tenge_reach_the_operator() {
-    let fake = fake_samo::start().await;
+    let fake = fakes::samo::start().await;
     let tours = handle(&fake).await;
     let mut query = nha_trang();
     query.child_ages = vec![5, 1];
@@ -261,7 +261,7 @@ async fn children_and_a_budget_in_tenge_reach_the_operator() {
 
 #[tokio::test]
 async fn stars_and_meal_become_the_operators_category_and_meal_ids() {
-    let fake = fake_samo::start().await;
+    let fake = fakes::samo::start().await;
     let tours = handle(&fake).await;
     let mut query = nha_trang();
     query.resorts.clear();
@@ -305,7 +305,7 @@ async fn stars_and_meal_become_the_operators_category_and_meal_ids() {
 
 #[tokio::test]
 async fn paging_fetches_a_further_operator_page_only_when_the_slice_reaches_it() {
-    let fake = fake_samo::start().await;
+    let fake = fakes::samo::start().await;
     fake.set(|s| s.page_size = 2);
     let tours = handle(&fake).await;
     let mut query = nha_trang();
@@ -359,7 +359,7 @@ async fn paging_fetches_a_further_operator_page_only_when_the_slice_reaches_it()
 
 #[tokio::test]
 async fn a_grouped_offer_expands_into_the_hotels_concrete_offers() {
-    let fake = fake_samo::start().await;
+    let fake = fakes::samo::start().await;
     let tours = handle(&fake).await;
     // 7–12 January holds three of Almaty's flight days to Vietnam (Thu 7, Sat 9, Tue 12).
     let mut query = nha_trang();
@@ -403,7 +403,7 @@ async fn a_grouped_offer_expands_into_the_hotels_concrete_offers() {
 
 #[tokio::test]
 async fn prices_are_shown_in_the_configured_currency_when_the_operator_converts_them() {
-    let fake = fake_samo::start().await;
+    let fake = fakes::samo::start().await;
     let mut usd = settings(&fake);
     usd.currency = "USD".into();
     let tours = tours::start(usd).await.unwrap();
@@ -417,7 +417,7 @@ async fn prices_are_shown_in_the_configured_currency_when_the_operator_converts_
     }
 
     // A currency the operator does not have: its own prices, never a made-up conversion.
-    let fake = fake_samo::start().await;
+    let fake = fakes::samo::start().await;
     let mut pounds = settings(&fake);
     pounds.currency = "GBP".into();
     let tours = tours::start(pounds).await.unwrap();
@@ -429,8 +429,8 @@ async fn prices_are_shown_in_the_configured_currency_when_the_operator_converts_
 
 #[tokio::test]
 async fn every_documented_value_form_gives_the_same_offers() {
-    let strict = fake_samo::start().await;
-    let lenient = fake_samo::start().await;
+    let strict = fakes::samo::start().await;
+    let lenient = fakes::samo::start().await;
     lenient.set(|s| s.lenient = true);
     let mut query = nha_trang();
     query.resorts = vec!["Phan Thiet".into()];
@@ -457,7 +457,7 @@ async fn every_documented_value_form_gives_the_same_offers() {
 
 #[tokio::test]
 async fn the_checkin_calendar_is_read_in_all_three_shapes() {
-    let fake = fake_samo::start().await;
+    let fake = fakes::samo::start().await;
     let tours = Tours::new(&settings(&fake)).unwrap();
     let mut calendars = Vec::new();
     for shape in [CheckinShape::A, CheckinShape::B, CheckinShape::C] {
@@ -497,7 +497,7 @@ fn no_token(texts: &[String]) {
 
 #[tokio::test]
 async fn each_error_shape_is_a_typed_error_without_the_token() {
-    let fake = fake_samo::start().await;
+    let fake = fakes::samo::start().await;
     let good = client(&fake, TOKEN);
     let mut texts = Vec::new();
 
@@ -611,7 +611,7 @@ async fn each_error_shape_is_a_typed_error_without_the_token() {
 
 #[tokio::test]
 async fn a_failure_reaches_the_dialog_as_unavailable_with_the_operators_reason() {
-    let fake = fake_samo::start().await;
+    let fake = fakes::samo::start().await;
     fake.set(|s| s.blacklisted = true);
     let tours = handle(&fake).await;
     let err = tours.search(&nha_trang(), first(5)).await.unwrap_err();
@@ -631,7 +631,7 @@ async fn a_failure_reaches_the_dialog_as_unavailable_with_the_operators_reason()
 
 #[tokio::test]
 async fn a_failed_search_is_not_cached() {
-    let fake = fake_samo::start().await;
+    let fake = fakes::samo::start().await;
     let tours = handle(&fake).await;
     let mut warm_up = nha_trang();
     warm_up.nights_to = 8;
@@ -649,7 +649,7 @@ async fn a_failed_search_is_not_cached() {
 
 #[tokio::test]
 async fn a_place_the_operator_does_not_serve_comes_with_its_alternatives() {
-    let fake = fake_samo::start().await;
+    let fake = fakes::samo::start().await;
     let tours = handle(&fake).await;
     let mut query = nha_trang();
     // Only the cities that fly to Vietnam are offered instead (Shymkent and Karaganda fly
@@ -694,7 +694,7 @@ fn selling(fake: &FakeSamo, countries: &[&str]) -> ToursSettings {
 
 #[tokio::test]
 async fn only_the_countries_sold_are_searched_and_shown() {
-    let fake = fake_samo::start().await;
+    let fake = fakes::samo::start().await;
     let tours = handle(&fake).await;
     // Thailand is in the operator's catalogue, but the agency sells Vietnam: declined
     // before anything is asked.
@@ -776,7 +776,7 @@ async fn only_the_countries_sold_are_searched_and_shown() {
     );
 
     // An agency that sells Thailand too: searched from where it flies.
-    let fake = fake_samo::start().await;
+    let fake = fakes::samo::start().await;
     let both = tours::start(selling(&fake, &["Vietnam", "Thailand"]))
         .await
         .unwrap();
@@ -800,7 +800,7 @@ async fn only_the_countries_sold_are_searched_and_shown() {
 
 #[tokio::test]
 async fn several_resorts_are_searched_together() {
-    let fake = fake_samo::start().await;
+    let fake = fakes::samo::start().await;
     let tours = handle(&fake).await;
     let mut query = nha_trang();
     query.resorts = vec!["Nha Trang".into(), "Cam Ranh".into()];
@@ -820,7 +820,7 @@ async fn several_resorts_are_searched_together() {
 
 #[tokio::test]
 async fn offers_carry_the_operators_hotel_key() {
-    let fake = fake_samo::start().await;
+    let fake = fakes::samo::start().await;
     let tours = handle(&fake).await;
     let page = tours.search(&nha_trang(), first(10)).await.unwrap();
     let keys: Vec<Option<i64>> = page.offers.iter().map(|o| o.hotel_key).collect();
@@ -846,7 +846,7 @@ fn extra_calls(fake: &FakeSamo) -> (usize, usize) {
 
 #[tokio::test]
 async fn a_day_with_no_flight_brings_the_nearest_flight_days() {
-    let fake = fake_samo::start().await;
+    let fake = fakes::samo::start().await;
     let tours = handle(&fake).await;
     // Sunday 10 January: Almaty flies to Vietnam on Tuesdays, Thursdays and Saturdays.
     let sunday = one_day("2027-01-10");
@@ -990,7 +990,7 @@ async fn each_widening_in_its_order_within_the_bound() {
         },
     ];
     for case in cases {
-        let fake = fake_samo::start().await;
+        let fake = fakes::samo::start().await;
         let tours = handle(&fake).await;
         let page = tours.search(&case.query, first(5)).await.unwrap();
         assert_eq!(page.widened, [case.widened], "{}: {page:?}", case.name);
@@ -1015,7 +1015,7 @@ async fn each_widening_in_its_order_within_the_bound() {
 
 #[tokio::test]
 async fn nothing_near_at_all_is_an_empty_page_after_at_most_the_bound() {
-    let fake = fake_samo::start().await;
+    let fake = fakes::samo::start().await;
     let tours = handle(&fake).await;
     // Beyond the operator's season, and every filter set: nothing near, whatever is relaxed.
     let query = SearchQuery {
@@ -1040,7 +1040,7 @@ async fn nothing_near_at_all_is_an_empty_page_after_at_most_the_bound() {
 
 #[tokio::test]
 async fn a_search_still_running_or_failing_is_not_widened() {
-    let fake = fake_samo::start().await;
+    let fake = fakes::samo::start().await;
     let tours = handle(&fake).await;
     fake.set(|s| s.search_key = true);
     let page = tours
@@ -1051,7 +1051,7 @@ async fn a_search_still_running_or_failing_is_not_widened() {
     assert_eq!(extra_calls(&fake), (0, 0));
     // The operator fails while widening: the empty page (a manager follows), never an
     // invented offer.
-    let fake = fake_samo::start().await;
+    let fake = fakes::samo::start().await;
     let tours = handle(&fake).await;
     fake.set(|s| s.prices_fail_after = Some(1));
     let page = tours
@@ -1074,7 +1074,7 @@ async fn a_search_still_running_or_failing_is_not_widened() {
 
 #[tokio::test]
 async fn hotels_named_by_customers_are_found_and_searched() {
-    let fake = fake_samo::start().await;
+    let fake = fakes::samo::start().await;
     let tours = handle(&fake).await;
     let galina = NamedHotel {
         name: "Galina Hotel & Spa".into(),
@@ -1135,7 +1135,7 @@ async fn hotels_named_by_customers_are_found_and_searched() {
     assert!(page.widened.is_empty());
 
     // An agency that sells Turkey too knows its hotels.
-    let fake = fake_samo::start().await;
+    let fake = fakes::samo::start().await;
     let both = tours::start(selling(&fake, &["Vietnam", "Turkey"]))
         .await
         .unwrap();
@@ -1151,7 +1151,7 @@ async fn hotels_named_by_customers_are_found_and_searched() {
     );
 
     // The operator refusing: no hotel named, and not asked again at every message.
-    let fake = fake_samo::start().await;
+    let fake = fakes::samo::start().await;
     fake.set(|s| s.blacklisted = true);
     let refused = handle(&fake).await;
     assert!(refused.hotels_named("galina").await.is_empty());
@@ -1161,7 +1161,7 @@ async fn hotels_named_by_customers_are_found_and_searched() {
 
 #[tokio::test]
 async fn hotel_details_are_plain_text_sections_or_none() {
-    let fake = fake_samo::start().await;
+    let fake = fakes::samo::start().await;
     let tours = handle(&fake).await;
     let galina = tours.hotel_details(7002).await.unwrap().unwrap();
     assert_eq!(galina.hotel, "Galina Hotel & Spa");
@@ -1199,7 +1199,7 @@ async fn hotel_details_are_plain_text_sections_or_none() {
 
 #[tokio::test]
 async fn a_slow_operator_is_a_timeout() {
-    let fake = fake_samo::start().await;
+    let fake = fakes::samo::start().await;
     fake.set(|s| s.delay = Some(Duration::from_secs(5)));
     let err = client(&fake, TOKEN)
         .call("SearchTour_TOWNFROMS", &[])
@@ -1220,7 +1220,7 @@ async fn a_slow_operator_is_a_timeout() {
 
 #[tokio::test]
 async fn the_same_search_twice_asks_the_operator_once() {
-    let fake = fake_samo::start().await;
+    let fake = fakes::samo::start().await;
     let tours = handle(&fake).await;
     let first_answer = tours.search(&nha_trang(), first(10)).await.unwrap();
     let second_answer = tours.search(&nha_trang(), first(10)).await.unwrap();
@@ -1232,7 +1232,7 @@ async fn the_same_search_twice_asks_the_operator_once() {
 
 #[tokio::test]
 async fn ten_identical_searches_at_once_ask_the_operator_once() {
-    let fake = fake_samo::start().await;
+    let fake = fakes::samo::start().await;
     fake.set(|s| s.delay = Some(Duration::from_millis(200)));
     let tours = handle(&fake).await;
     let query = nha_trang();
@@ -1255,8 +1255,8 @@ async fn ten_identical_searches_at_once_ask_the_operator_once() {
 
 #[tokio::test]
 async fn calls_can_go_through_a_proxy() {
-    let fake = fake_samo::start().await;
-    let (proxy, connections) = fake_samo::start_proxy().await;
+    let fake = fakes::samo::start().await;
+    let (proxy, connections) = fakes::samo::start_proxy().await;
     let mut via_proxy = settings(&fake);
     via_proxy.proxy = Some(proxy);
     let tours = tours::start(via_proxy).await.unwrap();
@@ -1286,7 +1286,7 @@ async fn calls_can_go_through_a_proxy() {
 
 #[tokio::test]
 async fn paced_and_capped_calls_still_give_every_search_its_own_offers() {
-    let fake = fake_samo::start().await;
+    let fake = fakes::samo::start().await;
     let mut paced = settings(&fake);
     paced.requests_per_sec = Some(20.0);
     paced.max_concurrent = 1;
@@ -1321,7 +1321,7 @@ async fn paced_and_capped_calls_still_give_every_search_its_own_offers() {
 
 #[tokio::test]
 async fn a_search_still_running_at_the_operator_shows_what_came_and_asks_again_next_time() {
-    let fake = fake_samo::start().await;
+    let fake = fakes::samo::start().await;
     fake.set(|s| s.search_key = true);
     let tours = handle(&fake).await;
     let page = tours.search(&nha_trang(), first(10)).await.unwrap();
@@ -1339,7 +1339,7 @@ async fn a_search_still_running_at_the_operator_shows_what_came_and_asks_again_n
 
 #[tokio::test]
 async fn the_fake_speaks_the_protocol_strictly() {
-    let fake = fake_samo::start().await;
+    let fake = fakes::samo::start().await;
     let http = reqwest::Client::new();
     let get = |query: String| {
         let http = http.clone();
@@ -1403,7 +1403,7 @@ async fn the_fake_speaks_the_protocol_strictly() {
 #[tokio::test]
 async fn the_fake_catalogue_is_like_an_operators() {
     use chrono::{Datelike, Weekday};
-    let fake = fake_samo::start().await;
+    let fake = fakes::samo::start().await;
     let samo = client(&fake, TOKEN);
     let params = |pairs: &[(&'static str, &str)]| -> Vec<(&'static str, String)> {
         pairs.iter().map(|(k, v)| (*k, (*v).to_owned())).collect()
@@ -1524,7 +1524,7 @@ async fn samo_calls_are_logged_with_action_and_outcome_and_never_the_token() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     tracing::callsite::rebuild_interest_cache();
 
-    let fake = fake_samo::start().await;
+    let fake = fakes::samo::start().await;
     let tours = handle(&fake).await;
     tours.search(&nha_trang(), first(5)).await.unwrap();
     fake.set(|s| s.blacklisted = true);
@@ -1549,16 +1549,15 @@ async fn samo_calls_are_logged_with_action_and_outcome_and_never_the_token() {
 
 #[tokio::test]
 async fn doctor_says_what_works_and_what_does_not() {
-    use crate::support::fake_wazzup;
-    let fake = fake_samo::start().await;
-    let (wazzup_url, _wazzup) = fake_wazzup::start().await;
+    let fake = fakes::samo::start().await;
+    let (wazzup_url, _wazzup) = fakes::wazzup::start().await;
     let config = crystalbay::config::Config::from_values(
         std::collections::BTreeMap::new(),
         [
             ("SAMO_API_URL", fake.url.clone()),
             ("SAMO_OAUTH_TOKEN", TOKEN.to_owned()),
             ("SAMO_REQUESTS_PER_SEC", "100".to_owned()),
-            ("WAZZUP_API_KEY", fake_wazzup::API_KEY.to_owned()),
+            ("WAZZUP_API_KEY", fakes::wazzup::API_KEY.to_owned()),
             ("WAZZUP_API_URL", wazzup_url),
             ("WAZZUP_WEBHOOK_SECRET", "s".to_owned()),
         ]
@@ -1604,7 +1603,7 @@ async fn doctor_says_what_works_and_what_does_not() {
 
 #[tokio::test]
 async fn the_endpoint_path_is_whatever_the_operator_installed() {
-    let fake = fake_samo::start_at("/incoming/export/default.php").await;
+    let fake = fakes::samo::start_at("/incoming/export/default.php").await;
     let tours = handle(&fake).await;
     assert_eq!(
         tours
@@ -1635,8 +1634,8 @@ async fn the_endpoint_path_is_whatever_the_operator_installed() {
 /// offers out — every hotel and price shown is in the fake operator's answer.
 mod in_conversation {
     use crate::support::app::{self, Options, TestApp};
-    use crate::support::fake_samo::{self, FakeSamo};
-    use crate::support::{eventually, fake_wazzup};
+    use crate::support::eventually;
+    use fakes::samo::FakeSamo;
     use std::sync::Arc;
     use std::time::Duration;
 
@@ -1644,11 +1643,11 @@ mod in_conversation {
     const REQUEST: &str = "Хотим в Нячанг из Алматы в начале марта, 2 взрослых, 10 ночей";
 
     async fn app_with_samo() -> (TestApp, Arc<FakeSamo>) {
-        let samo = fake_samo::start().await;
+        let samo = fakes::samo::start().await;
         let app = app::spawn_with(Options {
             env: vec![
                 ("SAMO_API_URL", samo.url.clone()),
-                ("SAMO_OAUTH_TOKEN", fake_samo::TOKEN.into()),
+                ("SAMO_OAUTH_TOKEN", fakes::samo::TOKEN.into()),
                 ("SAMO_REQUESTS_PER_SEC", "100".into()),
             ],
             ..Options::default()
@@ -1659,7 +1658,11 @@ mod in_conversation {
 
     async fn reply(app: &TestApp, phone: &str) -> String {
         let status = app
-            .post_wazzup(&fake_wazzup::inbound(&format!("{phone}-1"), phone, REQUEST))
+            .post_wazzup(&fakes::wazzup::inbound(
+                &format!("{phone}-1"),
+                phone,
+                REQUEST,
+            ))
             .await;
         assert_eq!(status, reqwest::StatusCode::OK);
         assert!(
@@ -1739,7 +1742,7 @@ mod in_conversation {
         let text = reply(&app, phone).await;
         assert!(text.contains("временно недоступен"), "{text}");
         assert!(!text.contains('₸') && !text.contains('*'), "{text}");
-        for hotel in fake_samo::HOTELS {
+        for hotel in fakes::samo::HOTELS {
             assert!(!text.contains(hotel.name), "{text}");
         }
         let store = &app.engine.store().store;
@@ -1754,7 +1757,7 @@ mod in_conversation {
             "{cause}"
         );
         assert!(
-            !cause.contains(fake_samo::TOKEN),
+            !cause.contains(fakes::samo::TOKEN),
             "the token never leaks: {cause}"
         );
     }

@@ -3,7 +3,7 @@
 //! operator commands talk to the account.
 
 use crate::support::app::{self, TestApp};
-use crate::support::{eventually, fake_wazzup};
+use crate::support::eventually;
 use dialogs::{Channel, ChatKey, Owner};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -14,7 +14,7 @@ async fn post(app: &TestApp, body: serde_json::Value) {
     assert_eq!(app.post_wazzup(&body).await, reqwest::StatusCode::OK);
 }
 
-async fn replies(app: &TestApp, phone: &str, n: usize) -> Vec<fake_wazzup::Delivered> {
+async fn replies(app: &TestApp, phone: &str, n: usize) -> Vec<fakes::wazzup::Delivered> {
     assert!(
         eventually(WAIT, || async { app.wazzup.delivered_to(phone).len() >= n }).await,
         "expected {n} replies"
@@ -50,11 +50,11 @@ async fn transcript(app: &TestApp, phone: &str) -> Vec<(String, String)> {
 async fn a_manager_writing_from_the_crm_silences_the_bot_for_that_chat() {
     let app = app::spawn(None).await;
     let phone = "77040000001";
-    post(&app, fake_wazzup::inbound("w-1", phone, "Здравствуйте")).await;
+    post(&app, fakes::wazzup::inbound("w-1", phone, "Здравствуйте")).await;
     replies(&app, phone, 1).await;
     post(
         &app,
-        fake_wazzup::echo(
+        fakes::wazzup::echo(
             "crm-77",
             phone,
             "Добрый день! Я Мария, помогу вам.",
@@ -64,7 +64,7 @@ async fn a_manager_writing_from_the_crm_silences_the_bot_for_that_chat() {
     .await;
     post(
         &app,
-        fake_wazzup::inbound("w-2", phone, "Хотим в Нячанг в марте"),
+        fakes::wazzup::inbound("w-2", phone, "Хотим в Нячанг в марте"),
     )
     .await;
     assert!(
@@ -93,7 +93,7 @@ async fn a_manager_writing_from_the_crm_silences_the_bot_for_that_chat() {
 async fn the_echo_of_our_own_reply_is_not_a_takeover() {
     let app = app::spawn(None).await;
     let phone = "77040000002";
-    post(&app, fake_wazzup::inbound("o-1", phone, "Здравствуйте")).await;
+    post(&app, fakes::wazzup::inbound("o-1", phone, "Здравствуйте")).await;
     let sent = replies(&app, phone, 1).await;
     // The echo by the id Wazzup gave our send, once the send is recorded…
     let c = conversation(&app, phone).await;
@@ -106,16 +106,16 @@ async fn the_echo_of_our_own_reply_is_not_a_takeover() {
     );
     post(
         &app,
-        fake_wazzup::echo(&sent[0].message_id, phone, &sent[0].text, None),
+        fakes::wazzup::echo(&sent[0].message_id, phone, &sent[0].text, None),
     )
     .await;
     // …and an echo that outran the answer to our send: unknown id, our text.
     post(
         &app,
-        fake_wazzup::echo("early-echo", phone, &sent[0].text, None),
+        fakes::wazzup::echo("early-echo", phone, &sent[0].text, None),
     )
     .await;
-    post(&app, fake_wazzup::inbound("o-2", phone, "Спасибо")).await;
+    post(&app, fakes::wazzup::inbound("o-2", phone, "Спасибо")).await;
     let sent = replies(&app, phone, 2).await;
     assert!(sent[1].text.contains("Спасибо"), "{}", sent[1].text);
     assert_eq!(conversation(&app, phone).await.owner, Owner::Bot);
@@ -125,7 +125,7 @@ async fn the_echo_of_our_own_reply_is_not_a_takeover() {
 async fn delivery_statuses_are_recorded_and_never_go_back() {
     let app = app::spawn(None).await;
     let phone = "77040000003";
-    post(&app, fake_wazzup::inbound("s-1", phone, "Здравствуйте")).await;
+    post(&app, fakes::wazzup::inbound("s-1", phone, "Здравствуйте")).await;
     let sent = replies(&app, phone, 1).await;
     let c = conversation(&app, phone).await;
     let status = || async {
@@ -134,11 +134,11 @@ async fn delivery_statuses_are_recorded_and_never_go_back() {
     };
     assert!(eventually(WAIT, || async { status().await == "sent" }).await);
     let id = sent[0].message_id.clone();
-    post(&app, fake_wazzup::status(&id, "delivered")).await;
+    post(&app, fakes::wazzup::status(&id, "delivered")).await;
     assert_eq!(status().await, "delivered");
-    post(&app, fake_wazzup::status(&id, "read")).await;
+    post(&app, fakes::wazzup::status(&id, "read")).await;
     assert_eq!(status().await, "read");
-    post(&app, fake_wazzup::status(&id, "delivered")).await;
+    post(&app, fakes::wazzup::status(&id, "delivered")).await;
     assert_eq!(
         status().await,
         "read",
@@ -151,7 +151,7 @@ async fn a_rate_limited_send_is_retried_and_arrives_once() {
     let app = app::spawn(None).await;
     let phone = "77040000004";
     app.wazzup.throttle.store(2, Ordering::SeqCst);
-    post(&app, fake_wazzup::inbound("r-1", phone, "Здравствуйте")).await;
+    post(&app, fakes::wazzup::inbound("r-1", phone, "Здравствуйте")).await;
     let sent = replies(&app, phone, 1).await;
     assert!(sent[0].text.contains("Crystal Bay"));
     assert_eq!(
@@ -165,9 +165,9 @@ async fn a_rate_limited_send_is_retried_and_arrives_once() {
 
 #[tokio::test]
 async fn the_operator_registers_the_webhook_and_lists_channels() {
-    let (url, fake) = fake_wazzup::start().await;
+    let (url, fake) = fakes::wazzup::start().await;
     let env = [
-        ("WAZZUP_API_KEY", fake_wazzup::API_KEY),
+        ("WAZZUP_API_KEY", fakes::wazzup::API_KEY),
         ("WAZZUP_API_URL", url.as_str()),
         ("WAZZUP_WEBHOOK_SECRET", "hook-secret-42"),
         ("PUBLIC_URL", "https://bot.crystalbay.kz"),

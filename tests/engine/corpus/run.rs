@@ -9,8 +9,7 @@ use super::checks::{self, Screen};
 use super::dates;
 use super::script::{Action, ChannelKind, Script, Step};
 use crate::support::app::{self, Options, TelegramMode, TestApp};
-use crate::support::fake_telegram::{self, FakeTelegram};
-use crate::support::{eventually, fake_wazzup};
+use crate::support::eventually;
 use actors::conversation::ManagerAction;
 use actors::store::EscalationRecord;
 use actors::tours::TourSearch;
@@ -19,6 +18,7 @@ use dialogs::search::{
     HotelDetails, NamedHotel, OfferPage, PageRequest, SearchFailure, SearchQuery,
 };
 use dialogs::{Channel, ChatKey, Owner};
+use fakes::telegram::FakeTelegram;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -161,12 +161,12 @@ impl Customer<'_> {
             ChannelKind::WhatsApp => {
                 let id = format!("{}-{}", self.id, self.sent);
                 self.app
-                    .post_wazzup(&fake_wazzup::inbound(&id, &self.id, text))
+                    .post_wazzup(&fakes::wazzup::inbound(&id, &self.id, text))
                     .await
             }
             ChannelKind::Telegram => {
-                let update = fake_telegram::with_id(
-                    fake_telegram::text(self.chat_id(), text),
+                let update = fakes::telegram::with_id(
+                    fakes::telegram::text(self.chat_id(), text),
                     self.sent as i64,
                 );
                 self.app
@@ -186,7 +186,7 @@ impl Customer<'_> {
         for text in texts {
             self.sent += 1;
             let id = format!("{}-{}", self.id, self.sent);
-            let body = fake_wazzup::inbound(&id, &self.id, text);
+            let body = fakes::wazzup::inbound(&id, &self.id, text);
             messages.extend(body["messages"].as_array().cloned().unwrap_or_default());
         }
         let status = self
@@ -201,8 +201,8 @@ impl Customer<'_> {
 
     async fn press(&mut self, data: &str) -> Result<(), String> {
         self.sent += 1;
-        let update = fake_telegram::with_id(
-            fake_telegram::button_press(self.chat_id(), &format!("cb-{}", self.sent), data),
+        let update = fakes::telegram::with_id(
+            fakes::telegram::button_press(self.chat_id(), &format!("cb-{}", self.sent), data),
             self.sent as i64,
         );
         let status = self
@@ -285,7 +285,7 @@ impl Customer<'_> {
 
 /// Plays `script` (the `index`th of the run) against a fresh app using `tours`.
 pub async fn play(script: &Script, index: usize, tours: Arc<dyn TourSearch>) -> Played {
-    let telegram = fake_telegram::start().await;
+    let telegram = fakes::telegram::start().await;
     let recording = Arc::new(Recording {
         inner: tours,
         searches: Mutex::new(Vec::new()),

@@ -1,12 +1,12 @@
 //! The whole engine in-process on port 0, on a fresh SQLite file, with a fake Wazzup behind it
 //! (and, when a test asks, a fake Telegram Bot API in webhook or polling mode).
 
-use super::fake_telegram::{self, FakeTelegram};
-use super::fake_wazzup::{self, FakeWazzup};
 use actors::tours::TourSearch;
 use actors::turns::TurnHandler;
 use crystalbay::app::{Application, Overrides};
 use crystalbay::config::Config;
+use fakes::telegram::FakeTelegram;
+use fakes::wazzup::FakeWazzup;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -93,11 +93,11 @@ pub struct Options {
 pub async fn spawn_with(options: Options) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let db_path = dir.path().join("app.db");
-    let (wazzup_url, wazzup) = fake_wazzup::start().await;
+    let (wazzup_url, wazzup) = fakes::wazzup::start().await;
     let env = [
         ("DATABASE_URL", format!("sqlite://{}", db_path.display())),
         ("HTTP_ADDR", "127.0.0.1:0".to_owned()),
-        ("WAZZUP_API_KEY", fake_wazzup::API_KEY.to_owned()),
+        ("WAZZUP_API_KEY", fakes::wazzup::API_KEY.to_owned()),
         ("WAZZUP_API_URL", wazzup_url),
         ("WAZZUP_WEBHOOK_SECRET", WEBHOOK_SECRET.to_owned()),
         // Answer each message at once unless a test is about bursts.
@@ -107,7 +107,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
     ];
     let mut telegram_env: Vec<(&'static str, String)> = Vec::new();
     if let Some((mode, fake)) = &options.telegram {
-        telegram_env.push(("TELEGRAM_BOT_TOKEN", fake_telegram::TOKEN.to_owned()));
+        telegram_env.push(("TELEGRAM_BOT_TOKEN", fakes::telegram::TOKEN.to_owned()));
         telegram_env.push(("TELEGRAM_API_URL", fake.url.clone()));
         if *mode == TelegramMode::Webhook {
             telegram_env.push(("PUBLIC_URL", PUBLIC_URL.to_owned()));

@@ -1,15 +1,9 @@
-//! Test support: fresh stores on both backends, fakes of Wazzup, the Telegram Bot API,
-//! Bitrix24, SAMO, an OpenAI-compatible API and an SMTP server, and an in-process engine.
+//! Test support: fresh stores on both backends, an in-process engine, stand-ins and small
+//! helpers. The fakes of the services the engine calls live in their own crate, `fakes`
+//! (`tests/fakes`), shared with the benches.
 
 pub mod app;
 pub mod backends;
-pub mod fake_bitrix;
-pub mod fake_openai;
-pub mod fake_samo;
-pub mod fake_smtp;
-pub mod fake_telegram;
-pub mod fake_wazzup;
-pub mod proxy;
 pub mod stand_ins;
 
 use std::future::Future;
@@ -60,7 +54,7 @@ pub fn engine_command(
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("DATABASE_URL", format!("sqlite://{}", db.display()))
         .env("HTTP_ADDR", format!("127.0.0.1:{port}"))
-        .env("WAZZUP_API_KEY", fake_wazzup::API_KEY)
+        .env("WAZZUP_API_KEY", fakes::wazzup::API_KEY)
         .env("WAZZUP_API_URL", wazzup_url)
         .env("WAZZUP_WEBHOOK_SECRET", wazzup_secret)
         .env("BURST_WINDOW_MS", "0")

@@ -3,7 +3,7 @@
 //! replies at the fake Wazzup, and a sender that records what the engine sends.
 
 use super::app::TestApp;
-use super::{eventually, fake_wazzup};
+use super::eventually;
 use actors::store::EscalationRecord;
 use actors::tours::TourSearch;
 use async_trait::async_trait;
@@ -148,7 +148,7 @@ impl<'a> Chat<'a> {
         let id = format!("{}-{}", self.phone, self.sent);
         let status = self
             .app
-            .post_wazzup(&fake_wazzup::inbound(&id, self.phone, text))
+            .post_wazzup(&fakes::wazzup::inbound(&id, self.phone, text))
             .await;
         assert_eq!(status, reqwest::StatusCode::OK);
     }
