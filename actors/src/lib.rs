@@ -3,7 +3,7 @@
 //! - [`engine`]: the root supervisor and the `Engine` handle (accept a message, shut down).
 //! - [`store`]: the `Store` trait and its SQLite and PostgreSQL implementations.
 //! - [`store_writer`]: the Store actor, the only writer, batching writes into transactions.
-//! - [`context`]: what the actors share (`EngineContext`).
+//! - [`context`]: the few things actors truly share (start/stop flags, the channel actors).
 //! - [`router`]: the router and supervisor of conversation actors.
 //! - [`conversation`]: one actor per chat (behaviour: `src/conversation.md`).
 //! - [`messages`]: the router's and the conversations' messages (a leaf module).
@@ -28,6 +28,6 @@ pub mod store;
 pub mod store_writer;
 pub mod turns;
 
-pub use engine::{Accepted, Engine, EngineError, EngineSettings};
+pub use engine::{Accepted, Engine, EngineError, EngineSettings, NotRunning, StartFailure};
 pub mod llm;
 pub mod tours;
