@@ -2,6 +2,7 @@
 //! Its behaviour (ordering, restart, passivation, the message in flight) is written down in
 //! `conversation.md` beside this file.
 
+use crate::clock::Clock;
 use crate::context::{ChannelActors, Lifecycle, Waiting};
 use crate::crm::NewCrmCommand;
 use crate::messages::{ConversationError, ManageError, RouterMsg, masked};
@@ -75,6 +76,8 @@ pub struct ConversationDeps {
     pub waiting: Arc<Waiting>,
     /// A turn waiting out an outage stops waiting when the engine shuts down.
     pub lifecycle: Arc<Lifecycle>,
+    /// The time of each turn (what the quiet period is measured against).
+    pub clock: Clock,
 }
 
 pub struct ConversationArgs {
@@ -340,7 +343,7 @@ async fn handle_messages(
         next.customer_email = Some(next.key.chat_id.clone());
     }
 
-    let now = crate::store::now();
+    let now = state.deps.clock.now();
     let mut hands = next.hands();
     let mut ownership = Vec::new();
     let echo = message.inbound.kind == InboundKind::ManagerEcho;
@@ -465,7 +468,7 @@ async fn load(
     };
     let next = before
         .clone()
-        .unwrap_or_else(|| ConversationRecord::new(state.key.clone(), crate::store::now()));
+        .unwrap_or_else(|| ConversationRecord::new(state.key.clone(), state.deps.clock.now()));
     Ok((before, next))
 }
 
@@ -576,7 +579,7 @@ async fn park(state: &mut ConversationState, message: InboxMessage, error: Strin
             state.deps.store.write_in_background(WriteOp::ParkInbound {
                 id: messages[0].id,
                 error,
-                at: crate::store::now(),
+                at: state.deps.clock.now(),
             });
         }
     }
@@ -589,7 +592,7 @@ async fn park_turn(
     error: &str,
 ) -> Result<(), ConversationError> {
     let (_, mut next) = load(state).await?;
-    let now = crate::store::now();
+    let now = state.deps.clock.now();
     let replies = if next.owner == Owner::Manager {
         // The manager who owns the chat answers; the escalation tells them.
         Vec::new()
@@ -659,7 +662,7 @@ async fn manage(
     by: &Manager,
 ) -> Result<Owner, ConversationError> {
     let (_, mut next) = load(state).await?;
-    let now = crate::store::now();
+    let now = state.deps.clock.now();
     let mut hands = next.hands();
     let (step, replies) = match &action {
         ManagerAction::Take => (ManagerMove::Take, Vec::new()),

@@ -27,6 +27,7 @@
 //! [`Engine::start_waiting`] does not need the database to be there: until it answers (and
 //! the replay is done) new messages are refused and the engine is not started.
 
+use crate::clock::Clock;
 use crate::context::{ChannelActors, Lifecycle, Waiting, WaitingSummary};
 use crate::conversation::ConversationDeps;
 use crate::crm::{Crm, CrmArgs, CrmMsg, CrmSettings};
@@ -463,6 +464,12 @@ impl Engine {
         Ok(true)
     }
 
+    /// The conversations' clock: the system's, unless a test moves it forward (a quiet period
+    /// passes without waiting for it).
+    pub fn clock(&self) -> &Clock {
+        &self.parts.clock
+    }
+
     /// Messages whose turns wait out an outage, and the oldest one's arrival.
     pub fn waiting_on_outage(&self) -> WaitingSummary {
         self.parts.waiting.summary()
@@ -519,6 +526,8 @@ struct Parts {
     outbox_board: OutboxBoard,
     /// The channels whose unfinished work this engine replays (`None`: all).
     serves: Option<Vec<Channel>>,
+    /// The conversations' clock.
+    clock: Clock,
 }
 
 impl Parts {
@@ -642,6 +651,7 @@ impl Actor for Root {
             crm: settings.crm.as_ref().map(|c| c.handle.clone()),
             outbox_board: settings.outbox.board.clone(),
             serves: settings.recover_channels.clone(),
+            clock: Clock::default(),
         });
         let conversations = Arc::new(ConversationDeps {
             store: parts.store.clone(),
@@ -651,6 +661,7 @@ impl Actor for Root {
             handoff_quiet: settings.handoff_quiet,
             waiting: parts.waiting.clone(),
             lifecycle: parts.lifecycle.clone(),
+            clock: parts.clock.clone(),
         });
         let senders: HashMap<Channel, Arc<dyn Sender>> =
             args.senders.into_iter().map(|s| (s.channel(), s)).collect();

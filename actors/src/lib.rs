@@ -13,7 +13,9 @@
 //! - [`tours`]: the Tours actor, the only caller of SAMO (client, dictionaries, search cache).
 //! - [`status`]: the registry of each integration's last success and last error.
 //! - [`meters`]: metric names and helpers (Prometheus through the `metrics` facade).
+//! - [`clock`]: the engine's clock, which tests move forward instead of sleeping.
 
+pub mod clock;
 pub mod context;
 pub mod conversation;
 pub mod crm;
