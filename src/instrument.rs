@@ -10,9 +10,9 @@ use actors::llm::{AnswerRequest, Extraction, LanguageModel, LlmError};
 use actors::meters;
 use actors::status::Integrations;
 use actors::store::{ConversationRecord, InboxMessage};
-use actors::turns::TurnHandler;
+use actors::turns::{TurnError, TurnHandler};
 use async_trait::async_trait;
-use dialogs::TurnOutcome;
+use dialogs::{DialogState, TurnOutcome};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -64,10 +64,11 @@ pub struct TimedTurns(pub Arc<dyn TurnHandler>);
 impl TurnHandler for TimedTurns {
     async fn handle_turn(
         &self,
-        conversation: &mut ConversationRecord,
+        conversation: &ConversationRecord,
+        state: &mut DialogState,
         messages: &[InboxMessage],
-    ) -> anyhow::Result<TurnOutcome> {
-        let outcome = self.0.handle_turn(conversation, messages).await;
+    ) -> Result<TurnOutcome, TurnError> {
+        let outcome = self.0.handle_turn(conversation, state, messages).await;
         if let Some(first) = messages.first() {
             let waited = (chrono::Utc::now() - first.received_at)
                 .to_std()

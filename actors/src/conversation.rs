@@ -2,14 +2,17 @@
 //! Its behaviour (ordering, restart, passivation, the message in flight) is written down in
 //! `conversation.md` beside this file.
 
-use crate::context::EngineContext;
+use crate::clock::Clock;
+use crate::context::{ChannelActors, Lifecycle, Waiting};
 use crate::crm::NewCrmCommand;
+use crate::messages::{ConversationError, ManageError, RouterMsg, masked};
 pub use crate::messages::{ConversationMsg, Manager, ManagerAction};
-use crate::messages::{RouterMsg, masked};
 use crate::store::{
     ConversationRecord, HandledMessage, InboxMessage, NewEscalation, NewFollowUp, OutboxMessage,
-    OwnershipChange, StoreError, TurnCommit, WriteOp, WriteOutcome, new_id,
+    OwnershipChange, TurnCommit, WriteOp, WriteOutcome, new_id,
 };
+use crate::store_writer::StoreHandle;
+use crate::turns::TurnHandler;
 use channels::InboundKind;
 use dialogs::handover::{self, Desk, Event, Handover, ManagerMove};
 use dialogs::{Channel, ChatKey, DialogEvent, Owner};
@@ -57,15 +60,35 @@ impl Burst {
 
 pub struct Conversation;
 
+/// What every conversation takes; the router holds one and hands it to each it spawns.
+pub struct ConversationDeps {
+    /// The store (reads) and its writer: each turn loads and commits through it.
+    pub store: StoreHandle,
+    /// Decides each turn.
+    pub turns: Arc<dyn TurnHandler>,
+    /// Where committed replies go.
+    pub channels: ChannelActors,
+    /// See `EngineSettings::burst_window`.
+    pub burst_window: Duration,
+    /// See `EngineSettings::handoff_quiet`.
+    pub handoff_quiet: Duration,
+    /// Where a turn waiting out an outage is counted.
+    pub waiting: Arc<Waiting>,
+    /// A turn waiting out an outage stops waiting when the engine shuts down.
+    pub lifecycle: Arc<Lifecycle>,
+    /// The time of each turn (what the quiet period is measured against).
+    pub clock: Clock,
+}
+
 pub struct ConversationArgs {
     pub key: ChatKey,
-    pub ctx: Arc<EngineContext>,
+    pub deps: Arc<ConversationDeps>,
     pub router: ActorRef<RouterMsg>,
 }
 
 pub struct ConversationState {
     key: ChatKey,
-    ctx: Arc<EngineContext>,
+    deps: Arc<ConversationDeps>,
     router: ActorRef<RouterMsg>,
     /// The last committed record, as compact JSON: an idle actor holds a few hundred bytes
     /// rather than the parsed record. Empty until the first message (then loaded from the
@@ -91,7 +114,7 @@ impl Actor for Conversation {
         // message.
         Ok(ConversationState {
             key: args.key,
-            ctx: args.ctx,
+            deps: args.deps,
             router: args.router,
             snapshot: None,
             held: Vec::new(),
@@ -107,7 +130,7 @@ impl Actor for Conversation {
     ) -> Result<(), ActorProcessingErr> {
         match msg {
             ConversationMsg::Handle(message) => {
-                let window = state.ctx.burst_window;
+                let window = state.deps.burst_window;
                 // Button presses, contacts and media are answered on their own, at once; so is
                 // everything when there is no window.
                 if window.is_zero() || message.inbound.kind != InboundKind::Text {
@@ -140,10 +163,10 @@ impl Actor for Conversation {
                 let result = Box::pin(manage(state, action, &by)).await;
                 match reply {
                     Some(reply) => {
-                        let _ = reply.send(result.map_err(|e| e.to_string()));
+                        let _ = reply.send(result.map_err(ManageError::from));
                         Ok(())
                     }
-                    None => result.map(|_| ()),
+                    None => Ok(result.map(|_| ())?),
                 }
             }
         }
@@ -167,14 +190,6 @@ const RETRY_FIRST: Duration = Duration::from_millis(200);
 /// The longest wait between two attempts of a turn during an outage.
 const RETRY_MAX: Duration = Duration::from_secs(5);
 
-/// Whether a failure is an outage (see [`crate::store::FailureKind`]): only the store's
-/// errors can be; a panic, a template error or any other error of the turn is permanent.
-fn is_transient(error: &ActorProcessingErr) -> bool {
-    error
-        .downcast_ref::<StoreError>()
-        .is_some_and(StoreError::is_transient)
-}
-
 /// What a turn does with its messages.
 enum Job<'j> {
     /// Answer them (the dialog).
@@ -190,7 +205,7 @@ impl Job<'_> {
         }
     }
 
-    async fn run(&self, state: &mut ConversationState) -> Result<(), ActorProcessingErr> {
+    async fn run(&self, state: &mut ConversationState) -> Result<(), ConversationError> {
         // Boxed: an idle actor's task would otherwise reserve room for this (large) future all
         // its life; boxed, the room exists only while a message is in hand.
         match self {
@@ -231,7 +246,7 @@ impl Backoff {
                     .map(|m| m.received_at)
                     .min()
                     .unwrap_or_else(crate::store::now);
-                state.ctx.waiting.start(&state.key, messages.len(), oldest);
+                state.deps.waiting.start(&state.key, messages.len(), oldest);
                 RETRY_FIRST
             }
             Some(previous) => (previous * 2).min(RETRY_MAX),
@@ -239,14 +254,14 @@ impl Backoff {
         self.delay = Some(delay);
         tokio::select! {
             _ = tokio::time::sleep(delay) => true,
-            _ = state.ctx.stopped() => false,
+            _ = state.deps.lifecycle.stopped() => false,
         }
     }
 
     /// The attempts are over (done, failed for good, or shutting down).
     fn end(&self, state: &ConversationState, done: bool) {
         if self.retried() {
-            state.ctx.waiting.end(&state.key);
+            state.deps.waiting.end(&state.key);
             if done {
                 tracing::info!(conversation = %masked(&state.key),
                     "turn done after waiting for the database");
@@ -258,16 +273,18 @@ impl Backoff {
 /// Runs `job` until it succeeds or fails permanently. A transient failure (an outage) is
 /// waited out with backoff, for as long as it lasts: the chat waits (its later messages stay
 /// in the mailbox, in order), other chats go on. `Ok(false)`: the engine is shutting down,
-/// nothing was done (the messages stay pending in the inbox for the next start).
+/// nothing was done (the messages stay pending in the inbox for the next start). Only a
+/// transient store error is an outage (see [`ConversationError::is_transient`]): a panic, a
+/// template error or any other error of the turn is permanent.
 async fn until_done(
     state: &mut ConversationState,
     job: Job<'_>,
-) -> Result<bool, ActorProcessingErr> {
+) -> Result<bool, ConversationError> {
     let mut backoff = Backoff::default();
     let done = loop {
         match job.run(state).await {
             Ok(()) => break Ok(true),
-            Err(e) if is_transient(&e) => {
+            Err(e) if e.is_transient() => {
                 if !backoff.pause(state, job.messages(), &e).await {
                     break Ok(false);
                 }
@@ -301,10 +318,14 @@ async fn answer(
 async fn handle_messages(
     state: &mut ConversationState,
     messages: Vec<InboxMessage>,
-) -> Result<(), ActorProcessingErr> {
+) -> Result<(), ConversationError> {
     let message = messages.last().expect("a turn has a message");
-    let ctx = state.ctx.clone();
+    let deps = state.deps.clone();
     let (before, mut next) = load(state).await?;
+    // The dialog state, read once for the turn: the turn changes `dialog`, the CRM's lead
+    // compares it with `was`.
+    let was = crate::turns::dialog_state(&next);
+    let mut dialog = was.clone();
     if !message
         .inbound
         .route
@@ -322,7 +343,7 @@ async fn handle_messages(
         next.customer_email = Some(next.key.chat_id.clone());
     }
 
-    let now = crate::store::now();
+    let now = state.deps.clock.now();
     let mut hands = next.hands();
     let mut ownership = Vec::new();
     let echo = message.inbound.kind == InboundKind::ManagerEcho;
@@ -334,7 +355,7 @@ async fn handle_messages(
     } else {
         Event::CustomerWrote
     };
-    ownership.extend(handover::apply(&mut hands, event, now, ctx.handoff_quiet));
+    ownership.extend(handover::apply(&mut hands, event, now, deps.handoff_quiet));
     next.set_hands(&hands);
 
     let mut outcome = if echo {
@@ -342,7 +363,12 @@ async fn handle_messages(
     } else {
         // Also when the chat is not the bot's: the turn keeps what the customer adds for the
         // manager (and, while the chat waits, may acknowledge it).
-        ctx.turns.handle_turn(&mut next, &messages).await?
+        let outcome = deps
+            .turns
+            .handle_turn(&next, &mut dialog, &messages)
+            .await?;
+        next.state = serde_json::to_value(&dialog)?;
+        outcome
     };
     if next.owner == Owner::Manager {
         // A manager speaks for the agency here: the bot says nothing.
@@ -357,7 +383,8 @@ async fn handle_messages(
     let crm = if next.owner == Owner::Manager {
         Vec::new()
     } else {
-        crate::crm::commands_for_turn(before.as_ref(), &next, &outcome, &excerpt)
+        let before = before.as_ref().map(|b| (b, &was));
+        crate::crm::commands_for_turn(before, (&next, &dialog), &outcome, &excerpt)
             .into_iter()
             .map(|command| NewCrmCommand {
                 id: new_id(),
@@ -377,7 +404,7 @@ async fn handle_messages(
                     &mut hands,
                     Event::Escalated { reason },
                     now,
-                    ctx.handoff_quiet,
+                    deps.handoff_quiet,
                 ));
                 next.set_hands(&hands);
                 escalations.push(NewEscalation {
@@ -421,7 +448,7 @@ async fn handle_messages(
 /// The conversation as last committed (`None` for a new chat), and a copy to change.
 async fn load(
     state: &mut ConversationState,
-) -> Result<(Option<ConversationRecord>, ConversationRecord), ActorProcessingErr> {
+) -> Result<(Option<ConversationRecord>, ConversationRecord), ConversationError> {
     // Taken, not borrowed: if anything after this fails, the actor holds nothing half-done
     // (and a failed actor is replaced by one that reloads from the store).
     let cached = state
@@ -432,7 +459,7 @@ async fn load(
         Some(r) => Some(r),
         None => {
             state
-                .ctx
+                .deps
                 .store
                 .store
                 .conversation_by_chat(&state.key)
@@ -441,7 +468,7 @@ async fn load(
     };
     let next = before
         .clone()
-        .unwrap_or_else(|| ConversationRecord::new(state.key.clone(), crate::store::now()));
+        .unwrap_or_else(|| ConversationRecord::new(state.key.clone(), state.deps.clock.now()));
     Ok((before, next))
 }
 
@@ -486,12 +513,12 @@ async fn commit_turn(
     commit: TurnCommit,
     next: ConversationRecord,
     replies: Vec<OutboxMessage>,
-) -> Result<(), ActorProcessingErr> {
+) -> Result<(), ConversationError> {
     let conversation_id = commit.conversation.id.clone();
     let mut backoff = Backoff::default();
     let outcome = loop {
         let op = WriteOp::CommitTurn(Box::new(commit.clone()));
-        match state.ctx.store.write(op).await {
+        match state.deps.store.write(op).await {
             Ok(outcome) => break outcome,
             Err(e) if e.is_transient() => {
                 if !backoff.pause(state, messages, &e).await {
@@ -515,7 +542,7 @@ async fn commit_turn(
             backoff.retried()
                 && match replies.first() {
                     Some(first) => state
-                        .ctx
+                        .deps
                         .store
                         .store
                         .outbox_of(&conversation_id)
@@ -525,13 +552,11 @@ async fn commit_turn(
                     None => false,
                 }
         }
-        other => {
-            return Err(format!("unexpected outcome of a turn commit: {other:?}").into());
-        }
+        other => return Err(ConversationError::Unexpected(other)),
     };
     if ours {
         state.snapshot = serde_json::to_vec(&next).ok().map(Vec::into_boxed_slice);
-        state.ctx.send_replies(replies);
+        state.deps.channels.send_replies(replies);
     }
     // Otherwise the stored state is newer than ours; it is reloaded next time.
     Ok(())
@@ -551,10 +576,10 @@ async fn park(state: &mut ConversationState, message: InboxMessage, error: Strin
         Err(e) => {
             tracing::error!(conversation = %key, inbox_id = messages[0].id, error = %e,
                 "could not write the apology for a parked message; parking it bare");
-            state.ctx.store.write_in_background(WriteOp::ParkInbound {
+            state.deps.store.write_in_background(WriteOp::ParkInbound {
                 id: messages[0].id,
                 error,
-                at: crate::store::now(),
+                at: state.deps.clock.now(),
             });
         }
     }
@@ -565,15 +590,15 @@ async fn park_turn(
     state: &mut ConversationState,
     messages: &[InboxMessage],
     error: &str,
-) -> Result<(), ActorProcessingErr> {
+) -> Result<(), ConversationError> {
     let (_, mut next) = load(state).await?;
-    let now = crate::store::now();
+    let now = state.deps.clock.now();
     let replies = if next.owner == Owner::Manager {
         // The manager who owns the chat answers; the escalation tells them.
         Vec::new()
     } else {
         state
-            .ctx
+            .deps
             .turns
             .apology(&next, messages)
             .into_iter()
@@ -612,7 +637,7 @@ async fn park_turn(
         at: now,
     };
     let outcome = state
-        .ctx
+        .deps
         .store
         .write(WriteOp::ParkTurn {
             turn: Box::new(commit),
@@ -625,7 +650,7 @@ async fn park_turn(
             inbox_id = messages[0].id, %error,
             "message parked: the customer was told sorry and the managers were called");
         state.snapshot = serde_json::to_vec(&next).ok().map(Vec::into_boxed_slice);
-        state.ctx.send_replies(replies);
+        state.deps.channels.send_replies(replies);
     }
     Ok(())
 }
@@ -635,9 +660,9 @@ async fn manage(
     state: &mut ConversationState,
     action: ManagerAction,
     by: &Manager,
-) -> Result<Owner, ActorProcessingErr> {
+) -> Result<Owner, ConversationError> {
     let (_, mut next) = load(state).await?;
-    let now = crate::store::now();
+    let now = state.deps.clock.now();
     let mut hands = next.hands();
     let (step, replies) = match &action {
         ManagerAction::Take => (ManagerMove::Take, Vec::new()),
@@ -649,7 +674,7 @@ async fn manage(
         by: &by.name,
         desk: by.desk,
     };
-    let ownership = handover::apply(&mut hands, event, now, state.ctx.handoff_quiet);
+    let ownership = handover::apply(&mut hands, event, now, state.deps.handoff_quiet);
     next.set_hands(&hands);
     let replies = outbox(&next, replies, now);
     next.updated_at = now;

@@ -14,22 +14,32 @@
 //! ```
 //!
 //! Root keeps a typed reference to each child ([`Children`]) and matches each supervision
-//! event to the child it is about ([`Child`]).
+//! event to the child it is about ([`Child`]). Each child gets its own arguments, only what
+//! it uses: the writer the store; the router what its conversations take
+//! ([`ConversationDeps`]) and the idle period; a channel actor its sender, the store, the
+//! integrations board and the outbox settings; Crm and Escalations their settings and the
+//! store. The few things truly shared (the start and stop flags, the current channel actors,
+//! the turns waiting out an outage) are in [`crate::context`]; the [`Engine`] handle reads
+//! them, with the store, from Root's [`Parts`].
 //!
 //! Start-up replays every unhandled inbox row and sends every unsent outbox row before the
 //! engine takes a new message: nothing stored is lost, nothing handled is answered twice.
 //! [`Engine::start_waiting`] does not need the database to be there: until it answers (and
 //! the replay is done) new messages are refused and the engine is not started.
 
-use crate::context::{EngineContext, Waiting, WaitingSummary};
+use crate::clock::Clock;
+use crate::context::{ChannelActors, Lifecycle, Waiting, WaitingSummary};
+use crate::conversation::ConversationDeps;
 use crate::crm::{Crm, CrmArgs, CrmMsg, CrmSettings};
 use crate::escalations::{Escalations, EscalationsArgs, EscalationsMsg, EscalationsSettings};
 use crate::llm::LlmHandle;
-use crate::messages::{Manager, ManagerAction, RouterMsg, RouterStats};
+use crate::messages::{ManageError, Manager, ManagerAction, RouterMsg, RouterStats};
 use crate::outbound::{Outbound, OutboundArgs, OutboundMsg, OutboxBoard, OutboxSettings};
 use crate::router::{Router, RouterArgs};
 use crate::status::Integrations;
-use crate::store::{NewInbound, Store, StoreError, WriteOp, WriteOutcome};
+use crate::store::{
+    InboxMessage, NewInbound, OutboxMessage, Store, StoreError, WriteOp, WriteOutcome,
+};
 use crate::store_writer::{
     Availability, StoreHandle, StoreWriter, StoreWriterArgs, StoreWriterMsg,
 };
@@ -108,9 +118,35 @@ pub enum EngineError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("the engine is not running: {0}")]
-    Stopped(String),
+    Stopped(#[from] NotRunning),
     #[error("could not start the engine: {0}")]
-    Start(String),
+    Start(#[from] StartFailure),
+}
+
+/// Why a running engine could not do what it was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum NotRunning {
+    /// The router did not take the message (stopped, or being restarted).
+    #[error("the conversation router is gone")]
+    RouterGone,
+    #[error("the conversation did not answer in time")]
+    NoAnswer,
+    #[error(transparent)]
+    Manage(#[from] ManageError),
+    #[error("unexpected outcome of an inbox insert: {0:?}")]
+    Unexpected(WriteOutcome),
+}
+
+/// Why the engine did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartFailure {
+    #[error(transparent)]
+    Spawn(#[from] ractor::SpawnErr),
+    #[error("root supervisor did not answer")]
+    NoAnswer,
+    /// The application's preparation (see [`Prepare`]) failed.
+    #[error("{0:#}")]
+    Prepare(anyhow::Error),
 }
 
 /// What became of an accepted message.
@@ -126,7 +162,7 @@ pub enum Accepted {
 #[derive(Clone)]
 pub struct Engine {
     root: ActorRef<RootMsg>,
-    ctx: Arc<EngineContext>,
+    parts: Arc<Parts>,
     router: RouterSlot,
 }
 
@@ -159,7 +195,7 @@ impl Engine {
         let engine = Self::spawn(store, senders, turns, settings).await?;
         // The first contact is bounded, so the HTTP server (health, 503s) comes up promptly.
         let first =
-            match tokio::time::timeout(FIRST_CONTACT, engine.ctx.store.store.prepare()).await {
+            match tokio::time::timeout(FIRST_CONTACT, engine.parts.store.store.prepare()).await {
                 Ok(Ok(())) => engine.start_up(Some(&prepare)).await,
                 Ok(Err(e)) => Err(EngineError::Store(e)),
                 Err(_) => Err(EngineError::Store(StoreError::Unavailable(
@@ -179,7 +215,7 @@ impl Engine {
             loop {
                 tokio::select! {
                     _ = tokio::time::sleep(STARTUP_RETRY) => {}
-                    _ = waiting.ctx.stopped() => return,
+                    _ = waiting.parts.lifecycle.stopped() => return,
                 }
                 match waiting.start_up(Some(&prepare)).await {
                     Ok(()) => {
@@ -195,24 +231,22 @@ impl Engine {
 
     /// Whether the engine has started (the database answered, the last run's work replayed).
     pub fn is_started(&self) -> bool {
-        self.ctx.started.load(std::sync::atomic::Ordering::Acquire)
+        self.parts.lifecycle.is_started()
     }
 
     /// Migrates, prepares, replays; then takes messages.
     async fn start_up(&self, prepare: Option<&Prepare>) -> Result<(), EngineError> {
-        self.ctx.store.store.prepare().await?;
+        self.parts.store.store.prepare().await?;
         if let Some(prepare) = prepare {
             prepare()
                 .await
                 .map_err(|e| match e.downcast::<StoreError>() {
                     Ok(store) => EngineError::Store(store),
-                    Err(other) => EngineError::Start(format!("{other:#}")),
+                    Err(other) => StartFailure::Prepare(other).into(),
                 })?;
         }
         self.recover().await?;
-        self.ctx
-            .started
-            .store(true, std::sync::atomic::Ordering::Release);
+        self.parts.lifecycle.mark_started();
         Ok(())
     }
 
@@ -233,16 +267,20 @@ impl Engine {
             },
         )
         .await
-        .map_err(|e| EngineError::Start(e.to_string()))?;
-        let (ctx, router) = match root.call(RootMsg::Handles, None).await {
+        .map_err(StartFailure::from)?;
+        let (parts, router) = match root.call(RootMsg::Handles, None).await {
             Ok(ractor::rpc::CallResult::Success(h)) => h,
-            _ => return Err(EngineError::Start("root supervisor did not answer".into())),
+            _ => return Err(StartFailure::NoAnswer.into()),
         };
-        Ok(Engine { root, ctx, router })
+        Ok(Engine {
+            root,
+            parts,
+            router,
+        })
     }
 
     async fn recover(&self) -> Result<(), EngineError> {
-        let (pending, unsent) = self.ctx.unfinished().await?;
+        let (pending, unsent) = self.parts.unfinished().await?;
         if !pending.is_empty() || !unsent.is_empty() {
             tracing::info!(
                 inbox = pending.len(),
@@ -254,9 +292,9 @@ impl Engine {
         for message in pending {
             router
                 .cast(RouterMsg::Deliver(message))
-                .map_err(|e| EngineError::Stopped(e.to_string()))?;
+                .map_err(|_| NotRunning::RouterGone)?;
         }
-        self.ctx.send_replies(unsent);
+        self.parts.channels.send_replies(unsent);
         Ok(())
     }
 
@@ -278,7 +316,7 @@ impl Engine {
         }
         let inbound = inbound.without_nul();
         match self
-            .ctx
+            .parts
             .store
             .write(WriteOp::InsertInbound(inbound))
             .await?
@@ -292,9 +330,7 @@ impl Engine {
                 Ok(Accepted::New(id))
             }
             WriteOutcome::Duplicate => Ok(Accepted::Duplicate),
-            other => Err(EngineError::Stopped(format!(
-                "unexpected outcome of an inbox insert: {other:?}"
-            ))),
+            other => Err(NotRunning::Unexpected(other).into()),
         }
     }
 
@@ -331,32 +367,30 @@ impl Engine {
         };
         match self.router().call(msg, Some(MANAGE_LIMIT)).await {
             Ok(ractor::rpc::CallResult::Success(Ok(owner))) => Ok(owner),
-            Ok(ractor::rpc::CallResult::Success(Err(e))) => Err(EngineError::Stopped(e)),
-            Ok(_) => Err(EngineError::Stopped(
-                "the conversation did not answer in time".into(),
-            )),
-            Err(e) => Err(EngineError::Stopped(e.to_string())),
+            Ok(ractor::rpc::CallResult::Success(Err(e))) => Err(NotRunning::Manage(e).into()),
+            Ok(_) => Err(NotRunning::NoAnswer.into()),
+            Err(_) => Err(NotRunning::RouterGone.into()),
         }
     }
 
     /// The store (reads) and its writer.
     pub fn store(&self) -> &StoreHandle {
-        &self.ctx.store
+        &self.parts.store
     }
 
     /// How each integration is doing (admin status).
     pub fn integrations(&self) -> &Integrations {
-        &self.ctx.integrations
+        &self.parts.integrations
     }
 
     /// Bitrix24's set-up and calls, and the request to re-read it (when configured).
     pub fn crm(&self) -> Option<&crate::crm::CrmHandle> {
-        self.ctx.crm.as_ref()
+        self.parts.crm.as_ref()
     }
 
     /// Each channel's outbox: breaker, rate-limit pause, replies waiting (admin status).
     pub fn outbox_board(&self) -> OutboxBoard {
-        self.ctx.outbox.board.clone()
+        self.parts.outbox_board.clone()
     }
 
     /// Admin API: sends reply `id` again. A `failed` one goes back to `pending` and to its
@@ -364,10 +398,10 @@ impl Engine {
     /// one waiting for a retry is due now. `false` when the reply is neither (sent, unknown) or
     /// its channel is not served.
     pub async fn retry_reply(&self, id: &str) -> Result<bool, EngineError> {
-        let Some(record) = self.ctx.store.store.outbox_entry(id).await? else {
+        let Some(record) = self.parts.store.store.outbox_entry(id).await? else {
             return Ok(false);
         };
-        let Some(actor) = self.ctx.outbound(record.message.key.channel) else {
+        let Some(actor) = self.parts.channels.get(record.message.key.channel) else {
             return Ok(false);
         };
         match record.status.as_str() {
@@ -377,7 +411,7 @@ impl Engine {
                     id: id.to_owned(),
                     at,
                 };
-                if self.ctx.store.write(requeue).await? != WriteOutcome::Done {
+                if self.parts.store.write(requeue).await? != WriteOutcome::Done {
                     return Ok(false);
                 }
                 let mut message = record.message;
@@ -395,20 +429,12 @@ impl Engine {
     /// pending one waiting for a retry is due now. Returns how many failed replies went back.
     pub async fn retry_all_replies(&self, limit: i64) -> Result<usize, EngineError> {
         let mut retried = 0;
-        for record in self.ctx.store.store.outbox_list("failed", limit).await? {
+        for record in self.parts.store.store.outbox_list("failed", limit).await? {
             if self.retry_reply(&record.message.id).await? {
                 retried += 1;
             }
         }
-        let actors: Vec<_> = self
-            .ctx
-            .outbound
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .values()
-            .cloned()
-            .collect();
-        for actor in actors {
+        for (_, actor) in self.parts.channels.all() {
             let _ = actor.cast(OutboundMsg::Wake);
         }
         Ok(retried)
@@ -423,14 +449,14 @@ impl Engine {
             )));
         }
         let outcome = self
-            .ctx
+            .parts
             .store
             .write(WriteOp::RequeueInbound { id: inbox_id })
             .await?;
         if outcome != WriteOutcome::Done {
             return Ok(false);
         }
-        if let Some(record) = self.ctx.store.store.inbox_by_id(inbox_id).await? {
+        if let Some(record) = self.parts.store.store.inbox_by_id(inbox_id).await? {
             tracing::info!(inbox_id, "parked message queued again");
             // If the router is restarting, the row is pending and the restart replays it.
             let _ = self.router().cast(RouterMsg::Deliver(record.message));
@@ -438,9 +464,15 @@ impl Engine {
         Ok(true)
     }
 
+    /// The conversations' clock: the system's, unless a test moves it forward (a quiet period
+    /// passes without waiting for it).
+    pub fn clock(&self) -> &Clock {
+        &self.parts.clock
+    }
+
     /// Messages whose turns wait out an outage, and the oldest one's arrival.
     pub fn waiting_on_outage(&self) -> WaitingSummary {
-        self.ctx.waiting.summary()
+        self.parts.waiting.summary()
     }
 
     /// Live conversations and messages in flight.
@@ -481,8 +513,38 @@ const SEND_DRAIN_LIMIT: Duration = Duration::from_secs(10);
 /// The current router; replaced when the root supervisor restarts it.
 type RouterSlot = Arc<RwLock<ActorRef<RouterMsg>>>;
 
+/// What the [`Engine`] handle reads: built once by Root, which keeps it too.
+struct Parts {
+    /// The store (reads) and its writer.
+    store: StoreHandle,
+    lifecycle: Arc<Lifecycle>,
+    /// The current channel actors (Root's children, replaced when restarted).
+    channels: ChannelActors,
+    waiting: Arc<Waiting>,
+    integrations: Integrations,
+    crm: Option<crate::crm::CrmHandle>,
+    outbox_board: OutboxBoard,
+    /// The channels whose unfinished work this engine replays (`None`: all).
+    serves: Option<Vec<Channel>>,
+    /// The conversations' clock.
+    clock: Clock,
+}
+
+impl Parts {
+    /// Unhandled inbox rows and unsent outbox rows of the channels this engine serves, oldest
+    /// first: what a start or a restart of the router or a channel actor must pick up.
+    async fn unfinished(&self) -> Result<(Vec<InboxMessage>, Vec<OutboxMessage>), StoreError> {
+        let serves = |c: Channel| self.serves.as_ref().is_none_or(|cs| cs.contains(&c));
+        let mut pending = self.store.store.pending_inbox().await?;
+        pending.retain(|m| serves(m.inbound.key.channel));
+        let mut unsent = self.store.store.unsent_outbox().await?;
+        unsent.retain(|m| serves(m.key.channel));
+        Ok((pending, unsent))
+    }
+}
+
 enum RootMsg {
-    Handles(RpcReplyPort<(Arc<EngineContext>, RouterSlot)>),
+    Handles(RpcReplyPort<(Arc<Parts>, RouterSlot)>),
     Shutdown(RpcReplyPort<()>),
 }
 
@@ -496,17 +558,21 @@ struct RootArgs {
 }
 
 struct RootState {
-    ctx: Arc<EngineContext>,
+    parts: Arc<Parts>,
+    /// What the router hands each conversation (kept for a restarted router).
+    conversations: Arc<ConversationDeps>,
     children: Children,
     senders: HashMap<Channel, Arc<dyn Sender>>,
     settings: EngineSettings,
     shutting_down: bool,
 }
 
-/// Root's children. The channel actors are in the context (conversations send to them).
+/// Root's children, each by its own type.
 struct Children {
     writer: ActorRef<StoreWriterMsg>,
     router: RouterSlot,
+    /// The channel actors (shared with the conversations, which send to them).
+    outbound: ChannelActors,
     crm: Option<ActorRef<CrmMsg>>,
     escalations: Option<ActorRef<EscalationsMsg>>,
     llm: Option<LlmHandle>,
@@ -524,31 +590,32 @@ enum Child {
     Tours,
 }
 
-impl RootState {
+impl Children {
     fn child(&self, id: ActorId) -> Option<Child> {
         let is = |actor: Option<ActorId>| actor == Some(id);
-        let c = &self.children;
-        let router = c.router.read().unwrap_or_else(|e| e.into_inner()).get_id();
-        if is(Some(c.writer.get_id())) {
+        let router = self
+            .router
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_id();
+        if is(Some(self.writer.get_id())) {
             Some(Child::Writer)
         } else if is(Some(router)) {
             Some(Child::Router)
-        } else if is(c.crm.as_ref().map(|a| a.get_id())) {
+        } else if is(self.crm.as_ref().map(|a| a.get_id())) {
             Some(Child::Crm)
-        } else if is(c.escalations.as_ref().map(|a| a.get_id())) {
+        } else if is(self.escalations.as_ref().map(|a| a.get_id())) {
             Some(Child::Escalations)
-        } else if is(c.llm.as_ref().map(|l| l.actor().get_id())) {
+        } else if is(self.llm.as_ref().map(|l| l.actor().get_id())) {
             Some(Child::Llm)
-        } else if is(c.tours.as_ref().map(|t| t.actor().get_id())) {
+        } else if is(self.tours.as_ref().map(|t| t.actor().get_id())) {
             Some(Child::Tours)
         } else {
-            self.ctx
-                .outbound
-                .read()
-                .unwrap_or_else(|e| e.into_inner())
-                .iter()
+            self.outbound
+                .all()
+                .into_iter()
                 .find(|(_, a)| a.get_id() == id)
-                .map(|(channel, _)| Child::Outbound(*channel))
+                .map(|(channel, _)| Child::Outbound(channel))
         }
     }
 }
@@ -574,55 +641,63 @@ impl Actor for Root {
             myself.get_cell(),
         )
         .await?;
-        let ctx = Arc::new(EngineContext {
+        let settings = args.settings;
+        let parts = Arc::new(Parts {
             store: StoreHandle::new(args.store, writer.clone(), availability),
+            lifecycle: Arc::new(Lifecycle::default()),
+            channels: ChannelActors::default(),
+            waiting: Arc::new(Waiting::default()),
+            integrations: settings.integrations.clone(),
+            crm: settings.crm.as_ref().map(|c| c.handle.clone()),
+            outbox_board: settings.outbox.board.clone(),
+            serves: settings.recover_channels.clone(),
+            clock: Clock::default(),
+        });
+        let conversations = Arc::new(ConversationDeps {
+            store: parts.store.clone(),
             turns: args.turns,
-            outbound: RwLock::new(HashMap::new()),
-            serves: args.settings.recover_channels.clone(),
-            burst_window: args.settings.burst_window,
-            handoff_quiet: args.settings.handoff_quiet,
-            integrations: args.settings.integrations.clone(),
-            crm: args.settings.crm.as_ref().map(|c| c.handle.clone()),
-            outbox: args.settings.outbox.clone(),
-            waiting: Waiting::default(),
-            stopping: tokio::sync::watch::Sender::new(false),
-            started: std::sync::atomic::AtomicBool::new(false),
+            channels: parts.channels.clone(),
+            burst_window: settings.burst_window,
+            handoff_quiet: settings.handoff_quiet,
+            waiting: parts.waiting.clone(),
+            lifecycle: parts.lifecycle.clone(),
+            clock: parts.clock.clone(),
         });
         let senders: HashMap<Channel, Arc<dyn Sender>> =
             args.senders.into_iter().map(|s| (s.channel(), s)).collect();
         for sender in senders.values() {
-            spawn_outbound(&myself, &ctx, sender.clone()).await?;
+            spawn_outbound(&myself, &parts, &settings.outbox, sender.clone()).await?;
         }
-        let router = spawn_router(&myself, &ctx, &args.settings).await?;
-        let crm = match &args.settings.crm {
-            Some(settings) => {
-                Some(spawn_crm(&myself, &ctx, &args.settings, settings.clone()).await?)
-            }
+        let router = spawn_router(&myself, &conversations, settings.idle_after).await?;
+        let crm = match &settings.crm {
+            Some(crm) => Some(spawn_crm(&myself, &parts, &settings, crm.clone()).await?),
             None => None,
         };
-        let escalations = match &args.settings.escalations {
-            Some(settings) => Some(spawn_escalations(&myself, &ctx, settings.clone()).await?),
+        let escalations = match &settings.escalations {
+            Some(e) => Some(spawn_escalations(&myself, &parts.store, e.clone()).await?),
             None => None,
         };
         // Started before the engine (the turn handler holds their handles): adopted here.
-        if let Some(llm) = &args.settings.llm {
+        if let Some(llm) = &settings.llm {
             llm.supervise(myself.get_cell());
         }
-        if let Some(tours) = &args.settings.tours {
+        if let Some(tours) = &settings.tours {
             tours.supervise(myself.get_cell());
         }
         Ok(RootState {
-            ctx,
             children: Children {
                 writer,
                 router: Arc::new(RwLock::new(router)),
+                outbound: parts.channels.clone(),
                 crm,
                 escalations,
-                llm: args.settings.llm.clone(),
-                tours: args.settings.tours.clone(),
+                llm: settings.llm.clone(),
+                tours: settings.tours.clone(),
             },
+            parts,
+            conversations,
             senders,
-            settings: args.settings,
+            settings,
             shutting_down: false,
         })
     }
@@ -635,11 +710,11 @@ impl Actor for Root {
     ) -> Result<(), ActorProcessingErr> {
         match msg {
             RootMsg::Handles(reply) => {
-                let _ = reply.send((state.ctx.clone(), state.children.router.clone()));
+                let _ = reply.send((state.parts.clone(), state.children.router.clone()));
             }
             RootMsg::Shutdown(reply) => {
                 state.shutting_down = true;
-                state.ctx.stopping.send_replace(true);
+                state.parts.lifecycle.stop();
                 let router = state
                     .children
                     .router
@@ -648,15 +723,7 @@ impl Actor for Root {
                     .clone();
                 let _ = router.call(RouterMsg::Shutdown, None).await;
                 let _ = router.stop_and_wait(None, None).await;
-                let outbound: Vec<_> = state
-                    .ctx
-                    .outbound
-                    .write()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .drain()
-                    .map(|(_, a)| a)
-                    .collect();
-                for actor in outbound {
+                for actor in state.children.outbound.take_all() {
                     // Let sends in flight report (so what the channel accepted is recorded as
                     // sent), but not for ever: a send still hanging is resent with the same
                     // idempotency key at the next start.
@@ -703,7 +770,7 @@ impl Actor for Root {
         if state.shutting_down {
             return Ok(());
         }
-        let Some(child) = state.child(cell.get_id()) else {
+        let Some(child) = state.children.child(cell.get_id()) else {
             return Ok(());
         };
         let root = myself.get_cell();
@@ -716,36 +783,37 @@ impl Actor for Root {
             }
             Child::Router => {
                 tracing::error!(%reason, "conversation router stopped; restarting it");
-                let router = spawn_router(&myself, &state.ctx, &state.settings).await?;
+                let router =
+                    spawn_router(&myself, &state.conversations, state.settings.idle_after).await?;
                 *state
                     .children
                     .router
                     .write()
                     .unwrap_or_else(|e| e.into_inner()) = router.clone();
-                for message in state.ctx.unfinished().await?.0 {
+                for message in state.parts.unfinished().await?.0 {
                     let _ = router.cast(RouterMsg::Deliver(message));
                 }
             }
             Child::Escalations => {
                 if let Some(settings) = state.settings.escalations.clone() {
                     tracing::error!(%reason, "escalations actor stopped; restarting it");
-                    let actor = spawn_escalations(&myself, &state.ctx, settings).await?;
+                    let actor = spawn_escalations(&myself, &state.parts.store, settings).await?;
                     state.children.escalations = Some(actor);
                 }
             }
             Child::Crm => {
                 if let Some(settings) = state.settings.crm.clone() {
                     tracing::error!(%reason, "CRM actor stopped; restarting it");
-                    let actor = spawn_crm(&myself, &state.ctx, &state.settings, settings).await?;
+                    let actor = spawn_crm(&myself, &state.parts, &state.settings, settings).await?;
                     state.children.crm = Some(actor);
                 }
             }
             Child::Outbound(channel) => {
                 if let Some(sender) = state.senders.get(&channel).cloned() {
                     tracing::error!(%channel, %reason, "channel actor stopped; restarting it");
-                    spawn_outbound(&myself, &state.ctx, sender).await?;
-                    let unsent = state.ctx.unfinished().await?.1;
-                    state.ctx.send_replies(
+                    spawn_outbound(&myself, &state.parts, &state.settings.outbox, sender).await?;
+                    let unsent = state.parts.unfinished().await?.1;
+                    state.parts.channels.send_replies(
                         unsent
                             .into_iter()
                             .filter(|m| m.key.channel == channel)
@@ -770,9 +838,11 @@ impl Actor for Root {
     }
 }
 
+/// Spawns (or restarts) the actor sending on `sender`'s channel and makes it the channel's.
 async fn spawn_outbound(
     root: &ActorRef<RootMsg>,
-    ctx: &Arc<EngineContext>,
+    parts: &Parts,
+    outbox: &OutboxSettings,
     sender: Arc<dyn Sender>,
 ) -> Result<(), ActorProcessingErr> {
     let channel = sender.channel();
@@ -781,31 +851,28 @@ async fn spawn_outbound(
         Outbound,
         OutboundArgs {
             sender,
-            store: ctx.store.clone(),
-            integrations: ctx.integrations.clone(),
-            settings: ctx.outbox.clone(),
+            store: parts.store.clone(),
+            integrations: parts.integrations.clone(),
+            settings: outbox.clone(),
         },
         root.get_cell(),
     )
     .await?;
-    ctx.outbound
-        .write()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(channel, actor);
+    parts.channels.set(channel, actor);
     Ok(())
 }
 
 async fn spawn_router(
     root: &ActorRef<RootMsg>,
-    ctx: &Arc<EngineContext>,
-    settings: &EngineSettings,
+    conversations: &Arc<ConversationDeps>,
+    idle_after: Duration,
 ) -> Result<ActorRef<RouterMsg>, ActorProcessingErr> {
     let (router, _) = Actor::spawn_linked(
         None,
         Router,
         RouterArgs {
-            ctx: ctx.clone(),
-            idle_after: settings.idle_after,
+            conversations: conversations.clone(),
+            idle_after,
         },
         root.get_cell(),
     )
@@ -815,7 +882,7 @@ async fn spawn_router(
 
 async fn spawn_escalations(
     root: &ActorRef<RootMsg>,
-    ctx: &Arc<EngineContext>,
+    store: &StoreHandle,
     settings: EscalationsSettings,
 ) -> Result<ActorRef<EscalationsMsg>, ActorProcessingErr> {
     let (actor, _) = Actor::spawn_linked(
@@ -823,7 +890,7 @@ async fn spawn_escalations(
         Escalations,
         EscalationsArgs {
             settings,
-            store: ctx.store.clone(),
+            store: store.clone(),
         },
         root.get_cell(),
     )
@@ -833,7 +900,7 @@ async fn spawn_escalations(
 
 async fn spawn_crm(
     root: &ActorRef<RootMsg>,
-    ctx: &Arc<EngineContext>,
+    parts: &Parts,
     engine: &EngineSettings,
     settings: CrmSettings,
 ) -> Result<ActorRef<CrmMsg>, ActorProcessingErr> {
@@ -842,8 +909,8 @@ async fn spawn_crm(
         Crm,
         CrmArgs {
             settings,
-            store: ctx.store.clone(),
-            integrations: ctx.integrations.clone(),
+            store: parts.store.clone(),
+            integrations: parts.integrations.clone(),
             // Set-up problems are told where escalations are.
             notifiers: engine
                 .escalations

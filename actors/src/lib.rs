@@ -3,7 +3,7 @@
 //! - [`engine`]: the root supervisor and the `Engine` handle (accept a message, shut down).
 //! - [`store`]: the `Store` trait and its SQLite and PostgreSQL implementations.
 //! - [`store_writer`]: the Store actor, the only writer, batching writes into transactions.
-//! - [`context`]: what the actors share (`EngineContext`).
+//! - [`context`]: the few things actors truly share (start/stop flags, the channel actors).
 //! - [`router`]: the router and supervisor of conversation actors.
 //! - [`conversation`]: one actor per chat (behaviour: `src/conversation.md`).
 //! - [`messages`]: the router's and the conversations' messages (a leaf module).
@@ -13,7 +13,9 @@
 //! - [`tours`]: the Tours actor, the only caller of SAMO (client, dictionaries, search cache).
 //! - [`status`]: the registry of each integration's last success and last error.
 //! - [`meters`]: metric names and helpers (Prometheus through the `metrics` facade).
+//! - [`clock`]: the engine's clock, which tests move forward instead of sleeping.
 
+pub mod clock;
 pub mod context;
 pub mod conversation;
 pub mod crm;
@@ -28,6 +30,6 @@ pub mod store;
 pub mod store_writer;
 pub mod turns;
 
-pub use engine::{Accepted, Engine, EngineError, EngineSettings};
+pub use engine::{Accepted, Engine, EngineError, EngineSettings, NotRunning, StartFailure};
 pub mod llm;
 pub mod tours;

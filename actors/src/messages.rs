@@ -1,7 +1,8 @@
 //! The messages of the router and of a conversation, and who sends them: a leaf module, so
 //! the engine, the router and the conversations all depend on it and it on none of them.
 
-use crate::store::InboxMessage;
+use crate::store::{InboxMessage, StoreError, WriteOutcome};
+use crate::turns::TurnError;
 use dialogs::handover::Desk;
 use dialogs::{ChatKey, Owner};
 use ractor::RpcReplyPort;
@@ -29,7 +30,7 @@ pub enum RouterMsg {
         key: ChatKey,
         action: ManagerAction,
         by: Manager,
-        reply: RpcReplyPort<Result<Owner, String>>,
+        reply: RpcReplyPort<Result<Owner, ManageError>>,
     },
 }
 
@@ -63,8 +64,38 @@ pub enum ConversationMsg {
     Manage {
         action: ManagerAction,
         by: Manager,
-        reply: Option<RpcReplyPort<Result<Owner, String>>>,
+        reply: Option<RpcReplyPort<Result<Owner, ManageError>>>,
     },
+}
+
+/// Why a conversation could not finish a turn or a manager's action. Only a transient
+/// [`StoreError`] (an outage) is waited out; every other error is permanent.
+#[derive(Debug, thiserror::Error)]
+pub enum ConversationError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Turn(#[from] TurnError),
+    #[error("the dialog state does not serialise: {0}")]
+    State(#[from] serde_json::Error),
+    #[error("unexpected outcome of a turn commit: {0:?}")]
+    Unexpected(WriteOutcome),
+}
+
+impl ConversationError {
+    /// Whether trying again later can succeed (see [`crate::store::FailureKind`]).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, ConversationError::Store(e) if e.is_transient())
+    }
+}
+
+/// Why a manager's action was not applied.
+#[derive(Debug, thiserror::Error)]
+pub enum ManageError {
+    #[error("the engine is shutting down")]
+    ShuttingDown,
+    #[error(transparent)]
+    Conversation(#[from] ConversationError),
 }
 
 /// What a manager (or the admin API on their behalf) does to a chat.

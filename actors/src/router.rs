@@ -2,9 +2,8 @@
 //! actor (spawning it on the first message), supervises them, restarts a failed one and
 //! redelivers what it had not finished, and stops idle ones (passivation).
 
-use crate::context::EngineContext;
-use crate::conversation::{Conversation, ConversationArgs};
-use crate::messages::{ConversationMsg, RouterMsg, RouterStats, masked};
+use crate::conversation::{Conversation, ConversationArgs, ConversationDeps};
+use crate::messages::{ConversationMsg, ManageError, RouterMsg, RouterStats, masked};
 use crate::store::InboxMessage;
 use dialogs::ChatKey;
 use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, SupervisionEvent};
@@ -20,7 +19,8 @@ const MAX_FAILURES: u32 = 2;
 pub struct Router;
 
 pub struct RouterArgs {
-    pub ctx: Arc<EngineContext>,
+    /// What each conversation it spawns takes.
+    pub conversations: Arc<ConversationDeps>,
     /// A conversation with nothing to do for this long is stopped; its state is in the store.
     pub idle_after: Duration,
 }
@@ -33,7 +33,7 @@ struct Live {
 }
 
 pub struct RouterState {
-    ctx: Arc<EngineContext>,
+    conversations: Arc<ConversationDeps>,
     idle_after: Duration,
     live: HashMap<ChatKey, Live>,
     by_actor: HashMap<ActorId, ChatKey>,
@@ -59,7 +59,7 @@ impl Actor for Router {
             reply: None,
         });
         Ok(RouterState {
-            ctx: args.ctx,
+            conversations: args.conversations,
             idle_after: args.idle_after,
             live: HashMap::new(),
             by_actor: HashMap::new(),
@@ -107,7 +107,7 @@ impl Actor for Router {
                 reply,
             } => {
                 if state.shutting_down {
-                    let _ = reply.send(Err("the engine is shutting down".into()));
+                    let _ = reply.send(Err(ManageError::ShuttingDown));
                     return Ok(());
                 }
                 if !state.live.contains_key(&key) {
@@ -262,7 +262,7 @@ async fn spawn_conversation(
         Conversation,
         ConversationArgs {
             key: key.clone(),
-            ctx: state.ctx.clone(),
+            deps: state.conversations.clone(),
             router: myself.clone(),
         },
         myself.get_cell(),

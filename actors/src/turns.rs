@@ -19,13 +19,18 @@ use std::sync::{Arc, RwLock};
 
 /// Decides the replies and events of one turn, updating the conversation in place. A turn
 /// answers one message, or several that came in one burst (oldest first).
+///
+/// The Conversation reads the dialog state from the record once per turn
+/// ([`dialog_state`]) and hands it in; the handler changes it in place and the Conversation
+/// stores it with the turn.
 #[async_trait]
 pub trait TurnHandler: Send + Sync + 'static {
     async fn handle_turn(
         &self,
-        conversation: &mut ConversationRecord,
+        conversation: &ConversationRecord,
+        state: &mut DialogState,
         messages: &[InboxMessage],
-    ) -> anyhow::Result<TurnOutcome>;
+    ) -> Result<TurnOutcome, TurnError>;
 
     /// The apology for messages whose handling failed for good (they are parked and a manager
     /// is called): the `sorry` reply in the customer's language. `None`: nothing is said.
@@ -36,6 +41,24 @@ pub trait TurnHandler: Send + Sync + 'static {
     ) -> Option<Reply> {
         apology_from(&Templates::defaults(), conversation, messages)
     }
+}
+
+/// Why a turn could not be decided: always permanent (the message is retried once, then
+/// parked).
+#[derive(Debug, thiserror::Error)]
+pub enum TurnError {
+    #[error(transparent)]
+    Template(#[from] dialogs::templates::TemplateError),
+}
+
+/// The dialog state stored in `conversation`. A state that no longer parses (a bug, a manual
+/// edit) restarts the dialog rather than silencing the chat for ever.
+pub fn dialog_state(conversation: &ConversationRecord) -> DialogState {
+    serde_json::from_value(conversation.state.clone()).unwrap_or_else(|e| {
+        tracing::warn!(conversation = %conversation.id, error = %e,
+            "stored dialog state unreadable; starting afresh");
+        DialogState::default()
+    })
 }
 
 /// The `sorry` reply of `templates`, in the conversation's language (or, for a new chat, the
@@ -139,24 +162,14 @@ impl DialogTurns {
 impl TurnHandler for DialogTurns {
     async fn handle_turn(
         &self,
-        conversation: &mut ConversationRecord,
+        conversation: &ConversationRecord,
+        state: &mut DialogState,
         messages: &[InboxMessage],
-    ) -> anyhow::Result<TurnOutcome> {
-        // A state that no longer parses (a bug, a manual edit) restarts the dialog rather than
-        // silencing the chat for ever.
-        let mut state: DialogState = serde_json::from_value(conversation.state.clone())
-            .unwrap_or_else(|e| {
-                tracing::warn!(conversation = %conversation.id, error = %e,
-                    "stored dialog state unreadable; starting afresh");
-                DialogState::default()
-            });
+    ) -> Result<TurnOutcome, TurnError> {
         let templates = self.templates.current();
         let faq = self.faq.current();
-        let outcome = self
-            .turn(&mut state, conversation, messages, &templates, &faq)
-            .await?;
-        conversation.state = serde_json::to_value(&state)?;
-        Ok(outcome)
+        self.turn(state, conversation, messages, &templates, &faq)
+            .await
     }
 
     fn apology(
@@ -176,7 +189,7 @@ impl DialogTurns {
         messages: &[InboxMessage],
         templates: &Templates,
         faq: &Faq,
-    ) -> anyhow::Result<TurnOutcome> {
+    ) -> Result<TurnOutcome, TurnError> {
         let Some(last) = messages.last() else {
             return Ok(TurnOutcome::default());
         };

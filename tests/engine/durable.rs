@@ -5,7 +5,7 @@ use crate::support::stand_ins::Recorder;
 use crate::support::{app, eventually};
 use actors::store::{ConversationRecord, InboxMessage};
 use actors::tours::NotConfigured;
-use actors::turns::{DialogTurns, TurnHandler};
+use actors::turns::{DialogTurns, TurnError, TurnHandler};
 use async_trait::async_trait;
 use dialogs::Channel;
 use reqwest::StatusCode;
@@ -166,15 +166,16 @@ struct Exploding(DialogTurns, std::sync::atomic::AtomicBool);
 impl TurnHandler for Exploding {
     async fn handle_turn(
         &self,
-        conversation: &mut ConversationRecord,
+        conversation: &ConversationRecord,
+        state: &mut dialogs::DialogState,
         messages: &[InboxMessage],
-    ) -> anyhow::Result<dialogs::TurnOutcome> {
+    ) -> Result<dialogs::TurnOutcome, TurnError> {
         if self.1.load(std::sync::atomic::Ordering::Relaxed)
             && messages.iter().any(|m| m.inbound.text == "💥")
         {
             panic!("boom: forced failure for a test");
         }
-        self.0.handle_turn(conversation, messages).await
+        self.0.handle_turn(conversation, state, messages).await
     }
 }
 
@@ -388,9 +389,10 @@ struct Echo;
 impl TurnHandler for Echo {
     async fn handle_turn(
         &self,
-        _conversation: &mut ConversationRecord,
+        _conversation: &ConversationRecord,
+        _state: &mut dialogs::DialogState,
         messages: &[InboxMessage],
-    ) -> anyhow::Result<dialogs::TurnOutcome> {
+    ) -> Result<dialogs::TurnOutcome, TurnError> {
         Ok(dialogs::TurnOutcome {
             replies: messages
                 .iter()
@@ -714,14 +716,15 @@ struct Gate {
 impl TurnHandler for Gate {
     async fn handle_turn(
         &self,
-        conversation: &mut ConversationRecord,
+        conversation: &ConversationRecord,
+        state: &mut dialogs::DialogState,
         messages: &[InboxMessage],
-    ) -> anyhow::Result<dialogs::TurnOutcome> {
+    ) -> Result<dialogs::TurnOutcome, TurnError> {
         if !self.passed.swap(true, std::sync::atomic::Ordering::SeqCst) {
             self.entered.notify_one();
             self.open.notified().await;
         }
-        Echo.handle_turn(conversation, messages).await
+        Echo.handle_turn(conversation, state, messages).await
     }
 }
 

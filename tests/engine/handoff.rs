@@ -196,7 +196,7 @@ async fn a_quiet_manager_chat_returns_to_the_bot() {
         .await
         .unwrap();
     // Longer than the quiet period, with no manager activity.
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    app.engine.clock().advance(Duration::from_millis(1200));
     send(&app, "q-1", phone, "Здравствуйте").await;
     let texts = replies(&app, phone, 1).await;
     assert!(texts[0].contains("Crystal Bay"), "{}", texts[0]);

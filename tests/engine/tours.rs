@@ -142,7 +142,7 @@ async fn an_old_dictionary_is_served_while_a_fresh_copy_loads_in_the_background(
     assert_eq!(towns_requests(), 1);
 
     // Past half its lifetime. The operator now refuses: the refresh fails, the copy stays.
-    tokio::time::sleep(Duration::from_millis(4200)).await;
+    tours.catalog().clock().advance(Duration::from_millis(4200));
     fake.set(|s| s.blacklisted = true);
     assert_eq!(almaty().await, Ok(417));
     assert!(eventually(Duration::from_secs(10), || async { towns_requests() == 2 }).await);

@@ -124,16 +124,14 @@ fn has_search_slots(s: &Slots) -> bool {
 
 /// What a turn tells the CRM: the lead when it is new or its stage, contact details or search
 /// changed; a note for each escalation; a task for a booking request. `before` is the record
-/// as it was before the turn (`None` for a new conversation).
+/// and its dialog state as they were before the turn (`None` for a new conversation), `after`
+/// the same after it (the states as the turn read and left them: parsed once, by the caller).
 pub fn commands_for_turn(
-    before: Option<&ConversationRecord>,
-    after: &ConversationRecord,
+    before: Option<(&ConversationRecord, &DialogState)>,
+    after: (&ConversationRecord, &DialogState),
     outcome: &TurnOutcome,
     excerpt: &str,
 ) -> Vec<CrmCommand> {
-    let state_of = |r: &ConversationRecord| -> DialogState {
-        serde_json::from_value(r.state.clone()).unwrap_or_default()
-    };
     let snapshot = |r: &ConversationRecord, state: &DialogState, stage: DealStage| LeadSnapshot {
         name: state.slots.name.clone().or_else(|| r.customer_name.clone()),
         phone: state
@@ -150,15 +148,14 @@ pub fn commands_for_turn(
         stage,
         slots: state.slots.clone(),
     };
-    let now = state_of(after);
-    let old = before.map(|b| {
-        let was = state_of(b);
-        let stage = stage_of(&was, &TurnOutcome::default());
-        snapshot(b, &was, stage)
+    let (after, now) = after;
+    let old = before.map(|(b, was)| {
+        let stage = stage_of(was, &TurnOutcome::default());
+        snapshot(b, was, stage)
     });
     // The bot only moves the deal forward (a failed new search does not take it back).
-    let stage = stage_of(&now, outcome).max(old.as_ref().map_or(DealStage::New, |o| o.stage));
-    let lead = snapshot(after, &now, stage);
+    let stage = stage_of(now, outcome).max(old.as_ref().map_or(DealStage::New, |o| o.stage));
+    let lead = snapshot(after, now, stage);
     let mut commands = Vec::new();
     if old.as_ref() != Some(&lead) {
         commands.push(CrmCommand::SyncLead { lead });

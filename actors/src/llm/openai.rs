@@ -157,6 +157,8 @@ impl OpenAiModel {
 
 #[async_trait]
 impl LanguageModel for OpenAiModel {
+    // Traced without the customer's words (they may carry a phone number or an email).
+    #[tracing::instrument(name = "llm.extract", skip_all, fields(model = %self.model, chars = text.chars().count()))]
     async fn extract(&self, text: &str, today: NaiveDate) -> Result<Extraction, LlmError> {
         let system = format!(
             "{}\n\nToday is {}.",
@@ -196,6 +198,7 @@ impl LanguageModel for OpenAiModel {
         Ok(schema::validate(&arguments, today))
     }
 
+    #[tracing::instrument(name = "llm.answer", skip_all, fields(model = %self.model, language = ?request.language))]
     async fn answer(&self, request: &AnswerRequest) -> Result<String, LlmError> {
         let prompt = self.system_prompt();
         let language = match request.language {

@@ -17,6 +17,7 @@
 
 use super::names::{self, Kind};
 use super::samo::{DictRow, SamoClient, SamoError};
+use crate::clock::Clock;
 use dialogs::search::{SearchFailure, SearchField};
 use moka::future::Cache;
 use std::collections::HashSet;
@@ -103,6 +104,8 @@ pub struct Catalog {
     ttl: Duration,
     /// Dictionaries being refreshed in the background (one refresh each at a time).
     refreshing: Arc<Mutex<HashSet<Dictionary>>>,
+    /// What a loaded dictionary's age is measured with.
+    clock: Clock,
 }
 
 impl Catalog {
@@ -115,7 +118,13 @@ impl Catalog {
                 .build(),
             ttl,
             refreshing: Arc::default(),
+            clock: Clock::default(),
         }
+    }
+
+    /// What a loaded dictionary's age is measured with (a test moves it past the half-life).
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// The rows of `dictionary`, from the cache when there.
@@ -123,10 +132,10 @@ impl Catalog {
         let client = self.client.clone();
         let loaded = self
             .cache
-            .try_get_with(dictionary, load(client, dictionary))
+            .try_get_with(dictionary, load(client, dictionary, self.clock.clone()))
             .await
             .map_err(|e| (*e).clone())?;
-        if loaded.at.elapsed() > self.ttl / 2 {
+        if self.clock.instant().saturating_duration_since(loaded.at) > self.ttl / 2 {
             self.refresh_in_background(dictionary);
         }
         Ok(loaded.entries)
@@ -144,7 +153,7 @@ impl Catalog {
         }
         let this = self.clone();
         tokio::spawn(async move {
-            match load(this.client.clone(), dictionary).await {
+            match load(this.client.clone(), dictionary, this.clock.clone()).await {
                 Ok(fresh) => this.cache.insert(dictionary, fresh).await,
                 Err(e) => tracing::warn!(
                     target: "samo", ?dictionary, error = %e,
@@ -310,12 +319,16 @@ impl Catalog {
     }
 }
 
-async fn load(client: Arc<SamoClient>, dictionary: Dictionary) -> Result<Loaded, SamoError> {
+async fn load(
+    client: Arc<SamoClient>,
+    dictionary: Dictionary,
+    clock: Clock,
+) -> Result<Loaded, SamoError> {
     let rows = client
         .dictionary(dictionary.action(), &dictionary.params())
         .await?;
     Ok(Loaded {
-        at: Instant::now(),
+        at: clock.instant(),
         entries: rows.into_iter().map(Entry::new).collect(),
     })
 }

@@ -123,7 +123,9 @@ impl SamoClient {
     }
 
     /// Calls `action` with `params` (empty values are left out) and returns the action's
-    /// payload, or the error the operator (or the network) gave.
+    /// payload, or the error the operator (or the network) gave. Traced with the action only:
+    /// the parameters and the URL (which carries the token) stay out of the span.
+    #[tracing::instrument(name = "samo", skip_all, fields(action = %action))]
     pub async fn call(&self, action: &str, params: &[(&str, String)]) -> Result<Value, SamoError> {
         let started = Instant::now();
         let result = self.call_unlogged(action, params).await;
