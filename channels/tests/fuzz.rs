@@ -16,8 +16,8 @@
 use bytes::Bytes;
 use channels::email::{EmailError, InboundEmail, html, inbound, quote};
 use channels::telegram::Update;
-use channels::telegram::incoming::{self as update, Incoming, classify};
-use channels::wazzup::webhook::{self, WebhookError};
+use channels::telegram::inbound::{self as update, Incoming, classify};
+use channels::wazzup::inbound::{self as webhook, WebhookError};
 use dialogs::Channel;
 use proptest::prelude::*;
 use proptest::sample::Index;

@@ -5,7 +5,7 @@
 //! what the customer wrote) or a deliberate drop; none is refused.
 
 use channels::email::inbound::parse_raw;
-use channels::telegram::incoming::{Incoming, classify, parse};
+use channels::telegram::inbound::{Incoming, classify, parse};
 use serde_json::json;
 use std::path::PathBuf;
 

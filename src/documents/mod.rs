@@ -15,7 +15,7 @@
 
 pub mod samples;
 
-use crate::live::LiveSettings;
+use crate::startup::live::LiveSettings;
 use actors::store::{PromptVersion, Store};
 use dialogs::analysis::Language;
 use dialogs::faq::Faq;

@@ -8,13 +8,11 @@
 //! shape.
 
 pub mod admin;
-mod email;
 mod health;
 pub mod metrics;
 pub mod serve;
-mod telegram;
-mod wazzup;
 
+use crate::channels::{email, telegram, wazzup};
 use crate::config::Config;
 use actors::Engine;
 use actors::store::Store;
@@ -30,9 +28,9 @@ pub struct AppState {
     pub engine: Engine,
     pub wazzup_secret: Option<Arc<SecretString>>,
     /// Set in Telegram webhook mode (by `app`, which starts Telegram).
-    pub telegram: Option<Arc<crate::telegram::Webhook>>,
+    pub telegram: Option<Arc<crate::channels::telegram::receive::Webhook>>,
     /// What admins may change at run time (set by `app`; `None` when a test replaced the dialog).
-    pub live: Option<crate::live::LiveSettings>,
+    pub live: Option<crate::startup::live::LiveSettings>,
     /// Set when inbound email is on (`EMAIL_WEBHOOK_SECRET`).
     pub email: Option<Arc<email::EmailWebhook>>,
     /// Tokens, rate limits and what the admin routes share.

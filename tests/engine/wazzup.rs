@@ -174,21 +174,21 @@ async fn the_operator_registers_the_webhook_and_lists_channels() {
     ]
     .map(|(k, v)| (k.to_owned(), v.to_owned()));
     let config = crystalbay::config::Config::from_values(Default::default(), env).unwrap();
-    crystalbay::wazzup::register_webhook(&config).await.unwrap();
+    crystalbay::commands::wazzup::register_webhook(&config).await.unwrap();
     let registered = fake.webhook.lock().unwrap().clone().unwrap();
     assert_eq!(
         registered["webhooksUri"],
         "https://bot.crystalbay.kz/webhooks/wazzup/hook-secret-42"
     );
     assert_eq!(registered["subscriptions"]["messagesAndStatuses"], true);
-    crystalbay::wazzup::list_channels(&config).await.unwrap();
+    crystalbay::commands::wazzup::list_channels(&config).await.unwrap();
 
     let missing = crystalbay::config::Config::from_values(
         Default::default(),
         [("WAZZUP_API_KEY".to_owned(), "k".to_owned())],
     )
     .unwrap();
-    let err = crystalbay::wazzup::register_webhook(&missing)
+    let err = crystalbay::commands::wazzup::register_webhook(&missing)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("PUBLIC_URL"), "{err}");

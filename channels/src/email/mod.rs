@@ -4,12 +4,12 @@
 //!   Inbound Parse post — into the engine's inbound message, with the route for threading.
 //! - [`quote`]: the customer's own words: quoted history, signatures and phone footers stripped.
 //! - [`html`]: HTML mail to text, and our reply's text to HTML.
-//! - [`sender`]: replies over SMTP (lettre), threaded with `In-Reply-To`/`References`.
+//! - [`outbound`]: replies over SMTP (lettre), threaded with `In-Reply-To`/`References`.
 
 pub mod html;
 pub mod inbound;
 pub mod quote;
-pub mod sender;
+pub mod outbound;
 
 pub use inbound::{EmailError, InboundEmail, MAX_EMAIL_BYTES};
-pub use sender::{EmailSender, SetupError};
+pub use outbound::{EmailSender, SetupError};

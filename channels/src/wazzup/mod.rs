@@ -1,10 +1,10 @@
 //! WhatsApp (and other messengers) through Wazzup24, API v3 (`docs/protocols/wazzup.md`).
 //!
-//! - [`webhook`]: parsing what Wazzup posts to us (`messages[]`, `statuses[]`, `{"test":true}`).
-//! - [`client`]: sending (`POST /v3/message` with `crmMessageId`), channels, webhook registration.
+//! - [`inbound`]: parsing what Wazzup posts to us (`messages[]`, `statuses[]`, `{"test":true}`).
+//! - [`api`]: sending (`POST /v3/message` with `crmMessageId`), channels, webhook registration.
 
-pub mod client;
-pub mod webhook;
+pub mod api;
+pub mod inbound;
 
-pub use client::WazzupClient;
-pub use webhook::{WazzupWebhook, WebhookError};
+pub use api::WazzupClient;
+pub use inbound::{WazzupWebhook, WebhookError};

@@ -5,7 +5,7 @@ use super::fake_telegram::{self, FakeTelegram};
 use super::fake_wazzup::{self, FakeWazzup};
 use actors::tours::TourSearch;
 use actors::turns::TurnHandler;
-use crystalbay::app::{Application, Overrides};
+use crystalbay::startup::app::{Application, Overrides};
 use crystalbay::config::Config;
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -12,7 +12,7 @@
 //! (auto-replies, bounces, bulk) and from our own addresses are acknowledged and dropped, so an
 //! auto-responder and the bot never write to each other for ever. Addresses are masked in logs.
 
-use super::AppState;
+use crate::http::AppState;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Path, Request, State};

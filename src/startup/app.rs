@@ -3,7 +3,7 @@
 
 use crate::config::Config;
 use crate::http;
-use crate::live::LiveSettings;
+use crate::startup::live::LiveSettings;
 use actors::store::Store;
 use actors::tours::TourSearch;
 use actors::turns::{DialogTurns, TurnHandler};
@@ -21,7 +21,7 @@ pub struct Application {
     listener: tokio::net::TcpListener,
     router: axum::Router,
     /// Receiving Telegram updates (poller or webhook registration), when Telegram is on.
-    telegram: Option<crate::telegram::Telegram>,
+    telegram: Option<crate::channels::telegram::receive::Telegram>,
     /// Bounds on what clients may hold (`HTTP_MAX_CONNECTIONS`, header and body timeouts).
     limits: http::serve::Limits,
 }
@@ -56,7 +56,7 @@ impl Application {
         // Telegram: webhook mode when PUBLIC_URL is set (the route below receives), long
         // polling otherwise. Started after the engine has replayed the last run's work.
         let telegram = match &config.telegram {
-            Some(t) => Some(crate::telegram::Telegram::start(
+            Some(t) => Some(crate::channels::telegram::receive::Telegram::start(
                 t,
                 config.public_url.as_deref(),
                 engine.clone(),
@@ -152,7 +152,7 @@ pub async fn start_engine(
         .as_ref()
         .filter(|_| wanted(dialogs::Channel::Telegram))
     {
-        let api = Arc::new(crate::telegram::api(t)?);
+        let api = Arc::new(crate::channels::telegram::receive::api(t)?);
         senders.push(Arc::new(
             channels::telegram::TelegramSender::new(api).with_overall_rate(t.sends_per_sec),
         ));
@@ -211,7 +211,7 @@ pub async fn start_engine(
                     .await
                     .context("starting the LLM actor")?;
                 tracing::info!(model = %openai.model, "LLM configured: used where the rules fall short");
-                dialog.llm = Some(Arc::new(crate::instrument::ObservedModel {
+                dialog.llm = Some(Arc::new(crate::startup::instrument::ObservedModel {
                     inner: Arc::new(llm.clone()),
                     integrations: integrations.clone(),
                 }));
@@ -263,7 +263,7 @@ pub async fn start_engine(
         llm: live.as_ref().and_then(|l| l.llm.clone()),
         tours: live.as_ref().and_then(|l| l.tours.clone()),
     };
-    let turns: Arc<dyn TurnHandler> = Arc::new(crate::instrument::TimedTurns(turns));
+    let turns: Arc<dyn TurnHandler> = Arc::new(crate::startup::instrument::TimedTurns(turns));
     Ok(Started {
         engine: Engine::start_waiting(store, senders, turns, settings, prepare).await?,
         live,
@@ -278,8 +278,8 @@ fn escalation_settings(
     if let Some(t) = &config.telegram
         && let Some(chat_id) = t.managers_chat_id
     {
-        notifiers.push(Arc::new(crate::managers::TelegramNotifier {
-            api: Arc::new(crate::telegram::api(t)?),
+        notifiers.push(Arc::new(crate::channels::managers::TelegramNotifier {
+            api: Arc::new(crate::channels::telegram::receive::api(t)?),
             chat_id,
             crm_base: config
                 .bitrix
@@ -291,7 +291,7 @@ fn escalation_settings(
         && let (Some(to), Some(smtp_url), Some(from)) =
             (&email.managers_email, &email.smtp_url, &email.from)
     {
-        notifiers.push(Arc::new(crate::managers::EmailNotifier {
+        notifiers.push(Arc::new(crate::channels::managers::EmailNotifier {
             sender: Arc::new(
                 channels::email::EmailSender::new(smtp_url.expose_secret(), from)
                     .context("building the managers' email sender")?,
@@ -319,7 +319,7 @@ fn portal(webhook_url: &str) -> Option<String> {
 
 /// The Crm actor's settings, when Bitrix24 is configured.
 fn crm_settings(config: &Config) -> Option<actors::crm::CrmSettings> {
-    config.bitrix.as_ref().map(crate::crm::settings_of)
+    config.bitrix.as_ref().map(crate::startup::crm::settings_of)
 }
 
 /// SIGHUP: re-read Bitrix24's set-up now (a pipeline or stage just fixed in the portal), so

@@ -1,7 +1,7 @@
 //! `crystalbay chat`: talk to the bot in the terminal. Each line goes through the same path as
 //! every channel — inbox, conversation actor, outbox — and lands in the same store.
 
-use crate::app::{Overrides, start_engine};
+use crate::startup::app::{Overrides, start_engine};
 use crate::config::Config;
 use actors::Accepted;
 use actors::store::{NewInbound, new_id};
@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::io::AsyncBufReadExt;
 
 pub async fn run(config: Config, chat_id: String) -> anyhow::Result<()> {
-    let store = crate::app::open_store(&config).await?;
+    let store = crate::startup::app::open_store(&config).await?;
     let engine = start_engine(
         &config,
         store,

@@ -5,7 +5,7 @@
 //! so an acknowledged message is never lost; a redelivered one is recognised by its id. A
 //! message from a chat type Wazzup does not have is acknowledged and dropped.
 
-use super::AppState;
+use crate::http::AppState;
 use actors::store::WriteOp;
 use axum::Router;
 use axum::body::Bytes;
@@ -13,7 +13,7 @@ use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use channels::wazzup::webhook::{self, MessageClass};
+use channels::wazzup::inbound::{self as webhook, MessageClass};
 use secrecy::ExposeSecret;
 
 /// Largest webhook body accepted.
@@ -26,7 +26,7 @@ pub fn router() -> Router<AppState> {
 }
 
 fn reject(status: StatusCode, reason: impl Into<String>) -> Response {
-    super::error_response(status, reason)
+    crate::http::error_response(status, reason)
 }
 
 async fn receive(

@@ -26,7 +26,7 @@ use actors::Engine;
 use actors::conversation::ManagerAction;
 use actors::escalations::{FollowUpNotice, ManagerNotifier, Notice, NoticeError};
 use async_trait::async_trait;
-use channels::telegram::incoming::ESCALATION_TAG;
+use channels::telegram::inbound::ESCALATION_TAG;
 use channels::telegram::{ManagerButton, ManagerUpdate, Refusal, TelegramBot, TelegramError};
 use dialogs::analysis::Slots;
 use dialogs::handover::Desk;
@@ -69,7 +69,7 @@ impl ManagerNotifier for TelegramNotifier {
     }
 
     async fn alert(&self, text: &str) -> Result<(), NoticeError> {
-        for part in channels::telegram::sender::split_text(text, MAX_TEXT) {
+        for part in channels::telegram::outbound::split_text(text, MAX_TEXT) {
             self.api
                 .send_message(self.chat_id, &part, None)
                 .await
@@ -149,10 +149,10 @@ fn telegram_parts(text: &str) -> Vec<String> {
         .rsplit_once('\n')
         .filter(|(_, t)| t.starts_with(ESCALATION_TAG))
     else {
-        return channels::telegram::sender::split_text(text, MAX_TEXT);
+        return channels::telegram::outbound::split_text(text, MAX_TEXT);
     };
     let room = MAX_TEXT - tag.chars().count() - 1;
-    channels::telegram::sender::split_text(body, room)
+    channels::telegram::outbound::split_text(body, room)
         .into_iter()
         .map(|part| format!("{}\n{tag}", part.trim_end_matches('\n')))
         .collect()
@@ -554,7 +554,7 @@ async fn carry_out(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use channels::telegram::incoming::escalation_in;
+    use channels::telegram::inbound::escalation_in;
 
     #[test]
     fn every_stored_reason_reads_back_and_has_the_managers_words() {

@@ -2,7 +2,7 @@
 //!
 //! - **webhook** (when `PUBLIC_URL` is set): at start-up `setWebhook` points Telegram at
 //!   `{PUBLIC_URL}/webhooks/telegram` with our secret (retried in the background until it
-//!   succeeds); `http::telegram` receives the updates.
+//!   succeeds); this channel's route (`super::router`) receives the updates.
 //! - **long polling** (otherwise): a poller calls `deleteWebhook`, then `getUpdates` in a loop.
 //!   It stores each update in the inbox *before* moving its offset past it, so a crash loses
 //!   nothing: the next start fetches the unconfirmed updates again, and the inbox (unique on
@@ -14,7 +14,7 @@
 
 use crate::config::TelegramConfig;
 use actors::{Engine, EngineError};
-use channels::telegram::{Incoming, TelegramBot, Update, incoming};
+use channels::telegram::{Incoming, TelegramBot, Update, inbound as incoming};
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 use std::time::Duration;
@@ -65,7 +65,7 @@ impl Inbound {
                 // Off the request: the chat's conversation may be mid-turn (searching), and
                 // Telegram must have its answer now.
                 if let Some(chat_id) = self.managers_chat_id {
-                    tokio::spawn(crate::managers::act(
+                    tokio::spawn(crate::channels::managers::act(
                         self.engine.clone(),
                         self.api.clone(),
                         chat_id,

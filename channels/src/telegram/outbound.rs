@@ -20,7 +20,7 @@
 //! losing a reply. A reply longer than Telegram's 4096 characters goes as several messages,
 //! and a retry after a failure in the middle resends the parts already delivered.
 
-use super::bot::{Refusal, TelegramBot, TelegramError};
+use super::api::{Refusal, TelegramBot, TelegramError};
 use crate::outbound::{OutgoingMessage, SendError, SendReceipt, Sender};
 use async_trait::async_trait;
 use dialogs::Channel;

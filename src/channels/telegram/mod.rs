@@ -6,14 +6,16 @@
 //! acknowledged update is never lost; Telegram's redelivery of it (same `update_id`) is
 //! recognised and answered once. Updates not for the bot are acknowledged and dropped.
 
-use super::AppState;
+pub mod receive;
+
+use crate::http::AppState;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use channels::telegram::incoming;
+use channels::telegram::inbound;
 use secrecy::ExposeSecret;
 
 /// Largest webhook body accepted.
@@ -28,7 +30,7 @@ pub fn router() -> Router<AppState> {
 }
 
 fn reject(status: StatusCode, reason: impl Into<String>) -> Response {
-    super::error_response(status, reason)
+    crate::http::error_response(status, reason)
 }
 
 async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
@@ -42,7 +44,7 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
     if !channels::inbound::secret_matches(presented, hook.secret.expose_secret()) {
         return reject(StatusCode::UNAUTHORIZED, "missing or wrong secret token");
     }
-    let update = match incoming::parse(&body) {
+    let update = match inbound::parse(&body) {
         Ok(u) => u,
         Err(e) => {
             tracing::warn!(error = %e, "refused a malformed Telegram update");
