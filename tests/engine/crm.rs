@@ -263,7 +263,9 @@ async fn the_same_phone_on_whatsapp_and_telegram_is_one_contact() {
     app.engine
         .accept(telegram(
             "tg-2",
-            InboundKind::Contact,
+            InboundKind::Contact {
+                phone: Some("+77010000103".into()),
+            },
             "",
             json!({"phone": "+77010000103"}),
         ))
@@ -299,7 +301,9 @@ async fn one_person_writing_on_two_channels_at_once_is_still_one_contact() {
         app.engine.accept(NewInbound {
             key: ChatKey::new(Channel::Telegram, "5550113"),
             external_id: "tg-1".into(),
-            kind: channels::InboundKind::Contact,
+            kind: channels::InboundKind::Contact {
+                phone: Some(format!("+{phone}")),
+            },
             text: String::new(),
             sender_name: Some("Айгуль".into()),
             route: json!({}),

@@ -245,23 +245,28 @@ impl WazzupMessage {
     /// CRM or the phone): kind `echo`, the author in the payload.
     pub fn to_echo(&self) -> NewInbound {
         let mut inbound = self.to_inbound();
-        inbound.kind = InboundKind::ManagerEcho;
+        inbound.kind = InboundKind::ManagerEcho {
+            author: self.author_name.clone(),
+        };
         inbound.sender_name = self.author_name.clone();
-        inbound.payload = json!({ "author": self.author_name });
+        inbound.payload = inbound.kind.with_data(json!({}));
         inbound
     }
 
     /// The inbound message for the engine, for an incoming customer message.
     pub fn to_inbound(&self) -> NewInbound {
-        let is_text = self.kind == "text";
+        let kind = if self.kind == "text" {
+            InboundKind::Text
+        } else {
+            InboundKind::Media {
+                kind: self.kind.clone(),
+            }
+        };
         NewInbound {
             key: self.chat_key(),
             external_id: self.message_id.clone(),
-            kind: if is_text {
-                InboundKind::Text
-            } else {
-                InboundKind::Media
-            },
+            payload: kind.with_data(json!({})),
+            kind,
             text: self.text.clone().unwrap_or_default(),
             sender_name: self.contact_name.clone(),
             route: json!({
@@ -269,11 +274,6 @@ impl WazzupMessage {
                 "chatType": self.chat_type,
                 "chatId": self.chat_id,
             }),
-            payload: if is_text {
-                json!({})
-            } else {
-                json!({ "type": self.kind })
-            },
             sent_at: self.sent_at,
         }
     }
