@@ -207,9 +207,7 @@ impl DialogTurns {
             InboundKind::Callback { data } => Some(data.clone()),
             InboundKind::Start => Some(policy::actions::START.to_owned()),
             InboundKind::Contact { .. } => Some(policy::actions::CONTACT.to_owned()),
-            InboundKind::Text | InboundKind::Media { .. } | InboundKind::ManagerEcho { .. } => {
-                None
-            }
+            InboundKind::Text | InboundKind::Media { .. } | InboundKind::ManagerEcho { .. } => None,
         };
         let shared_phone = last.inbound.shared_phone().map(str::to_owned);
         // Hotels of the operator's list the customer names (cached on the Tours side).

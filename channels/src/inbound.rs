@@ -211,20 +211,14 @@ mod tests {
     fn a_kind_is_stored_by_its_name_and_read_back() {
         for kind in all_kinds() {
             let stored = kind.with_data(json!({ "subject": "x" }));
-            assert_eq!(
-                InboundKind::from_stored(kind.as_str(), &stored),
-                Some(kind)
-            );
+            assert_eq!(InboundKind::from_stored(kind.as_str(), &stored), Some(kind));
         }
         assert_eq!(
             all_kinds().map(|k| k.as_str()),
             InboundKind::NAMES,
             "one name per variant"
         );
-        assert_eq!(
-            InboundKind::ManagerEcho { author: None }.as_str(),
-            "echo"
-        );
+        assert_eq!(InboundKind::ManagerEcho { author: None }.as_str(), "echo");
         assert_eq!(InboundKind::from_stored("hologram", &json!({})), None);
     }
 

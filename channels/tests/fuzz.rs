@@ -14,9 +14,9 @@
 //! --test fuzz`).
 
 use bytes::Bytes;
+use channels::InboundKind;
 use channels::email::{EmailError, InboundEmail, html, inbound, quote};
 use channels::telegram::Update;
-use channels::InboundKind;
 use channels::telegram::inbound::{self as update, Incoming, classify};
 use channels::wazzup::inbound::{self as webhook, WebhookError};
 use dialogs::Channel;

@@ -158,7 +158,9 @@ fn telegram_updates_of_every_kind_are_a_turn_or_a_deliberate_drop() {
         let got = classify(&update, Some(MANAGERS));
         let ok = match (&expect, &got) {
             (Expect::Turn(kind, text, payload), Incoming::Customer { inbound, .. }) => {
-                inbound.kind.as_str() == *kind && inbound.text.contains(text) && inbound.payload == *payload
+                inbound.kind.as_str() == *kind
+                    && inbound.text.contains(text)
+                    && inbound.payload == *payload
             }
             (Expect::Dropped(what), Incoming::Dropped { what: w, .. }) => w.contains(what),
             (Expect::Ignored, Incoming::Ignored(_)) => true,

@@ -572,7 +572,10 @@ async fn check_wazzup(wazzup: &WazzupConfig, config: &Config, report: &mut Findi
                 );
             }
         }
-        Err(e) => report.fail_fix(e, "check WAZZUP_API_KEY (Wazzup24 → Integrations → API)"),
+        Err(e) => report.fail_fix(
+            e.to_string(),
+            "check WAZZUP_API_KEY (Wazzup24 → Integrations → API)",
+        ),
     }
     match (webhook, crate::commands::wazzup::webhook_uri(config)) {
         (Err(e), _) => report.fail_fix(
@@ -665,7 +668,7 @@ fn log_changes(before: Option<&[ServiceCheck]>, now: &[ServiceCheck]) {
 
 /// `getMe`, `getWebhookInfo` and the managers' chat.
 async fn check_telegram(t: &TelegramConfig, public_url: Option<&str>, report: &mut Findings) {
-    let bot = match crate::channels::telegram::receive::api(t) {
+    let bot = match crate::channels::telegram::bot::api(t) {
         Ok(bot) => bot,
         Err(e) => return report.fail(e.to_string()),
     };
@@ -883,6 +886,7 @@ async fn check_email(e: &EmailConfig, report: &mut Findings) {
             ));
         }
         Err(why) => {
+            let why = why.to_string();
             let fix = if why.contains("535") || why.to_lowercase().contains("auth") {
                 "check the user and password in SMTP_URL (percent-encoded; many providers want an app password)"
             } else {

@@ -90,8 +90,10 @@ pub fn main() -> anyhow::Result<std::process::ExitCode> {
             Command::Run => {
                 crate::startup::telemetry::init("info");
                 let config = load_config()?;
-                let app = crate::startup::app::Application::build(config, Default::default()).await?;
-                app.run_until(crate::startup::app::shutdown_signal()).await?;
+                let app =
+                    crate::startup::app::Application::build(config, Default::default()).await?;
+                app.run_until(crate::startup::app::shutdown_signal())
+                    .await?;
             }
             Command::Chat { chat_id } => {
                 crate::startup::telemetry::init("warn");
@@ -107,7 +109,8 @@ pub fn main() -> anyhow::Result<std::process::ExitCode> {
                 crate::startup::telemetry::init("error");
                 let config = load_config()?;
                 let today = actors::turns::local_today();
-                let healthy = crate::commands::doctor::run(&config, today, &mut std::io::stdout()).await;
+                let healthy =
+                    crate::commands::doctor::run(&config, today, &mut std::io::stdout()).await;
                 if !healthy {
                     return Ok(std::process::ExitCode::FAILURE);
                 }
@@ -119,7 +122,9 @@ pub fn main() -> anyhow::Result<std::process::ExitCode> {
                     WazzupCommand::RegisterWebhook => {
                         crate::commands::wazzup::register_webhook(&config).await?
                     }
-                    WazzupCommand::Channels => crate::commands::wazzup::list_channels(&config).await?,
+                    WazzupCommand::Channels => {
+                        crate::commands::wazzup::list_channels(&config).await?
+                    }
                 }
             }
             Command::Analyze { .. } | Command::Config { .. } => unreachable!("handled above"),

@@ -932,7 +932,8 @@ async fn a_missing_stage_holds_deals_not_contacts_says_so_and_clears_itself() {
     )
     .unwrap();
     let mut out = Vec::new();
-    let healthy = crystalbay::commands::doctor::run(&config, chrono::Utc::now().date_naive(), &mut out).await;
+    let healthy =
+        crystalbay::commands::doctor::run(&config, chrono::Utc::now().date_naive(), &mut out).await;
     let out = String::from_utf8(out).unwrap();
     assert!(!healthy, "{out}");
     assert!(
@@ -1082,7 +1083,8 @@ async fn doctor_checks_the_webhook_its_scope_the_pipeline_and_each_stage() {
         .unwrap();
         let mut out = Vec::new();
         let healthy =
-            crystalbay::commands::doctor::run(&config, chrono::Utc::now().date_naive(), &mut out).await;
+            crystalbay::commands::doctor::run(&config, chrono::Utc::now().date_naive(), &mut out)
+                .await;
         (healthy, String::from_utf8(out).unwrap())
     };
     let (healthy, out) = doctor().await;

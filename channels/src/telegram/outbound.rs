@@ -80,6 +80,7 @@ impl Sender for TelegramSender {
         Channel::Telegram
     }
 
+    #[tracing::instrument(name = "telegram.send", skip_all, fields(outbox = %message.id))]
     async fn send(&self, message: &OutgoingMessage) -> Result<SendReceipt, SendError> {
         let chat = chat_id(message).ok_or_else(|| SendError::Rejected {
             reason: "no Telegram chat id for this chat".into(),

@@ -1,22 +1,11 @@
-//! The Wazzup API client: sending messages, listing channels, registering the webhook.
-//!
-//! Sends always carry `crmMessageId` = our outbox id, so a resend after a crash or a timeout
-//! is refused by Wazzup as `REPEATED_CRM_MESSAGE_ID` instead of reaching the customer twice —
-//! and that refusal counts as sent.
-//!
-//! A `429` is [`SendError::RateLimited`] for as long as its `Retry-After` says (5 s when it
-//! does not); a `5xx` or a connection failure is [`SendError::Retryable`] (after `Retry-After`
-//! when given, else the outbox's backoff); so is a `401` (the API key: every reply waits
-//! for it to be fixed, escalated only past the outbox deadline).
+//! The Wazzup API client: the account's key, base URL and rate limit; listing channels and
+//! registering the webhook. Sending is in [`super::outbound`].
 //!
 //! Every call waits for the client-side limiter first: Wazzup allows 500 requests per 5 s per
 //! account, and we stay under it (80/s sustained, bursts of 50: at most 450 in any 5 s).
 //! [`WazzupClient::with_rate`] changes the sustained rate (`WAZZUP_SENDS_PER_SEC`; the load
 //! tool lifts it to measure the engine rather than the limiter).
 
-use crate::outbound::{OutgoingMessage, SendError, SendReceipt, Sender};
-use async_trait::async_trait;
-use dialogs::Channel;
 use reqwest::StatusCode;
 use serde::Deserialize;
 use serde_json::json;
@@ -26,10 +15,24 @@ type Limiter = governor::DefaultDirectRateLimiter;
 
 /// A Wazzup API key and base URL, with an HTTP client and the account's rate limiter.
 pub struct WazzupClient {
-    http: reqwest::Client,
+    pub(super) http: reqwest::Client,
     base: String,
-    key: String,
+    pub(super) key: String,
     limiter: Limiter,
+}
+
+/// Why an account call (channels, webhook) did not succeed; its text is what the operator reads.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WazzupError {
+    /// No answer: connection refused, reset or timed out.
+    #[error("Wazzup unreachable: {0}")]
+    Unreachable(String),
+    /// Wazzup answered with an error status: the status, its code and description.
+    #[error("{0}")]
+    Refused(String),
+    /// An answer that is not what the API documents.
+    #[error("unexpected answer from Wazzup: {0}")]
+    Unexpected(String),
 }
 
 /// A channel as `GET /v3/channels` lists it.
@@ -46,16 +49,16 @@ pub struct WazzupChannel {
 }
 
 #[derive(Deserialize)]
-struct ErrorBody {
+pub(super) struct ErrorBody {
     #[serde(default)]
-    error: serde_json::Value,
+    pub(super) error: serde_json::Value,
     #[serde(default)]
     description: Option<String>,
 }
 
 /// Error codes are compared case-insensitively, ignoring underscores (the docs say
 /// `repeatedCrmMessageId`, live answers `REPEATED_CRM_MESSAGE_ID`).
-fn code_is(code: &str, wanted: &str) -> bool {
+pub(super) fn code_is(code: &str, wanted: &str) -> bool {
     let norm = |s: &str| s.replace('_', "").to_ascii_lowercase();
     norm(code) == norm(wanted)
 }
@@ -90,17 +93,18 @@ impl WazzupClient {
         self
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(super) fn url(&self, path: &str) -> String {
         format!("{}/v3/{path}", self.base)
     }
 
     /// Waits for room under the account's request limit.
-    async fn paced(&self) {
+    pub(super) async fn paced(&self) {
         self.limiter.until_ready().await;
     }
 
     /// Lists the account's channels and their state.
-    pub async fn channels(&self) -> Result<Vec<WazzupChannel>, String> {
+    #[tracing::instrument(name = "wazzup.channels", skip_all)]
+    pub async fn channels(&self) -> Result<Vec<WazzupChannel>, WazzupError> {
         self.paced().await;
         let resp = self
             .http
@@ -108,22 +112,23 @@ impl WazzupClient {
             .bearer_auth(&self.key)
             .send()
             .await
-            .map_err(|e| format!("Wazzup unreachable: {e}"))?;
+            .map_err(|e| WazzupError::Unreachable(e.to_string()))?;
         let status = resp.status();
         if !status.is_success() {
-            return Err(describe_failure(
+            return Err(WazzupError::Refused(describe_failure(
                 status,
                 &resp.text().await.unwrap_or_default(),
-            ));
+            )));
         }
         resp.json()
             .await
-            .map_err(|e| format!("unexpected answer from Wazzup: {e}"))
+            .map_err(|e| WazzupError::Unexpected(e.to_string()))
     }
 
     /// Where the account's webhook points now (`GET /v3/webhooks`), and whether it delivers
     /// messages and statuses: `(uri, messages_and_statuses)`.
-    pub async fn webhook(&self) -> Result<(Option<String>, bool), String> {
+    #[tracing::instrument(name = "wazzup.webhook", skip_all)]
+    pub async fn webhook(&self) -> Result<(Option<String>, bool), WazzupError> {
         self.paced().await;
         let resp = self
             .http
@@ -131,13 +136,13 @@ impl WazzupClient {
             .bearer_auth(&self.key)
             .send()
             .await
-            .map_err(|e| format!("Wazzup unreachable: {e}"))?;
+            .map_err(|e| WazzupError::Unreachable(e.to_string()))?;
         let status = resp.status();
         if !status.is_success() {
-            return Err(describe_failure(
+            return Err(WazzupError::Refused(describe_failure(
                 status,
                 &resp.text().await.unwrap_or_default(),
-            ));
+            )));
         }
         #[derive(serde::Deserialize)]
         #[serde(rename_all = "camelCase")]
@@ -155,7 +160,7 @@ impl WazzupClient {
         let answer: Webhooks = resp
             .json()
             .await
-            .map_err(|e| format!("unexpected answer from Wazzup: {e}"))?;
+            .map_err(|e| WazzupError::Unexpected(e.to_string()))?;
         Ok((
             answer.webhooks_uri.filter(|u| !u.is_empty()),
             answer.subscriptions.messages_and_statuses,
@@ -163,7 +168,8 @@ impl WazzupClient {
     }
 
     /// Points the account's webhook at `uri` (which carries our secret).
-    pub async fn register_webhook(&self, uri: &str) -> Result<(), String> {
+    #[tracing::instrument(name = "wazzup.register_webhook", skip_all)]
+    pub async fn register_webhook(&self, uri: &str) -> Result<(), WazzupError> {
         self.paced().await;
         let resp = self
             .http
@@ -176,20 +182,20 @@ impl WazzupClient {
             }))
             .send()
             .await
-            .map_err(|e| format!("Wazzup unreachable: {e}"))?;
+            .map_err(|e| WazzupError::Unreachable(e.to_string()))?;
         let status = resp.status();
         if status.is_success() {
             Ok(())
         } else {
-            Err(describe_failure(
+            Err(WazzupError::Refused(describe_failure(
                 status,
                 &resp.text().await.unwrap_or_default(),
-            ))
+            )))
         }
     }
 }
 
-fn describe_failure(status: StatusCode, body: &str) -> String {
+pub(super) fn describe_failure(status: StatusCode, body: &str) -> String {
     let parsed: Option<ErrorBody> = serde_json::from_str(body).ok();
     match parsed {
         Some(e) => format!(
@@ -207,168 +213,8 @@ fn describe_failure(status: StatusCode, body: &str) -> String {
     }
 }
 
-/// How long to wait after a 429 that does not say (`Retry-After` missing or unreadable).
-const DEFAULT_RATE_LIMIT_WAIT: Duration = Duration::from_secs(5);
-/// The longest `Retry-After` believed: a day (the outbox's default deadline).
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
-
-/// `Retry-After` in seconds (`Retry-After: 120`), as a duration of at most a day. The HTTP
-/// date form is not used by Wazzup and is ignored (the default wait applies).
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
-    let secs: f64 = value.trim().parse().ok()?;
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs).min(MAX_RETRY_AFTER))
-}
-
-#[async_trait]
-impl Sender for WazzupClient {
-    fn channel(&self) -> Channel {
-        Channel::Wazzup
-    }
-
-    async fn send(&self, message: &OutgoingMessage) -> Result<SendReceipt, SendError> {
-        let route = &message.route;
-        let field = |name: &str| route.get(name).and_then(|v| v.as_str()).map(str::to_owned);
-        let (Some(channel_id), Some(chat_type), Some(chat_id)) =
-            (field("channelId"), field("chatType"), field("chatId"))
-        else {
-            return Err(SendError::Rejected {
-                reason: "no Wazzup route (channelId/chatType/chatId) for this chat".into(),
-            });
-        };
-        // WhatsApp through Wazzup has no inline buttons: the reply's text already says what to
-        // type ("2", "ещё", "менеджер"), so the buttons are left out rather than listed as
-        // numbered lines that would read like offers.
-        let text = message.text.clone();
-        self.paced().await;
-        let resp = self
-            .http
-            .post(self.url("message"))
-            .bearer_auth(&self.key)
-            .json(&json!({
-                "channelId": channel_id,
-                "chatType": chat_type,
-                "chatId": chat_id,
-                "text": text,
-                "crmMessageId": message.id,
-            }))
-            .send()
-            .await
-            .map_err(|e| SendError::Retryable {
-                reason: format!("Wazzup unreachable: {e}"),
-                retry_after: None,
-            })?;
-        let status = resp.status();
-        let wait = retry_after(resp.headers());
-        let body = resp.text().await.unwrap_or_default();
-        if status.is_success() {
-            let external_id = serde_json::from_str::<serde_json::Value>(&body)
-                .ok()
-                .and_then(|v| {
-                    v.get("messageId")
-                        .and_then(|m| m.as_str())
-                        .map(str::to_owned)
-                });
-            return Ok(SendReceipt { external_id });
-        }
-        let code = serde_json::from_str::<ErrorBody>(&body)
-            .ok()
-            .and_then(|e| e.error.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        if status == StatusCode::BAD_REQUEST && code_is(&code, "REPEATED_CRM_MESSAGE_ID") {
-            // Sent before (we crashed or timed out after Wazzup accepted it).
-            return Ok(SendReceipt::default());
-        }
-        Err(failure(
-            status,
-            &code,
-            describe_failure(status, &body),
-            wait,
-        ))
-    }
-}
-
-/// What the channel actor should do about a refused send (`code`: Wazzup's error code).
-fn failure(status: StatusCode, code: &str, reason: String, wait: Option<Duration>) -> SendError {
-    match status {
-        StatusCode::TOO_MANY_REQUESTS => SendError::RateLimited {
-            reason,
-            retry_after: wait.unwrap_or(DEFAULT_RATE_LIMIT_WAIT),
-        },
-        s if s.is_server_error() => SendError::Retryable {
-            reason,
-            retry_after: wait,
-        },
-        // The API key refused: the whole channel's set-up, not this reply's fault. The
-        // replies wait (the breaker probes) until the key is fixed, and are escalated only
-        // past the outbox deadline.
-        StatusCode::UNAUTHORIZED => SendError::Retryable {
-            reason,
-            retry_after: Some(Duration::from_secs(60)),
-        },
-        _ if ["BAD_CONTACT", "CHAT_NO_ACCESS", "CHANNEL_BLOCKED"]
-            .iter()
-            .any(|c| code_is(code, c)) =>
-        {
-            SendError::Unreachable { reason }
-        }
-        _ if ["MESSAGE_CHANNEL_UNAVAILABLE", "CHANNEL_LIMIT_EXCEEDED"]
-            .iter()
-            .any(|c| code_is(code, c)) =>
-        {
-            SendError::Retryable {
-                reason,
-                retry_after: Some(Duration::from_secs(30)),
-            }
-        }
-        _ => SendError::Rejected { reason },
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn retry_after_is_read_in_seconds() {
-        use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
-        use std::time::Duration;
-        let with = |v: &str| {
-            let mut h = HeaderMap::new();
-            h.insert(RETRY_AFTER, HeaderValue::from_str(v).unwrap());
-            super::retry_after(&h)
-        };
-        assert_eq!(with("7"), Some(Duration::from_secs(7)));
-        assert_eq!(with(" 1.5 "), Some(Duration::from_millis(1500)));
-        assert_eq!(with("Wed, 21 Oct 2015 07:28:00 GMT"), None);
-        assert_eq!(with("-3"), None);
-        assert_eq!(with("999999999"), Some(Duration::from_secs(24 * 3600)));
-        assert_eq!(super::retry_after(&HeaderMap::new()), None);
-    }
-
-    #[test]
-    fn refusals_map_to_what_the_channel_actor_does() {
-        use super::{SendError, StatusCode, failure};
-        let f = |status: u16, code: &str| {
-            failure(
-                StatusCode::from_u16(status).unwrap(),
-                code,
-                "x".into(),
-                None,
-            )
-        };
-        assert!(matches!(f(429, ""), SendError::RateLimited { .. }));
-        assert!(matches!(f(502, ""), SendError::Retryable { .. }));
-        // A refused API key holds every reply until it is fixed; none is given up at once.
-        assert!(matches!(f(401, ""), SendError::Retryable { .. }));
-        assert!(matches!(
-            f(400, "BAD_CONTACT"),
-            SendError::Unreachable { .. }
-        ));
-        assert!(matches!(
-            f(400, "INVALID_MESSAGE_DATA"),
-            SendError::Rejected { .. }
-        ));
-    }
-
     #[test]
     fn error_codes_match_in_any_spelling() {
         assert!(super::code_is(

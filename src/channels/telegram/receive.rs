@@ -1,4 +1,4 @@
-//! Telegram updates into the engine, in one of two modes:
+//! Telegram's receiving loop: updates into the engine, in one of two modes:
 //!
 //! - **webhook** (when `PUBLIC_URL` is set): at start-up `setWebhook` points Telegram at
 //!   `{PUBLIC_URL}/webhooks/telegram` with our secret (retried in the background until it
@@ -129,7 +129,7 @@ impl Telegram {
         public_url: Option<&str>,
         engine: Engine,
     ) -> anyhow::Result<Telegram> {
-        let api = Arc::new(api(config)?);
+        let api = Arc::new(super::bot::api(config)?);
         let inbound = Inbound {
             engine,
             api: api.clone(),
@@ -187,12 +187,6 @@ impl Telegram {
             task.abort();
         }
     }
-}
-
-/// The Bot API client of the configured bot.
-pub fn api(config: &TelegramConfig) -> anyhow::Result<TelegramBot> {
-    TelegramBot::new(&config.api_url, config.bot_token.expose_secret())
-        .map_err(|e| anyhow::anyhow!("building the Telegram client: {e}"))
 }
 
 /// `setWebhook`, retried with backoff until Telegram accepts it.

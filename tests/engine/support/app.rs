@@ -5,8 +5,8 @@ use super::fake_telegram::{self, FakeTelegram};
 use super::fake_wazzup::{self, FakeWazzup};
 use actors::tours::TourSearch;
 use actors::turns::TurnHandler;
-use crystalbay::startup::app::{Application, Overrides};
 use crystalbay::config::Config;
+use crystalbay::startup::app::{Application, Overrides};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
