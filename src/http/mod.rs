@@ -27,7 +27,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 pub struct AppState {
     pub engine: Engine,
     /// What admins may change at run time (set by `app`; `None` when a test replaced the dialog).
-    pub live: Option<crate::startup::live::LiveSettings>,
+    pub live: Option<crate::documents::live::LiveSettings>,
     /// Tokens, rate limits and what the admin routes share.
     pub admin: Arc<admin::Admin>,
 }

@@ -3,8 +3,8 @@
 
 use crate::channels;
 use crate::config::Config;
+use crate::documents::live::LiveSettings;
 use crate::http;
-use crate::startup::live::LiveSettings;
 use ::channels::Sender;
 use actors::store::Store;
 use actors::tours::TourSearch;

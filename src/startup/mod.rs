@@ -2,7 +2,6 @@
 //!
 //! - [`app`]: the store, the actor tree, the senders of the configured channels, the HTTP
 //!   server, and graceful shutdown.
-//! - [`live`]: what admins change while the engine runs (templates, FAQ, prompts).
 //! - [`crm`]: the Crm actor's settings from the configuration.
 //! - [`instrument`]: metrics and status of the LLM calls and of each turn.
 //! - [`telemetry`]: logging set-up.
@@ -11,6 +10,5 @@
 pub mod app;
 pub mod crm;
 pub mod instrument;
-pub mod live;
 pub mod memory;
 pub mod telemetry;
