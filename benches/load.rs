@@ -4,7 +4,7 @@
 //!     cargo bench --bench load -- --customers 2000 --rate 2000 --duration 30 [--postgres URL]
 //!     cargo bench --bench load -- --prefill 100000 --customers 20000 --rate 2000 --duration 20
 //!
-//! What runs: `crystalbay::app::Application::build` on a temp SQLite file (or a fresh schema of
+//! What runs: `crystalbay::startup::app::Application::build` on a temp SQLite file (or a fresh schema of
 //! the PostgreSQL database at `--postgres`, dropped afterwards), with the test fakes
 //! (the `fakes` crate, `tests/fakes` — production code never contains fakes):
 //! SAMO answering searches after `--samo-latency-ms` (300 ms) with its catalogue of Vietnamese
@@ -35,9 +35,9 @@ use actors::store::{NewInbound, Store};
 use actors::turns::DialogTurns;
 use actors::{Engine, EngineSettings};
 use clap::Parser;
-use crystalbay::app::{Application, Overrides};
-use crystalbay::bench::CountingSender;
+use crystalbay::commands::bench::CountingSender;
 use crystalbay::config::Config;
+use crystalbay::startup::app::{Application, Overrides};
 use dialogs::{Channel, ChatKey};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
@@ -894,10 +894,10 @@ async fn main() -> anyhow::Result<()> {
     );
     // What a live conversation costs: the heap freed by stopping every (idle) conversation
     // actor — actor, mailbox, cached state, router entry.
-    crystalbay::memory::start_counting();
+    crystalbay::startup::memory::start_counting();
     let stopped = running.engine.passivate_all().await;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let freed = -crystalbay::memory::counted_bytes();
+    let freed = -crystalbay::startup::memory::counted_bytes();
     if stopped > 0 {
         println!(
             "heap per live conversation: {:.1} KB ({stopped} passivated)",

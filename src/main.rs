@@ -1,7 +1,7 @@
 //! The `crystalbay` binary: parses the command line and hands over to the library.
 
 fn main() -> std::process::ExitCode {
-    match crystalbay::cli::main() {
+    match crystalbay::commands::main() {
         Ok(code) => code,
         Err(e) => {
             eprintln!("crystalbay: {e:#}");

@@ -346,7 +346,7 @@ async fn handle_messages(
     let now = state.deps.clock.now();
     let mut hands = next.hands();
     let mut ownership = Vec::new();
-    let echo = message.inbound.kind == InboundKind::ManagerEcho;
+    let echo = matches!(message.inbound.kind, InboundKind::ManagerEcho { .. });
     let event = if echo {
         // A manager wrote to the customer from the CRM or the phone.
         Event::Echo {

@@ -204,7 +204,7 @@ impl DialogTurns {
             departures: &self.departures,
         };
         let office = self.hours.as_ref().map(|h| h.at(local_now));
-        if last.inbound.kind == InboundKind::Media
+        if matches!(last.inbound.kind, InboundKind::Media { .. })
             && last.inbound.text.trim().is_empty()
             && conversation.owner == Owner::Bot
         {
@@ -216,16 +216,11 @@ impl DialogTurns {
             .filter(|t| !t.is_empty())
             .collect::<Vec<_>>()
             .join("\n");
-        let action = match last.inbound.kind {
-            InboundKind::Callback => Some(
-                last.inbound
-                    .callback_data()
-                    .unwrap_or(&last.inbound.text)
-                    .to_owned(),
-            ),
+        let action = match &last.inbound.kind {
+            InboundKind::Callback { data } => Some(data.clone()),
             InboundKind::Start => Some(policy::actions::START.to_owned()),
-            InboundKind::Contact => Some(policy::actions::CONTACT.to_owned()),
-            InboundKind::Text | InboundKind::Media | InboundKind::ManagerEcho => None,
+            InboundKind::Contact { .. } => Some(policy::actions::CONTACT.to_owned()),
+            InboundKind::Text | InboundKind::Media { .. } | InboundKind::ManagerEcho { .. } => None,
         };
         let shared_phone = last.inbound.shared_phone().map(str::to_owned);
         // Hotels of the operator's list the customer names (cached on the Tours side).

@@ -14,10 +14,11 @@
 //! --test fuzz`).
 
 use bytes::Bytes;
+use channels::InboundKind;
 use channels::email::{EmailError, InboundEmail, html, inbound, quote};
 use channels::telegram::Update;
-use channels::telegram::incoming::{self as update, Incoming, classify};
-use channels::wazzup::webhook::{self, WebhookError};
+use channels::telegram::inbound::{self as update, Incoming, classify};
+use channels::wazzup::inbound::{self as webhook, WebhookError};
 use dialogs::Channel;
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -230,7 +231,7 @@ fn check_wazzup(body: &[u8]) {
                 );
                 assert_eq!(inbound.external_id, m.message_id);
                 assert!(matches!(inbound.kind.as_str(), "text" | "media"));
-                assert_eq!(m.to_echo().kind, "echo");
+                assert_eq!(m.to_echo().kind.as_str(), "echo");
             }
         }
         Err(e) => assert!(!e.to_string().is_empty()),
@@ -415,10 +416,10 @@ proptest! {
         let Incoming::Customer { inbound, .. } = classify(&u, None) else {
             panic!("a private text message is a customer's");
         };
-        if inbound.kind == "text" {
+        if inbound.kind == InboundKind::Text {
             prop_assert_eq!(inbound.text, t);
         } else {
-            prop_assert_eq!(inbound.kind, "start", "only /start is read as something else");
+            prop_assert_eq!(inbound.kind, InboundKind::Start, "only /start is read as something else");
         }
     }
 

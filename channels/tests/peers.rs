@@ -5,7 +5,7 @@
 //! what the customer wrote) or a deliberate drop; none is refused.
 
 use channels::email::inbound::parse_raw;
-use channels::telegram::incoming::{Incoming, classify, parse};
+use channels::telegram::inbound::{Incoming, classify, parse};
 use serde_json::json;
 use std::path::PathBuf;
 
@@ -158,7 +158,9 @@ fn telegram_updates_of_every_kind_are_a_turn_or_a_deliberate_drop() {
         let got = classify(&update, Some(MANAGERS));
         let ok = match (&expect, &got) {
             (Expect::Turn(kind, text, payload), Incoming::Customer { inbound, .. }) => {
-                inbound.kind == *kind && inbound.text.contains(text) && inbound.payload == *payload
+                inbound.kind.as_str() == *kind
+                    && inbound.text.contains(text)
+                    && inbound.payload == *payload
             }
             (Expect::Dropped(what), Incoming::Dropped { what: w, .. }) => w.contains(what),
             (Expect::Ignored, Incoming::Ignored(_)) => true,

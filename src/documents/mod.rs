@@ -12,14 +12,16 @@
 //! of its language rendering (they include each other); the FAQ parses; an LLM prompt is not
 //! empty; every document has a size limit. [`apply`] puts a document in force on the next
 //! message of every conversation; [`apply_stored`] does it for all of them at start-up.
+//! [`live`] holds what is in force: the handles start-up builds and the admin API edits.
 
+pub mod live;
 pub mod samples;
 
-use crate::live::LiveSettings;
 use actors::store::{PromptVersion, Store};
 use dialogs::analysis::Language;
 use dialogs::faq::Faq;
 use dialogs::templates::{DEFAULT_TEMPLATES, LANGUAGES, TEMPLATE_NAMES, Templates};
+use live::LiveSettings;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 

@@ -41,6 +41,9 @@ pub const OUTBOX_OLDEST_SECONDS: &str = "crystalbay_outbox_oldest_waiting_second
 pub const OUTBOX_BREAKER: &str = "crystalbay_outbox_breaker";
 /// Gauge: seconds left of a rate-limit pause a channel asked for, by `channel`.
 pub const OUTBOX_PAUSED_SECONDS: &str = "crystalbay_outbox_paused_seconds";
+/// Counter: customer messages received through Wazzup (new, not redeliveries), by
+/// `messenger`: Wazzup's chat type (`whatsapp`, `instagram`, `telegram`, …).
+pub const WAZZUP_MESSAGES: &str = "crystalbay_wazzup_messages_total";
 /// Counter: idle client connections closed to stay under `HTTP_MAX_CONNECTIONS`.
 pub const CONNECTIONS_SHED: &str = "crystalbay_http_connections_shed_total";
 
@@ -98,6 +101,10 @@ fn describe() {
         "Messages delivered to conversations, not yet finished"
     );
     describe_counter!(MESSAGES_PARKED, "Messages parked as failed since start");
+    describe_counter!(
+        WAZZUP_MESSAGES,
+        "Customer messages received through Wazzup, by messenger"
+    );
     describe_gauge!(QUEUE_DEPTH, "Rows waiting (or failed) in each queue");
     describe_gauge!(ESCALATIONS_OPEN, "Escalations waiting for a manager");
     describe_gauge!(LLM_IN_FLIGHT, "LLM calls under way");

@@ -1,5 +1,6 @@
-//! The HTTP server: health and readiness, channel webhooks, `/metrics` and the admin API,
-//! merged into one router on one port.
+//! The HTTP server: health and readiness, `/metrics` and the admin API, and the channels'
+//! webhook routes (each channel's own `router()`, handed in by start-up), merged into one
+//! router on one port.
 //!
 //! Every request gets an `x-request-id` (kept when the caller sent a sane one — at most 128
 //! characters of `A-Z a-z 0-9 - _ . : = + /` — replaced otherwise; returned in the response) and a log span with it, the method, the matched route — the route's pattern,
@@ -8,19 +9,16 @@
 //! shape.
 
 pub mod admin;
-mod email;
+pub mod error;
 mod health;
 pub mod metrics;
 pub mod serve;
-mod telegram;
-mod wazzup;
 
 use crate::config::Config;
 use actors::Engine;
 use actors::store::Store;
 use axum::Router;
 use axum::extract::{MatchedPath, Request};
-use secrecy::SecretString;
 use std::sync::Arc;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
@@ -28,13 +26,8 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 #[derive(Clone)]
 pub struct AppState {
     pub engine: Engine,
-    pub wazzup_secret: Option<Arc<SecretString>>,
-    /// Set in Telegram webhook mode (by `app`, which starts Telegram).
-    pub telegram: Option<Arc<crate::telegram::Webhook>>,
     /// What admins may change at run time (set by `app`; `None` when a test replaced the dialog).
-    pub live: Option<crate::live::LiveSettings>,
-    /// Set when inbound email is on (`EMAIL_WEBHOOK_SECRET`).
-    pub email: Option<Arc<email::EmailWebhook>>,
+    pub live: Option<crate::documents::live::LiveSettings>,
     /// Tokens, rate limits and what the admin routes share.
     pub admin: Arc<admin::Admin>,
 }
@@ -43,14 +36,7 @@ impl AppState {
     pub fn new(engine: Engine, config: &Config) -> Self {
         Self {
             engine,
-            wazzup_secret: config
-                .wazzup
-                .as_ref()
-                .and_then(|w| w.webhook_secret.clone())
-                .map(Arc::new),
-            telegram: None,
             live: None,
-            email: config.email.as_ref().and_then(email_webhook).map(Arc::new),
             admin: Arc::new(admin::Admin::new(config)),
         }
     }
@@ -61,38 +47,20 @@ impl AppState {
     }
 }
 
-/// The inbound email route's settings, when its secret is set.
-fn email_webhook(config: &crate::config::EmailConfig) -> Option<email::EmailWebhook> {
-    let own_addresses = [&config.from, &config.managers_email]
-        .into_iter()
-        .flatten()
-        .map(|a| a.to_lowercase())
-        .collect();
-    Some(email::EmailWebhook {
-        secret: config.webhook_secret.clone()?,
-        own_addresses,
-    })
-}
-
-pub fn router(state: AppState) -> Router {
+/// The whole router: health, metrics, the admin API and each channel's webhook routes
+/// (`webhooks`, timed per channel: `crystalbay_webhook_ack_seconds{channel}`).
+pub fn router(
+    state: AppState,
+    webhooks: impl IntoIterator<Item = (dialogs::Channel, Router<AppState>)>,
+) -> Router {
     metrics::install();
-    Router::new()
-        .merge(health::router())
-        .merge(
-            wazzup::router().route_layer(axum::middleware::from_fn(|request, next| {
-                metrics::time_ack("wazzup", request, next)
-            })),
-        )
-        .merge(
-            telegram::router().route_layer(axum::middleware::from_fn(|request, next| {
-                metrics::time_ack("telegram", request, next)
-            })),
-        )
-        .merge(
-            email::router().route_layer(axum::middleware::from_fn(|request, next| {
-                metrics::time_ack("email", request, next)
-            })),
-        )
+    let mut router = Router::new().merge(health::router());
+    for (channel, routes) in webhooks {
+        router = router.merge(routes.route_layer(axum::middleware::from_fn(
+            move |request, next| metrics::time_ack(channel.as_str(), request, next),
+        )));
+    }
+    router
         .merge(metrics::router())
         .merge(admin::router(&state))
         .fallback(|| async { admin::error::ApiError::NoRoute })
@@ -128,25 +96,6 @@ async fn drop_bad_request_id(mut request: Request) -> Request {
         headers.remove("x-request-id");
     }
     request
-}
-
-/// An error answer in the one shape of the whole server, `{"error": {"code", "message"}}`, for
-/// handlers outside the admin API (webhooks), with the admin API's code words.
-pub fn error_response(
-    status: axum::http::StatusCode,
-    message: impl Into<String>,
-) -> axum::response::Response {
-    use axum::http::StatusCode;
-    use axum::response::IntoResponse;
-    let code = match status {
-        StatusCode::BAD_REQUEST => "bad_request",
-        StatusCode::UNAUTHORIZED => "unauthorized",
-        StatusCode::NOT_FOUND => "not_found",
-        StatusCode::SERVICE_UNAVAILABLE => "unavailable",
-        _ => "error",
-    };
-    let body = serde_json::json!({"error": {"code": code, "message": message.into()}});
-    (status, axum::Json(body)).into_response()
 }
 
 /// The span of one request: no URI (webhook paths carry secrets), no headers (tokens).

@@ -263,7 +263,9 @@ async fn the_same_phone_on_whatsapp_and_telegram_is_one_contact() {
     app.engine
         .accept(telegram(
             "tg-2",
-            InboundKind::Contact,
+            InboundKind::Contact {
+                phone: Some("+77010000103".into()),
+            },
             "",
             json!({"phone": "+77010000103"}),
         ))
@@ -299,7 +301,9 @@ async fn one_person_writing_on_two_channels_at_once_is_still_one_contact() {
         app.engine.accept(NewInbound {
             key: ChatKey::new(Channel::Telegram, "5550113"),
             external_id: "tg-1".into(),
-            kind: channels::InboundKind::Contact,
+            kind: channels::InboundKind::Contact {
+                phone: Some(format!("+{phone}")),
+            },
             text: String::new(),
             sender_name: Some("Айгуль".into()),
             route: json!({}),
@@ -928,7 +932,8 @@ async fn a_missing_stage_holds_deals_not_contacts_says_so_and_clears_itself() {
     )
     .unwrap();
     let mut out = Vec::new();
-    let healthy = crystalbay::doctor::run(&config, chrono::Utc::now().date_naive(), &mut out).await;
+    let healthy =
+        crystalbay::commands::doctor::run(&config, chrono::Utc::now().date_naive(), &mut out).await;
     let out = String::from_utf8(out).unwrap();
     assert!(!healthy, "{out}");
     assert!(
@@ -1078,7 +1083,8 @@ async fn doctor_checks_the_webhook_its_scope_the_pipeline_and_each_stage() {
         .unwrap();
         let mut out = Vec::new();
         let healthy =
-            crystalbay::doctor::run(&config, chrono::Utc::now().date_naive(), &mut out).await;
+            crystalbay::commands::doctor::run(&config, chrono::Utc::now().date_naive(), &mut out)
+                .await;
         (healthy, String::from_utf8(out).unwrap())
     };
     let (healthy, out) = doctor().await;

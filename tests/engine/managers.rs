@@ -2,7 +2,8 @@
 //! the customer's phone and the buttons; "Взять" claims the chat; a reply to the announcement
 //! reaches the customer on WhatsApp; an unclaimed escalation is announced again. Announcements
 //! fit Telegram's limits whatever the customer is called, and one Telegram refuses for good is
-//! not sent again every few seconds. What the customer adds after the handover is relayed:
+//! not sent again every few seconds. A customer on Instagram through Wazzup is announced as on
+//! Instagram, not WhatsApp. What the customer adds after the handover is relayed:
 //! an urgent follow-up at once, the rest once a manager took the chat.
 
 use crate::support::app::{self, Options, TelegramMode, TestApp};
@@ -352,4 +353,20 @@ async fn what_the_customer_adds_reaches_the_managers_urgent_at_once_the_rest_onc
     assert!(note.text.contains("про визу для мамы"), "{}", note.text);
     let e = actions[0].trim_start_matches("claim:");
     assert!(note.text.contains(e), "names the escalation: {}", note.text);
+}
+
+#[tokio::test]
+async fn an_instagram_customer_through_wazzup_is_announced_as_on_instagram() {
+    let (app, fake) = spawn("600").await;
+    let mut body = fakes::wazzup::inbound(
+        "ig-1",
+        "17841400000000002",
+        "Позовите менеджера, пожалуйста",
+    );
+    body["messages"][0]["chatType"] = json!("instagram");
+    app.post_wazzup(&body).await;
+    let sent = announcements(&fake, 1).await;
+    let note = &sent[0];
+    assert!(note.text.contains("Канал: Instagram"), "{}", note.text);
+    assert!(!note.text.contains("WhatsApp"), "{}", note.text);
 }

@@ -1566,7 +1566,8 @@ async fn doctor_says_what_works_and_what_does_not() {
     .unwrap();
     let doctor = |config| async move {
         let mut out = Vec::new();
-        let healthy = crystalbay::doctor::run(&config, date("2026-11-21"), &mut out).await;
+        let healthy =
+            crystalbay::commands::doctor::run(&config, date("2026-11-21"), &mut out).await;
         (healthy, String::from_utf8(out).unwrap())
     };
 

@@ -1,6 +1,7 @@
 //! WhatsApp through Wazzup24 beyond the basics of `durable.rs`: a manager's echo takes the
-//! chat, our own echoes do not, delivery statuses reach the outbox, a 429 is retried, and the
-//! operator commands talk to the account.
+//! chat, our own echoes do not, delivery statuses reach the outbox, a 429 is retried, the
+//! operator commands talk to the account, and a messenger other than WhatsApp (Instagram) is
+//! answered and counted as what it is.
 
 use crate::support::app::{self, TestApp};
 use crate::support::eventually;
@@ -174,22 +175,75 @@ async fn the_operator_registers_the_webhook_and_lists_channels() {
     ]
     .map(|(k, v)| (k.to_owned(), v.to_owned()));
     let config = crystalbay::config::Config::from_values(Default::default(), env).unwrap();
-    crystalbay::wazzup::register_webhook(&config).await.unwrap();
+    crystalbay::commands::wazzup::register_webhook(&config)
+        .await
+        .unwrap();
     let registered = fake.webhook.lock().unwrap().clone().unwrap();
     assert_eq!(
         registered["webhooksUri"],
         "https://bot.crystalbay.kz/webhooks/wazzup/hook-secret-42"
     );
     assert_eq!(registered["subscriptions"]["messagesAndStatuses"], true);
-    crystalbay::wazzup::list_channels(&config).await.unwrap();
+    crystalbay::commands::wazzup::list_channels(&config)
+        .await
+        .unwrap();
 
     let missing = crystalbay::config::Config::from_values(
         Default::default(),
         [("WAZZUP_API_KEY".to_owned(), "k".to_owned())],
     )
     .unwrap();
-    let err = crystalbay::wazzup::register_webhook(&missing)
+    let err = crystalbay::commands::wazzup::register_webhook(&missing)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("PUBLIC_URL"), "{err}");
+}
+
+/// `body` as if it came from another of Wazzup's messengers (`chatType`).
+fn on_messenger(mut body: serde_json::Value, chat_type: &str) -> serde_json::Value {
+    for m in body["messages"].as_array_mut().unwrap() {
+        m["chatType"] = chat_type.into();
+    }
+    body
+}
+
+#[tokio::test]
+async fn an_instagram_customer_through_wazzup_is_answered_and_counted_as_instagram() {
+    let app = app::spawn(None).await;
+    let chat = "17841400000000001";
+    post(
+        &app,
+        on_messenger(
+            fakes::wazzup::inbound("ig-1", chat, "Здравствуйте"),
+            "instagram",
+        ),
+    )
+    .await;
+    let sent = replies(&app, chat, 1).await;
+    assert_eq!(
+        sent[0].chat_type, "instagram",
+        "the reply goes back on Instagram"
+    );
+    let key = ChatKey::new(Channel::Wazzup, format!("instagram:{chat}"));
+    let stored = app
+        .engine
+        .store()
+        .store
+        .conversation_by_chat(&key)
+        .await
+        .unwrap();
+    assert!(stored.is_some(), "the chat is keyed by its messenger");
+    let metrics = app
+        .http
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("crystalbay_wazzup_messages_total{messenger=\"instagram\"}"),
+        "{metrics}"
+    );
 }

@@ -464,9 +464,12 @@ pub(crate) fn parse_channel(table: &'static str, s: &str) -> Result<Channel, sup
         })
 }
 
-/// An inbox row's `kind` column.
-pub(crate) fn parse_kind(s: &str) -> Result<channels::InboundKind, super::StoreError> {
-    channels::InboundKind::parse(s).ok_or_else(|| super::StoreError::Corrupt {
+/// An inbox row's `kind` column, with its data from the row's payload.
+pub(crate) fn parse_kind(
+    s: &str,
+    payload: &serde_json::Value,
+) -> Result<channels::InboundKind, super::StoreError> {
+    channels::InboundKind::from_stored(s, payload).ok_or_else(|| super::StoreError::Corrupt {
         table: "inbox",
         reason: format!("unknown message kind {s:?}"),
     })

@@ -333,6 +333,7 @@ macro_rules! impl_store {
 
             fn inbox_from(row: &DbRow) -> Result<InboxRecord, StoreError> {
                 let channel: String = row.try_get("channel")?;
+                let payload = json(row, "payload")?;
                 Ok(InboxRecord {
                     message: InboxMessage {
                         id: row.try_get("id")?,
@@ -342,11 +343,11 @@ macro_rules! impl_store {
                                 row.try_get::<String, _>("chat_id")?,
                             ),
                             external_id: row.try_get("external_id")?,
-                            kind: parse_kind(&row.try_get::<String, _>("kind")?)?,
+                            kind: parse_kind(&row.try_get::<String, _>("kind")?, &payload)?,
                             text: row.try_get("text")?,
                             sender_name: row.try_get("sender_name")?,
                             route: json(row, "route")?,
-                            payload: json(row, "payload")?,
+                            payload,
                             sent_at: row.try_get("sent_at")?,
                         },
                         received_at: row.try_get("received_at")?,

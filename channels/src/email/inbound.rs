@@ -485,14 +485,16 @@ impl InboundEmail {
     pub fn to_inbound(&self) -> NewInbound {
         let text = self.text();
         let kind = if text.is_empty() && self.attachments > 0 {
-            InboundKind::Media
+            InboundKind::Media {
+                kind: "attachment".to_owned(),
+            }
         } else {
             InboundKind::Text
         };
         NewInbound {
             key: ChatKey::new(Channel::Email, self.address.clone()),
             external_id: self.external_id(),
-            kind,
+            kind: kind.clone(),
             text,
             sender_name: self.name.clone(),
             route: json!({
@@ -501,10 +503,10 @@ impl InboundEmail {
                 "message_id": self.message_id,
                 "references": self.references,
             }),
-            payload: json!({
+            payload: kind.with_data(json!({
                 "subject": self.subject,
                 "attachments": self.attachments,
-            }),
+            })),
             sent_at: self.date.unwrap_or_else(Utc::now),
         }
     }

@@ -2,18 +2,18 @@
 //! dispatcher or webhook listener: our webhook and poller store an update before confirming it,
 //! and recognise a redelivered one).
 //!
-//! - [`incoming`]: parsing an `Update` (webhook body or `getUpdates` item) and deciding what it
+//! - [`inbound`]: parsing an `Update` (webhook body or `getUpdates` item) and deciding what it
 //!   is: a customer's message, a manager's action, or something not for the bot.
-//! - [`bot`]: the Bot API calls the engine makes, their failures classified, the token never
+//! - [`api`]: the Bot API calls the engine makes, their failures classified, the token never
 //!   in an error or a log.
-//! - [`sender`]: sending replies with inline keyboards, paced per chat and overall.
+//! - [`outbound`]: sending replies with inline keyboards, paced per chat and overall.
 
-pub mod bot;
-pub mod incoming;
-pub mod sender;
+pub mod api;
+pub mod inbound;
+pub mod outbound;
 
-pub use bot::{Refusal, TelegramBot, TelegramError};
-pub use incoming::{Incoming, ManagerButton, ManagerUpdate, UpdateError};
-pub use sender::TelegramSender;
+pub use api::{Refusal, TelegramBot, TelegramError};
+pub use inbound::{Incoming, ManagerButton, ManagerUpdate, UpdateError};
+pub use outbound::TelegramSender;
 /// A Telegram update, as teloxide-core reads it.
 pub use teloxide_core::types::Update;

@@ -1,10 +1,12 @@
 //! WhatsApp (and other messengers) through Wazzup24, API v3 (`docs/protocols/wazzup.md`).
 //!
-//! - [`webhook`]: parsing what Wazzup posts to us (`messages[]`, `statuses[]`, `{"test":true}`).
-//! - [`client`]: sending (`POST /v3/message` with `crmMessageId`), channels, webhook registration.
+//! - [`inbound`]: parsing what Wazzup posts to us (`messages[]`, `statuses[]`, `{"test":true}`).
+//! - [`outbound`]: sending (`POST /v3/message` with `crmMessageId`), failures classified.
+//! - [`api`]: the account's client (key, rate limit), its channels, webhook registration.
 
-pub mod client;
-pub mod webhook;
+pub mod api;
+pub mod inbound;
+pub mod outbound;
 
-pub use client::WazzupClient;
-pub use webhook::{WazzupWebhook, WebhookError};
+pub use api::{WazzupClient, WazzupError};
+pub use inbound::{WazzupWebhook, WebhookError};

@@ -45,8 +45,8 @@ pub struct Admin {
     /// Held while a document changes: changes are made one at a time.
     pub changes: tokio::sync::Mutex<()>,
     /// The `doctor` checks of every configured service, re-run in the background (started
-    /// by `app` with [`crate::doctor::Checks::start`]).
-    pub checks: crate::doctor::Checks,
+    /// by `app` with [`crate::commands::doctor::Checks::start`]).
+    pub checks: crate::commands::doctor::Checks,
 }
 
 impl Admin {
@@ -55,7 +55,7 @@ impl Admin {
             tokens: auth::Tokens::new(config.admin_tokens.clone(), config.admin_rate_per_minute),
             configured: status::Configured::from(config),
             changes: tokio::sync::Mutex::new(()),
-            checks: crate::doctor::Checks::default(),
+            checks: crate::commands::doctor::Checks::default(),
         }
     }
 }

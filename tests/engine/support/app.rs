@@ -3,8 +3,8 @@
 
 use actors::tours::TourSearch;
 use actors::turns::TurnHandler;
-use crystalbay::app::{Application, Overrides};
 use crystalbay::config::Config;
+use crystalbay::startup::app::{Application, Overrides};
 use fakes::telegram::FakeTelegram;
 use fakes::wazzup::FakeWazzup;
 use std::collections::BTreeMap;

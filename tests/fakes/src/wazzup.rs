@@ -20,12 +20,29 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::sync::mpsc;
 
+/// Wazzup's chat types: the messengers it connects (`docs/protocols/wazzup.md`).
+const CHAT_TYPES: &[&str] = &[
+    "whatsapp",
+    "whatsgroup",
+    "viber",
+    "instagram",
+    "telegram",
+    "telegroup",
+    "vk",
+    "avito",
+    "max",
+    "maxgroup",
+];
+
 pub const API_KEY: &str = "test-wazzup-key";
 pub const CHANNEL_ID: &str = "e0629e11-0f67-4567-92a9-2237e91ec1b9";
 
 /// A message the fake accepted (the customer would see it).
 #[derive(Debug, Clone)]
 pub struct Delivered {
+    /// The messenger (`chatType`: `whatsapp`, `instagram`, …).
+    #[allow(dead_code)] // read by the engine tests, not by the load tool
+    pub chat_type: String,
     pub chat_id: String,
     pub text: String,
     pub crm_message_id: Option<String>,
@@ -154,7 +171,9 @@ async fn send(
     if s("channelId").as_deref() != Some(CHANNEL_ID) {
         bad.push("channelId");
     }
-    if !matches!(s("chatType").as_deref(), Some("whatsapp")) {
+    // Wazzup sends on every messenger it connects (`chatType`), WhatsApp first. The fake keeps
+    // its own list, from Wazzup's documentation, not the engine's.
+    if !s("chatType").is_some_and(|t| CHAT_TYPES.contains(&t.as_str())) {
         bad.push("chatType");
     }
     if s("chatId").is_none_or(|c| c.is_empty() || !c.chars().all(|ch| ch.is_ascii_digit())) {
@@ -185,6 +204,7 @@ async fn send(
     let chat_id = s("chatId").unwrap();
     let message_id = uuid::Uuid::new_v4().to_string();
     let delivered = Delivered {
+        chat_type: s("chatType").unwrap(),
         chat_id: chat_id.clone(),
         text: s("text").unwrap(),
         crm_message_id: crm,

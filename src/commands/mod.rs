@@ -1,4 +1,16 @@
-//! The command line: `run` (the default), `chat`, `analyze`, `bench`, `doctor`, `config`.
+//! The command line: `run` (the default), `chat`, `analyze`, `bench`, `doctor`, `config`,
+//! `wazzup`; this file parses it and hands over, one module per command that has more to it.
+//!
+//! - [`chat`]: `crystalbay chat`, the terminal conversation.
+//! - [`bench`](mod@bench): `crystalbay bench`, throughput and memory figures.
+//! - [`doctor`]: `crystalbay doctor`, what works and what does not in each configured service
+//!   (also the status page's periodic checks).
+//! - [`wazzup`]: `crystalbay wazzup register-webhook | channels`.
+
+pub mod bench;
+pub mod chat;
+pub mod doctor;
+pub mod wazzup;
 
 use crate::config::Config;
 use clap::{Parser, Subcommand};
@@ -28,7 +40,7 @@ pub enum Command {
         today: Option<chrono::NaiveDate>,
     },
     /// Measure the engine: throughput through inbox → conversation → outbox, and memory.
-    Bench(crate::bench::BenchArgs),
+    Bench(crate::commands::bench::BenchArgs),
     /// Check each configured service (SAMO, Wazzup, …) and say what works and what does not.
     /// Exits non-zero when something configured is broken.
     Doctor,
@@ -76,38 +88,43 @@ pub fn main() -> anyhow::Result<std::process::ExitCode> {
     runtime.block_on(async move {
         match command {
             Command::Run => {
-                crate::telemetry::init("info");
+                crate::startup::telemetry::init("info");
                 let config = load_config()?;
-                let app = crate::app::Application::build(config, Default::default()).await?;
-                app.run_until(crate::app::shutdown_signal()).await?;
+                let app =
+                    crate::startup::app::Application::build(config, Default::default()).await?;
+                app.run_until(crate::startup::app::shutdown_signal())
+                    .await?;
             }
             Command::Chat { chat_id } => {
-                crate::telemetry::init("warn");
+                crate::startup::telemetry::init("warn");
                 let config = load_config()?;
-                crate::chat::run(config, chat_id).await?;
+                crate::commands::chat::run(config, chat_id).await?;
             }
             Command::Bench(args) => {
-                crate::telemetry::init("warn");
-                crate::bench::run(args).await?;
+                crate::startup::telemetry::init("warn");
+                crate::commands::bench::run(args).await?;
             }
             Command::Doctor => {
                 // The findings are the output; call logs would only repeat them.
-                crate::telemetry::init("error");
+                crate::startup::telemetry::init("error");
                 let config = load_config()?;
                 let today = actors::turns::local_today();
-                let healthy = crate::doctor::run(&config, today, &mut std::io::stdout()).await;
+                let healthy =
+                    crate::commands::doctor::run(&config, today, &mut std::io::stdout()).await;
                 if !healthy {
                     return Ok(std::process::ExitCode::FAILURE);
                 }
             }
             Command::Wazzup { command } => {
-                crate::telemetry::init("warn");
+                crate::startup::telemetry::init("warn");
                 let config = load_config()?;
                 match command {
                     WazzupCommand::RegisterWebhook => {
-                        crate::wazzup::register_webhook(&config).await?
+                        crate::commands::wazzup::register_webhook(&config).await?
                     }
-                    WazzupCommand::Channels => crate::wazzup::list_channels(&config).await?,
+                    WazzupCommand::Channels => {
+                        crate::commands::wazzup::list_channels(&config).await?
+                    }
                 }
             }
             Command::Analyze { .. } | Command::Config { .. } => unreachable!("handled above"),

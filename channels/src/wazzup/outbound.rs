@@ -1,4 +1,5 @@
-//! The Wazzup API client: sending messages, listing channels, registering the webhook.
+//! Sending replies through Wazzup (`POST /v3/message`), each failure mapped to what the
+//! channel actor should do.
 //!
 //! Sends always carry `crmMessageId` = our outbox id, so a resend after a crash or a timeout
 //! is refused by Wazzup as `REPEATED_CRM_MESSAGE_ID` instead of reaching the customer twice —
@@ -8,204 +9,14 @@
 //! does not); a `5xx` or a connection failure is [`SendError::Retryable`] (after `Retry-After`
 //! when given, else the outbox's backoff); so is a `401` (the API key: every reply waits
 //! for it to be fixed, escalated only past the outbox deadline).
-//!
-//! Every call waits for the client-side limiter first: Wazzup allows 500 requests per 5 s per
-//! account, and we stay under it (80/s sustained, bursts of 50: at most 450 in any 5 s).
-//! [`WazzupClient::with_rate`] changes the sustained rate (`WAZZUP_SENDS_PER_SEC`; the load
-//! tool lifts it to measure the engine rather than the limiter).
 
+use super::api::{ErrorBody, WazzupClient, code_is, describe_failure};
 use crate::outbound::{OutgoingMessage, SendError, SendReceipt, Sender};
 use async_trait::async_trait;
 use dialogs::Channel;
 use reqwest::StatusCode;
-use serde::Deserialize;
 use serde_json::json;
 use std::time::Duration;
-
-type Limiter = governor::DefaultDirectRateLimiter;
-
-/// A Wazzup API key and base URL, with an HTTP client and the account's rate limiter.
-pub struct WazzupClient {
-    http: reqwest::Client,
-    base: String,
-    key: String,
-    limiter: Limiter,
-}
-
-/// A channel as `GET /v3/channels` lists it.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct WazzupChannel {
-    pub channel_id: String,
-    pub transport: String,
-    #[serde(default)]
-    pub plain_id: Option<String>,
-    pub state: String,
-    #[serde(default)]
-    pub name: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct ErrorBody {
-    #[serde(default)]
-    error: serde_json::Value,
-    #[serde(default)]
-    description: Option<String>,
-}
-
-/// Error codes are compared case-insensitively, ignoring underscores (the docs say
-/// `repeatedCrmMessageId`, live answers `REPEATED_CRM_MESSAGE_ID`).
-fn code_is(code: &str, wanted: &str) -> bool {
-    let norm = |s: &str| s.replace('_', "").to_ascii_lowercase();
-    norm(code) == norm(wanted)
-}
-
-/// `per_sec` calls a second sustained, in bursts of at most 50.
-fn limiter(per_sec: u32) -> Limiter {
-    let per_sec = std::num::NonZeroU32::new(per_sec).unwrap_or(std::num::NonZeroU32::MIN);
-    let burst = per_sec.min(std::num::NonZeroU32::new(50).expect("non-zero"));
-    governor::RateLimiter::direct(governor::Quota::per_second(per_sec).allow_burst(burst))
-}
-
-impl WazzupClient {
-    pub fn new(base_url: &str, api_key: &str) -> Result<Self, reqwest::Error> {
-        Ok(Self {
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(20))
-                .connect_timeout(Duration::from_secs(5))
-                .build()?,
-            base: base_url.trim_end_matches('/').to_owned(),
-            key: api_key
-                .trim()
-                .trim_start_matches("Bearer ")
-                .trim()
-                .to_owned(),
-            limiter: limiter(80),
-        })
-    }
-
-    /// Paces calls to `per_sec` a second (bursts of at most 50).
-    pub fn with_rate(mut self, per_sec: u32) -> Self {
-        self.limiter = limiter(per_sec);
-        self
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}/v3/{path}", self.base)
-    }
-
-    /// Waits for room under the account's request limit.
-    async fn paced(&self) {
-        self.limiter.until_ready().await;
-    }
-
-    /// Lists the account's channels and their state.
-    pub async fn channels(&self) -> Result<Vec<WazzupChannel>, String> {
-        self.paced().await;
-        let resp = self
-            .http
-            .get(self.url("channels"))
-            .bearer_auth(&self.key)
-            .send()
-            .await
-            .map_err(|e| format!("Wazzup unreachable: {e}"))?;
-        let status = resp.status();
-        if !status.is_success() {
-            return Err(describe_failure(
-                status,
-                &resp.text().await.unwrap_or_default(),
-            ));
-        }
-        resp.json()
-            .await
-            .map_err(|e| format!("unexpected answer from Wazzup: {e}"))
-    }
-
-    /// Where the account's webhook points now (`GET /v3/webhooks`), and whether it delivers
-    /// messages and statuses: `(uri, messages_and_statuses)`.
-    pub async fn webhook(&self) -> Result<(Option<String>, bool), String> {
-        self.paced().await;
-        let resp = self
-            .http
-            .get(self.url("webhooks"))
-            .bearer_auth(&self.key)
-            .send()
-            .await
-            .map_err(|e| format!("Wazzup unreachable: {e}"))?;
-        let status = resp.status();
-        if !status.is_success() {
-            return Err(describe_failure(
-                status,
-                &resp.text().await.unwrap_or_default(),
-            ));
-        }
-        #[derive(serde::Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Webhooks {
-            webhooks_uri: Option<String>,
-            #[serde(default)]
-            subscriptions: Subscriptions,
-        }
-        #[derive(serde::Deserialize, Default)]
-        #[serde(rename_all = "camelCase")]
-        struct Subscriptions {
-            #[serde(default)]
-            messages_and_statuses: bool,
-        }
-        let answer: Webhooks = resp
-            .json()
-            .await
-            .map_err(|e| format!("unexpected answer from Wazzup: {e}"))?;
-        Ok((
-            answer.webhooks_uri.filter(|u| !u.is_empty()),
-            answer.subscriptions.messages_and_statuses,
-        ))
-    }
-
-    /// Points the account's webhook at `uri` (which carries our secret).
-    pub async fn register_webhook(&self, uri: &str) -> Result<(), String> {
-        self.paced().await;
-        let resp = self
-            .http
-            .patch(self.url("webhooks"))
-            .bearer_auth(&self.key)
-            .json(&json!({
-                "webhooksUri": uri,
-                "subscriptions": {"messagesAndStatuses": true, "contactsAndDealsCreation": false,
-                                  "channelsUpdates": false, "templateStatus": false}
-            }))
-            .send()
-            .await
-            .map_err(|e| format!("Wazzup unreachable: {e}"))?;
-        let status = resp.status();
-        if status.is_success() {
-            Ok(())
-        } else {
-            Err(describe_failure(
-                status,
-                &resp.text().await.unwrap_or_default(),
-            ))
-        }
-    }
-}
-
-fn describe_failure(status: StatusCode, body: &str) -> String {
-    let parsed: Option<ErrorBody> = serde_json::from_str(body).ok();
-    match parsed {
-        Some(e) => format!(
-            "HTTP {status}: {} {}",
-            e.error
-                .as_str()
-                .map(str::to_owned)
-                .unwrap_or_else(|| e.error.to_string()),
-            e.description.unwrap_or_default()
-        ),
-        None if status == StatusCode::UNAUTHORIZED => {
-            "HTTP 401: Wazzup refused the API key (check WAZZUP_API_KEY)".into()
-        }
-        None => format!("HTTP {status}"),
-    }
-}
 
 /// How long to wait after a 429 that does not say (`Retry-After` missing or unreadable).
 const DEFAULT_RATE_LIMIT_WAIT: Duration = Duration::from_secs(5);
@@ -226,6 +37,11 @@ impl Sender for WazzupClient {
         Channel::Wazzup
     }
 
+    #[tracing::instrument(
+        name = "wazzup.send",
+        skip_all,
+        fields(outbox = %message.id, messenger = super::inbound::messenger(&message.chat_id).unwrap_or("-"))
+    )]
     async fn send(&self, message: &OutgoingMessage) -> Result<SendReceipt, SendError> {
         let route = &message.route;
         let field = |name: &str| route.get(name).and_then(|v| v.as_str()).map(str::to_owned);
@@ -367,18 +183,5 @@ mod tests {
             f(400, "INVALID_MESSAGE_DATA"),
             SendError::Rejected { .. }
         ));
-    }
-
-    #[test]
-    fn error_codes_match_in_any_spelling() {
-        assert!(super::code_is(
-            "repeatedCrmMessageId",
-            "REPEATED_CRM_MESSAGE_ID"
-        ));
-        assert!(super::code_is(
-            "REPEATED_CRM_MESSAGE_ID",
-            "REPEATED_CRM_MESSAGE_ID"
-        ));
-        assert!(!super::code_is("BAD_CONTACT", "REPEATED_CRM_MESSAGE_ID"));
     }
 }

@@ -1,8 +1,8 @@
-//! Telegram updates into the engine, in one of two modes:
+//! Telegram's receiving loop: updates into the engine, in one of two modes:
 //!
 //! - **webhook** (when `PUBLIC_URL` is set): at start-up `setWebhook` points Telegram at
 //!   `{PUBLIC_URL}/webhooks/telegram` with our secret (retried in the background until it
-//!   succeeds); `http::telegram` receives the updates.
+//!   succeeds); this channel's route (`super::router`) receives the updates.
 //! - **long polling** (otherwise): a poller calls `deleteWebhook`, then `getUpdates` in a loop.
 //!   It stores each update in the inbox *before* moving its offset past it, so a crash loses
 //!   nothing: the next start fetches the unconfirmed updates again, and the inbox (unique on
@@ -14,7 +14,7 @@
 
 use crate::config::TelegramConfig;
 use actors::{Engine, EngineError};
-use channels::telegram::{Incoming, TelegramBot, Update, incoming};
+use channels::telegram::{Incoming, TelegramBot, Update, inbound as incoming};
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 use std::time::Duration;
@@ -65,7 +65,7 @@ impl Inbound {
                 // Off the request: the chat's conversation may be mid-turn (searching), and
                 // Telegram must have its answer now.
                 if let Some(chat_id) = self.managers_chat_id {
-                    tokio::spawn(crate::managers::act(
+                    tokio::spawn(crate::channels::managers::act(
                         self.engine.clone(),
                         self.api.clone(),
                         chat_id,
@@ -129,7 +129,7 @@ impl Telegram {
         public_url: Option<&str>,
         engine: Engine,
     ) -> anyhow::Result<Telegram> {
-        let api = Arc::new(api(config)?);
+        let api = Arc::new(super::bot::api(config)?);
         let inbound = Inbound {
             engine,
             api: api.clone(),
@@ -187,12 +187,6 @@ impl Telegram {
             task.abort();
         }
     }
-}
-
-/// The Bot API client of the configured bot.
-pub fn api(config: &TelegramConfig) -> anyhow::Result<TelegramBot> {
-    TelegramBot::new(&config.api_url, config.bot_token.expose_secret())
-        .map_err(|e| anyhow::anyhow!("building the Telegram client: {e}"))
 }
 
 /// `setWebhook`, retried with backoff until Telegram accepts it.

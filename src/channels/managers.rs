@@ -22,18 +22,60 @@
 //! ID, buttons) is sent instead; if that is refused too, the failure is permanent and the
 //! Escalations actor does not retry it every few seconds.
 
+use crate::config::Config;
 use actors::Engine;
 use actors::conversation::ManagerAction;
 use actors::escalations::{FollowUpNotice, ManagerNotifier, Notice, NoticeError};
+use anyhow::Context;
 use async_trait::async_trait;
-use channels::telegram::incoming::ESCALATION_TAG;
+use channels::telegram::inbound::ESCALATION_TAG;
 use channels::telegram::{ManagerButton, ManagerUpdate, Refusal, TelegramBot, TelegramError};
 use dialogs::analysis::Slots;
 use dialogs::handover::Desk;
 use dialogs::search::Offer;
 use dialogs::turn::EscalationReason;
+use secrecy::ExposeSecret;
 use std::sync::Arc;
 use teloxide_core::types::{InlineKeyboardButton, InlineKeyboardMarkup};
+
+/// Who hears about escalations: the managers' Telegram chat (`TELEGRAM_MANAGERS_CHAT_ID`) and
+/// `MANAGERS_EMAIL`, those configured.
+pub fn notifiers(config: &Config) -> anyhow::Result<Vec<Arc<dyn ManagerNotifier>>> {
+    let crm_base = config
+        .bitrix
+        .as_ref()
+        .and_then(|b| portal(b.webhook_url.expose_secret()));
+    let mut notifiers: Vec<Arc<dyn ManagerNotifier>> = Vec::new();
+    if let Some(t) = &config.telegram
+        && let Some(chat_id) = t.managers_chat_id
+    {
+        notifiers.push(Arc::new(TelegramNotifier {
+            api: Arc::new(super::telegram::bot::api(t)?),
+            chat_id,
+            crm_base: crm_base.clone(),
+        }));
+    }
+    if let Some(email) = &config.email
+        && let (Some(to), Some(smtp_url), Some(from)) =
+            (&email.managers_email, &email.smtp_url, &email.from)
+    {
+        notifiers.push(Arc::new(EmailNotifier {
+            sender: Arc::new(
+                channels::email::EmailSender::new(smtp_url.expose_secret(), from)
+                    .context("building the managers' email sender")?,
+            ),
+            to: to.clone(),
+            crm_base,
+        }));
+    }
+    Ok(notifiers)
+}
+
+/// `https://<portal>` of a Bitrix24 webhook URL (`https://<portal>/rest/<user>/<code>/`).
+fn portal(webhook_url: &str) -> Option<String> {
+    let (base, _) = webhook_url.split_once("/rest/")?;
+    Some(base.trim_end_matches('/').to_owned())
+}
 
 /// Announces escalations in the managers' Telegram chat.
 pub struct TelegramNotifier {
@@ -69,7 +111,7 @@ impl ManagerNotifier for TelegramNotifier {
     }
 
     async fn alert(&self, text: &str) -> Result<(), NoticeError> {
-        for part in channels::telegram::sender::split_text(text, MAX_TEXT) {
+        for part in channels::telegram::outbound::split_text(text, MAX_TEXT) {
             self.api
                 .send_message(self.chat_id, &part, None)
                 .await
@@ -149,10 +191,10 @@ fn telegram_parts(text: &str) -> Vec<String> {
         .rsplit_once('\n')
         .filter(|(_, t)| t.starts_with(ESCALATION_TAG))
     else {
-        return channels::telegram::sender::split_text(text, MAX_TEXT);
+        return channels::telegram::outbound::split_text(text, MAX_TEXT);
     };
     let room = MAX_TEXT - tag.chars().count() - 1;
-    channels::telegram::sender::split_text(body, room)
+    channels::telegram::outbound::split_text(body, room)
         .into_iter()
         .map(|part| format!("{}\n{tag}", part.trim_end_matches('\n')))
         .collect()
@@ -289,7 +331,7 @@ pub fn announcement(notice: &Notice, crm_base: Option<&str>) -> String {
         (None, None) => "телефон неизвестен".into(),
     };
     lines.push(format!("Клиент: {name}, {reach}"));
-    lines.push(format!("Канал: {}", channel(c.key.channel)));
+    lines.push(format!("Канал: {}", channel(&c.key)));
     if let Some(search) = search_line(&slots) {
         lines.push(format!("Поиск: {search}"));
     }
@@ -350,7 +392,7 @@ pub fn short_announcement(notice: &Notice) -> String {
         .map_or_else(|| "без имени".into(), |n| short(n, MAX_NAME));
     [
         format!("🔔 Нужен менеджер — {}", short(reason(&e.reason), MAX_LINE)),
-        format!("Клиент: {name} ({})", channel(c.key.channel)),
+        format!("Клиент: {name} ({})", channel(&c.key)),
         "Подробности — в админ-API (/admin/escalations).".into(),
         "Ответьте на это сообщение (reply) — ответ уйдёт клиенту.".into(),
         format!("{ESCALATION_TAG}{}", e.id),
@@ -389,10 +431,7 @@ pub fn follow_up_notice(note: &FollowUpNotice) -> String {
         ),
         None => "💬 Клиент дописал".to_owned(),
     });
-    lines.push(format!(
-        "Клиент: {name}, {phone} ({})",
-        channel(c.key.channel)
-    ));
+    lines.push(format!("Клиент: {name}, {phone} ({})", channel(&c.key)));
     lines.push(format!(
         "По заявке: {}{}",
         reason(&note.escalation.reason),
@@ -436,12 +475,31 @@ fn dialog_reason(reason: EscalationReason) -> &'static str {
     }
 }
 
-fn channel(c: dialogs::Channel) -> &'static str {
-    match c {
+/// Where the customer writes from, as the managers name it: through Wazzup, the messenger
+/// itself (WhatsApp, Instagram, Telegram…), read from the chat's key.
+fn channel(key: &dialogs::ChatKey) -> &'static str {
+    match key.channel {
         dialogs::Channel::Telegram => "Telegram",
-        dialogs::Channel::Wazzup => "WhatsApp",
+        dialogs::Channel::Wazzup => messenger(channels::wazzup::inbound::messenger(&key.chat_id)),
         dialogs::Channel::Email => "email",
         dialogs::Channel::Console => "консоль",
+    }
+}
+
+/// A Wazzup chat type (`chatType`) in the managers' words; WhatsApp, Wazzup's first, when the
+/// chat's key does not say.
+fn messenger(chat_type: Option<&str>) -> &'static str {
+    match chat_type {
+        Some("whatsgroup") => "WhatsApp (группа)",
+        Some("instagram") => "Instagram",
+        Some("telegram") => "Telegram (через Wazzup)",
+        Some("telegroup") => "Telegram (группа, через Wazzup)",
+        Some("viber") => "Viber",
+        Some("vk") => "ВКонтакте",
+        Some("avito") => "Авито",
+        Some("max") => "MAX",
+        Some("maxgroup") => "MAX (группа)",
+        Some(_) | None => "WhatsApp",
     }
 }
 
@@ -524,28 +582,38 @@ pub async fn act(engine: Engine, api: Arc<TelegramBot>, chat_id: i64, update: Ma
     }
 }
 
+/// Why a manager's action from their chat did not happen (told there, in their words).
+#[derive(Debug, thiserror::Error)]
+enum ActError {
+    #[error("такой заявки нет")]
+    NoEscalation,
+    #[error("разговор не найден")]
+    NoConversation,
+    #[error("{0}")]
+    Store(#[from] actors::store::StoreError),
+    #[error("{0}")]
+    Engine(#[from] actors::EngineError),
+}
+
 /// The action on the escalation's chat; returns the customer's name for the confirmation.
 async fn carry_out(
     engine: &Engine,
     escalation_id: &str,
     action: ManagerAction,
     by: &str,
-) -> Result<String, String> {
+) -> Result<String, ActError> {
     let store = &engine.store().store;
     let escalation = store
         .escalation_by_id(escalation_id)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or("такой заявки нет")?;
+        .await?
+        .ok_or(ActError::NoEscalation)?;
     let conversation = store
         .conversation(&escalation.conversation_id)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or("разговор не найден")?;
+        .await?
+        .ok_or(ActError::NoConversation)?;
     engine
         .manage_from(conversation.key.clone(), action, by, Desk::ManagersChat)
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     Ok(conversation
         .customer_name
         .map_or_else(|| "без имени".into(), |n| short(&n, MAX_NAME)))
@@ -554,7 +622,7 @@ async fn carry_out(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use channels::telegram::incoming::escalation_in;
+    use channels::telegram::inbound::escalation_in;
 
     #[test]
     fn every_stored_reason_reads_back_and_has_the_managers_words() {
@@ -590,6 +658,24 @@ mod tests {
             .flat_map(|p| p.lines().filter(|l| !l.starts_with(ESCALATION_TAG)))
             .collect();
         assert_eq!(again, body, "every line once, in order");
+    }
+
+    #[test]
+    fn a_wazzup_chat_is_named_by_its_messenger() {
+        use dialogs::{Channel, ChatKey};
+        let named = |chat_id: &str| channel(&ChatKey::new(Channel::Wazzup, chat_id));
+        assert_eq!(named("whatsapp:77010000001"), "WhatsApp");
+        assert_eq!(named("instagram:aigul.travels"), "Instagram");
+        assert_eq!(named("telegram:5550101"), "Telegram (через Wazzup)");
+        assert_eq!(named("vk:42"), "ВКонтакте");
+        for chat_type in channels::wazzup::inbound::CHAT_TYPES {
+            let name = named(&format!("{chat_type}:1"));
+            assert!(
+                *chat_type == "whatsapp" || name != "WhatsApp",
+                "{chat_type} has a name of its own"
+            );
+        }
+        assert_eq!(channel(&ChatKey::new(Channel::Telegram, "1")), "Telegram");
     }
 
     #[test]

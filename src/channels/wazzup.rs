@@ -1,40 +1,73 @@
-//! `POST /webhooks/wazzup/{secret}`: messages and statuses from Wazzup24.
+//! WhatsApp, Instagram and the other messengers of Wazzup24 in the binary: the webhook route
+//! ([`router`]) and the sender from the configuration ([`sender`]).
 //!
+//! `POST /webhooks/wazzup/{secret}` receives messages and statuses.
 //! The secret in the path is compared in constant time; a wrong one is a 404 and nothing is
 //! stored. Every customer message of the body is stored in the inbox before the 200 goes back,
 //! so an acknowledged message is never lost; a redelivered one is recognised by its id. A
 //! message from a chat type Wazzup does not have is acknowledged and dropped.
 
-use super::AppState;
+use crate::config::Config;
 use actors::store::WriteOp;
+use actors::{Accepted, Engine};
+use anyhow::Context;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use channels::wazzup::webhook::{self, MessageClass};
-use secrecy::ExposeSecret;
+use channels::Sender;
+use channels::wazzup::WazzupClient;
+use channels::wazzup::inbound::{self as webhook, MessageClass};
+use secrecy::{ExposeSecret, SecretString};
+use std::sync::Arc;
 
 /// Largest webhook body accepted.
 const MAX_BODY: usize = 1024 * 1024;
 
-pub fn router() -> Router<AppState> {
+/// The sender of replies, paced at `WAZZUP_SENDS_PER_SEC`, when Wazzup is configured.
+pub fn sender(config: &Config) -> anyhow::Result<Option<Arc<dyn Sender>>> {
+    let Some(w) = &config.wazzup else {
+        return Ok(None);
+    };
+    Ok(Some(Arc::new(
+        WazzupClient::new(&w.api_url, w.api_key.expose_secret())
+            .context("building the Wazzup client")?
+            .with_rate(w.sends_per_sec),
+    )))
+}
+
+/// What the route needs.
+#[derive(Clone)]
+struct Hook {
+    engine: Engine,
+    /// `WAZZUP_WEBHOOK_SECRET`; without it the route answers 404.
+    secret: Option<Arc<SecretString>>,
+}
+
+/// `POST /webhooks/wazzup/{secret}` into `engine`.
+pub fn router<S: Clone + Send + Sync + 'static>(engine: &Engine, config: &Config) -> Router<S> {
+    let hook = Hook {
+        engine: engine.clone(),
+        secret: config
+            .wazzup
+            .as_ref()
+            .and_then(|w| w.webhook_secret.clone())
+            .map(Arc::new),
+    };
     Router::new()
         .route("/webhooks/wazzup/{secret}", post(receive))
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(hook)
 }
 
 fn reject(status: StatusCode, reason: impl Into<String>) -> Response {
-    super::error_response(status, reason)
+    crate::http::error::error_response(status, reason)
 }
 
-async fn receive(
-    State(state): State<AppState>,
-    Path(secret): Path<String>,
-    body: Bytes,
-) -> Response {
-    let Some(expected) = &state.wazzup_secret else {
+async fn receive(State(state): State<Hook>, Path(secret): Path<String>, body: Bytes) -> Response {
+    let Some(expected) = &state.secret else {
         return reject(StatusCode::NOT_FOUND, "not found");
     };
     if !channels::inbound::secret_matches(&secret, expected.expose_secret()) {
@@ -73,8 +106,16 @@ async fn receive(
             // Edits and deletions change nothing the bot has to answer.
             MessageClass::Edited | MessageClass::Deleted => continue,
         };
-        if let Err(e) = state.engine.accept(inbound).await {
-            return unavailable(e);
+        match state.engine.accept(inbound).await {
+            Ok(Accepted::New(_)) if message.class == MessageClass::Incoming => {
+                metrics::counter!(
+                    crate::http::metrics::WAZZUP_MESSAGES,
+                    "messenger" => webhook::messenger(&message.chat_key().chat_id).unwrap_or("other")
+                )
+                .increment(1);
+            }
+            Ok(_) => {}
+            Err(e) => return unavailable(e),
         }
     }
     for status in &hook.statuses {
@@ -97,7 +138,7 @@ async fn receive(
 /// their message id, our `crmMessageId`, or — when the echo outruns the answer to our send —
 /// their text.
 async fn is_manager_echo(
-    state: &AppState,
+    state: &Hook,
     message: &webhook::WazzupMessage,
 ) -> Result<bool, actors::store::StoreError> {
     if let Some(ours) = &message.crm_message_id {

@@ -1,16 +1,17 @@
 //! Start-up: the store, the actor tree, the senders of the configured channels, and the HTTP
 //! server on one listener. A test builds an `Application` on port 0 against local fakes.
 
+use crate::channels;
 use crate::config::Config;
+use crate::documents::live::LiveSettings;
 use crate::http;
-use crate::live::LiveSettings;
+use ::channels::Sender;
 use actors::store::Store;
 use actors::tours::TourSearch;
 use actors::turns::{DialogTurns, TurnHandler};
 use actors::{Engine, EngineSettings};
 use anyhow::Context;
-use channels::Sender;
-use secrecy::ExposeSecret;
+use dialogs::Channel;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,7 +22,7 @@ pub struct Application {
     listener: tokio::net::TcpListener,
     router: axum::Router,
     /// Receiving Telegram updates (poller or webhook registration), when Telegram is on.
-    telegram: Option<crate::telegram::Telegram>,
+    telegram: Option<channels::telegram::receive::Telegram>,
     /// Bounds on what clients may hold (`HTTP_MAX_CONNECTIONS`, header and body timeouts).
     limits: http::serve::Limits,
 }
@@ -53,18 +54,19 @@ impl Application {
         state.live = live;
         // The status page's service checks (`doctor`), every STATUS_CHECK_SECS.
         state.admin.checks.start(&config);
-        // Telegram: webhook mode when PUBLIC_URL is set (the route below receives), long
+        // Telegram: webhook mode when PUBLIC_URL is set (its route below receives), long
         // polling otherwise. Started after the engine has replayed the last run's work.
-        let telegram = match &config.telegram {
-            Some(t) => Some(crate::telegram::Telegram::start(
-                t,
-                config.public_url.as_deref(),
-                engine.clone(),
-            )?),
-            None => None,
-        };
-        state.telegram = telegram.as_ref().and_then(|t| t.webhook());
-        let router = http::router(state);
+        let telegram = channels::telegram::start(&config, engine.clone())?;
+        // Each channel's webhook route, one line a channel.
+        let webhooks = [
+            (Channel::Wazzup, channels::wazzup::router(&engine, &config)),
+            (
+                Channel::Telegram,
+                channels::telegram::router(telegram.as_ref()),
+            ),
+            (Channel::Email, channels::email::router(&engine, &config)),
+        ];
+        let router = http::router(state, webhooks);
         Ok(Application {
             engine,
             listener,
@@ -135,45 +137,20 @@ pub async fn start_engine(
 ) -> anyhow::Result<Started> {
     let mut senders: Vec<Arc<dyn Sender>> = overrides.extra_senders;
     let only = overrides.recover_channels.clone();
-    let wanted = |c: dialogs::Channel| only.as_ref().is_none_or(|cs| cs.contains(&c));
-    if let Some(w) = config
-        .wazzup
-        .as_ref()
-        .filter(|_| wanted(dialogs::Channel::Wazzup))
-    {
-        senders.push(Arc::new(
-            channels::wazzup::WazzupClient::new(&w.api_url, w.api_key.expose_secret())
-                .context("building the Wazzup client")?
-                .with_rate(w.sends_per_sec),
-        ));
-    }
-    if let Some(t) = config
-        .telegram
-        .as_ref()
-        .filter(|_| wanted(dialogs::Channel::Telegram))
-    {
-        let api = Arc::new(crate::telegram::api(t)?);
-        senders.push(Arc::new(
-            channels::telegram::TelegramSender::new(api).with_overall_rate(t.sends_per_sec),
-        ));
-    }
-    // Email: replies over SMTP_URL from EMAIL_FROM (config requires both together); inbound
-    // mail arrives at the webhook route when EMAIL_WEBHOOK_SECRET is set.
-    if let Some(email) = config
-        .email
-        .as_ref()
-        .filter(|_| wanted(dialogs::Channel::Email))
-    {
-        match (&email.smtp_url, &email.from) {
-            (Some(smtp_url), Some(from)) => senders.push(Arc::new(
-                channels::email::EmailSender::new(smtp_url.expose_secret(), from)
-                    .context("building the email sender")?,
-            )),
-            _ if email.webhook_secret.is_some() => tracing::warn!(
-                "EMAIL_WEBHOOK_SECRET is set but SMTP_URL is not: emails are received and \
-                 stored, and the replies wait in the outbox until SMTP is configured"
-            ),
-            _ => {}
+    let wanted = |c: Channel| only.as_ref().is_none_or(|cs| cs.contains(&c));
+    // Each channel's sender from the configuration (none when it is not configured), one line
+    // a channel.
+    type SenderOf = fn(&Config) -> anyhow::Result<Option<Arc<dyn Sender>>>;
+    let configured: [(Channel, SenderOf); 3] = [
+        (Channel::Wazzup, channels::wazzup::sender),
+        (Channel::Telegram, channels::telegram::sender),
+        (Channel::Email, channels::email::sender),
+    ];
+    for (channel, sender_of) in configured {
+        if wanted(channel)
+            && let Some(sender) = sender_of(config)?
+        {
+            senders.push(sender);
         }
     }
     let integrations = actors::status::Integrations::new();
@@ -211,7 +188,7 @@ pub async fn start_engine(
                     .await
                     .context("starting the LLM actor")?;
                 tracing::info!(model = %openai.model, "LLM configured: used where the rules fall short");
-                dialog.llm = Some(Arc::new(crate::instrument::ObservedModel {
+                dialog.llm = Some(Arc::new(crate::startup::instrument::ObservedModel {
                     inner: Arc::new(llm.clone()),
                     integrations: integrations.clone(),
                 }));
@@ -263,46 +240,18 @@ pub async fn start_engine(
         llm: live.as_ref().and_then(|l| l.llm.clone()),
         tours: live.as_ref().and_then(|l| l.tours.clone()),
     };
-    let turns: Arc<dyn TurnHandler> = Arc::new(crate::instrument::TimedTurns(turns));
+    let turns: Arc<dyn TurnHandler> = Arc::new(crate::startup::instrument::TimedTurns(turns));
     Ok(Started {
         engine: Engine::start_waiting(store, senders, turns, settings, prepare).await?,
         live,
     })
 }
 
-/// Who hears about escalations: the managers' Telegram chat when configured.
+/// Who hears about escalations: the managers' desk (their Telegram chat, `MANAGERS_EMAIL`).
 fn escalation_settings(
     config: &Config,
 ) -> anyhow::Result<Option<actors::escalations::EscalationsSettings>> {
-    let mut notifiers: Vec<Arc<dyn actors::escalations::ManagerNotifier>> = Vec::new();
-    if let Some(t) = &config.telegram
-        && let Some(chat_id) = t.managers_chat_id
-    {
-        notifiers.push(Arc::new(crate::managers::TelegramNotifier {
-            api: Arc::new(crate::telegram::api(t)?),
-            chat_id,
-            crm_base: config
-                .bitrix
-                .as_ref()
-                .and_then(|b| portal(b.webhook_url.expose_secret())),
-        }));
-    }
-    if let Some(email) = &config.email
-        && let (Some(to), Some(smtp_url), Some(from)) =
-            (&email.managers_email, &email.smtp_url, &email.from)
-    {
-        notifiers.push(Arc::new(crate::managers::EmailNotifier {
-            sender: Arc::new(
-                channels::email::EmailSender::new(smtp_url.expose_secret(), from)
-                    .context("building the managers' email sender")?,
-            ),
-            to: to.clone(),
-            crm_base: config
-                .bitrix
-                .as_ref()
-                .and_then(|b| portal(b.webhook_url.expose_secret())),
-        }));
-    }
+    let notifiers = channels::managers::notifiers(config)?;
     if notifiers.is_empty() {
         return Ok(None);
     }
@@ -311,15 +260,9 @@ fn escalation_settings(
     Ok(Some(settings))
 }
 
-/// `https://<portal>` of a Bitrix24 webhook URL (`https://<portal>/rest/<user>/<code>/`).
-fn portal(webhook_url: &str) -> Option<String> {
-    let (base, _) = webhook_url.split_once("/rest/")?;
-    Some(base.trim_end_matches('/').to_owned())
-}
-
 /// The Crm actor's settings, when Bitrix24 is configured.
 fn crm_settings(config: &Config) -> Option<actors::crm::CrmSettings> {
-    config.bitrix.as_ref().map(crate::crm::settings_of)
+    config.bitrix.as_ref().map(crate::startup::crm::settings_of)
 }
 
 /// SIGHUP: re-read Bitrix24's set-up now (a pipeline or stage just fixed in the portal), so

@@ -1,6 +1,7 @@
-//! `POST /webhooks/email/{secret}`: emails from customers.
+//! Email in the binary: the webhook route ([`router`]) and the sender from the configuration
+//! ([`sender`]).
 //!
-//! Two shapes are accepted: a SendGrid Inbound Parse post (`multipart/form-data`, or
+//! `POST /webhooks/email/{secret}` receives emails from customers. Two shapes are accepted: a SendGrid Inbound Parse post (`multipart/form-data`, or
 //! `application/x-www-form-urlencoded`; parsed fields or the raw `email` field) and a raw
 //! RFC 822 message (`Content-Type: message/rfc822`), e.g. from a mail server's pipe.
 //!
@@ -12,31 +13,85 @@
 //! (auto-replies, bounces, bulk) and from our own addresses are acknowledged and dropped, so an
 //! auto-responder and the bot never write to each other for ever. Addresses are masked in logs.
 
-use super::AppState;
+use crate::config::{Config, EmailConfig};
+use actors::Engine;
+use anyhow::Context;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use channels::email::{EmailError, MAX_EMAIL_BYTES, inbound};
+use channels::Sender;
+use channels::email::{EmailError, EmailSender, MAX_EMAIL_BYTES, inbound};
 use dialogs::privacy::mask_email;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
+use std::sync::Arc;
 
 /// What the route needs when inbound email is on (`EMAIL_WEBHOOK_SECRET` set).
-pub struct EmailWebhook {
+struct EmailWebhook {
     /// The secret path segment.
-    pub secret: SecretString,
+    secret: SecretString,
     /// Our own addresses (EMAIL_FROM, MANAGERS_EMAIL), lower case: mail from them is never a
     /// customer's.
-    pub own_addresses: Vec<String>,
+    own_addresses: Vec<String>,
 }
 
-pub fn router() -> Router<AppState> {
+/// Replies over `SMTP_URL` from `EMAIL_FROM` (the configuration requires both together). Inbound
+/// mail arrives at the route when `EMAIL_WEBHOOK_SECRET` is set; without SMTP its replies wait.
+pub fn sender(config: &Config) -> anyhow::Result<Option<Arc<dyn Sender>>> {
+    let Some(email) = &config.email else {
+        return Ok(None);
+    };
+    match (&email.smtp_url, &email.from) {
+        (Some(smtp_url), Some(from)) => Ok(Some(Arc::new(
+            EmailSender::new(smtp_url.expose_secret(), from)
+                .context("building the email sender")?,
+        ))),
+        _ => {
+            if email.webhook_secret.is_some() {
+                tracing::warn!(
+                    "EMAIL_WEBHOOK_SECRET is set but SMTP_URL is not: emails are received and \
+                     stored, and the replies wait in the outbox until SMTP is configured"
+                );
+            }
+            Ok(None)
+        }
+    }
+}
+
+/// What the route needs.
+#[derive(Clone)]
+struct Hook {
+    engine: Engine,
+    /// Set when inbound email is on (`EMAIL_WEBHOOK_SECRET`); without it the route answers 404.
+    webhook: Option<Arc<EmailWebhook>>,
+}
+
+/// The inbound email route's settings, when its secret is set.
+fn email_webhook(config: &EmailConfig) -> Option<EmailWebhook> {
+    let own_addresses = [&config.from, &config.managers_email]
+        .into_iter()
+        .flatten()
+        .map(|a| a.to_lowercase())
+        .collect();
+    Some(EmailWebhook {
+        secret: config.webhook_secret.clone()?,
+        own_addresses,
+    })
+}
+
+/// `POST /webhooks/email/{secret}` into `engine`.
+pub fn router<S: Clone + Send + Sync + 'static>(engine: &Engine, config: &Config) -> Router<S> {
+    let hook = Hook {
+        engine: engine.clone(),
+        webhook: config.email.as_ref().and_then(email_webhook).map(Arc::new),
+    };
     Router::new()
         .route("/webhooks/email/{secret}", post(receive))
         .layer(DefaultBodyLimit::max(MAX_EMAIL_BYTES))
+        .with_state(hook)
 }
 
 fn reject(status: StatusCode, reason: impl Into<String>) -> Response {
@@ -48,11 +103,11 @@ fn reject(status: StatusCode, reason: impl Into<String>) -> Response {
 }
 
 async fn receive(
-    State(state): State<AppState>,
+    State(state): State<Hook>,
     Path(secret): Path<String>,
     request: Request,
 ) -> Response {
-    let Some(hook) = &state.email else {
+    let Some(hook) = &state.webhook else {
         return reject(StatusCode::NOT_FOUND, "not found");
     };
     if !channels::inbound::secret_matches(&secret, hook.secret.expose_secret()) {

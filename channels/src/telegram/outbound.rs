@@ -20,7 +20,7 @@
 //! losing a reply. A reply longer than Telegram's 4096 characters goes as several messages,
 //! and a retry after a failure in the middle resends the parts already delivered.
 
-use super::bot::{Refusal, TelegramBot, TelegramError};
+use super::api::{Refusal, TelegramBot, TelegramError};
 use crate::outbound::{OutgoingMessage, SendError, SendReceipt, Sender};
 use async_trait::async_trait;
 use dialogs::Channel;
@@ -80,6 +80,7 @@ impl Sender for TelegramSender {
         Channel::Telegram
     }
 
+    #[tracing::instrument(name = "telegram.send", skip_all, fields(outbox = %message.id))]
     async fn send(&self, message: &OutgoingMessage) -> Result<SendReceipt, SendError> {
         let chat = chat_id(message).ok_or_else(|| SendError::Rejected {
             reason: "no Telegram chat id for this chat".into(),

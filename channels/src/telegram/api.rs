@@ -69,6 +69,15 @@ pub enum TelegramError {
     },
 }
 
+/// Why the client of a bot could not be built (a configuration problem: start-up stops).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SetupError {
+    #[error("TELEGRAM_API_URL: {0}")]
+    ApiUrl(String),
+    #[error("building the Telegram HTTP client: {0}")]
+    Client(String),
+}
+
 /// What kind of refusal, read from its description (teloxide-core does not keep `error_code`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
@@ -109,16 +118,16 @@ pub struct TelegramBot {
 impl TelegramBot {
     /// `api_url` is the Bot API's base (`https://api.telegram.org`, or a local fake); a
     /// trailing slash does not matter.
-    pub fn new(api_url: &str, token: &str) -> Result<Self, String> {
+    pub fn new(api_url: &str, token: &str) -> Result<Self, SetupError> {
         let token = token.trim().to_owned();
         let url = reqwest::Url::parse(api_url.trim_end_matches('/'))
-            .map_err(|e| format!("TELEGRAM_API_URL: {e}"))?;
+            .map_err(|e| SetupError::ApiUrl(e.to_string()))?;
         let client = |timeout: Duration| {
             teloxide_core::net::default_reqwest_settings()
                 .connect_timeout(CONNECT_TIMEOUT)
                 .timeout(timeout)
                 .build()
-                .map_err(|e| format!("building the Telegram HTTP client: {e}"))
+                .map_err(|e| SetupError::Client(e.to_string()))
         };
         let bot = Bot::with_client(&token, client(CALL_TIMEOUT)?).set_api_url(url.clone());
         let poller =
@@ -235,6 +244,7 @@ impl TelegramBot {
 
     /// `setWebhook`: Telegram will POST updates to `url` with `secret` in
     /// `X-Telegram-Bot-Api-Secret-Token`.
+    #[tracing::instrument(name = "telegram.set_webhook", skip_all)]
     pub async fn set_webhook(&self, url: &str, secret: &str) -> Result<(), TelegramError> {
         let url = reqwest::Url::parse(url).map_err(|e| TelegramError::Refused {
             method: "setWebhook",
@@ -263,6 +273,7 @@ impl TelegramBot {
     /// `getUpdates`: the updates from `offset` on (confirming everything below it), waiting up
     /// to `long_poll` (at most [`MAX_LONG_POLL`]) for one to arrive. An update teloxide-core
     /// cannot read comes as `UpdateKind::Error` with its JSON, so it does not hide the others.
+    #[tracing::instrument(name = "telegram.get_updates", skip_all, fields(offset = ?offset))]
     pub async fn get_updates(
         &self,
         offset: Option<i32>,
@@ -281,6 +292,7 @@ impl TelegramBot {
 
     /// `sendMessage` as plain text (no parse mode: nothing in the text needs escaping), with an
     /// optional inline keyboard. Returns the message id.
+    #[tracing::instrument(name = "telegram.send_message", skip_all, fields(chat = %masked(chat)))]
     pub async fn send_message(
         &self,
         chat: i64,
@@ -298,6 +310,7 @@ impl TelegramBot {
     }
 
     /// `answerCallbackQuery`: stops the pressed button's spinner.
+    #[tracing::instrument(name = "telegram.answer_callback_query", skip_all)]
     pub async fn answer_callback_query(&self, id: &str) -> Result<(), TelegramError> {
         self.bot
             .answer_callback_query(CallbackQueryId(id.to_owned()))
@@ -305,6 +318,11 @@ impl TelegramBot {
             .map(drop)
             .map_err(|e| self.error("answerCallbackQuery", e))
     }
+}
+
+/// A chat id for logs: enough to tell two chats apart, not the whole id.
+pub fn masked(chat: i64) -> String {
+    dialogs::privacy::mask_phone(&chat.to_string())
 }
 
 /// `text` with every occurrence of `token` (and of its secret half, after the colon) replaced.

@@ -1,4 +1,4 @@
-//! Sending replies by email: SMTP through lettre's pooled async transport.
+//! Sending replies by email, over the SMTP connection of [`super::api`].
 //!
 //! **Threading.** A reply goes to the address in the conversation's route (the customer's
 //! Reply-To, else From) with `In-Reply-To` = their Message-ID, `References` = their thread plus
@@ -6,10 +6,8 @@
 //! customer's email. It has a plain-text part and an HTML part (the same text, escaped, line
 //! breaks as `<br>`); a reply's buttons become a short list of what to type.
 //!
-//! **Failures.** SMTP 4xx, timeouts and connection or TLS failures → retry. A permanent 5xx
-//! about the recipient (550/551/552/553 mailbox unavailable or unknown, 521/556 domain takes no
-//! mail) → unreachable; any other 5xx (a policy refusal such as `5.7.1`, failed
-//! authentication) or a message lettre cannot build → rejected.
+//! **Failures.** Classified by the SMTP connection ([`super::api`]); a message lettre cannot
+//! build → rejected.
 //!
 //! **At least once.** Our `Message-ID` is derived from the outbox id (`<outbox-id@domain of
 //! EMAIL_FROM>`), so a resend carries the same id. SMTP has no idempotency key, though: if the
@@ -19,6 +17,7 @@
 //! window is one SMTP `DATA` exchange plus the store writer's next commit, and we accept it
 //! rather than risk losing a reply.
 
+use super::api::{ConnectionError, SetupError, Smtp};
 use super::html;
 use super::inbound::bare_subject;
 use crate::outbound::{OutgoingMessage, SendError, SendReceipt, Sender};
@@ -26,75 +25,41 @@ use async_trait::async_trait;
 use dialogs::Channel;
 use dialogs::turn::Button;
 use lettre::message::{Mailbox, MultiPart};
-use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use std::time::Duration;
+use lettre::{Address, Message};
 
-/// How long one SMTP command may take.
-const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
 /// Ids kept in `References` (the oldest go first, as RFC 5322 suggests for long threads).
 const MAX_REFERENCES: usize = 20;
 /// The subject when the customer's email had none.
 const DEFAULT_SUBJECT: &str = "Crystal Bay";
 
-/// Why the email sender could not be built (a configuration problem: start-up stops).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SetupError {
-    /// The reason never repeats the URL: it carries the SMTP password.
-    #[error("SMTP_URL cannot be used: {0}")]
-    SmtpUrl(String),
-    #[error("EMAIL_FROM is not a valid address")]
-    From,
-}
-
 /// The email side of the outbound channel actor.
 pub struct EmailSender {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
-    from: Mailbox,
-    /// The domain of our Message-IDs: EMAIL_FROM's.
-    domain: String,
+    smtp: Smtp,
 }
 
 impl EmailSender {
     /// A sender through `smtp_url` (`smtp://user:pass@host:port`, `smtp://…?tls=required` for
     /// STARTTLS, `smtps://…` for TLS from the start) from the address `from`.
     pub fn new(smtp_url: &str, from: &str) -> Result<Self, SetupError> {
-        let address: Address = from.trim().parse().map_err(|_| SetupError::From)?;
-        let domain = address.domain().to_owned();
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(smtp_url)
-            .map_err(|e| SetupError::SmtpUrl(e.to_string()))?
-            .timeout(Some(SMTP_TIMEOUT))
-            .build();
-        if sends_password_in_clear(smtp_url) {
-            tracing::warn!(
-                "SMTP_URL is smtp:// with a password and without ?tls=required: the password \
-                 crosses the network unencrypted; use smtps:// or add ?tls=required"
-            );
-        }
         Ok(Self {
-            transport,
-            from: Mailbox::new(None, address),
-            domain,
+            smtp: Smtp::new(smtp_url, from)?,
         })
     }
 
-    /// Connects to the SMTP server, with TLS as the URL asks and AUTH when it carries
-    /// credentials, and says goodbye: no mail is sent (`crystalbay doctor`).
-    pub async fn check_connection(&self) -> Result<(), String> {
-        match self.transport.test_connection().await {
-            Ok(true) => Ok(()),
-            Ok(false) => Err("the server closed the connection".into()),
-            Err(e) => Err(e.to_string()),
-        }
+    /// Connects to the SMTP server and says goodbye: no mail is sent (`crystalbay doctor`).
+    pub async fn check_connection(&self) -> Result<(), ConnectionError> {
+        self.smtp.check_connection().await
     }
 
     /// A plain-text notice to the agency's own staff (escalations to `MANAGERS_EMAIL`): not a
     /// reply in a customer's thread.
+    #[tracing::instrument(name = "email.send_notice", skip_all)]
     pub async fn send_notice(&self, to: &str, subject: &str, text: &str) -> Result<(), SendError> {
         let to: Address = to.parse().map_err(|_| SendError::Rejected {
             reason: "MANAGERS_EMAIL is not a valid address".into(),
         })?;
         let email = Message::builder()
-            .from(self.from.clone())
+            .from(self.smtp.from.clone())
             .to(Mailbox::new(None, to))
             .subject(subject)
             .header(lettre::message::header::ContentType::TEXT_PLAIN)
@@ -102,13 +67,12 @@ impl EmailSender {
             .map_err(|e| SendError::Rejected {
                 reason: format!("the email cannot be built: {e}"),
             })?;
-        self.transport.send(email).await.map_err(send_error)?;
-        Ok(())
+        self.smtp.send(email).await
     }
 
     /// Our Message-ID for an outbox row: the same on every attempt.
     fn message_id(&self, outbox_id: &str) -> String {
-        format!("<{outbox_id}@{}>", self.domain)
+        format!("<{outbox_id}@{}>", self.smtp.domain)
     }
 
     /// The reply as an email, threaded under the customer's message.
@@ -131,7 +95,7 @@ impl EmailSender {
         references.extend(their_id);
         let skip = references.len().saturating_sub(MAX_REFERENCES);
         let mut builder = Message::builder()
-            .from(self.from.clone())
+            .from(self.smtp.from.clone())
             .to(Mailbox::new(None, to))
             .subject(reply_subject(text_of("subject")))
             .message_id(Some(self.message_id(&message.id)));
@@ -162,9 +126,10 @@ impl Sender for EmailSender {
         Channel::Email
     }
 
+    #[tracing::instrument(name = "email.send", skip_all, fields(outbox = %message.id))]
     async fn send(&self, message: &OutgoingMessage) -> Result<SendReceipt, SendError> {
         let email = self.build(message)?;
-        self.transport.send(email).await.map_err(send_error)?;
+        self.smtp.send(email).await?;
         Ok(SendReceipt {
             external_id: Some(
                 self.message_id(&message.id)
@@ -237,52 +202,6 @@ fn valid_id(id: &str) -> bool {
             .all(|c| c.is_ascii_graphic() && c != '<' && c != '>')
 }
 
-/// What the channel actor should do about a failed send. The reason is masked: servers quote
-/// the recipient's address in their refusals.
-fn send_error(error: lettre::transport::smtp::Error) -> SendError {
-    let reason = dialogs::privacy::mask_text(&error.to_string());
-    if error.is_permanent() {
-        classify_permanent(error.status().map(u16::from), reason)
-    } else if error.is_client() {
-        // lettre refused to go on (no common authentication mechanism, …): retrying will not help.
-        SendError::Rejected { reason }
-    } else {
-        // 4xx, timeouts, connection and TLS failures, unreadable answers.
-        SendError::Retryable {
-            reason,
-            retry_after: None,
-        }
-    }
-}
-
-/// A permanent (5xx) refusal: about the recipient's mailbox → unreachable; anything else
-/// (policy, authentication, syntax) → rejected.
-fn classify_permanent(code: Option<u16>, reason: String) -> SendError {
-    let about_recipient = matches!(code, Some(550 | 551 | 552 | 553 | 521 | 556));
-    // Enhanced status 5.7.x is a policy (spam, relaying, authentication) refusal of our mail,
-    // not a missing mailbox, whatever the basic code.
-    let policy = reason.contains("5.7.");
-    if about_recipient && !policy {
-        SendError::Unreachable { reason }
-    } else {
-        SendError::Rejected { reason }
-    }
-}
-
-/// `smtp://user:pass@host` without `tls=` to a host other than this machine.
-fn sends_password_in_clear(url: &str) -> bool {
-    let Some(rest) = url.strip_prefix("smtp://") else {
-        return false;
-    };
-    let authority = rest.split(['/', '?']).next().unwrap_or("");
-    let Some((userinfo, host)) = authority.rsplit_once('@') else {
-        return false;
-    };
-    let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
-    let local = matches!(host, "localhost" | "127.0.0.1" | "[::1]");
-    userinfo.contains(':') && !url.contains("tls=") && !local
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -352,39 +271,5 @@ mod tests {
             .build(&outgoing(json!({"address": "not an address"}), Vec::new()))
             .unwrap_err();
         assert!(matches!(err, SendError::Unreachable { .. }));
-    }
-
-    #[test]
-    fn permanent_refusals_are_told_apart() {
-        let unreachable = classify_permanent(Some(550), "5.1.1 mailbox unavailable".into());
-        assert!(matches!(unreachable, SendError::Unreachable { .. }));
-        let policy = classify_permanent(Some(550), "5.7.1 message refused as spam".into());
-        assert!(matches!(policy, SendError::Rejected { .. }));
-        let auth = classify_permanent(Some(535), "5.7.8 authentication failed".into());
-        assert!(matches!(auth, SendError::Rejected { .. }));
-    }
-
-    #[test]
-    fn clear_text_passwords_are_noticed() {
-        assert!(sends_password_in_clear("smtp://u:p@smtp.example.com:587"));
-        assert!(!sends_password_in_clear(
-            "smtp://u:p@smtp.example.com:587?tls=required"
-        ));
-        assert!(!sends_password_in_clear("smtps://u:p@smtp.example.com"));
-        assert!(!sends_password_in_clear("smtp://u:p@127.0.0.1:2525"));
-        assert!(!sends_password_in_clear("smtp://smtp.example.com"));
-    }
-
-    // The pool spawns its cleanup task: a runtime is needed.
-    #[tokio::test]
-    async fn setup_errors_do_not_repeat_the_password() {
-        let Err(err) = EmailSender::new("ftp://user:hunter2@host", "bot@crystalbay.kz") else {
-            panic!("an ftp URL was accepted");
-        };
-        assert!(!err.to_string().contains("hunter2"), "{err}");
-        assert!(matches!(
-            EmailSender::new("smtp://127.0.0.1", "not an address"),
-            Err(SetupError::From)
-        ));
     }
 }

@@ -572,9 +572,12 @@ async fn check_wazzup(wazzup: &WazzupConfig, config: &Config, report: &mut Findi
                 );
             }
         }
-        Err(e) => report.fail_fix(e, "check WAZZUP_API_KEY (Wazzup24 → Integrations → API)"),
+        Err(e) => report.fail_fix(
+            e.to_string(),
+            "check WAZZUP_API_KEY (Wazzup24 → Integrations → API)",
+        ),
     }
-    match (webhook, crate::wazzup::webhook_uri(config)) {
+    match (webhook, crate::commands::wazzup::webhook_uri(config)) {
         (Err(e), _) => report.fail_fix(
             format!("the webhook setting cannot be read: {e}"),
             "check WAZZUP_API_KEY",
@@ -617,7 +620,7 @@ fn without_secret(uri: &str) -> &str {
 /// The webhook, its `crm` scope, the pipeline and each of the nine stages
 /// ([`actors::crm::check`](fn@actors::crm::check::check), the same check the admin status shows).
 async fn check_bitrix(bitrix: &BitrixConfig, report: &mut Findings) {
-    let settings = crate::crm::settings_of(bitrix);
+    let settings = crate::startup::crm::settings_of(bitrix);
     let client = match actors::crm::bitrix::BitrixClient::new(
         &settings.webhook_url,
         std::time::Duration::from_secs(20),
@@ -665,7 +668,7 @@ fn log_changes(before: Option<&[ServiceCheck]>, now: &[ServiceCheck]) {
 
 /// `getMe`, `getWebhookInfo` and the managers' chat.
 async fn check_telegram(t: &TelegramConfig, public_url: Option<&str>, report: &mut Findings) {
-    let bot = match crate::telegram::api(t) {
+    let bot = match crate::channels::telegram::bot::api(t) {
         Ok(bot) => bot,
         Err(e) => return report.fail(e.to_string()),
     };
@@ -866,7 +869,7 @@ async fn check_email(e: &EmailConfig, report: &mut Findings) {
     };
     let url = url.expose_secret();
     let (host, tls) = smtp_shape(url);
-    let sender = match channels::email::sender::EmailSender::new(url, from) {
+    let sender = match channels::email::outbound::EmailSender::new(url, from) {
         Ok(sender) => sender,
         Err(e) => return report.fail_fix(e.to_string(), "fix SMTP_URL or EMAIL_FROM"),
     };
@@ -883,6 +886,7 @@ async fn check_email(e: &EmailConfig, report: &mut Findings) {
             ));
         }
         Err(why) => {
+            let why = why.to_string();
             let fix = if why.contains("535") || why.to_lowercase().contains("auth") {
                 "check the user and password in SMTP_URL (percent-encoded; many providers want an app password)"
             } else {

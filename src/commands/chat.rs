@@ -1,17 +1,17 @@
 //! `crystalbay chat`: talk to the bot in the terminal. Each line goes through the same path as
 //! every channel — inbox, conversation actor, outbox — and lands in the same store.
 
-use crate::app::{Overrides, start_engine};
 use crate::config::Config;
+use crate::startup::app::{Overrides, start_engine};
 use actors::Accepted;
-use actors::store::{NewInbound, new_id};
+use actors::store::new_id;
 use dialogs::{Channel, ChatKey};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncBufReadExt;
 
 pub async fn run(config: Config, chat_id: String) -> anyhow::Result<()> {
-    let store = crate::app::open_store(&config).await?;
+    let store = crate::startup::app::open_store(&config).await?;
     let engine = start_engine(
         &config,
         store,
@@ -37,16 +37,11 @@ pub async fn run(config: Config, chat_id: String) -> anyhow::Result<()> {
         }
         let external_id = new_id();
         let accepted = engine
-            .accept(NewInbound {
-                key: key.clone(),
-                external_id: external_id.clone(),
-                kind: channels::InboundKind::Text,
-                text: text.to_owned(),
-                sender_name: None,
-                route: serde_json::json!({}),
-                payload: serde_json::json!({}),
-                sent_at: chrono::Utc::now(),
-            })
+            .accept(channels::console::inbound::line(
+                &key.chat_id,
+                external_id.clone(),
+                text,
+            ))
             .await?;
         if let Accepted::New(_) = accepted {
             wait_for_answer(&engine, &key, &external_id).await;

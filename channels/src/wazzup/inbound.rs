@@ -227,6 +227,13 @@ pub const CHAT_TYPES: &[&str] = &[
     "maxgroup",
 ];
 
+/// The messenger of a Wazzup chat by its chat key's id (`instagram:…`, as [`WazzupMessage::chat_key`]
+/// makes it): one of [`CHAT_TYPES`], or `None` for an id of another shape.
+pub fn messenger(chat_id: &str) -> Option<&'static str> {
+    let (chat_type, _) = chat_id.split_once(':')?;
+    CHAT_TYPES.iter().copied().find(|t| *t == chat_type)
+}
+
 impl WazzupMessage {
     /// Whether the chat type is one Wazzup has: a reply to any other could never be sent.
     pub fn known_chat_type(&self) -> bool {
@@ -245,23 +252,28 @@ impl WazzupMessage {
     /// CRM or the phone): kind `echo`, the author in the payload.
     pub fn to_echo(&self) -> NewInbound {
         let mut inbound = self.to_inbound();
-        inbound.kind = InboundKind::ManagerEcho;
+        inbound.kind = InboundKind::ManagerEcho {
+            author: self.author_name.clone(),
+        };
         inbound.sender_name = self.author_name.clone();
-        inbound.payload = json!({ "author": self.author_name });
+        inbound.payload = inbound.kind.with_data(json!({}));
         inbound
     }
 
     /// The inbound message for the engine, for an incoming customer message.
     pub fn to_inbound(&self) -> NewInbound {
-        let is_text = self.kind == "text";
+        let kind = if self.kind == "text" {
+            InboundKind::Text
+        } else {
+            InboundKind::Media {
+                kind: self.kind.clone(),
+            }
+        };
         NewInbound {
             key: self.chat_key(),
             external_id: self.message_id.clone(),
-            kind: if is_text {
-                InboundKind::Text
-            } else {
-                InboundKind::Media
-            },
+            payload: kind.with_data(json!({})),
+            kind,
             text: self.text.clone().unwrap_or_default(),
             sender_name: self.contact_name.clone(),
             route: json!({
@@ -269,11 +281,6 @@ impl WazzupMessage {
                 "chatType": self.chat_type,
                 "chatId": self.chat_id,
             }),
-            payload: if is_text {
-                json!({})
-            } else {
-                json!({ "type": self.kind })
-            },
             sent_at: self.sent_at,
         }
     }
@@ -298,6 +305,16 @@ mod tests {
         assert_eq!(m.sent_at.to_rfc3339(), "2025-03-01T10:15:30.123+00:00");
         assert_eq!(m.to_inbound().sender_name.as_deref(), Some("Anna"));
         assert_eq!(hook.statuses[0].status, "delivered");
+    }
+
+    #[test]
+    fn the_messenger_is_read_from_the_chat_key() {
+        let body = br#"{"messages":[{"messageId":"m1","channelId":"c1","chatType":"instagram","chatId":"aigul.travels"}]}"#;
+        let m = &parse(body).unwrap().messages[0];
+        assert_eq!(messenger(&m.chat_key().chat_id), Some("instagram"));
+        assert_eq!(messenger("whatsapp:77010000001"), Some("whatsapp"));
+        assert_eq!(messenger("fax:1"), None);
+        assert_eq!(messenger("77010000001"), None);
     }
 
     #[test]

@@ -293,15 +293,16 @@ fn button_press(q: &CallbackQuery, external_id: String, managers_chat_id: Option
     if !chat.is_private() {
         return Incoming::Ignored("not a private chat");
     }
+    let kind = InboundKind::Callback { data: data.clone() };
     Incoming::Customer {
         inbound: Box::new(NewInbound {
             key: ChatKey::new(Channel::Telegram, chat_id.to_string()),
             external_id,
-            kind: InboundKind::Callback,
+            kind: kind.clone(),
             text: data.clone(),
             sender_name: name(&q.from),
             route: json!({ "chat_id": chat_id }),
-            payload: json!({ "data": data, "callback_query_id": q.id.0 }),
+            payload: kind.with_data(json!({ "callback_query_id": q.id.0 })),
             // A press carries no date of its own; it arrives as it happens.
             sent_at: chrono::Utc::now(),
         }),
@@ -312,15 +313,21 @@ fn button_press(q: &CallbackQuery, external_id: String, managers_chat_id: Option
 /// `(kind, text, payload)` of a customer's message; `None` for a service message (a pinned
 /// message, a shared chat, a payment: nothing the customer wrote).
 fn message_content(m: &Message) -> Option<(InboundKind, String, Value)> {
+    let (kind, text, extras) = message_kind(m)?;
+    let payload = kind.with_data(extras);
+    Some((kind, text, payload))
+}
+
+/// `(kind, text, extras)` of a customer's message: the payload's extras beside the kind's data.
+fn message_kind(m: &Message) -> Option<(InboundKind, String, Value)> {
+    let media_kind = |kind: &str| InboundKind::Media {
+        kind: kind.to_owned(),
+    };
     let media = match &m.kind {
         MessageKind::Common(common) => &common.media_kind,
-        MessageKind::Dice(_) => {
-            return Some((InboundKind::Media, String::new(), json!({"type": "dice"})));
-        }
+        MessageKind::Dice(_) => return Some((media_kind("dice"), String::new(), json!({}))),
         // Content teloxide-core does not know (a newer Bot API's): answered like media.
-        MessageKind::Empty {} => {
-            return Some((InboundKind::Media, String::new(), json!({"type": "other"})));
-        }
+        MessageKind::Empty {} => return Some((media_kind("other"), String::new(), json!({}))),
         _ => return None,
     };
     let content = match media {
@@ -334,17 +341,17 @@ fn message_content(m: &Message) -> Option<(InboundKind, String, Value)> {
             }
             None => (InboundKind::Text, t.text.clone(), json!({})),
         },
-        MediaKind::Contact(c) => {
-            let payload = match normalize_phone(&c.contact.phone_number) {
-                Some(phone) => json!({ "phone": phone }),
-                None => json!({}),
-            };
-            (InboundKind::Contact, String::new(), payload)
-        }
+        MediaKind::Contact(c) => (
+            InboundKind::Contact {
+                phone: normalize_phone(&c.contact.phone_number),
+            },
+            String::new(),
+            json!({}),
+        ),
         other => (
-            InboundKind::Media,
+            media_kind(media_type(other)),
             m.caption().unwrap_or_default().to_owned(),
-            json!({ "type": media_type(other) }),
+            json!({}),
         ),
     };
     Some(content)
@@ -458,7 +465,7 @@ mod tests {
         let (m, _) = customer(&private(2, json!({"text": "/start promo42"})));
         assert_eq!(m.payload, json!({"start_param": "promo42"}));
         let (m, _) = customer(&private(3, json!({"text": "/started"})));
-        assert_eq!(m.kind, "text");
+        assert_eq!(m.kind, InboundKind::Text);
         let (m, _) = customer(&private(
             4,
             json!({"contact": {"phone_number": "77011234567", "first_name": "Aigul", "user_id": 4242}}),

@@ -182,10 +182,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     );
     // What a live conversation costs: the heap freed by stopping every (idle) conversation
     // actor — actor, mailbox, cached state, router entry — apart from the engine's caches.
-    crate::memory::start_counting();
+    crate::startup::memory::start_counting();
     let stopped = engine.passivate_all().await;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let freed = -crate::memory::counted_bytes();
+    let freed = -crate::startup::memory::counted_bytes();
     if stopped > 0 {
         println!(
             "heap per live conversation actor: {:.1} KB ({stopped} passivated)",
