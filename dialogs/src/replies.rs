@@ -417,6 +417,6 @@ pub struct ButtonManager {}
 /// and the customer's phone for a call-back.
 #[derive(Debug, Clone, Serialize)]
 pub struct Waiting {
-    pub ack: crate::handover::Ack,
+    pub ack: crate::handover::memory::Ack,
     pub phone: Option<String>,
 }

@@ -57,8 +57,8 @@ pub struct DialogState {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub recent: Vec<u64>,
     /// What the bot said since the chat was handed to a manager (see `handover`).
-    #[serde(skip_serializing_if = "crate::handover::Memory::is_empty")]
-    pub handover: crate::handover::Memory,
+    #[serde(skip_serializing_if = "crate::handover::memory::Memory::is_empty")]
+    pub handover: crate::handover::memory::Memory,
 }
 
 /// A search parameter the bot may have to ask for.

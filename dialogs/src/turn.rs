@@ -138,7 +138,7 @@ pub enum DialogEvent {
         text: String,
         /// Why it cannot wait for the next reminder; `None` when it can.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        urgency: Option<crate::handover::Urgency>,
+        urgency: Option<crate::handover::memory::Urgency>,
     },
 }
 

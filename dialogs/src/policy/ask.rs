@@ -7,7 +7,7 @@
 //! ("20–30 января", 7 nights said apart or before) is a window of departure days in which the
 //! whole trip fits.
 
-use super::{Talk, sort_of};
+use super::{Step, Talk, reply, sort_of};
 use crate::analysis::{Hints, Slots, folded_words};
 use crate::names;
 use crate::replies::{self as r, PartyView, SearchView};
@@ -475,6 +475,32 @@ pub(super) fn party_view(q: &SearchQuery) -> PartyView {
         children: q.child_ages.len() as u32,
         child_ages: q.child_ages.clone(),
     }
+}
+
+/// "берем 3", "ещё", "подешевле" or "бронируем" with no list on screen: after a search that
+/// found nothing, what happens now; before any search, that the list comes first, and what
+/// is still needed for it.
+pub(super) fn nothing_to_choose(
+    state: &mut DialogState,
+    asked: &'static str,
+    n: Option<u32>,
+    t: &Talk<'_>,
+) -> Result<Step, TemplateError> {
+    if state.nothing_found.is_some() {
+        return Ok(Step::Reply(reply(t.say(&r::AfterEmpty { asked, n })?)));
+    }
+    let missing = missing(&state.slots);
+    let mut text = t.say(&r::NoList {
+        asked,
+        n,
+        asking: !missing.is_empty(),
+    })?;
+    if !missing.is_empty() {
+        // One message: what is missing for the list comes right after.
+        text.push('\n');
+        text.push_str(&ask(state, t, None, false, false)?.text);
+    }
+    Ok(Step::Reply(reply(text)))
 }
 
 #[cfg(test)]

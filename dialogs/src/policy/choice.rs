@@ -11,6 +11,7 @@
 //! and country with it). Its name is not the customer's language either: "берем Red Dune" in
 //! a Russian chat keeps the chat Russian.
 
+use super::ask::nothing_to_choose;
 use super::offers::{offer_buttons, offer_view, split_category};
 use super::{Context, Step, Talk, ask, escalate, reply, reply_with, scope};
 use crate::analysis::{Analysis, Intent, Slots, analyze, folded_words};
@@ -415,32 +416,6 @@ pub(super) fn choose(
         return book(state, n, input, t);
     }
     nothing_to_choose(state, "choice", Some(n), t)
-}
-
-/// "берем 3", "ещё", "подешевле" or "бронируем" with no list on screen: after a search that
-/// found nothing, what happens now; before any search, that the list comes first, and what
-/// is still needed for it.
-pub(super) fn nothing_to_choose(
-    state: &mut DialogState,
-    asked: &'static str,
-    n: Option<u32>,
-    t: &Talk<'_>,
-) -> Result<Step, TemplateError> {
-    if state.nothing_found.is_some() {
-        return Ok(Step::Reply(reply(t.say(&r::AfterEmpty { asked, n })?)));
-    }
-    let missing = ask::missing(&state.slots);
-    let mut text = t.say(&r::NoList {
-        asked,
-        n,
-        asking: !missing.is_empty(),
-    })?;
-    if !missing.is_empty() {
-        // One message: what is missing for the list comes right after.
-        text.push('\n');
-        text.push_str(&ask::ask(state, t, None, false, false)?.text);
-    }
-    Ok(Step::Reply(reply(text)))
 }
 
 /// "Хочу забронировать" without a number, or a number not on screen.

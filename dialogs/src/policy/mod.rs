@@ -438,7 +438,7 @@ fn turn(
             // "ну который вчера скидывали": the list on screen, or none in this chat.
             return match state.shown {
                 Some(_) => choice::which(state, None, t),
-                None => choice::nothing_to_choose(state, "earlier", None, t),
+                None => ask::nothing_to_choose(state, "earlier", None, t),
             };
         }
         if hints.more {

@@ -4,7 +4,7 @@
 //! бюджета"); and, when there is nothing at all, a manager brought in with the query. "Ещё"
 //! pages, "подешевле" looks below the cheapest shown with the filters relaxed.
 
-use super::choice::nothing_to_choose;
+use super::ask::nothing_to_choose;
 use super::{Step, Talk, ask, escalate, reply, reply_with};
 use crate::names;
 use crate::replies::{self as r, Difference, OfferView};

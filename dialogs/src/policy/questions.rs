@@ -11,7 +11,8 @@
 //! - what the price includes, prepayment, "куда лучше — Нячанг или Фукуок": the FAQ, else a
 //!   manager.
 
-use super::choice::{nothing_to_choose, which_for};
+use super::ask::nothing_to_choose;
+use super::choice::which_for;
 use super::offers::{offer_view, split_category};
 use super::{Step, Talk, ask, escalate, reply};
 use crate::analysis::{Analysis, Language, Question, QuestionTopic, folded_words};
