@@ -357,7 +357,10 @@ async fn handle_messages(
     let crm = if next.owner == Owner::Manager {
         Vec::new()
     } else {
-        crate::crm::commands_for_turn(before.as_ref(), &next, &outcome, &excerpt)
+        let was = before.as_ref().map(|b| (b, b.dialog_state()));
+        let now_state = next.dialog_state();
+        let before = was.as_ref().map(|(b, state)| b.lead_source(state));
+        dialogs::crm::commands_for_turn(before, next.lead_source(&now_state), &outcome, &excerpt)
             .into_iter()
             .map(|command| NewCrmCommand {
                 id: new_id(),

@@ -1,8 +1,9 @@
 //! Rows and write operations of the store, as plain values.
 
 use chrono::{DateTime, Utc};
+use dialogs::crm::{CrmCommand, LeadSource, NewCrmCommand};
 use dialogs::handover::{Desk, Hands, Urgency};
-use dialogs::{Channel, ChatKey, Owner, turn::Button};
+use dialogs::{Channel, ChatKey, DialogState, Owner, turn::Button};
 use serde::{Deserialize, Serialize};
 
 /// The current time at the precision both databases keep (microseconds), so a value reads back
@@ -88,6 +89,22 @@ impl ConversationRecord {
             since: self.owner_since,
             manager: self.owned_by.clone(),
             desk: self.owned_via,
+        }
+    }
+
+    /// The dialog state, or a fresh one when the stored state does not parse.
+    pub fn dialog_state(&self) -> DialogState {
+        serde_json::from_value(self.state.clone()).unwrap_or_default()
+    }
+
+    /// What the conversation's lead is made of, with `state` its dialog state.
+    pub fn lead_source<'a>(&'a self, state: &'a DialogState) -> LeadSource<'a> {
+        LeadSource {
+            channel: self.key.channel,
+            customer_name: self.customer_name.as_deref(),
+            customer_phone: self.customer_phone.as_deref(),
+            customer_email: self.customer_email.as_deref(),
+            state,
         }
     }
 
@@ -202,7 +219,7 @@ pub struct TurnCommit {
     /// What the customer added for the manager (after the turn's escalations, if any).
     pub follow_ups: Vec<NewFollowUp>,
     /// Commands for the CRM outbox; a `SyncLead` also updates the lead list.
-    pub crm: Vec<crate::crm::NewCrmCommand>,
+    pub crm: Vec<NewCrmCommand>,
     /// The chat changed hands with this turn, in order (recorded; escalations claimed or
     /// resolved). Usually none; two when a quiet chat returned to the bot and escalated again.
     pub ownership: Vec<OwnershipChange>,
@@ -500,7 +517,7 @@ pub struct CrmOutboxRecord {
     pub conversation_id: Option<String>,
     /// `sync_lead`, `escalation_note` or `booking_task`.
     pub command: String,
-    /// The serialised [`CrmCommand`](crate::crm::CrmCommand).
+    /// The serialised [`CrmCommand`].
     pub payload: serde_json::Value,
     /// `pending`, `done` or `failed`.
     pub status: String,
@@ -522,7 +539,7 @@ pub struct CrmOutboxRecord {
 
 impl CrmOutboxRecord {
     /// The command, or why the stored payload is not one.
-    pub fn parse(&self) -> Result<crate::crm::CrmCommand, serde_json::Error> {
+    pub fn parse(&self) -> Result<CrmCommand, serde_json::Error> {
         serde_json::from_value(self.payload.clone())
     }
 
@@ -546,7 +563,7 @@ pub struct LeadRecord {
     pub email: Option<String>,
     /// The serialised `dialogs::analysis::Slots`.
     pub slots: serde_json::Value,
-    /// The [`DealStage`](crate::crm::DealStage) the conversation reached, snake_case.
+    /// The [`DealStage`](dialogs::crm::DealStage) the conversation reached, snake_case.
     pub stage: Option<String>,
     /// The Bitrix24 contact, once found or created.
     pub crm_contact_id: Option<i64>,

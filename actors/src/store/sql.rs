@@ -286,7 +286,7 @@ macro_rules! impl_store {
             use crate::store::model::{parse_channel, parse_kind, parse_owner};
             use crate::store::sql::*;
             use crate::store::*;
-            use crate::crm::{CrmCommand, LeadSnapshot, NewCrmCommand};
+            use dialogs::crm::{CrmCommand, LeadSnapshot, NewCrmCommand};
             use chrono::{DateTime, Utc};
             use dialogs::handover::{Desk, Urgency};
             use dialogs::{Channel, ChatKey, Owner};
