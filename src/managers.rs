@@ -25,6 +25,7 @@
 use actors::Engine;
 use actors::conversation::ManagerAction;
 use actors::escalations::{FollowUpNotice, ManagerNotifier, Notice, NoticeError};
+use actors::store::EscalationStatus;
 use async_trait::async_trait;
 use channels::telegram::incoming::ESCALATION_TAG;
 use channels::telegram::{ManagerButton, ManagerUpdate, Refusal, TelegramBot, TelegramError};
@@ -81,7 +82,7 @@ impl ManagerNotifier for TelegramNotifier {
     async fn relay(&self, note: &FollowUpNotice) -> Result<(), NoticeError> {
         let id = &note.escalation.id;
         let text = follow_up_notice(note);
-        if note.escalation.status == "open" {
+        if note.escalation.status == EscalationStatus::Open {
             // Nobody took the chat yet: "Взять" right under the news.
             self.post(id, &text).await.map_err(notice_error)
         } else {
@@ -396,7 +397,7 @@ pub fn follow_up_notice(note: &FollowUpNotice) -> String {
     lines.push(format!(
         "По заявке: {}{}",
         reason(&note.escalation.reason),
-        if note.escalation.status == "open" {
+        if note.escalation.status == EscalationStatus::Open {
             " — ещё никто не взял"
         } else {
             ""
@@ -533,7 +534,7 @@ async fn carry_out(
 ) -> Result<String, String> {
     let store = &engine.store().store;
     let escalation = store
-        .escalation_by_id(escalation_id)
+        .escalation(escalation_id)
         .await
         .map_err(|e| e.to_string())?
         .ok_or("такой заявки нет")?;

@@ -11,7 +11,7 @@ use crate::support::fake_bitrix::{self, FakeBitrix, Seed};
 use crate::support::fake_telegram::{self, FakeTelegram};
 use crate::support::stand_ins::{Chat, StandInTours};
 use crate::support::{eventually, fake_wazzup};
-use actors::store::{CrmOutboxRecord, NewInbound, WriteOp, WriteOutcome};
+use actors::store::{CrmOutboxRecord, CrmStatus, NewInbound, WriteOp, WriteOutcome};
 use channels::InboundKind;
 use dialogs::{Channel, ChatKey};
 use serde_json::{Map, Value, json};
@@ -79,7 +79,7 @@ async fn commands(app: &TestApp, status: &str) -> Vec<CrmOutboxRecord> {
     app.engine
         .store()
         .store
-        .crm_commands(status, 1000)
+        .crm_commands(Some(CrmStatus::parse(status).expect("a CRM status")), 1000)
         .await
         .unwrap()
 }
@@ -512,6 +512,7 @@ async fn a_permanent_error_fails_the_command_visibly_and_a_retry_completes_it() 
         .write(WriteOp::CrmRequeue {
             id: failed[0].id.clone(),
             at: actors::store::now(),
+            pending_too: false,
         })
         .await
         .unwrap();

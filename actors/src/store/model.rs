@@ -143,7 +143,7 @@ pub struct OutboxRecord {
 }
 
 /// One line of a conversation's transcript.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct TranscriptEntry {
     pub id: i64,
     /// `in` (customer), `out` (bot), `manager`, `system`.
@@ -161,8 +161,7 @@ pub struct EscalationRecord {
     pub conversation_id: String,
     pub reason: String,
     pub details: serde_json::Value,
-    /// `open`, `claimed` or `resolved`.
-    pub status: String,
+    pub status: EscalationStatus,
     pub claimed_by: Option<String>,
     pub claimed_at: Option<DateTime<Utc>>,
     /// When a manager first wrote to the customer after claiming.
@@ -170,6 +169,42 @@ pub struct EscalationRecord {
     /// When the managers were last told about it.
     pub notified_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+}
+
+/// Where a request for a manager stands (the `status` column of `escalations`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EscalationStatus {
+    /// Waiting for a manager to take it.
+    Open,
+    /// A manager took it.
+    Claimed,
+    /// Over: the chat is back with the bot, or an admin closed it.
+    Resolved,
+}
+
+impl EscalationStatus {
+    /// The name stored in the column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EscalationStatus::Open => "open",
+            EscalationStatus::Claimed => "claimed",
+            EscalationStatus::Resolved => "resolved",
+        }
+    }
+
+    /// The status of a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Open, Self::Claimed, Self::Resolved]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for EscalationStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A new escalation written with a turn.
@@ -359,12 +394,15 @@ pub enum WriteOp {
     CrmRelease {
         at: DateTime<Utc>,
     },
-    /// A failed CRM command goes back to pending with fresh attempts (its last error is kept,
-    /// so the next execution looks for what an earlier one may have created).
-    /// `AlreadyHandled` when the row was not failed.
+    /// A failed CRM command goes back to pending, due at `at`, with fresh attempts and held no
+    /// more (its last error is kept, so the next execution looks for what an earlier one may
+    /// have created): `AlreadyHandled` when the row was not failed. With `pending_too` (the
+    /// admin API's retry) a pending command is also taken, as if new and due now: `NotFound`
+    /// when the row is neither pending nor failed.
     CrmRequeue {
         id: String,
         at: DateTime<Utc>,
+        pending_too: bool,
     },
     /// Records Bitrix24 ids and what the bot last told Bitrix24 about a lead.
     LeadSynced(LeadCrmUpdate),
@@ -374,12 +412,6 @@ pub enum WriteOp {
         name: String,
         content: String,
         author: String,
-        at: DateTime<Utc>,
-    },
-    /// Admin API: send a pending or failed CRM command again now, as if new (attempts back to
-    /// 0). [`WriteOutcome::NotFound`] when no such command is pending or failed.
-    CrmOutboxRetry {
-        id: String,
         at: DateTime<Utc>,
     },
     /// The outbox gives a reply up (its deadline passed, or the channel refused it for good):
@@ -432,7 +464,7 @@ pub enum WriteOutcome {
 }
 
 /// One stored version of an admin-edited document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct PromptVersion {
     /// The document's name: `replies/<lang>/<name>`, `faq`, `llm/system`, `llm/extract`.
     pub name: String,
@@ -457,7 +489,7 @@ pub struct ConversationQuery {
 }
 
 /// How much work waits in each queue (admin status, metrics).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct QueueDepths {
     pub inbox_pending: i64,
     /// Parked messages: their handling failed for good (listed and retried in the admin API).
@@ -509,6 +541,42 @@ pub const HELD_UNTIL: DateTime<Utc> = DateTime::<Utc>::from_naive_utc_and_offset
     Utc,
 );
 
+/// Where a CRM command stands (the `status` column of `crm_outbox`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CrmStatus {
+    /// To be executed (now, after a back-off, or once a set-up problem is fixed).
+    Pending,
+    /// Went through.
+    Done,
+    /// Failed for good, until someone retries it.
+    Failed,
+}
+
+impl CrmStatus {
+    /// The name stored in the column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CrmStatus::Pending => "pending",
+            CrmStatus::Done => "done",
+            CrmStatus::Failed => "failed",
+        }
+    }
+
+    /// The status of a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Pending, Self::Done, Self::Failed]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for CrmStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A row of the CRM outbox: one command for Bitrix24 and how its execution went.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CrmOutboxRecord {
@@ -519,8 +587,7 @@ pub struct CrmOutboxRecord {
     pub command: String,
     /// The serialised [`CrmCommand`].
     pub payload: serde_json::Value,
-    /// `pending`, `done` or `failed`.
-    pub status: String,
+    pub status: CrmStatus,
     /// Executions begun (a claim is counted before the first call to Bitrix24, so a command
     /// interrupted by a crash is known to have been tried).
     pub attempts: i32,
