@@ -324,7 +324,7 @@ async fn handle_messages(
     let (before, mut next) = load(state).await?;
     // The dialog state, read once for the turn: the turn changes `dialog`, the CRM's lead
     // compares it with `was`.
-    let was = crate::turns::dialog_state(&next);
+    let was = next.dialog_state();
     let mut dialog = was.clone();
     if !message
         .inbound
@@ -383,8 +383,8 @@ async fn handle_messages(
     let crm = if next.owner == Owner::Manager {
         Vec::new()
     } else {
-        let before = before.as_ref().map(|b| (b, &was));
-        crate::crm::commands_for_turn(before, (&next, &dialog), &outcome, &excerpt)
+        let before = before.as_ref().map(|b| b.lead_source(&was));
+        dialogs::crm::commands_for_turn(before, next.lead_source(&dialog), &outcome, &excerpt)
             .into_iter()
             .map(|command| NewCrmCommand {
                 id: new_id(),

@@ -256,10 +256,7 @@ async fn announce_due(
 async fn relay_due(settings: &EscalationsSettings, store: &StoreHandle) -> Result<(), StoreError> {
     let mut done = Vec::new();
     for follow_up in store.store.follow_ups_due().await? {
-        let escalation = store
-            .store
-            .escalation_by_id(&follow_up.escalation_id)
-            .await?;
+        let escalation = store.store.escalation(&follow_up.escalation_id).await?;
         let conversation = store.store.conversation(&follow_up.conversation_id).await?;
         let (Some(escalation), Some(conversation)) = (escalation, conversation) else {
             // Nothing to tell it with: not looked at again.

@@ -21,7 +21,7 @@ use std::sync::{Arc, RwLock};
 /// answers one message, or several that came in one burst (oldest first).
 ///
 /// The Conversation reads the dialog state from the record once per turn
-/// ([`dialog_state`]) and hands it in; the handler changes it in place and the Conversation
+/// ([`ConversationRecord::dialog_state`]) and hands it in; the handler changes it in place and the Conversation
 /// stores it with the turn.
 #[async_trait]
 pub trait TurnHandler: Send + Sync + 'static {
@@ -49,16 +49,6 @@ pub trait TurnHandler: Send + Sync + 'static {
 pub enum TurnError {
     #[error(transparent)]
     Template(#[from] dialogs::templates::TemplateError),
-}
-
-/// The dialog state stored in `conversation`. A state that no longer parses (a bug, a manual
-/// edit) restarts the dialog rather than silencing the chat for ever.
-pub fn dialog_state(conversation: &ConversationRecord) -> DialogState {
-    serde_json::from_value(conversation.state.clone()).unwrap_or_else(|e| {
-        tracing::warn!(conversation = %conversation.id, error = %e,
-            "stored dialog state unreadable; starting afresh");
-        DialogState::default()
-    })
 }
 
 /// The `sorry` reply of `templates`, in the conversation's language (or, for a new chat, the

@@ -6,6 +6,7 @@
 //! - [`state`]: what a conversation remembers between messages.
 //! - [`policy`]: decides a turn: ask for what is missing, search, show offers, answer, escalate.
 //! - [`search`]: a tour search as values (query, offers, failures) for the Tours actor.
+//! - [`crm`]: what a turn tells the CRM (deal stage, lead, commands), as values.
 //! - [`handover`]: who owns a chat (bot, waiting, manager) after each event, as pure rules.
 //! - [`hours`]: managers' working hours, for "when will a manager answer".
 //! - [`faq`]: answers to common questions from the editable `prompts/faq.toml`.
@@ -16,6 +17,7 @@
 
 pub mod analysis;
 pub mod chat;
+pub mod crm;
 pub mod faq;
 pub mod handover;
 pub mod hours;

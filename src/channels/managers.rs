@@ -26,6 +26,7 @@ use crate::config::Config;
 use actors::Engine;
 use actors::conversation::ManagerAction;
 use actors::escalations::{FollowUpNotice, ManagerNotifier, Notice, NoticeError};
+use actors::store::EscalationStatus;
 use anyhow::Context;
 use async_trait::async_trait;
 use channels::telegram::inbound::ESCALATION_TAG;
@@ -123,7 +124,7 @@ impl ManagerNotifier for TelegramNotifier {
     async fn relay(&self, note: &FollowUpNotice) -> Result<(), NoticeError> {
         let id = &note.escalation.id;
         let text = follow_up_notice(note);
-        if note.escalation.status == "open" {
+        if note.escalation.status == EscalationStatus::Open {
             // Nobody took the chat yet: "Взять" right under the news.
             self.post(id, &text).await.map_err(notice_error)
         } else {
@@ -435,7 +436,7 @@ pub fn follow_up_notice(note: &FollowUpNotice) -> String {
     lines.push(format!(
         "По заявке: {}{}",
         reason(&note.escalation.reason),
-        if note.escalation.status == "open" {
+        if note.escalation.status == EscalationStatus::Open {
             " — ещё никто не взял"
         } else {
             ""
@@ -604,7 +605,7 @@ async fn carry_out(
 ) -> Result<String, ActError> {
     let store = &engine.store().store;
     let escalation = store
-        .escalation_by_id(escalation_id)
+        .escalation(escalation_id)
         .await?
         .ok_or(ActError::NoEscalation)?;
     let conversation = store

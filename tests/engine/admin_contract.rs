@@ -321,14 +321,14 @@ async fn every_answer_of_every_documented_operation_is_documented() {
     assert!(
         eventually(WAIT, || async {
             store
-                .crm_outbox_list(None, 10)
+                .crm_commands(None, 10)
                 .await
                 .is_ok_and(|c| !c.is_empty())
         })
         .await,
         "a CRM command was queued"
     );
-    let command = store.crm_outbox_list(None, 10).await.unwrap().remove(0).id;
+    let command = store.crm_commands(None, 10).await.unwrap().remove(0).id;
 
     let doc: Value = app
         .http

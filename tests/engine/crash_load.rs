@@ -263,11 +263,18 @@ async fn sigkill_under_load_loses_no_reply_and_duplicates_nothing() {
     let settled = eventually(WAIT, || async {
         store.pending_inbox().await.unwrap().is_empty()
             && store.unsent_outbox().await.unwrap().is_empty()
-            && store.crm_commands("pending", 10).await.unwrap().is_empty()
+            && store
+                .crm_commands(Some(actors::store::CrmStatus::Pending), 10)
+                .await
+                .unwrap()
+                .is_empty()
     })
     .await;
     assert!(settled, "work left pending after the last restart");
-    let failed = store.crm_commands("failed", 100).await.unwrap();
+    let failed = store
+        .crm_commands(Some(actors::store::CrmStatus::Failed), 100)
+        .await
+        .unwrap();
     assert!(failed.is_empty(), "CRM commands failed: {failed:#?}");
     engine.kill().expect("SIGKILL");
     engine.wait().unwrap();

@@ -9,7 +9,7 @@
 use crate::support::app::{self, Options, TelegramMode, TestApp};
 use crate::support::eventually;
 use crate::support::stand_ins::{Chat, StandInTours};
-use actors::store::{CrmOutboxRecord, NewInbound, WriteOp, WriteOutcome};
+use actors::store::{CrmOutboxRecord, CrmStatus, NewInbound, WriteOp, WriteOutcome};
 use channels::InboundKind;
 use dialogs::{Channel, ChatKey};
 use fakes::bitrix::{FakeBitrix, Seed};
@@ -79,7 +79,7 @@ async fn commands(app: &TestApp, status: &str) -> Vec<CrmOutboxRecord> {
     app.engine
         .store()
         .store
-        .crm_commands(status, 1000)
+        .crm_commands(Some(CrmStatus::parse(status).expect("a CRM status")), 1000)
         .await
         .unwrap()
 }
@@ -516,6 +516,7 @@ async fn a_permanent_error_fails_the_command_visibly_and_a_retry_completes_it() 
         .write(WriteOp::CrmRequeue {
             id: failed[0].id.clone(),
             at: actors::store::now(),
+            pending_too: false,
         })
         .await
         .unwrap();

@@ -137,7 +137,7 @@ async fn a_manager_takes_a_chat_writes_and_gives_it_back() {
     );
     let escalations = store.escalations_of(&c.id).await.unwrap();
     assert_eq!(escalations.len(), 1);
-    assert_eq!(escalations[0].status, "resolved");
+    assert_eq!(escalations[0].status.as_str(), "resolved");
     assert_eq!(escalations[0].claimed_by.as_deref(), Some("Айдана"));
 }
 
@@ -179,7 +179,7 @@ async fn each_trigger_puts_the_chat_in_the_managers_hands() {
             .unwrap();
         assert_eq!(e.len(), 1, "{reason}");
         assert_eq!(e[0].reason, reason);
-        assert_eq!(e[0].status, "open");
+        assert_eq!(e[0].status.as_str(), "open");
     }
 }
 

@@ -107,11 +107,7 @@ async fn managers_are_told_claim_with_a_button_and_answer_by_replying() {
         .await,
         "claimed"
     );
-    let e = store
-        .escalation_by_id(&escalation_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let e = store.escalation(&escalation_id).await.unwrap().unwrap();
     assert_eq!(
         (e.status.as_str(), e.claimed_by.as_deref()),
         ("claimed", Some("Айдана"))
@@ -192,11 +188,7 @@ async fn managers_are_told_claim_with_a_button_and_answer_by_replying() {
         ],
         "each reply once"
     );
-    let e = store
-        .escalation_by_id(&escalation_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let e = store.escalation(&escalation_id).await.unwrap().unwrap();
     assert!(e.first_answer_at.is_some(), "time to first answer recorded");
 }
 
@@ -263,7 +255,10 @@ async fn an_announcement_refused_for_good_is_not_sent_again_every_few_seconds() 
     // every 2 s) leaves it until the reminder, ten minutes on.
     assert!(
         eventually(WAIT, || async {
-            let open = store.list_escalations(Some("open"), 10).await.unwrap();
+            let open = store
+                .list_escalations(Some(actors::store::EscalationStatus::Open), 10)
+                .await
+                .unwrap();
             open.len() == 1 && open[0].notified_at.is_some()
         })
         .await,

@@ -361,7 +361,7 @@ async fn escalations_are_stored_with_their_turn() {
         let e = s.escalations_of(&conv.id).await.unwrap();
         assert_eq!(e.len(), 1, "{}", t.name);
         assert_eq!(e[0].reason, "human_request");
-        assert_eq!(e[0].status, "open");
+        assert_eq!(e[0].status.as_str(), "open");
         assert_eq!(e[0].details["slots"]["resort"], "Nha Trang", "{}", t.name);
         s.ping().await.unwrap();
         assert!(["sqlite", "postgres"].contains(&s.backend()));
@@ -784,7 +784,7 @@ async fn crm_commands_come_due_in_order_per_conversation() {
             WriteOutcome::Done
         );
         let row = s.crm_command(&a_ids[0]).await.unwrap().unwrap();
-        assert_eq!(row.status, "done", "{}", t.name);
+        assert_eq!(row.status.as_str(), "done", "{}", t.name);
         assert_eq!(row.result, Some(result), "{}", t.name);
         assert_eq!(row.last_error, None);
         assert_eq!(row.attempts, 2);
@@ -816,12 +816,18 @@ async fn crm_commands_come_due_in_order_per_conversation() {
         )
         .await;
         assert_eq!(due(later).await, [a_ids[2].clone(), b_ids[0].clone()]);
-        let failed = s.crm_commands("failed", 10).await.unwrap();
+        let failed = s.crm_commands(Some(CrmStatus::Failed), 10).await.unwrap();
         assert_eq!(failed.len(), 1, "{}", t.name);
         assert_eq!(failed[0].id, a_ids[1]);
         assert_eq!(failed[0].parse().unwrap(), note, "{}", t.name);
         assert_eq!(failed[0].command, "escalation_note");
-        assert_eq!(s.crm_commands("pending", 10).await.unwrap().len(), 2);
+        assert_eq!(
+            s.crm_commands(Some(CrmStatus::Pending), 10)
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
 
         // Retried: pending again with fresh attempts, ahead of its successor once more.
         assert_eq!(
@@ -829,7 +835,8 @@ async fn crm_commands_come_due_in_order_per_conversation() {
                 s,
                 WriteOp::CrmRequeue {
                     id: a_ids[1].clone(),
-                    at: later
+                    at: later,
+                    pending_too: false,
                 }
             )
             .await,
@@ -840,7 +847,8 @@ async fn crm_commands_come_due_in_order_per_conversation() {
                 s,
                 WriteOp::CrmRequeue {
                     id: a_ids[1].clone(),
-                    at: later
+                    at: later,
+                    pending_too: false,
                 }
             )
             .await,
@@ -1003,7 +1011,7 @@ async fn a_held_crm_command_waits_until_released_and_leads_mode_keeps_its_lead()
         };
         assert_eq!(write(s, hold).await, WriteOutcome::Done, "{}", t.name);
         let held = s.crm_command(&ids[0]).await.unwrap().unwrap();
-        assert_eq!(held.status, "pending");
+        assert_eq!(held.status.as_str(), "pending");
         assert!(held.held_since.is_some(), "{}", t.name);
         assert_eq!(
             held.last_error.as_deref(),
@@ -1252,7 +1260,7 @@ async fn escalations_are_listed_by_status_and_resolved_one_by_one() {
             ids.push(id);
         }
         let open: Vec<String> = s
-            .list_escalations(Some("open"), 10)
+            .list_escalations(Some(EscalationStatus::Open), 10)
             .await
             .unwrap()
             .into_iter()
@@ -1277,7 +1285,10 @@ async fn escalations_are_listed_by_status_and_resolved_one_by_one() {
             t.name
         );
         assert_eq!(write(s, resolve("nope")).await, WriteOutcome::NotFound);
-        let resolved = s.list_escalations(Some("resolved"), 10).await.unwrap();
+        let resolved = s
+            .list_escalations(Some(EscalationStatus::Resolved), 10)
+            .await
+            .unwrap();
         assert_eq!(resolved.len(), 1, "{}", t.name);
         assert_eq!(resolved[0].id, ids[0]);
         assert_eq!(s.list_escalations(None, 10).await.unwrap().len(), 2);
@@ -1326,46 +1337,49 @@ async fn leads_and_crm_commands_are_listed_and_a_command_can_be_retried() {
         assert_eq!(leads[0].stage.as_deref(), Some("tour_selection"));
         assert!(s.list_leads(10, 1).await.unwrap().is_empty());
 
-        let pending = s.crm_outbox_list(Some("pending"), 10).await.unwrap();
+        let pending = s.crm_commands(Some(CrmStatus::Pending), 10).await.unwrap();
         assert_eq!(pending.len(), 1, "{}", t.name);
         assert_eq!(pending[0].id, command_id);
         assert_eq!(pending[0].command, "sync_lead");
         assert_eq!(pending[0].payload["lead"]["name"], "Айгуль", "{}", t.name);
         assert!(
-            s.crm_outbox_list(Some("failed"), 10)
+            s.crm_commands(Some(CrmStatus::Failed), 10)
                 .await
                 .unwrap()
                 .is_empty()
         );
-        assert_eq!(s.crm_outbox_list(None, 10).await.unwrap().len(), 1);
+        assert_eq!(s.crm_commands(None, 10).await.unwrap().len(), 1);
         assert_eq!(
-            s.crm_outbox_entry(&command_id)
+            s.crm_command(&command_id)
                 .await
                 .unwrap()
                 .unwrap()
-                .status,
+                .status
+                .as_str(),
             "pending"
         );
-        assert!(s.crm_outbox_entry("nope").await.unwrap().is_none());
+        assert!(s.crm_command("nope").await.unwrap().is_none());
 
         let later = now() + chrono::Duration::minutes(5);
         let retried = write(
             s,
-            WriteOp::CrmOutboxRetry {
+            WriteOp::CrmRequeue {
                 id: command_id.clone(),
                 at: later,
+                pending_too: true,
             },
         )
         .await;
         assert_eq!(retried, WriteOutcome::Done, "{}", t.name);
-        let entry = s.crm_outbox_entry(&command_id).await.unwrap().unwrap();
+        let entry = s.crm_command(&command_id).await.unwrap().unwrap();
         assert_eq!((entry.status.as_str(), entry.attempts), ("pending", 0));
         assert_eq!(entry.next_attempt_at, later, "{}: due at the retry", t.name);
         let missing = write(
             s,
-            WriteOp::CrmOutboxRetry {
+            WriteOp::CrmRequeue {
                 id: "nope".into(),
                 at: later,
+                pending_too: true,
             },
         )
         .await;

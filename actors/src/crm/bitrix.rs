@@ -4,7 +4,9 @@
 //! envelope (`error`, `error_description`) turned into a typed [`BitrixError`].
 //!
 //! The webhook URL is the secret: it is kept in a `SecretString`, never logged, and never part
-//! of an error (reqwest errors are stripped of their URL).
+//! of an error (reqwest errors are stripped of their URL). Each call is a `tracing` span
+//! (`bitrix24_*`) that carries the method, entity names, ids and counts only: never the
+//! webhook, a phone number, an email or a text sent.
 //!
 //! Errors are classified by their code first (case-insensitively; legacy methods send `""`
 //! with HTTP 400 and put the meaning in the description), then by HTTP status.
@@ -309,6 +311,12 @@ impl BitrixClient {
     /// Calls `method` with `params` (a JSON object, lowercase top-level names). A limit answer
     /// is waited out and the call sent again (it was not executed), up to [`LIMIT_PATIENCE`]
     /// times in a row; any other failure is the caller's.
+    #[tracing::instrument(
+        name = "bitrix24_call",
+        level = "debug",
+        skip_all,
+        fields(method = method)
+    )]
     pub async fn call(&self, method: &str, params: &Value) -> Result<Answer, BitrixError> {
         let mut limits = 0;
         loop {
@@ -376,6 +384,7 @@ impl BitrixClient {
     }
 
     /// `profile`: who the webhook acts as ("Айдана Менеджер (id 7)").
+    #[tracing::instrument(name = "bitrix24_profile", skip_all)]
     pub async fn profile(&self) -> Result<String, BitrixError> {
         let answer = self.call("profile", &json!({})).await?;
         let r = &answer.result;
@@ -386,6 +395,7 @@ impl BitrixClient {
     }
 
     /// `scope`: the scopes the webhook was given.
+    #[tracing::instrument(name = "bitrix24_scopes", skip_all)]
     pub async fn scopes(&self) -> Result<Vec<String>, BitrixError> {
         let answer = self.call("scope", &json!({})).await?;
         Ok(answer
@@ -402,6 +412,11 @@ impl BitrixClient {
 
     /// Runs up to 50 commands in one request (one place in the leaky bucket). With `halt`,
     /// execution stops at the first failing command.
+    #[tracing::instrument(
+        name = "bitrix24_batch",
+        skip_all,
+        fields(commands = commands.len(), halt = halt)
+    )]
     pub async fn batch(
         &self,
         commands: &[BatchCommand],
@@ -446,6 +461,11 @@ impl BitrixClient {
 
     /// `crm.duplicate.findbycomm`: ids of `entity_type` (`CONTACT`, `LEAD`) with one of
     /// `values`, lowest first.
+    #[tracing::instrument(
+        name = "bitrix24_find_duplicates",
+        skip_all,
+        fields(comm = comm.as_str(), entity_type = entity_type, values = values.len())
+    )]
     pub async fn find_duplicates(
         &self,
         comm: Comm,
@@ -462,6 +482,7 @@ impl BitrixClient {
     }
 
     /// `crm.<entity>.add`: the new id.
+    #[tracing::instrument(name = "bitrix24_add", skip_all, fields(entity = entity))]
     pub async fn add(&self, entity: &str, fields: Value) -> Result<i64, BitrixError> {
         let answer = self
             .call(
@@ -473,6 +494,7 @@ impl BitrixClient {
     }
 
     /// `crm.<entity>.update` with the changed fields only.
+    #[tracing::instrument(name = "bitrix24_update", skip_all, fields(entity = entity, id = id))]
     pub async fn update(&self, entity: &str, id: i64, fields: Value) -> Result<(), BitrixError> {
         let answer = self
             .call(
@@ -490,6 +512,7 @@ impl BitrixClient {
     }
 
     /// `crm.<entity>.get`: the entity's fields (every value a string, multi-fields arrays).
+    #[tracing::instrument(name = "bitrix24_get", skip_all, fields(entity = entity, id = id))]
     pub async fn get(&self, entity: &str, id: i64) -> Result<Value, BitrixError> {
         Ok(self
             .call(&format!("crm.{entity}.get"), &json!({"id": id}))
@@ -498,6 +521,7 @@ impl BitrixClient {
     }
 
     /// The first page (50 items) of a list method, newest first.
+    #[tracing::instrument(name = "bitrix24_list_recent", skip_all, fields(method = method))]
     pub async fn list_recent(
         &self,
         method: &str,
@@ -523,6 +547,7 @@ impl BitrixClient {
     /// The deal pipelines, (id, name): `crm.category.list` (`entityTypeId` 2), or on older
     /// portals that lack it the legacy `crm.dealcategory.list` (which leaves out the default
     /// pipeline).
+    #[tracing::instrument(name = "bitrix24_deal_categories", skip_all)]
     pub async fn deal_categories(&self) -> Result<Vec<(i64, String)>, BitrixError> {
         let items = match self
             .call("crm.category.list", &json!({"entityTypeId": 2}))
@@ -557,6 +582,7 @@ impl BitrixClient {
 
     /// `crm.status.list` for a pipeline's stages (`DEAL_STAGE` for pipeline 0,
     /// `DEAL_STAGE_<n>` otherwise; `STATUS` for lead stages), in SORT order.
+    #[tracing::instrument(name = "bitrix24_stages", skip_all, fields(entity_id = entity_id))]
     pub async fn stages(&self, entity_id: &str) -> Result<Vec<StageItem>, BitrixError> {
         let answer = self
             .call(
@@ -580,6 +606,11 @@ impl BitrixClient {
     }
 
     /// `crm.timeline.comment.add` (lowercase `fields`, the only form it accepts).
+    #[tracing::instrument(
+        name = "bitrix24_comment_add",
+        skip_all,
+        fields(entity_type = entity_type, entity_id = entity_id)
+    )]
     pub async fn comment_add(
         &self,
         entity_type: &str,
@@ -596,6 +627,11 @@ impl BitrixClient {
     }
 
     /// `crm.activity.todo.add`: a to-do for the owner's responsible manager.
+    #[tracing::instrument(
+        name = "bitrix24_todo_add",
+        skip_all,
+        fields(owner_type_id = owner_type_id, owner_id = owner_id)
+    )]
     pub async fn todo_add(
         &self,
         owner_type_id: i64,

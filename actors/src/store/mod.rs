@@ -2,9 +2,13 @@
 //! versions and leads. One [`Store`] trait, two implementations — SQLite (embedded default)
 //! and PostgreSQL (production) — checked by one conformance suite (`tests/engine/store.rs`).
 //!
-//! - [`model`]: the rows and the write operations, as plain values.
-//! - `sql`: the SQL shared by both backends, instantiated once per backend.
-//! - [`sqlite`] / [`postgres`]: connecting, migrations and backend-specific settings.
+//! - [`model`]: the records and the write operations, as plain values.
+//! - `statements`: the SQL text, one for both backends.
+//! - `rows`: the rows reads fetch (`sqlx::FromRow`), and how each becomes a record.
+//! - `sql/`: the reads (`sql/reads.rs`) and the writes (`sql/writes.rs`) over that SQL, one
+//!   source compiled once per backend.
+//! - [`sqlite`] / [`postgres`]: connecting, migrations and backend-specific settings, and
+//!   the backend `sql/` is compiled for.
 //!
 //! All writes go through [`Store::write_batch`], which the Store actor calls with many operations
 //! at once: one transaction per batch, and if the batch fails, each operation alone, so one bad
@@ -12,8 +16,9 @@
 
 pub mod model;
 pub mod postgres;
-mod sql;
+mod rows;
 pub mod sqlite;
+mod statements;
 
 pub use model::*;
 
@@ -126,8 +131,8 @@ fn postgres_transient(code: &str) -> bool {
         || matches!(code, "40001" | "40P01" | "25006")
 }
 
-/// The one interface to the database. Reads may come from anywhere; writes come only from the
-/// Store actor, through [`Store::write_batch`].
+/// The one interface to the database, table by table. Reads may come from anywhere; writes come
+/// only from the Store actor, through [`Store::write_batch`].
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// `sqlite` or `postgres`.
@@ -144,6 +149,8 @@ pub trait Store: Send + Sync + 'static {
     /// Applies `ops` in one transaction; one result per operation, in order.
     async fn write_batch(&self, ops: Vec<WriteOp>) -> Vec<Result<WriteOutcome, StoreError>>;
 
+    // --- Conversations, their transcript and changes of hands ---
+
     /// The conversation of a chat, if it has one yet.
     async fn conversation_by_chat(
         &self,
@@ -151,6 +158,26 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<ConversationRecord>, StoreError>;
 
     async fn conversation(&self, id: &str) -> Result<Option<ConversationRecord>, StoreError>;
+
+    /// Conversations matching `query`, most recently updated first (ties: highest id first).
+    async fn list_conversations(
+        &self,
+        query: &ConversationQuery,
+    ) -> Result<Vec<ConversationRecord>, StoreError>;
+
+    /// How many conversations are stored.
+    async fn count_conversations(&self) -> Result<i64, StoreError>;
+
+    /// The transcript of a conversation, oldest first.
+    async fn transcript(&self, conversation_id: &str) -> Result<Vec<TranscriptEntry>, StoreError>;
+
+    /// Changes of hands of a conversation, oldest first.
+    async fn ownership_changes(
+        &self,
+        conversation_id: &str,
+    ) -> Result<Vec<OwnershipRecord>, StoreError>;
+
+    // --- Inbox ---
 
     /// Inbox rows not yet handled, oldest first (replayed at start-up).
     async fn pending_inbox(&self) -> Result<Vec<InboxMessage>, StoreError>;
@@ -168,14 +195,35 @@ pub trait Store: Send + Sync + 'static {
         external_id: &str,
     ) -> Result<Option<InboxRecord>, StoreError>;
 
+    // --- Outbox ---
+
     /// Outbox rows not yet sent, oldest first (sent at start-up).
     async fn unsent_outbox(&self) -> Result<Vec<OutboxMessage>, StoreError>;
 
     /// Every outbox row of a conversation, oldest first.
     async fn outbox_of(&self, conversation_id: &str) -> Result<Vec<OutboxRecord>, StoreError>;
 
-    /// The transcript of a conversation, oldest first.
-    async fn transcript(&self, conversation_id: &str) -> Result<Vec<TranscriptEntry>, StoreError>;
+    /// Outbox rows with this status (`pending`, `failed`, …), oldest first, at most `limit`
+    /// (the admin API lists undelivered replies).
+    async fn outbox_list(&self, status: &str, limit: i64) -> Result<Vec<OutboxRecord>, StoreError>;
+
+    /// One outbox row.
+    async fn outbox_entry(&self, id: &str) -> Result<Option<OutboxRecord>, StoreError>;
+
+    /// Whether an outgoing message the channel reports (an echo) is one the engine sent: by
+    /// the channel's id for it, our outbox id, or (for an echo that outran the answer to our
+    /// send) the same text to the same chat within ten minutes.
+    async fn is_own_outgoing(
+        &self,
+        key: &ChatKey,
+        external_id: &str,
+        text: Option<&str>,
+    ) -> Result<bool, StoreError>;
+
+    // --- Escalations and their follow-ups ---
+
+    /// One escalation.
+    async fn escalation(&self, id: &str) -> Result<Option<EscalationRecord>, StoreError>;
 
     /// Escalations of a conversation, oldest first.
     async fn escalations_of(
@@ -183,8 +231,13 @@ pub trait Store: Send + Sync + 'static {
         conversation_id: &str,
     ) -> Result<Vec<EscalationRecord>, StoreError>;
 
-    /// One escalation.
-    async fn escalation_by_id(&self, id: &str) -> Result<Option<EscalationRecord>, StoreError>;
+    /// Escalations with this status (all when `None`): open and claimed ones oldest first
+    /// (the longest waiting on top), the others newest first.
+    async fn list_escalations(
+        &self,
+        status: Option<EscalationStatus>,
+        limit: i64,
+    ) -> Result<Vec<EscalationRecord>, StoreError>;
 
     /// Open escalations the managers were never told about, or last told about before
     /// `told_before`: oldest first, at most 100.
@@ -201,24 +254,7 @@ pub trait Store: Send + Sync + 'static {
     /// escalation go with its next announcement or reminder).
     async fn follow_ups_due(&self) -> Result<Vec<FollowUpRecord>, StoreError>;
 
-    /// Whether an outgoing message the channel reports (an echo) is one the engine sent: by
-    /// the channel's id for it, our outbox id, or (for an echo that outran the answer to our
-    /// send) the same text to the same chat within ten minutes.
-    async fn is_own_outgoing(
-        &self,
-        key: &ChatKey,
-        external_id: &str,
-        text: Option<&str>,
-    ) -> Result<bool, StoreError>;
-
-    /// Changes of hands of a conversation, oldest first.
-    async fn ownership_changes(
-        &self,
-        conversation_id: &str,
-    ) -> Result<Vec<OwnershipRecord>, StoreError>;
-
-    /// How many conversations are stored.
-    async fn count_conversations(&self) -> Result<i64, StoreError>;
+    // --- CRM outbox ---
 
     /// The CRM commands to execute now: pending, due (`next_attempt_at <= now`), and each the
     /// oldest pending command of its conversation (a later one waits for it, even when the
@@ -229,11 +265,11 @@ pub trait Store: Send + Sync + 'static {
         limit: i64,
     ) -> Result<Vec<CrmOutboxRecord>, StoreError>;
 
-    /// CRM commands with this status (`pending`, `done`, `failed`), oldest first, at most
-    /// `limit` (the admin API lists failed ones).
+    /// CRM commands with this status (all when `None`), oldest first, at most `limit` (the
+    /// admin API lists them).
     async fn crm_commands(
         &self,
-        status: &str,
+        status: Option<CrmStatus>,
         limit: i64,
     ) -> Result<Vec<CrmOutboxRecord>, StoreError>;
 
@@ -243,7 +279,10 @@ pub trait Store: Send + Sync + 'static {
         conversation_id: &str,
     ) -> Result<Vec<CrmOutboxRecord>, StoreError>;
 
+    /// One CRM command.
     async fn crm_command(&self, id: &str) -> Result<Option<CrmOutboxRecord>, StoreError>;
+
+    // --- Leads ---
 
     /// The lead of a conversation, with its Bitrix24 ids.
     async fn lead(&self, conversation_id: &str) -> Result<Option<LeadRecord>, StoreError>;
@@ -256,13 +295,11 @@ pub trait Store: Send + Sync + 'static {
         email: Option<&str>,
         except_conversation: &str,
     ) -> Result<Option<LeadRecord>, StoreError>;
-    // --- Admin API reads ---
 
-    /// Conversations matching `query`, most recently updated first (ties: highest id first).
-    async fn list_conversations(
-        &self,
-        query: &ConversationQuery,
-    ) -> Result<Vec<ConversationRecord>, StoreError>;
+    /// Leads, most recently updated first.
+    async fn list_leads(&self, limit: i64, offset: i64) -> Result<Vec<LeadRecord>, StoreError>;
+
+    // --- Prompt versions ---
 
     /// Every version of a document, newest first.
     async fn prompt_versions(&self, name: &str) -> Result<Vec<PromptVersion>, StoreError>;
@@ -277,34 +314,7 @@ pub trait Store: Send + Sync + 'static {
     /// The latest version of every document that has one (what is in force).
     async fn latest_prompt_versions(&self) -> Result<Vec<PromptVersion>, StoreError>;
 
-    /// Escalations with this status (all when `None`): open and claimed ones oldest first
-    /// (the longest waiting on top), the others newest first.
-    async fn list_escalations(
-        &self,
-        status: Option<&str>,
-        limit: i64,
-    ) -> Result<Vec<EscalationRecord>, StoreError>;
-
-    async fn escalation(&self, id: &str) -> Result<Option<EscalationRecord>, StoreError>;
-
-    /// Leads, most recently updated first.
-    async fn list_leads(&self, limit: i64, offset: i64) -> Result<Vec<LeadRecord>, StoreError>;
-
-    /// CRM outbox rows with this status (all when `None`), oldest first.
-    async fn crm_outbox_list(
-        &self,
-        status: Option<&str>,
-        limit: i64,
-    ) -> Result<Vec<CrmOutboxRecord>, StoreError>;
-
-    async fn crm_outbox_entry(&self, id: &str) -> Result<Option<CrmOutboxRecord>, StoreError>;
-
-    /// Outbox rows with this status (`pending`, `failed`, …), oldest first, at most `limit`
-    /// (the admin API lists undelivered replies).
-    async fn outbox_list(&self, status: &str, limit: i64) -> Result<Vec<OutboxRecord>, StoreError>;
-
-    /// One outbox row.
-    async fn outbox_entry(&self, id: &str) -> Result<Option<OutboxRecord>, StoreError>;
+    // --- Every queue ---
 
     /// Pending and failed work in every queue.
     async fn queue_depths(&self) -> Result<QueueDepths, StoreError>;

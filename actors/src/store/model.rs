@@ -1,8 +1,9 @@
 //! Rows and write operations of the store, as plain values.
 
 use chrono::{DateTime, Utc};
+use dialogs::crm::{CrmCommand, LeadSource, NewCrmCommand};
 use dialogs::handover::{Desk, Hands, Urgency};
-use dialogs::{Channel, ChatKey, Owner, turn::Button};
+use dialogs::{Channel, ChatKey, DialogState, Owner, turn::Button};
 use serde::{Deserialize, Serialize};
 
 /// The current time at the precision both databases keep (microseconds), so a value reads back
@@ -91,6 +92,28 @@ impl ConversationRecord {
         }
     }
 
+    /// The dialog state stored here. A state that no longer parses (a bug, a manual edit)
+    /// restarts the dialog rather than silencing the chat for ever. Parsed once per turn, by
+    /// the Conversation actor.
+    pub fn dialog_state(&self) -> DialogState {
+        serde_json::from_value(self.state.clone()).unwrap_or_else(|e| {
+            tracing::warn!(conversation = %self.id, error = %e,
+                "stored dialog state unreadable; starting afresh");
+            DialogState::default()
+        })
+    }
+
+    /// What the conversation's lead is made of, with `state` its dialog state.
+    pub fn lead_source<'a>(&'a self, state: &'a DialogState) -> LeadSource<'a> {
+        LeadSource {
+            channel: self.key.channel,
+            customer_name: self.customer_name.as_deref(),
+            customer_phone: self.customer_phone.as_deref(),
+            customer_email: self.customer_email.as_deref(),
+            state,
+        }
+    }
+
     /// Takes the owner the handover rules decided.
     pub fn set_hands(&mut self, hands: &Hands) {
         self.owner = hands.owner;
@@ -126,7 +149,7 @@ pub struct OutboxRecord {
 }
 
 /// One line of a conversation's transcript.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct TranscriptEntry {
     pub id: i64,
     /// `in` (customer), `out` (bot), `manager`, `system`.
@@ -144,8 +167,7 @@ pub struct EscalationRecord {
     pub conversation_id: String,
     pub reason: String,
     pub details: serde_json::Value,
-    /// `open`, `claimed` or `resolved`.
-    pub status: String,
+    pub status: EscalationStatus,
     pub claimed_by: Option<String>,
     pub claimed_at: Option<DateTime<Utc>>,
     /// When a manager first wrote to the customer after claiming.
@@ -153,6 +175,42 @@ pub struct EscalationRecord {
     /// When the managers were last told about it.
     pub notified_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+}
+
+/// Where a request for a manager stands (the `status` column of `escalations`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EscalationStatus {
+    /// Waiting for a manager to take it.
+    Open,
+    /// A manager took it.
+    Claimed,
+    /// Over: the chat is back with the bot, or an admin closed it.
+    Resolved,
+}
+
+impl EscalationStatus {
+    /// The name stored in the column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EscalationStatus::Open => "open",
+            EscalationStatus::Claimed => "claimed",
+            EscalationStatus::Resolved => "resolved",
+        }
+    }
+
+    /// The status of a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Open, Self::Claimed, Self::Resolved]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for EscalationStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A new escalation written with a turn.
@@ -202,7 +260,7 @@ pub struct TurnCommit {
     /// What the customer added for the manager (after the turn's escalations, if any).
     pub follow_ups: Vec<NewFollowUp>,
     /// Commands for the CRM outbox; a `SyncLead` also updates the lead list.
-    pub crm: Vec<crate::crm::NewCrmCommand>,
+    pub crm: Vec<NewCrmCommand>,
     /// The chat changed hands with this turn, in order (recorded; escalations claimed or
     /// resolved). Usually none; two when a quiet chat returned to the bot and escalated again.
     pub ownership: Vec<OwnershipChange>,
@@ -342,12 +400,15 @@ pub enum WriteOp {
     CrmRelease {
         at: DateTime<Utc>,
     },
-    /// A failed CRM command goes back to pending with fresh attempts (its last error is kept,
-    /// so the next execution looks for what an earlier one may have created).
-    /// `AlreadyHandled` when the row was not failed.
+    /// A failed CRM command goes back to pending, due at `at`, with fresh attempts and held no
+    /// more (its last error is kept, so the next execution looks for what an earlier one may
+    /// have created): `AlreadyHandled` when the row was not failed. With `pending_too` (the
+    /// admin API's retry) a pending command is also taken, as if new and due now: `NotFound`
+    /// when the row is neither pending nor failed.
     CrmRequeue {
         id: String,
         at: DateTime<Utc>,
+        pending_too: bool,
     },
     /// Records Bitrix24 ids and what the bot last told Bitrix24 about a lead.
     LeadSynced(LeadCrmUpdate),
@@ -357,12 +418,6 @@ pub enum WriteOp {
         name: String,
         content: String,
         author: String,
-        at: DateTime<Utc>,
-    },
-    /// Admin API: send a pending or failed CRM command again now, as if new (attempts back to
-    /// 0). [`WriteOutcome::NotFound`] when no such command is pending or failed.
-    CrmOutboxRetry {
-        id: String,
         at: DateTime<Utc>,
     },
     /// The outbox gives a reply up (its deadline passed, or the channel refused it for good):
@@ -415,7 +470,7 @@ pub enum WriteOutcome {
 }
 
 /// One stored version of an admin-edited document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct PromptVersion {
     /// The document's name: `replies/<lang>/<name>`, `faq`, `llm/system`, `llm/extract`.
     pub name: String,
@@ -440,7 +495,7 @@ pub struct ConversationQuery {
 }
 
 /// How much work waits in each queue (admin status, metrics).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct QueueDepths {
     pub inbox_pending: i64,
     /// Parked messages: their handling failed for good (listed and retried in the admin API).
@@ -495,6 +550,42 @@ pub const HELD_UNTIL: DateTime<Utc> = DateTime::<Utc>::from_naive_utc_and_offset
     Utc,
 );
 
+/// Where a CRM command stands (the `status` column of `crm_outbox`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CrmStatus {
+    /// To be executed (now, after a back-off, or once a set-up problem is fixed).
+    Pending,
+    /// Went through.
+    Done,
+    /// Failed for good, until someone retries it.
+    Failed,
+}
+
+impl CrmStatus {
+    /// The name stored in the column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CrmStatus::Pending => "pending",
+            CrmStatus::Done => "done",
+            CrmStatus::Failed => "failed",
+        }
+    }
+
+    /// The status of a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Pending, Self::Done, Self::Failed]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for CrmStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A row of the CRM outbox: one command for Bitrix24 and how its execution went.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CrmOutboxRecord {
@@ -503,10 +594,9 @@ pub struct CrmOutboxRecord {
     pub conversation_id: Option<String>,
     /// `sync_lead`, `escalation_note` or `booking_task`.
     pub command: String,
-    /// The serialised [`CrmCommand`](crate::crm::CrmCommand).
+    /// The serialised [`CrmCommand`].
     pub payload: serde_json::Value,
-    /// `pending`, `done` or `failed`.
-    pub status: String,
+    pub status: CrmStatus,
     /// Executions begun (a claim is counted before the first call to Bitrix24, so a command
     /// interrupted by a crash is known to have been tried).
     pub attempts: i32,
@@ -525,7 +615,7 @@ pub struct CrmOutboxRecord {
 
 impl CrmOutboxRecord {
     /// The command, or why the stored payload is not one.
-    pub fn parse(&self) -> Result<crate::crm::CrmCommand, serde_json::Error> {
+    pub fn parse(&self) -> Result<CrmCommand, serde_json::Error> {
         serde_json::from_value(self.payload.clone())
     }
 
@@ -549,7 +639,7 @@ pub struct LeadRecord {
     pub email: Option<String>,
     /// The serialised `dialogs::analysis::Slots`.
     pub slots: serde_json::Value,
-    /// The [`DealStage`](crate::crm::DealStage) the conversation reached, snake_case.
+    /// The [`DealStage`](dialogs::crm::DealStage) the conversation reached, snake_case.
     pub stage: Option<String>,
     /// The Bitrix24 contact, once found or created.
     pub crm_contact_id: Option<i64>,

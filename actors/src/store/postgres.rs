@@ -71,14 +71,18 @@ impl PgStore {
     }
 }
 
+// The shared reads and writes (`sql/`), compiled for PostgreSQL.
+//
 // sqlx 0.9.0 does not set TCP_NODELAY (transact-rs/sqlx#4335, fixed upstream after 0.9.0): a
 // statement large enough to be written in pieces waits ~40 ms for a delayed ACK. Statements are
 // kept small — 16 narrow rows, or 4 rows carrying a dialog state or a reply — which measured
 // best both with small states (`crystalbay bench`) and with offers in them (the load tool).
-super::sql::impl_store!(
-    PgStore,
-    sqlx::Postgres,
-    "postgres",
-    max_rows = 16,
-    max_wide_rows = 4
-);
+type Db = sqlx::Postgres;
+type Backend = PgStore;
+const NAME: &str = "postgres";
+const MAX_ROWS: usize = 16;
+const MAX_WIDE_ROWS: usize = 4;
+// Deliberately the same files as the other backend's: one source, compiled once per backend.
+#[allow(clippy::duplicate_mod)]
+#[path = "sql/mod.rs"]
+mod sql;

@@ -12,7 +12,7 @@ use super::error::{
 };
 use super::schemas::CrmCommand;
 use crate::http::AppState;
-use actors::store::{CrmOutboxRecord, WriteOp, WriteOutcome};
+use actors::store::{CrmOutboxRecord, CrmStatus, WriteOp, WriteOutcome};
 use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
@@ -102,18 +102,14 @@ async fn list(
     AdminOnly(_caller): AdminOnly,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<CommandList>> {
-    if let Some(status) = &q.status
-        && !["pending", "failed", "done"].contains(&status.as_str())
-    {
-        return Err(ApiError::BadRequest(
-            "status must be pending, failed or done".into(),
-        ));
-    }
+    let status = match q.status.as_deref() {
+        None => None,
+        Some(status) => Some(CrmStatus::parse(status).ok_or_else(|| {
+            ApiError::BadRequest("status must be pending, failed or done".into())
+        })?),
+    };
     let limit = super::error::limit(q.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
-    let commands = state
-        .store()
-        .crm_outbox_list(q.status.as_deref(), limit)
-        .await?;
+    let commands = state.store().crm_commands(status, limit).await?;
     Ok(Json(CommandList { commands }))
 }
 
@@ -133,24 +129,25 @@ async fn retry(
     AdminOnly(caller): AdminOnly,
     Path(id): Path<String>,
 ) -> ApiResult<Json<CommandRetried>> {
-    let Some(command) = state.store().crm_outbox_entry(&id).await? else {
+    let Some(command) = state.store().crm_command(&id).await? else {
         return Err(ApiError::NotFound(format!("no CRM command {id}")));
     };
-    if command.status == "done" {
+    if command.status == CrmStatus::Done {
         return Err(ApiError::Conflict(format!("CRM command {id} is done")));
     }
     let outcome = state
         .engine
         .store()
-        .write(WriteOp::CrmOutboxRetry {
+        .write(WriteOp::CrmRequeue {
             id: id.clone(),
             at: actors::store::now(),
+            pending_too: true,
         })
         .await?;
     if outcome == WriteOutcome::NotFound {
         return Err(ApiError::Conflict(format!("CRM command {id} is done")));
     }
     tracing::info!(crm_command = %id, by = %caller.name, "CRM command queued again");
-    let command = state.store().crm_outbox_entry(&id).await?;
+    let command = state.store().crm_command(&id).await?;
     Ok(Json(CommandRetried { command }))
 }

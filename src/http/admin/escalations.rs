@@ -12,7 +12,7 @@ use super::error::{
 use super::schemas::Escalation;
 use crate::http::AppState;
 use actors::conversation::ManagerAction;
-use actors::store::{EscalationRecord, WriteOp, WriteOutcome};
+use actors::store::{EscalationRecord, EscalationStatus, WriteOp, WriteOutcome};
 use axum::Json;
 use axum::extract::State;
 use dialogs::Owner;
@@ -73,18 +73,14 @@ async fn list(
     _: Caller,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<EscalationList>> {
-    if let Some(status) = &q.status
-        && !["open", "claimed", "resolved"].contains(&status.as_str())
-    {
-        return Err(ApiError::BadRequest(
-            "status must be open, claimed or resolved".into(),
-        ));
-    }
+    let status = match q.status.as_deref() {
+        None => None,
+        Some(status) => Some(EscalationStatus::parse(status).ok_or_else(|| {
+            ApiError::BadRequest("status must be open, claimed or resolved".into())
+        })?),
+    };
     let limit = super::error::limit(q.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
-    let escalations = state
-        .store()
-        .list_escalations(q.status.as_deref(), limit)
-        .await?;
+    let escalations = state.store().list_escalations(status, limit).await?;
     Ok(Json(EscalationList { escalations }))
 }
 
@@ -133,7 +129,7 @@ async fn claim(
         .manage(conversation.key, ManagerAction::Take, &caller.name)
         .await?;
     let escalation = find(&state, &id).await?;
-    if escalation.status == "open" {
+    if escalation.status == EscalationStatus::Open {
         // The chat was already a manager's: taking it again claims nothing.
         return Err(ApiError::Conflict(format!(
             "the chat of escalation {id} is held by {}",
@@ -165,7 +161,7 @@ async fn resolve(
     Path(id): Path<String>,
 ) -> ApiResult<Json<EscalationHandled>> {
     let escalation = find(&state, &id).await?;
-    if escalation.status == "resolved" {
+    if escalation.status == EscalationStatus::Resolved {
         return Err(ApiError::Conflict(format!(
             "escalation {id} is already resolved"
         )));

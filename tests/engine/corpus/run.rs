@@ -269,7 +269,7 @@ impl Customer<'_> {
                     .escalations()
                     .await
                     .iter()
-                    .all(|e| e.status != "open" || e.notified_at.is_some())
+                    .all(|e| e.status.as_str() != "open" || e.notified_at.is_some())
                 && matches!(store.follow_ups_due().await, Ok(f) if f.is_empty())
         })
         .await;
