@@ -105,21 +105,7 @@ impl WazzupClient {
     /// Lists the account's channels and their state.
     #[tracing::instrument(name = "wazzup.channels", skip_all)]
     pub async fn channels(&self) -> Result<Vec<WazzupChannel>, WazzupError> {
-        self.paced().await;
-        let resp = self
-            .http
-            .get(self.url("channels"))
-            .bearer_auth(&self.key)
-            .send()
-            .await
-            .map_err(|e| WazzupError::Unreachable(e.to_string()))?;
-        let status = resp.status();
-        if !status.is_success() {
-            return Err(WazzupError::Refused(describe_failure(
-                status,
-                &resp.text().await.unwrap_or_default(),
-            )));
-        }
+        let resp = self.call(self.http.get(self.url("channels"))).await?;
         resp.json()
             .await
             .map_err(|e| WazzupError::Unexpected(e.to_string()))
@@ -129,21 +115,7 @@ impl WazzupClient {
     /// messages and statuses: `(uri, messages_and_statuses)`.
     #[tracing::instrument(name = "wazzup.webhook", skip_all)]
     pub async fn webhook(&self) -> Result<(Option<String>, bool), WazzupError> {
-        self.paced().await;
-        let resp = self
-            .http
-            .get(self.url("webhooks"))
-            .bearer_auth(&self.key)
-            .send()
-            .await
-            .map_err(|e| WazzupError::Unreachable(e.to_string()))?;
-        let status = resp.status();
-        if !status.is_success() {
-            return Err(WazzupError::Refused(describe_failure(
-                status,
-                &resp.text().await.unwrap_or_default(),
-            )));
-        }
+        let resp = self.call(self.http.get(self.url("webhooks"))).await?;
         #[derive(serde::Deserialize)]
         #[serde(rename_all = "camelCase")]
         struct Webhooks {
@@ -170,22 +142,29 @@ impl WazzupClient {
     /// Points the account's webhook at `uri` (which carries our secret).
     #[tracing::instrument(name = "wazzup.register_webhook", skip_all)]
     pub async fn register_webhook(&self, uri: &str) -> Result<(), WazzupError> {
+        let request = self.http.patch(self.url("webhooks")).json(&json!({
+            "webhooksUri": uri,
+            "subscriptions": {"messagesAndStatuses": true, "contactsAndDealsCreation": false,
+                              "channelsUpdates": false, "templateStatus": false}
+        }));
+        self.call(request).await.map(drop)
+    }
+
+    /// Sends one account call (paced, with the key): the response when Wazzup answered 2xx,
+    /// else why not.
+    async fn call(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, WazzupError> {
         self.paced().await;
-        let resp = self
-            .http
-            .patch(self.url("webhooks"))
+        let resp = request
             .bearer_auth(&self.key)
-            .json(&json!({
-                "webhooksUri": uri,
-                "subscriptions": {"messagesAndStatuses": true, "contactsAndDealsCreation": false,
-                                  "channelsUpdates": false, "templateStatus": false}
-            }))
             .send()
             .await
             .map_err(|e| WazzupError::Unreachable(e.to_string()))?;
         let status = resp.status();
         if status.is_success() {
-            Ok(())
+            Ok(resp)
         } else {
             Err(WazzupError::Refused(describe_failure(
                 status,
