@@ -32,8 +32,8 @@ pub struct LeadSnapshot {
     /// E.164.
     pub phone: Option<String>,
     pub email: Option<String>,
-    /// `telegram`, `wazzup`, `email`, `console`.
-    pub channel: String,
+    /// Where the customer writes (stored by its name: `telegram`, `wazzup`, …).
+    pub channel: Channel,
     pub stage: DealStage,
     pub slots: Slots,
 }
@@ -88,7 +88,7 @@ impl LeadSource<'_> {
             name: (slots.name.clone()).or_else(|| self.customer_name.map(str::to_owned)),
             phone: (slots.phone.clone()).or_else(|| self.customer_phone.map(str::to_owned)),
             email: (slots.email.clone()).or_else(|| self.customer_email.map(str::to_owned)),
-            channel: self.channel.to_string(),
+            channel: self.channel,
             stage,
             slots: slots.clone(),
         }

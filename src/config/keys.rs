@@ -7,7 +7,9 @@
 //! A new key: add it to the `keys!` list below (meaning in Markdown, `default` when it has one,
 //! `secret: true` for credentials, `list: true` when the file may give it as a TOML list), read
 //! it in `from_values` with `get(&keys::NAME)` (or `secret(&keys::NAME)`), then run
-//! `cargo run -- config --markdown` and paste the table into `docs/configuration.md`.
+//! `cargo run -- config --markdown` and paste the table into `docs/configuration.md`. A
+//! secret also gets a sample value in `no_key_declared_secret_is_printed_by_debug` (the tests
+//! of [`super`]), which checks that it never shows in a log.
 
 /// One configuration key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

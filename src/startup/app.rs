@@ -141,12 +141,12 @@ pub async fn start_engine(
     // Each channel's sender from the configuration (none when it is not configured), one line
     // a channel.
     type SenderOf = fn(&Config) -> anyhow::Result<Option<Arc<dyn Sender>>>;
-    let configured: [(Channel, SenderOf); 3] = [
+    let configured: &[(Channel, SenderOf)] = &[
         (Channel::Wazzup, channels::wazzup::sender),
         (Channel::Telegram, channels::telegram::sender),
         (Channel::Email, channels::email::sender),
     ];
-    for (channel, sender_of) in configured {
+    for &(channel, sender_of) in configured {
         if wanted(channel)
             && let Some(sender) = sender_of(config)?
         {

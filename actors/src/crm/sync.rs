@@ -32,6 +32,7 @@ use super::pipeline::{Pipeline, SetupProblem, SyncSettings};
 use super::{CrmCommand, DealStage, LeadSnapshot};
 use crate::store::{CrmOutboxRecord, LeadCrmUpdate, LeadRecord, StoreError, WriteOp};
 use crate::store_writer::StoreHandle;
+use dialogs::Channel;
 use dialogs::analysis::Slots;
 use dialogs::search::{Offer, SearchQuery};
 use serde_json::{Value, json};
@@ -641,8 +642,8 @@ impl Syncer {
             .store
             .conversation(conversation)
             .await?
-            .map(|c| c.key.channel.to_string())
-            .unwrap_or_default();
+            .map(|c| c.key.channel)
+            .ok_or_else(|| SyncError::Command("the conversation is gone".into()))?;
         let snapshot = LeadSnapshot {
             name: lead.name.clone(),
             phone: lead.phone.clone(),
@@ -882,13 +883,13 @@ fn multi(value: &str) -> Value {
     json!([{"VALUE": value, "VALUE_TYPE": "WORK"}])
 }
 
-fn channel_label(channel: &str) -> &str {
+/// How the CRM names where the customer wrote (no catch-all: a new channel must be named here).
+fn channel_label(channel: Channel) -> &'static str {
     match channel {
-        "wazzup" => "WhatsApp (Wazzup)",
-        "telegram" => "Telegram",
-        "email" => "e-mail",
-        "console" => "терминал",
-        other => other,
+        Channel::Wazzup => "WhatsApp (Wazzup)",
+        Channel::Telegram => "Telegram",
+        Channel::Email => "e-mail",
+        Channel::Console => "терминал",
     }
 }
 
@@ -896,7 +897,7 @@ fn contact_fields(lead: &LeadSnapshot) -> Value {
     let mut fields = json!({
         "TYPE_ID": "CLIENT",
         "SOURCE_ID": "OTHER",
-        "SOURCE_DESCRIPTION": format!("Бот Crystal Bay, {}", channel_label(&lead.channel)),
+        "SOURCE_DESCRIPTION": format!("Бот Crystal Bay, {}", channel_label(lead.channel)),
         "OPENED": "Y",
     });
     if let Some(name) = &lead.name {
@@ -918,7 +919,7 @@ fn deal_fields(conversation: &str, lead: &LeadSnapshot, pipeline: &Pipeline) -> 
         "STAGE_ID": pipeline.stage_id(lead.stage),
         "COMMENTS": comments(lead),
         "SOURCE_ID": "OTHER",
-        "SOURCE_DESCRIPTION": format!("Бот Crystal Bay, {}", channel_label(&lead.channel)),
+        "SOURCE_DESCRIPTION": format!("Бот Crystal Bay, {}", channel_label(lead.channel)),
         "OPENED": "Y",
         "ORIGINATOR_ID": ORIGINATOR,
         "ORIGIN_ID": conversation,
@@ -931,7 +932,7 @@ fn lead_fields(conversation: &str, lead: &LeadSnapshot) -> Value {
         "TITLE": title(lead),
         "COMMENTS": comments(lead),
         "SOURCE_ID": "OTHER",
-        "SOURCE_DESCRIPTION": format!("Бот Crystal Bay, {}", channel_label(&lead.channel)),
+        "SOURCE_DESCRIPTION": format!("Бот Crystal Bay, {}", channel_label(lead.channel)),
         "OPENED": "Y",
         "ORIGINATOR_ID": ORIGINATOR,
         "ORIGIN_ID": conversation,
@@ -957,12 +958,12 @@ fn title(lead: &LeadSnapshot) -> String {
         .as_deref()
         .or(lead.slots.country.as_deref())
         .unwrap_or("Вьетнам");
-    format!("{who}: тур, {place} ({})", channel_label(&lead.channel))
+    format!("{who}: тур, {place} ({})", channel_label(lead.channel))
 }
 
 /// The search parameters as a manager reads them.
 fn comments(lead: &LeadSnapshot) -> String {
-    let mut lines = vec![format!("Канал: {}", channel_label(&lead.channel))];
+    let mut lines = vec![format!("Канал: {}", channel_label(lead.channel))];
     if let Some(name) = &lead.name {
         lines.push(format!("Имя: {name}"));
     }
@@ -1126,7 +1127,7 @@ mod tests {
             name: Some("Айгуль".into()),
             phone: Some("+77010000001".into()),
             email: None,
-            channel: "wazzup".into(),
+            channel: Channel::Wazzup,
             stage: DealStage::TourSelection,
             slots: Slots {
                 departure_city: Some("Almaty".into()),
