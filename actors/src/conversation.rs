@@ -548,7 +548,10 @@ async fn commit_turn(
                         .outbox_of(&conversation_id)
                         .await?
                         .iter()
-                        .any(|r| r.message.id == first.id && r.status == "pending"),
+                        .any(|r| {
+                            r.message.id == first.id
+                                && r.status == crate::store::OutboxStatus::Pending
+                        }),
                     None => false,
                 }
         }

@@ -38,7 +38,7 @@ use crate::outbound::{Outbound, OutboundArgs, OutboundMsg, OutboxBoard, OutboxSe
 use crate::router::{Router, RouterArgs};
 use crate::status::Integrations;
 use crate::store::{
-    InboxMessage, NewInbound, OutboxMessage, Store, StoreError, WriteOp, WriteOutcome,
+    InboxMessage, NewInbound, OutboxMessage, OutboxStatus, Store, StoreError, WriteOp, WriteOutcome,
 };
 use crate::store_writer::{
     Availability, StoreHandle, StoreWriter, StoreWriterArgs, StoreWriterMsg,
@@ -404,8 +404,8 @@ impl Engine {
         let Some(actor) = self.parts.channels.get(record.message.key.channel) else {
             return Ok(false);
         };
-        match record.status.as_str() {
-            "failed" => {
+        match record.status {
+            OutboxStatus::Failed => {
                 let at = crate::store::now();
                 let requeue = WriteOp::OutboxRequeue {
                     id: id.to_owned(),
@@ -418,8 +418,8 @@ impl Engine {
                 message.created_at = at;
                 let _ = actor.cast(OutboundMsg::Send(message));
             }
-            "pending" => {}
-            _ => return Ok(false),
+            OutboxStatus::Pending => {}
+            OutboxStatus::Sent | OutboxStatus::Delivered | OutboxStatus::Read => return Ok(false),
         }
         let _ = actor.cast(OutboundMsg::Wake);
         Ok(true)
@@ -429,7 +429,13 @@ impl Engine {
     /// pending one waiting for a retry is due now. Returns how many failed replies went back.
     pub async fn retry_all_replies(&self, limit: i64) -> Result<usize, EngineError> {
         let mut retried = 0;
-        for record in self.parts.store.store.outbox_list("failed", limit).await? {
+        for record in self
+            .parts
+            .store
+            .store
+            .outbox_list(OutboxStatus::Failed, limit)
+            .await?
+        {
             if self.retry_reply(&record.message.id).await? {
                 retried += 1;
             }

@@ -21,4 +21,4 @@ pub mod telegram;
 pub mod wazzup;
 
 pub use inbound::{InboundKind, NewInbound};
-pub use outbound::{OutgoingMessage, SendError, SendReceipt, Sender};
+pub use outbound::{Delivery, OutgoingMessage, SendError, SendReceipt, Sender};

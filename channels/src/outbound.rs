@@ -24,6 +24,17 @@ pub struct SendReceipt {
     pub external_id: Option<String>,
 }
 
+/// What a channel later reports of a message it accepted (a delivery receipt).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// It reached the customer's device.
+    Delivered,
+    /// The customer read it.
+    Read,
+    /// It did not reach the customer after all.
+    Failed,
+}
+
 /// Why a send did not go through, and what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SendError {

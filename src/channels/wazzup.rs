@@ -119,10 +119,13 @@ async fn receive(State(state): State<Hook>, Path(secret): Path<String>, body: By
         }
     }
     for status in &hook.statuses {
+        let Some(delivery) = status.delivery() else {
+            continue;
+        };
         let op = WriteOp::DeliveryStatus {
             channel: dialogs::Channel::Wazzup,
             external_id: status.message_id.clone(),
-            status: status.status.clone(),
+            delivery,
             error: status.error.clone(),
             at: actors::store::now(),
         };

@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::startup::app::{Overrides, start_engine};
 use actors::Accepted;
-use actors::store::new_id;
+use actors::store::{InboxStatus, OutboxStatus, new_id};
 use dialogs::{Channel, ChatKey};
 use std::sync::Arc;
 use std::time::Duration;
@@ -59,14 +59,14 @@ async fn wait_for_answer(engine: &actors::Engine, key: &ChatKey, external_id: &s
         let handled = store
             .inbox_entry(key.channel, external_id)
             .await
-            .map(|e| e.is_none_or(|e| e.status != "pending"))
+            .map(|e| e.is_none_or(|e| e.status != InboxStatus::Pending))
             .unwrap_or(true);
         if handled {
             let sent = match store.conversation_by_chat(key).await {
                 Ok(Some(c)) => store
                     .outbox_of(&c.id)
                     .await
-                    .map(|rows| rows.iter().all(|r| r.status != "pending"))
+                    .map(|rows| rows.iter().all(|r| r.status != OutboxStatus::Pending))
                     .unwrap_or(true),
                 _ => true,
             };

@@ -183,14 +183,14 @@ async fn turn_replies(app: &TestApp, channel: Channel, external_id: &str, key: &
             .inbox_entry(channel, external_id)
             .await
             .unwrap()
-            .is_some_and(|e| e.status == "handled")
+            .is_some_and(|e| e.status.as_str() == "handled")
     })
     .await;
     assert!(handled, "{external_id} was not handled");
     let conversation = store.conversation_by_chat(key).await.unwrap().unwrap();
     let sent = eventually(WAIT, || async {
         let outbox = store.outbox_of(&conversation.id).await.unwrap();
-        outbox.iter().all(|o| o.status == "sent")
+        outbox.iter().all(|o| o.status.as_str() == "sent")
     })
     .await;
     assert!(sent, "the replies to {external_id} were not sent");

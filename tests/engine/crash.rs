@@ -170,6 +170,6 @@ async fn sigterm_finishes_the_work_in_hand_and_exits_cleanly() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(entry.status, "handled");
+    assert_eq!(entry.status.as_str(), "handled");
     assert!(store.unsent_outbox().await.unwrap().is_empty());
 }

@@ -244,7 +244,7 @@ async fn a_panicking_conversation_leaves_the_others_answering() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(parked.status, "failed");
+    assert_eq!(parked.status.as_str(), "failed");
     assert!(parked.error.as_deref().unwrap().contains("boom"));
     assert!(store.pending_inbox().await.unwrap().is_empty());
     // The managers are called, once, with the reason.
@@ -317,7 +317,7 @@ async fn a_panicking_conversation_leaves_the_others_answering() {
         .await
     );
     let handled = store.inbox_entry(Channel::Wazzup, "p-2").await.unwrap();
-    assert_eq!(handled.unwrap().status, "handled");
+    assert_eq!(handled.unwrap().status.as_str(), "handled");
     // Nothing is parked any more: a second retry finds nothing.
     let again = admin(
         app.http
@@ -620,7 +620,7 @@ async fn a_full_disk_refuses_what_it_cannot_store_and_serves_again_when_space_re
     for (_, tag) in acknowledged {
         let row = store.inbox_entry(Channel::Wazzup, &tag).await.unwrap();
         assert_eq!(
-            row.map(|r| r.status).as_deref(),
+            row.map(|r| r.status.as_str()),
             Some("handled"),
             "acknowledged message {tag} is stored and handled"
         );
@@ -796,7 +796,7 @@ async fn a_turn_waiting_on_an_outage_is_shown_and_answered_when_the_database_ret
         .store
         .inbox_entry(Channel::Wazzup, "w-1")
         .await;
-    assert_eq!(row.unwrap().unwrap().status, "handled");
+    assert_eq!(row.unwrap().unwrap().status.as_str(), "handled");
 }
 
 #[tokio::test]

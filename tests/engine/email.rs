@@ -608,7 +608,7 @@ async fn a_mailbox_that_does_not_exist_makes_the_chat_unreachable() {
             return false;
         };
         let outbox = app.engine.store().store.outbox_of(&c.id).await.unwrap();
-        c.unreachable && !outbox.is_empty() && outbox.iter().all(|r| r.status == "failed")
+        c.unreachable && !outbox.is_empty() && outbox.iter().all(|r| r.status.as_str() == "failed")
     })
     .await;
     assert!(given_up, "the chat is not marked unreachable");

@@ -71,13 +71,13 @@ async fn every_wazzup_reply_arrives_once(app: &TestApp, n: usize) {
         let rows = outbox_rows(app, &keys).await;
         let answered: std::collections::HashSet<_> =
             rows.iter().map(|r| r.message.key.clone()).collect();
-        answered.len() == n && rows.iter().all(|r| r.status == "sent")
+        answered.len() == n && rows.iter().all(|r| r.status.as_str() == "sent")
     })
     .await;
     let rows = outbox_rows(app, &keys).await;
     let unsent: Vec<_> = rows
         .iter()
-        .filter(|r| r.status != "sent")
+        .filter(|r| r.status.as_str() != "sent")
         .map(|r| (&r.message.key.chat_id, &r.status, &r.last_error))
         .collect();
     assert!(done, "not every reply was sent: {unsent:?}");
@@ -218,7 +218,7 @@ async fn a_telegram_flood_limit_loses_no_reply() {
         let rows = outbox_rows(&app, &keys).await;
         let answered: std::collections::HashSet<_> =
             rows.iter().map(|r| r.message.key.clone()).collect();
-        answered.len() == chats.len() && rows.iter().all(|r| r.status == "sent")
+        answered.len() == chats.len() && rows.iter().all(|r| r.status.as_str() == "sent")
     })
     .await;
     assert!(done, "not every Telegram reply was sent");
@@ -275,7 +275,7 @@ async fn a_reply_past_its_deadline_goes_to_the_managers_and_an_admin_can_send_it
     assert!(escalated, "the undelivered reply was not escalated");
     let conversation = store.conversation_by_chat(key).await.unwrap().unwrap();
     let reply = store.outbox_of(&conversation.id).await.unwrap().remove(0);
-    assert_eq!(reply.status, "failed");
+    assert_eq!(reply.status.as_str(), "failed");
     let escalation = store
         .escalations_of(&conversation.id)
         .await
@@ -357,6 +357,7 @@ async fn a_reply_past_its_deadline_goes_to_the_managers_and_an_admin_can_send_it
                 .unwrap()
                 .unwrap()
                 .status
+                .as_str()
                 == "sent"
         })
         .await
@@ -523,7 +524,10 @@ async fn a_given_up_reply_escalates_once_per_conversation_and_can_be_requeued() 
         let notes = s.follow_ups_of(&escalations[0].id).await.unwrap();
         assert_eq!(notes.len(), 1, "{}", t.name);
         assert!(notes[0].text.contains("второй ответ"), "{}", t.name);
-        let failed = s.outbox_list("failed", 10).await.unwrap();
+        let failed = s
+            .outbox_list(actors::store::OutboxStatus::Failed, 10)
+            .await
+            .unwrap();
         assert_eq!(failed.len(), 2, "{}", t.name);
         // An admin's retry: pending again, once.
         let requeue = |id: &str| WriteOp::OutboxRequeue {
@@ -540,7 +544,7 @@ async fn a_given_up_reply_escalates_once_per_conversation_and_can_be_requeued() 
             t.name
         );
         let entry = s.outbox_entry(&ids[0]).await.unwrap().unwrap();
-        assert_eq!(entry.status, "pending", "{}", t.name);
+        assert_eq!(entry.status.as_str(), "pending", "{}", t.name);
         assert!(
             entry.message.created_at > failed[0].message.created_at,
             "written anew: its deadline counts from the retry ({})",

@@ -146,7 +146,7 @@ async fn a_turn_commits_everything_together_and_only_once() {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(entry.status, "handled");
+        assert_eq!(entry.status.as_str(), "handled");
         let stored = s.conversation_by_chat(&conv.key).await.unwrap().unwrap();
         assert_eq!(stored.state, json!({"turns": 1}), "{}", t.name);
         assert_eq!(stored.owner, Owner::Bot);
@@ -229,17 +229,17 @@ async fn delivery_results_move_outbox_rows() {
         assert!(results.iter().all(Result::is_ok), "{}", t.name);
         let rows = s.outbox_of(&conv.id).await.unwrap();
         let by_id = |id: &str| rows.iter().find(|r| r.message.id == id).unwrap();
-        assert_eq!(by_id(&ids[0]).status, "sent", "{}", t.name);
+        assert_eq!(by_id(&ids[0]).status.as_str(), "sent", "{}", t.name);
         assert_eq!(by_id(&ids[0]).external_id.as_deref(), Some("wz-1"));
         assert_eq!(
-            by_id(&ids[1]).status,
+            by_id(&ids[1]).status.as_str(),
             "pending",
             "{}: a retryable failure stays pending",
             t.name
         );
         assert_eq!(by_id(&ids[1]).message.attempts, 1);
         assert_eq!(by_id(&ids[1]).last_error.as_deref(), Some("HTTP 503"));
-        assert_eq!(by_id(&ids[2]).status, "failed", "{}", t.name);
+        assert_eq!(by_id(&ids[2]).status.as_str(), "failed", "{}", t.name);
         let unsent: Vec<_> = s
             .unsent_outbox()
             .await
@@ -295,7 +295,7 @@ async fn a_parked_message_keeps_its_error_and_leaves_the_queue() {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(entry.status, "failed", "{}", t.name);
+        assert_eq!(entry.status.as_str(), "failed", "{}", t.name);
         assert_eq!(entry.error.as_deref(), Some("panicked: boom"));
         assert!(s.pending_inbox().await.unwrap().is_empty(), "{}", t.name);
     }
@@ -328,7 +328,7 @@ async fn one_bad_write_does_not_sink_its_batch() {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(entry.status, "pending", "{}", t.name);
+        assert_eq!(entry.status.as_str(), "pending", "{}", t.name);
         assert!(
             s.conversation_by_chat(&conv.key).await.unwrap().is_none(),
             "{}",
@@ -628,7 +628,11 @@ async fn a_batch_of_many_turns_and_receipts_is_applied_whole() {
         let rows = s.outbox_of(&commits[0].conversation.id).await.unwrap();
         assert_eq!(rows[0].external_id.as_deref(), Some("ext-0"), "{}", t.name);
         assert_eq!(rows[1].external_id, None, "{}", t.name);
-        assert!(rows.iter().all(|r| r.status == "sent"), "{}", t.name);
+        assert!(
+            rows.iter().all(|r| r.status.as_str() == "sent"),
+            "{}",
+            t.name
+        );
     }
 }
 
@@ -1422,7 +1426,7 @@ async fn a_parked_message_apologises_and_escalates_once_and_can_be_queued_again(
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(row.status, "failed", "{}", t.name);
+        assert_eq!(row.status.as_str(), "failed", "{}", t.name);
         assert_eq!(row.error.as_deref(), Some("boom"), "{}", t.name);
         assert_eq!(s.outbox_of(&conv.id).await.unwrap().len(), 1, "{}", t.name);
         assert_eq!(

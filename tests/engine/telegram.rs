@@ -302,7 +302,7 @@ async fn a_chat_that_blocked_the_bot_is_marked_unreachable_not_retried_and_escal
             return false;
         };
         let outbox = store.outbox_of(&conversation.id).await.unwrap();
-        conversation.unreachable && outbox.iter().all(|r| r.status == "failed")
+        conversation.unreachable && outbox.iter().all(|r| r.status.as_str() == "failed")
     })
     .await;
     assert!(given_up, "the chat is not marked unreachable");

@@ -131,7 +131,7 @@ async fn delivery_statuses_are_recorded_and_never_go_back() {
     let c = conversation(&app, phone).await;
     let status = || async {
         let outbox = app.engine.store().store.outbox_of(&c.id).await.unwrap();
-        outbox[0].status.clone()
+        outbox[0].status.as_str()
     };
     assert!(eventually(WAIT, || async { status().await == "sent" }).await);
     let id = sent[0].message_id.clone();

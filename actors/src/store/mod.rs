@@ -205,7 +205,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// Outbox rows with this status (`pending`, `failed`, …), oldest first, at most `limit`
     /// (the admin API lists undelivered replies).
-    async fn outbox_list(&self, status: &str, limit: i64) -> Result<Vec<OutboxRecord>, StoreError>;
+    async fn outbox_list(
+        &self,
+        status: OutboxStatus,
+        limit: i64,
+    ) -> Result<Vec<OutboxRecord>, StoreError>;
 
     /// One outbox row.
     async fn outbox_entry(&self, id: &str) -> Result<Option<OutboxRecord>, StoreError>;

@@ -32,9 +32,90 @@ pub struct InboxMessage {
 #[derive(Debug, Clone, PartialEq)]
 pub struct InboxRecord {
     pub message: InboxMessage,
-    /// `pending`, `handled` or `failed`.
-    pub status: String,
+    pub status: InboxStatus,
     pub error: Option<String>,
+}
+
+/// Where an inbox row is in its handling (the `inbox.status` column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InboxStatus {
+    /// Stored, not yet answered by a committed turn.
+    Pending,
+    /// Answered: its turn committed.
+    Handled,
+    /// Parked: its turn failed for good (the error is kept; an admin may requeue it).
+    Failed,
+}
+
+impl InboxStatus {
+    /// The name stored in the column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InboxStatus::Pending => "pending",
+            InboxStatus::Handled => "handled",
+            InboxStatus::Failed => "failed",
+        }
+    }
+
+    /// The status of a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Pending, Self::Handled, Self::Failed]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for InboxStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where an outbox row is in its delivery (the `outbox.status` column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OutboxStatus {
+    /// Committed, not yet accepted by the channel (waiting, or being retried).
+    Pending,
+    /// The channel accepted it.
+    Sent,
+    /// The channel says it reached the customer's device.
+    Delivered,
+    /// The channel says the customer read it.
+    Read,
+    /// Given up (refused for good, or past the outbox deadline).
+    Failed,
+}
+
+impl OutboxStatus {
+    /// The name stored in the column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxStatus::Pending => "pending",
+            OutboxStatus::Sent => "sent",
+            OutboxStatus::Delivered => "delivered",
+            OutboxStatus::Read => "read",
+            OutboxStatus::Failed => "failed",
+        }
+    }
+
+    /// The status of a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Pending,
+            Self::Sent,
+            Self::Delivered,
+            Self::Read,
+            Self::Failed,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for OutboxStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A conversation as stored: identity, customer, dialog state and owner.
@@ -141,8 +222,7 @@ pub struct OutboxMessage {
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutboxRecord {
     pub message: OutboxMessage,
-    /// `pending`, `sent`, `delivered`, `read` or `failed`.
-    pub status: String,
+    pub status: OutboxStatus,
     pub last_error: Option<String>,
     /// The channel's id of the sent message.
     pub external_id: Option<String>,
@@ -316,12 +396,12 @@ pub enum WriteOp {
         permanent: bool,
         at: DateTime<Utc>,
     },
-    /// What the channel says became of a sent message (`delivered`, `read`, `error`), by the
+    /// What the channel says became of a sent message (delivered, read, failed), by the
     /// channel's message id. Never moves a message back (`read` stays `read`).
     DeliveryStatus {
         channel: Channel,
         external_id: String,
-        status: String,
+        delivery: channels::Delivery,
         error: Option<String>,
         at: DateTime<Utc>,
     },

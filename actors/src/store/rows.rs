@@ -109,7 +109,7 @@ impl IntoRecord for InboxRow {
                 },
                 received_at: self.received_at,
             },
-            status: self.status,
+            status: named("inbox", "status", &self.status, InboxStatus::parse)?,
             error: self.error,
         })
     }
@@ -149,7 +149,7 @@ impl IntoRecord for OutboxRow {
                 attempts: self.attempts,
                 created_at: self.created_at,
             },
-            status: self.status,
+            status: named("outbox", "status", &self.status, OutboxStatus::parse)?,
             last_error: self.last_error,
             external_id: self.external_id,
         })

@@ -63,6 +63,20 @@ pub struct WazzupStatus {
     pub error: Option<String>,
 }
 
+impl WazzupStatus {
+    /// What the status tells of our message's delivery; `None` when it tells nothing to record
+    /// (`sent`, which we knew, `edited`, or a status Wazzup may add later).
+    pub fn delivery(&self) -> Option<crate::outbound::Delivery> {
+        use crate::outbound::Delivery;
+        match self.status.as_str() {
+            "delivered" => Some(Delivery::Delivered),
+            "read" => Some(Delivery::Read),
+            "error" => Some(Delivery::Failed),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawBody {

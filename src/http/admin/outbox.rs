@@ -17,7 +17,7 @@ use super::error::{
     AdminToken, ApiError, ApiResult, ErrorBody, Path, PathErrors, Query, QueryErrors,
 };
 use crate::http::AppState;
-use actors::store::OutboxRecord;
+use actors::store::{OutboxRecord, OutboxStatus};
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
@@ -76,7 +76,7 @@ impl From<&OutboxRecord> for Reply {
             channel: m.key.channel.as_str().to_string(),
             chat_id: m.key.chat_id.clone(),
             text: m.text.clone(),
-            status: r.status.clone(),
+            status: r.status.to_string(),
             attempts: m.attempts,
             last_error: r.last_error.clone(),
             created_at: m.created_at,
@@ -116,12 +116,15 @@ async fn list(
     AdminOnly(_caller): AdminOnly,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<ReplyList>> {
-    let status = q.status.as_deref().unwrap_or("failed");
-    if !["pending", "failed"].contains(&status) {
-        return Err(ApiError::BadRequest(
-            "status must be pending or failed".into(),
-        ));
-    }
+    let status = match q.status.as_deref().unwrap_or("failed") {
+        "failed" => OutboxStatus::Failed,
+        "pending" => OutboxStatus::Pending,
+        _ => {
+            return Err(ApiError::BadRequest(
+                "status must be pending or failed".into(),
+            ));
+        }
+    };
     let limit = super::error::limit(q.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     let replies = state.store().outbox_list(status, limit).await?;
     Ok(Json(ReplyList {

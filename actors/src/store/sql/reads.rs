@@ -166,10 +166,14 @@ impl Store for Backend {
         records(rows)
     }
 
-    async fn outbox_list(&self, status: &str, limit: i64) -> Result<Vec<OutboxRecord>, StoreError> {
+    async fn outbox_list(
+        &self,
+        status: OutboxStatus,
+        limit: i64,
+    ) -> Result<Vec<OutboxRecord>, StoreError> {
         let sql = select_outbox!("status = $1 ORDER BY created_at, id LIMIT $2");
         let rows: Vec<rows::OutboxRow> = query_as(sql)
-            .bind(status)
+            .bind(status.as_str())
             .bind(limit)
             .fetch_all(&self.pool)
             .await?;

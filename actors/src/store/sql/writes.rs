@@ -97,10 +97,10 @@ async fn apply_batch(conn: &mut Conn, ops: &[WriteOp]) -> Result<Vec<WriteOutcom
             WriteOp::DeliveryStatus {
                 channel,
                 external_id,
-                status,
+                delivery,
                 error,
                 at,
-            } => delivery_status(conn, *channel, external_id, status, error, *at).await?,
+            } => delivery_status(conn, *channel, external_id, *delivery, error, *at).await?,
             WriteOp::EscalationAnnounced { id, at } => escalation_announced(conn, id, *at).await?,
             WriteOp::FollowUpsRelayed { ids, at } => follow_ups_relayed(conn, ids, *at).await?,
             WriteOp::MarkUnreachable {
@@ -395,20 +395,19 @@ async fn delivery_status(
     conn: &mut Conn,
     channel: dialogs::Channel,
     external_id: &str,
-    status: &str,
+    delivery: channels::Delivery,
     error: &Option<String>,
     at: DateTime<Utc>,
 ) -> Result<WriteOutcome, StoreError> {
-    let status = match status {
-        "error" => "failed",
-        s @ ("delivered" | "read") => s,
-        // `sent`, `edited`, unknown: nothing to record.
-        _ => return Ok(WriteOutcome::Done),
+    let status = match delivery {
+        channels::Delivery::Delivered => OutboxStatus::Delivered,
+        channels::Delivery::Read => OutboxStatus::Read,
+        channels::Delivery::Failed => OutboxStatus::Failed,
     };
     sqlx::query(OUTBOX_DELIVERY)
         .bind(channel.as_str())
         .bind(external_id)
-        .bind(status)
+        .bind(status.as_str())
         .bind(error)
         .bind(at)
         .execute(&mut *conn)
