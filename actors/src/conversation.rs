@@ -410,7 +410,7 @@ async fn handle_messages(
                 escalations.push(NewEscalation {
                     id: new_id(),
                     reason: reason.as_str().to_owned(),
-                    details,
+                    details: serde_json::to_value(details).unwrap_or_default(),
                 });
             }
             // Kept on the open escalation for the manager; copied to the managers' chat unless

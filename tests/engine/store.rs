@@ -691,7 +691,7 @@ async fn crm_commands_come_due_in_order_per_conversation() {
     for t in backends::all().await {
         let s = t.store.as_ref();
         let note = actors::crm::CrmCommand::EscalationNote {
-            reason: "human_request".into(),
+            reason: dialogs::turn::EscalationReason::HumanRequest,
             excerpt: "позовите менеджера".into(),
         };
         let (a, a_ids) = turn_with_crm(
