@@ -411,7 +411,7 @@ async fn handle_messages(
                 escalations.push(NewEscalation {
                     id: new_id(),
                     reason: reason.into(),
-                    details,
+                    details: *details,
                 });
             }
             // Kept on the open escalation for the manager; copied to the managers' chat unless

@@ -184,8 +184,9 @@ pub enum DialogEvent {
     /// Bring a manager in: the chat passes to `Owner::Waiting`.
     Escalate {
         reason: EscalationReason,
-        /// Everything a manager needs: search parameters, the chosen offer, the error.
-        details: EscalationDetails,
+        /// Everything a manager needs: search parameters, the chosen offer, the error (boxed:
+        /// the other events are small).
+        details: Box<EscalationDetails>,
     },
     /// Something the customer added while the chat waits for a manager or a manager owns it:
     /// kept on the chat's open escalation for the manager and relayed to the managers' chat

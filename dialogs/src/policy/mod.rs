@@ -717,7 +717,10 @@ fn escalate(
         hotels: state.hotels.clone(),
         ..extra
     };
-    DialogEvent::Escalate { reason, details }
+    DialogEvent::Escalate {
+        reason,
+        details: Box::new(details),
+    }
 }
 
 /// The details of an escalation that carries only what the customer wrote.
