@@ -8,13 +8,14 @@ use crate::crm::NewCrmCommand;
 use crate::messages::{ConversationError, ManageError, RouterMsg, masked};
 pub use crate::messages::{ConversationMsg, Manager, ManagerAction};
 use crate::store::{
-    ConversationRecord, HandledMessage, InboxMessage, NewEscalation, NewFollowUp, OutboxMessage,
-    OwnershipChange, TurnCommit, WriteOp, WriteOutcome, new_id,
+    ConversationRecord, EscalationKind, HandledMessage, InboxMessage, NewEscalation, NewFollowUp,
+    OutboxMessage, OwnershipChange, TurnCommit, WriteOp, WriteOutcome, new_id,
 };
 use crate::store_writer::StoreHandle;
 use crate::turns::TurnHandler;
 use channels::InboundKind;
 use dialogs::handover::{self, Desk, Event, Handover, ManagerMove};
+use dialogs::turn::EscalationDetails;
 use dialogs::{Channel, ChatKey, DialogEvent, Owner};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use std::sync::Arc;
@@ -409,8 +410,8 @@ async fn handle_messages(
                 next.set_hands(&hands);
                 escalations.push(NewEscalation {
                     id: new_id(),
-                    reason: reason.as_str().to_owned(),
-                    details,
+                    reason: reason.into(),
+                    details: *details,
                 });
             }
             // Kept on the open escalation for the manager; copied to the managers' chat unless
@@ -565,9 +566,6 @@ async fn commit_turn(
     Ok(())
 }
 
-/// The reason of the escalation a parked message raises.
-pub const PARKED_REASON: &str = "message_failed";
-
 /// Parks a message that failed for good: marked `failed` with the error, the customer told
 /// sorry (in their language) and the managers called, in one commit and once. An outage meanwhile
 /// is waited out; if even the apology cannot be written, the message is parked bare.
@@ -627,12 +625,13 @@ async fn park_turn(
         replies: replies.clone(),
         escalations: vec![NewEscalation {
             id: new_id(),
-            reason: PARKED_REASON.to_owned(),
-            details: serde_json::json!({
-                "error": error,
-                "inbox_ids": messages.iter().map(|m| m.id).collect::<Vec<_>>(),
-                "text": text,
-            }),
+            reason: EscalationKind::MessageFailed,
+            details: EscalationDetails {
+                error: Some(error.to_owned()),
+                inbox_ids: Some(messages.iter().map(|m| m.id).collect()),
+                text: Some(text),
+                ..EscalationDetails::default()
+            },
         }],
         follow_ups: Vec::new(),
         crm: Vec::new(),

@@ -31,9 +31,6 @@
 //! an open breaker at once. The state of each channel's breaker and queue is published on the
 //! [`OutboxBoard`] (admin status, metrics).
 
-/// The reason of the escalation a reply given up raises (the store writes the same name).
-pub const UNDELIVERED_REASON: &str = "undelivered";
-
 use crate::meters;
 use crate::status::Integrations;
 use crate::store::{OutboxMessage, WriteOp};

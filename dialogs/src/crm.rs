@@ -46,7 +46,10 @@ pub enum CrmCommand {
     /// exist, with the search parameters in the deal's comments, at least at `lead.stage`.
     SyncLead { lead: LeadSnapshot },
     /// A timeline comment on the deal: why a manager was brought in, with the last messages.
-    EscalationNote { reason: String, excerpt: String },
+    EscalationNote {
+        reason: EscalationReason,
+        excerpt: String,
+    },
     /// A to-do for the responsible manager: the customer chose this offer.
     BookingTask { offer: Offer, query: SearchQuery },
 }
@@ -140,16 +143,16 @@ pub fn commands_for_turn(
             continue;
         };
         commands.push(CrmCommand::EscalationNote {
-            reason: reason.as_str().to_owned(),
+            reason: *reason,
             excerpt: excerpt.to_owned(),
         });
         if *reason == EscalationReason::BookingRequest
-            && let (Ok(offer), Ok(query)) = (
-                serde_json::from_value::<Offer>(details["offer"].clone()),
-                serde_json::from_value::<SearchQuery>(details["query"].clone()),
-            )
+            && let (Some(offer), Some(query)) = (&details.offer, &details.query)
         {
-            commands.push(CrmCommand::BookingTask { offer, query });
+            commands.push(CrmCommand::BookingTask {
+                offer: offer.clone(),
+                query: query.clone(),
+            });
         }
     }
     commands

@@ -10,7 +10,7 @@
 //! place names); codes (`meal`, `availability`, `kind`) are words the templates translate.
 
 use crate::state::Need;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A reply template's context: the struct and the template's name.
 pub trait Template: Serialize {
@@ -257,7 +257,7 @@ pub struct Booking {
 }
 
 /// The party of a search.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartyView {
     pub adults: u32,
     pub children: u32,

@@ -120,6 +120,63 @@ impl EscalationReason {
     }
 }
 
+/// What a manager is told with an escalation: the customer's words, the trip so far, and what
+/// is specific to the reason (the chosen offer, the failed search, the question). Stored as a
+/// JSON object with these keys, a key absent when it has no value. The dialog fills the trip
+/// and the reason's part; the engine's own escalations (a message that failed, a reply not
+/// delivered) fill `text`, `error` and the ids.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EscalationDetails {
+    /// The conversation's language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<crate::analysis::Language>,
+    /// The search parameters gathered so far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slots: Option<crate::analysis::Slots>,
+    /// Resorts named as alternatives to `slots.resort`, searched too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resorts_also: Vec<String>,
+    /// Hotels the customer asked for by name, searched with.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hotels: Vec<crate::search::NamedHotel>,
+    /// What the customer wrote (for an undelivered reply: the bot's text not delivered).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// The offer chosen for booking.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offer: Option<crate::search::Offer>,
+    /// The chosen offer's number on screen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<u32>,
+    /// The search the escalation is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<crate::search::SearchQuery>,
+    /// Who travels, as the booking reply told the customer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub party: Option<crate::replies::PartyView>,
+    /// What failed: the search, the turn, the delivery.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The topic of a question passed to the manager (`beach`, `hotel`, `foreign`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub question: Option<String>,
+    /// The offers a question is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offers: Option<Vec<crate::search::Offer>>,
+    /// What the customer asked about that no hotel description mentions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_in_description: Option<Vec<String>>,
+    /// The customer repeated the same message: the bot went round in circles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeated: Option<bool>,
+    /// The inbox messages that failed for good (a parked message).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inbox_ids: Option<Vec<i64>>,
+    /// The reply the outbox gave up (an undelivered reply).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outbox_id: Option<String>,
+}
+
 /// Something besides replies that a turn asks the engine to do. Stored durably with the turn.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -127,8 +184,9 @@ pub enum DialogEvent {
     /// Bring a manager in: the chat passes to `Owner::Waiting`.
     Escalate {
         reason: EscalationReason,
-        /// Everything a manager needs: search parameters, the chosen offer, the error.
-        details: serde_json::Value,
+        /// Everything a manager needs: search parameters, the chosen offer, the error (boxed:
+        /// the other events are small).
+        details: Box<EscalationDetails>,
     },
     /// Something the customer added while the chat waits for a manager or a manager owns it:
     /// kept on the chat's open escalation for the manager and relayed to the managers' chat

@@ -26,14 +26,13 @@ use crate::config::Config;
 use actors::Engine;
 use actors::conversation::ManagerAction;
 use actors::escalations::{FollowUpNotice, ManagerNotifier, Notice, NoticeError};
-use actors::store::EscalationStatus;
+use actors::store::{EscalationKind, EscalationStatus};
 use anyhow::Context;
 use async_trait::async_trait;
 use channels::telegram::inbound::ESCALATION_TAG;
 use channels::telegram::{ManagerButton, ManagerUpdate, Refusal, TelegramBot, TelegramError};
 use dialogs::analysis::Slots;
 use dialogs::handover::Desk;
-use dialogs::search::Offer;
 use dialogs::turn::EscalationReason;
 use secrecy::ExposeSecret;
 use std::sync::Arc;
@@ -317,7 +316,7 @@ pub fn announcement(notice: &Notice, crm_base: Option<&str>) -> String {
     } else {
         format!("🔔 Нужен менеджер — {}", reason(&e.reason))
     });
-    let slots: Slots = serde_json::from_value(d["slots"].clone()).unwrap_or_default();
+    let slots: Slots = d.slots.clone().unwrap_or_default();
     let name = slots
         .name
         .clone()
@@ -336,7 +335,7 @@ pub fn announcement(notice: &Notice, crm_base: Option<&str>) -> String {
     if let Some(search) = search_line(&slots) {
         lines.push(format!("Поиск: {search}"));
     }
-    if let Ok(offer) = serde_json::from_value::<Offer>(d["offer"].clone()) {
+    if let Some(offer) = &d.offer {
         lines.push(short(
             &format!(
                 "Выбран вариант: {}{}, {}, заезд {}, {} ноч., {}, {} (SAMO id {})",
@@ -352,15 +351,15 @@ pub fn announcement(notice: &Notice, crm_base: Option<&str>) -> String {
             MAX_LINE,
         ));
     }
-    if e.reason == actors::outbound::UNDELIVERED_REASON {
+    if e.reason == EscalationKind::Undelivered {
         // The outbox gave a reply up: the managers get its text to pass on another way.
-        if let Some(text) = d["text"].as_str() {
+        if let Some(text) = &d.text {
             lines.push(format!("Не доставлено клиенту: {}", short(text, MAX_LINE)));
         }
-        if let Some(error) = d["error"].as_str() {
+        if let Some(error) = &d.error {
             lines.push(format!("Причина: {}", short(error, MAX_LINE)));
         }
-    } else if let Some(error) = d["error"].as_str() {
+    } else if let Some(error) = &d.error {
         lines.push(format!("Ошибка поиска: {}", short(error, MAX_LINE)));
     }
     if !notice.recent.is_empty() {
@@ -408,8 +407,7 @@ pub fn follow_up_notice(note: &FollowUpNotice) -> String {
     let f = &note.follow_up;
     let c = &note.conversation;
     // Who, as the escalation knows them (the channel's phone included), as announced.
-    let slots: Slots =
-        serde_json::from_value(note.escalation.details["slots"].clone()).unwrap_or_default();
+    let slots: Slots = note.escalation.details.slots.clone().unwrap_or_default();
     let name = slots
         .name
         .or_else(|| c.customer_name.clone())
@@ -450,14 +448,14 @@ pub fn follow_up_notice(note: &FollowUpNotice) -> String {
 
 /// An escalation's stored reason, for the managers: the dialog's reasons, then the engine's
 /// own (a reply given up, a message that failed), then the name itself.
-fn reason(r: &str) -> &str {
-    match EscalationReason::parse(r) {
-        Some(reason) => dialog_reason(reason),
-        None if r == actors::outbound::UNDELIVERED_REASON => "ответ бота не доставлен клиенту",
-        None if r == actors::conversation::PARKED_REASON => {
+fn reason(kind: &EscalationKind) -> &str {
+    match kind {
+        EscalationKind::Dialog(reason) => dialog_reason(*reason),
+        EscalationKind::Undelivered => "ответ бота не доставлен клиенту",
+        EscalationKind::MessageFailed => {
             "сообщение клиента не удалось обработать (сбой бота), клиенту отправлено извинение"
         }
-        None => r,
+        EscalationKind::Other(name) => name,
     }
 }
 
@@ -635,11 +633,19 @@ mod tests {
                 "as_str is the stored name"
             );
             assert_eq!(EscalationReason::parse(r.as_str()), Some(r));
-            assert_ne!(reason(r.as_str()), r.as_str(), "{r:?} is told in words");
+            let kind = EscalationKind::parse(r.as_str());
+            assert_eq!(kind.as_str(), r.as_str());
+            assert_ne!(reason(&kind), r.as_str(), "{r:?} is told in words");
         }
         assert_eq!(EscalationReason::parse("undelivered"), None);
-        assert_eq!(reason("undelivered"), "ответ бота не доставлен клиенту");
-        assert_eq!(reason("something_new"), "something_new");
+        assert_eq!(
+            reason(&EscalationKind::parse("undelivered")),
+            "ответ бота не доставлен клиенту"
+        );
+        assert_eq!(
+            reason(&EscalationKind::parse("something_new")),
+            "something_new"
+        );
     }
 
     #[test]

@@ -146,7 +146,7 @@ fn transcript(out: &mut String, o: &Outcome) {
             }
         }
         for e in &r.escalations {
-            let offer = e.details["offer"]["hotel"]
+            let offer = crate::support::stored(&e.details)["offer"]["hotel"]
                 .as_str()
                 .map(|h| format!(" ({h})"))
                 .unwrap_or_default();

@@ -261,16 +261,19 @@ async fn a_panicking_conversation_leaves_the_others_answering() {
         .await
         .unwrap()
         .into_iter()
-        .filter(|e| e.reason == actors::conversation::PARKED_REASON)
+        .filter(|e| e.reason == actors::store::EscalationKind::MessageFailed)
         .collect();
     assert_eq!(escalations.len(), 1, "{escalations:?}");
     assert!(
-        escalations[0].details["error"]
+        crate::support::stored(&escalations[0].details)["error"]
             .as_str()
             .unwrap()
             .contains("boom")
     );
-    assert_eq!(escalations[0].details["text"], "💥");
+    assert_eq!(
+        crate::support::stored(&escalations[0].details)["text"],
+        "💥"
+    );
     assert!(
         eventually(WAIT, || async {
             telegram

@@ -178,7 +178,7 @@ async fn each_trigger_puts_the_chat_in_the_managers_hands() {
             .await
             .unwrap();
         assert_eq!(e.len(), 1, "{reason}");
-        assert_eq!(e[0].reason, reason);
+        assert_eq!(e[0].reason.as_str(), reason);
         assert_eq!(e[0].status.as_str(), "open");
     }
 }
@@ -209,5 +209,5 @@ async fn a_quiet_manager_chat_returns_to_the_bot() {
         .ownership_changes(&c.id)
         .await
         .unwrap();
-    assert_eq!(changes.last().unwrap().reason, "quiet_period");
+    assert_eq!(changes.last().unwrap().reason.as_str(), "quiet_period");
 }

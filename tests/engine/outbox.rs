@@ -269,7 +269,9 @@ async fn a_reply_past_its_deadline_goes_to_the_managers_and_an_admin_can_send_it
             return false;
         };
         let escalations = store.escalations_of(&c.id).await.unwrap();
-        escalations.iter().any(|e| e.reason == "undelivered")
+        escalations
+            .iter()
+            .any(|e| e.reason.as_str() == "undelivered")
     })
     .await;
     assert!(escalated, "the undelivered reply was not escalated");
@@ -281,16 +283,19 @@ async fn a_reply_past_its_deadline_goes_to_the_managers_and_an_admin_can_send_it
         .await
         .unwrap()
         .into_iter()
-        .find(|e| e.reason == "undelivered")
+        .find(|e| e.reason.as_str() == "undelivered")
         .unwrap();
-    assert_eq!(escalation.details["text"], reply.message.text.as_str());
+    assert_eq!(
+        crate::support::stored(&escalation.details)["text"],
+        reply.message.text.as_str()
+    );
     assert!(
-        escalation.details["error"]
+        crate::support::stored(&escalation.details)["error"]
             .as_str()
             .unwrap()
             .contains("HTTP 500"),
         "{}",
-        escalation.details
+        crate::support::stored(&escalation.details)
     );
     // The managers' chat hears of it, with the text to pass on.
     let start: String = reply.message.text.chars().take(40).collect();
@@ -519,8 +524,11 @@ async fn a_given_up_reply_escalates_once_per_conversation_and_can_be_requeued() 
             "one escalation per conversation ({})",
             t.name
         );
-        assert_eq!(escalations[0].reason, "undelivered");
-        assert_eq!(escalations[0].details["text"], "первый ответ");
+        assert_eq!(escalations[0].reason.as_str(), "undelivered");
+        assert_eq!(
+            crate::support::stored(&escalations[0].details)["text"],
+            "первый ответ"
+        );
         let notes = s.follow_ups_of(&escalations[0].id).await.unwrap();
         assert_eq!(notes.len(), 1, "{}", t.name);
         assert!(notes[0].text.contains("второй ответ"), "{}", t.name);

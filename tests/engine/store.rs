@@ -351,8 +351,8 @@ async fn escalations_are_stored_with_their_turn() {
         let mut commit = turn(&m, &conv, &["Менеджер скоро ответит"]);
         commit.escalations.push(NewEscalation {
             id: new_id(),
-            reason: "human_request".into(),
-            details: json!({"slots": {"resort": "Nha Trang"}}),
+            reason: EscalationKind::parse("human_request"),
+            details: serde_json::from_value(json!({"slots": {"resort": "Nha Trang"}})).unwrap(),
         });
         s.write_batch(vec![WriteOp::CommitTurn(Box::new(commit))])
             .await[0]
@@ -360,9 +360,14 @@ async fn escalations_are_stored_with_their_turn() {
             .unwrap();
         let e = s.escalations_of(&conv.id).await.unwrap();
         assert_eq!(e.len(), 1, "{}", t.name);
-        assert_eq!(e[0].reason, "human_request");
+        assert_eq!(e[0].reason.as_str(), "human_request");
         assert_eq!(e[0].status.as_str(), "open");
-        assert_eq!(e[0].details["slots"]["resort"], "Nha Trang", "{}", t.name);
+        assert_eq!(
+            crate::support::stored(&e[0].details)["slots"]["resort"],
+            "Nha Trang",
+            "{}",
+            t.name
+        );
         s.ping().await.unwrap();
         assert!(["sqlite", "postgres"].contains(&s.backend()));
     }
@@ -400,8 +405,8 @@ async fn follow_ups_are_kept_on_the_open_escalation_and_come_due_for_the_manager
         let escalation = new_id();
         escalating.escalations.push(NewEscalation {
             id: escalation.clone(),
-            reason: "booking_request".into(),
-            details: json!({}),
+            reason: EscalationKind::parse("booking_request"),
+            details: Default::default(),
         });
         let mut next = turn(&m3, &conv, &["Передал менеджеру"]);
         next.follow_ups.push(follow_up("алло", None, true));
@@ -695,7 +700,7 @@ async fn crm_commands_come_due_in_order_per_conversation() {
     for t in backends::all().await {
         let s = t.store.as_ref();
         let note = actors::crm::CrmCommand::EscalationNote {
-            reason: "human_request".into(),
+            reason: dialogs::turn::EscalationReason::HumanRequest,
             excerpt: "позовите менеджера".into(),
         };
         let (a, a_ids) = turn_with_crm(
@@ -1257,8 +1262,8 @@ async fn escalations_are_listed_by_status_and_resolved_one_by_one() {
             let id = new_id();
             commit.escalations.push(NewEscalation {
                 id: id.clone(),
-                reason: "human_request".into(),
-                details: json!({}),
+                reason: EscalationKind::parse("human_request"),
+                details: Default::default(),
             });
             write(s, WriteOp::CommitTurn(Box::new(commit))).await;
             ids.push(id);
@@ -1272,7 +1277,12 @@ async fn escalations_are_listed_by_status_and_resolved_one_by_one() {
             .collect();
         assert_eq!(open, ids, "{}: oldest first", t.name);
         assert_eq!(
-            s.escalation(&ids[1]).await.unwrap().unwrap().reason,
+            s.escalation(&ids[1])
+                .await
+                .unwrap()
+                .unwrap()
+                .reason
+                .as_str(),
             "human_request"
         );
         assert!(s.escalation("nope").await.unwrap().is_none());
@@ -1408,8 +1418,8 @@ async fn a_parked_message_apologises_and_escalates_once_and_can_be_queued_again(
             let mut park = turn(&m, &conv, &["Извините, у нас техническая заминка."]);
             park.escalations.push(NewEscalation {
                 id: new_id(),
-                reason: "message_failed".into(),
-                details: json!({"error": "boom"}),
+                reason: EscalationKind::parse("message_failed"),
+                details: serde_json::from_value(json!({"error": "boom"})).unwrap(),
             });
             WriteOp::ParkTurn {
                 turn: Box::new(park),

@@ -317,7 +317,10 @@ async fn a_chat_that_blocked_the_bot_is_marked_unreachable_not_retried_and_escal
             .await
             .unwrap()
             .iter()
-            .any(|e| e.reason == "undelivered" && e.details["text"] == reply.message.text.as_str())
+            .any(|e| {
+                e.reason.as_str() == "undelivered"
+                    && crate::support::stored(&e.details)["text"] == reply.message.text.as_str()
+            })
     })
     .await;
     assert!(escalated, "the undelivered reply was not escalated");

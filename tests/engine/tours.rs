@@ -1751,8 +1751,9 @@ mod in_conversation {
         let c = store.conversation_by_chat(&key).await.unwrap().unwrap();
         let e = store.escalations_of(&c.id).await.unwrap();
         assert_eq!(e.len(), 1);
-        assert_eq!(e[0].reason, "search_unavailable");
-        let cause = e[0].details["error"].as_str().unwrap();
+        assert_eq!(e[0].reason.as_str(), "search_unavailable");
+        let details = crate::support::stored(&e[0].details);
+        let cause = details["error"].as_str().unwrap();
         assert!(
             cause.contains("blacklisted") || cause.contains("403"),
             "{cause}"

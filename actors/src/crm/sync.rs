@@ -35,6 +35,7 @@ use crate::store_writer::StoreHandle;
 use dialogs::Channel;
 use dialogs::analysis::Slots;
 use dialogs::search::{Offer, SearchQuery};
+use dialogs::turn::EscalationReason;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -228,7 +229,7 @@ impl Syncer {
                 }
                 let text = format!(
                     "Нужен менеджер: {}\n\nПоследние сообщения клиента:\n{excerpt}\n\n{marker}",
-                    reason_text(&reason)
+                    reason_text(reason)
                 );
                 let id = self
                     .bitrix
@@ -1067,15 +1068,19 @@ fn offer_line(o: &Offer) -> String {
     )
 }
 
-fn reason_text(reason: &str) -> &str {
+/// Why a manager is needed, in the deal's timeline; a reason with no words of its own is
+/// written by its stored name.
+fn reason_text(reason: EscalationReason) -> &'static str {
     match reason {
-        "booking_request" => "клиент выбрал тур и хочет забронировать",
-        "human_request" => "клиент просит менеджера",
-        "complaint" => "жалоба клиента",
-        "not_understood" => "бот не понял клиента",
-        "search_unavailable" => "поиск туров недоступен",
-        "keyword" => "сообщение требует внимания менеджера",
-        other => other,
+        EscalationReason::BookingRequest => "клиент выбрал тур и хочет забронировать",
+        EscalationReason::HumanRequest => "клиент просит менеджера",
+        EscalationReason::Complaint => "жалоба клиента",
+        EscalationReason::NotUnderstood => "бот не понял клиента",
+        EscalationReason::SearchUnavailable => "поиск туров недоступен",
+        EscalationReason::Keyword => "сообщение требует внимания менеджера",
+        EscalationReason::Question
+        | EscalationReason::NothingFound
+        | EscalationReason::ExistingBooking => reason.as_str(),
     }
 }
 

@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use dialogs::crm::{CrmCommand, LeadSource, NewCrmCommand};
 use dialogs::handover::{Desk, Hands, Urgency};
-use dialogs::{Channel, ChatKey, DialogState, Owner, turn::Button};
+use dialogs::turn::{Button, EscalationDetails, EscalationReason};
+use dialogs::{Channel, ChatKey, DialogState, Owner};
 use serde::{Deserialize, Serialize};
 
 /// The current time at the precision both databases keep (microseconds), so a value reads back
@@ -245,8 +246,8 @@ pub struct TranscriptEntry {
 pub struct EscalationRecord {
     pub id: String,
     pub conversation_id: String,
-    pub reason: String,
-    pub details: serde_json::Value,
+    pub reason: EscalationKind,
+    pub details: EscalationDetails,
     pub status: EscalationStatus,
     pub claimed_by: Option<String>,
     pub claimed_at: Option<DateTime<Utc>>,
@@ -255,6 +256,63 @@ pub struct EscalationRecord {
     /// When the managers were last told about it.
     pub notified_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+}
+
+/// Why a manager was called (the `reason` column of `escalations`): the dialog's reasons, and
+/// the engine's own. Stored and serialised by its name ([`EscalationKind::as_str`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EscalationKind {
+    /// The dialog escalated (`human_request`, `booking_request`, …).
+    Dialog(EscalationReason),
+    /// A customer's message failed for good and was parked (`message_failed`): details
+    /// `{error, inbox_ids, text}`.
+    MessageFailed,
+    /// The outbox gave a reply up (`undelivered`): details `{outbox_id, text, error}`.
+    Undelivered,
+    /// A name this build does not know (written by a newer one): kept and shown as it is.
+    Other(String),
+}
+
+impl EscalationKind {
+    /// The name stored in the column.
+    pub fn as_str(&self) -> &str {
+        match self {
+            EscalationKind::Dialog(reason) => reason.as_str(),
+            EscalationKind::MessageFailed => "message_failed",
+            EscalationKind::Undelivered => "undelivered",
+            EscalationKind::Other(name) => name,
+        }
+    }
+
+    /// The kind of a stored name (an unknown name is [`EscalationKind::Other`]).
+    pub fn parse(name: &str) -> Self {
+        match name {
+            "message_failed" => EscalationKind::MessageFailed,
+            "undelivered" => EscalationKind::Undelivered,
+            _ => EscalationReason::parse(name).map_or_else(
+                || EscalationKind::Other(name.to_owned()),
+                EscalationKind::Dialog,
+            ),
+        }
+    }
+}
+
+impl From<EscalationReason> for EscalationKind {
+    fn from(reason: EscalationReason) -> Self {
+        EscalationKind::Dialog(reason)
+    }
+}
+
+impl std::fmt::Display for EscalationKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for EscalationKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
 }
 
 /// Where a request for a manager stands (the `status` column of `escalations`).
@@ -297,8 +355,8 @@ impl std::fmt::Display for EscalationStatus {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewEscalation {
     pub id: String,
-    pub reason: String,
-    pub details: serde_json::Value,
+    pub reason: EscalationKind,
+    pub details: EscalationDetails,
 }
 
 /// A customer's follow-up written with a turn: appended to the chat's open (or claimed)

@@ -176,8 +176,11 @@ impl IntoRecord for EscalationRow {
         Ok(EscalationRecord {
             id: self.id,
             conversation_id: self.conversation_id,
-            reason: self.reason,
-            details: self.details.0,
+            reason: EscalationKind::parse(&self.reason),
+            details: serde_json::from_value(self.details.0).map_err(|e| StoreError::Corrupt {
+                table: "escalations",
+                reason: format!("unreadable details: {e}"),
+            })?,
             status: named(
                 "escalations",
                 "status",

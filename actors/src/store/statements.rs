@@ -110,7 +110,8 @@ pub(crate) const INSERT_PROMPT_VERSION: &str = "INSERT INTO prompt_versions \
 pub(crate) const OUTBOX_GIVE_UP: &str = "UPDATE outbox SET status = 'failed', last_error = $2, \
     updated_at = $3 WHERE id = $1 AND status = 'pending'";
 
-/// `$1` id, `$2` conversation, `$3` details, `$4` at: an `undelivered` escalation, unless the
+/// `$1` id, `$2` conversation, `$3` details, `$4` at: an `undelivered` escalation
+/// ([`EscalationKind::Undelivered`](super::EscalationKind::Undelivered)), unless the
 /// conversation has an open one already.
 pub(crate) const INSERT_UNDELIVERED_ESCALATION: &str = "INSERT INTO escalations \
     (id, conversation_id, reason, details, created_at) \

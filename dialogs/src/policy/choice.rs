@@ -19,8 +19,7 @@ use crate::replies as r;
 use crate::search::NamedHotel;
 use crate::state::{DialogState, Need};
 use crate::templates::TemplateError;
-use crate::turn::{EscalationReason, TurnInput, TurnOutcome};
-use serde_json::json;
+use crate::turn::{EscalationDetails, EscalationReason, TurnInput, TurnOutcome};
 
 /// Words of hotel names that do not tell one hotel from another (folded).
 const GENERIC: &[&str] = &[
@@ -474,7 +473,14 @@ pub(super) fn book(
         outcome.events.push(escalate(
             state,
             EscalationReason::BookingRequest,
-            json!({ "offer": offer, "number": n, "query": query, "party": party, "text": input.text }),
+            EscalationDetails {
+                offer: Some(offer),
+                number: Some(n),
+                query: Some(query),
+                party: Some(party),
+                text: Some(input.text.clone()),
+                ..EscalationDetails::default()
+            },
         ));
     }
     Ok(Step::Reply(outcome))

@@ -53,9 +53,10 @@ use crate::replies::{self as r, Template};
 use crate::search::{HotelDetails, OfferPage, PageRequest, SearchFailure, SearchQuery, SortOrder};
 use crate::state::DialogState;
 use crate::templates::{TemplateError, Templates};
-use crate::turn::{Button, DialogEvent, EscalationReason, Reply, TurnInput, TurnOutcome};
+use crate::turn::{
+    Button, DialogEvent, EscalationDetails, EscalationReason, Reply, TurnInput, TurnOutcome,
+};
 use serde::Serialize;
-use serde_json::{Value, json};
 use std::sync::LazyLock;
 
 /// Button actions (Telegram callback data). The labels come from templates.
@@ -502,7 +503,7 @@ fn turn(
             fallback.events.push(escalate(
                 state,
                 EscalationReason::NotUnderstood,
-                json!({ "text": input.text }),
+                their_words(input),
             ));
         } else if !awaited.is_empty() {
             // Keep waiting for what was asked.
@@ -626,7 +627,7 @@ fn human(
     let mut outcome = reply(text);
     outcome
         .events
-        .push(escalate(state, reason, json!({ "text": input.text })));
+        .push(escalate(state, reason, their_words(input)));
     Ok(Step::Reply(outcome))
 }
 
@@ -701,25 +702,33 @@ fn search(query: SearchQuery, ctx: &Context<'_>) -> Step {
     }
 }
 
-/// An escalation carrying what a manager needs: the customer's words, the trip so far, and
-/// the reason-specific `extra` (offer, query, error, question).
-fn escalate(state: &DialogState, reason: EscalationReason, extra: Value) -> DialogEvent {
-    let mut details = json!({
-        "language": state.language,
-        "slots": state.slots,
-    });
-    if let Some(d) = details.as_object_mut() {
-        if !state.resorts_also.is_empty() {
-            d.insert("resorts_also".into(), json!(state.resorts_also));
-        }
-        if !state.hotels.is_empty() {
-            d.insert("hotels".into(), json!(state.hotels));
-        }
-        if let Some(e) = extra.as_object() {
-            d.extend(e.clone());
-        }
+/// An escalation carrying what a manager needs: the trip so far (language, slots, resorts,
+/// hotels) over the reason-specific `extra` (the customer's words, offer, query, error,
+/// question).
+fn escalate(
+    state: &DialogState,
+    reason: EscalationReason,
+    extra: EscalationDetails,
+) -> DialogEvent {
+    let details = EscalationDetails {
+        language: state.language,
+        slots: Some(state.slots.clone()),
+        resorts_also: state.resorts_also.clone(),
+        hotels: state.hotels.clone(),
+        ..extra
+    };
+    DialogEvent::Escalate {
+        reason,
+        details: Box::new(details),
     }
-    DialogEvent::Escalate { reason, details }
+}
+
+/// The details of an escalation that carries only what the customer wrote.
+fn their_words(input: &TurnInput) -> EscalationDetails {
+    EscalationDetails {
+        text: Some(input.text.clone()),
+        ..EscalationDetails::default()
+    }
 }
 
 /// A new search starts cheapest first, and keeps the order of the one before it when only

@@ -13,8 +13,7 @@ use crate::search::{
 };
 use crate::state::{DialogState, Need, Shown};
 use crate::templates::TemplateError;
-use crate::turn::{Button, EscalationReason, TurnOutcome};
-use serde_json::json;
+use crate::turn::{Button, EscalationDetails, EscalationReason, TurnOutcome};
 
 /// Turns a search result into the replies of the turn, updating `state`.
 pub(super) fn present(
@@ -83,7 +82,11 @@ fn results(
             outcome.events.push(escalate(
                 state,
                 EscalationReason::SearchUnavailable,
-                json!({ "query": query, "error": cause }),
+                EscalationDetails {
+                    query: Some(query),
+                    error: Some(cause),
+                    ..EscalationDetails::default()
+                },
             ));
             Ok(outcome)
         }
@@ -156,7 +159,10 @@ fn nothing_found(
         outcome.events.push(escalate(
             state,
             EscalationReason::NothingFound,
-            json!({ "query": query }),
+            EscalationDetails {
+                query: Some(query.clone()),
+                ..EscalationDetails::default()
+            },
         ));
     }
     state.nothing_found = Some(query);

@@ -20,8 +20,7 @@ use crate::replies::{self as r, HotelView, OfferView};
 use crate::search::{HotelDetails, Offer};
 use crate::state::{DialogState, Need};
 use crate::templates::TemplateError;
-use crate::turn::{EscalationReason, Reply, TurnInput, TurnOutcome};
-use serde_json::json;
+use crate::turn::{EscalationDetails, EscalationReason, Reply, TurnInput, TurnOutcome};
 
 /// What to fetch for a question about hotels on screen, and what was asked.
 #[derive(Debug, Clone, PartialEq)]
@@ -309,16 +308,17 @@ pub(super) fn to_manager_about(
         manager: true,
         missing,
     })?);
-    let offers: Vec<&Offer> = targets.iter().map(|(_, o)| o).collect();
+    let offers: Vec<Offer> = targets.iter().map(|(_, o)| o.clone()).collect();
     outcome.events.push(escalate(
         state,
         EscalationReason::Question,
-        json!({
-            "question": topic,
-            "text": text,
-            "offers": offers,
-            "query": state.shown.as_ref().map(|s| &s.query),
-        }),
+        EscalationDetails {
+            question: Some(topic.to_owned()),
+            text: Some(text.to_owned()),
+            offers: Some(offers),
+            query: state.shown.as_ref().map(|s| s.query.clone()),
+            ..EscalationDetails::default()
+        },
     ));
     Ok(outcome)
 }
@@ -443,17 +443,18 @@ pub(super) fn explain(
         missing: missing.clone(),
     })?);
     if !missing.is_empty() {
-        let offers: Vec<&Offer> = targets.iter().map(|(_, o)| o).collect();
+        let offers: Vec<Offer> = targets.iter().map(|(_, o)| o.clone()).collect();
         outcome.events.push(escalate(
             state,
             EscalationReason::Question,
-            json!({
-                "question": "hotel",
-                "text": request.text,
-                "not_in_description": missing,
-                "offers": offers,
-                "query": state.shown.as_ref().map(|s| &s.query),
-            }),
+            EscalationDetails {
+                question: Some("hotel".to_owned()),
+                text: Some(request.text.clone()),
+                not_in_description: Some(missing),
+                offers: Some(offers),
+                query: state.shown.as_ref().map(|s| s.query.clone()),
+                ..EscalationDetails::default()
+            },
         ));
     }
     Ok(outcome)

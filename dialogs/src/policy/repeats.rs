@@ -7,8 +7,7 @@ use super::{Talk, escalate};
 use crate::replies as r;
 use crate::state::DialogState;
 use crate::templates::TemplateError;
-use crate::turn::{DialogEvent, EscalationReason, TurnOutcome};
-use serde_json::json;
+use crate::turn::{DialogEvent, EscalationDetails, EscalationReason, TurnOutcome};
 
 /// A stable fingerprint of a reply's text (FNV-1a, 53 bits so any JSON reader keeps it exact).
 pub(crate) fn fingerprint(text: &str) -> u64 {
@@ -52,7 +51,10 @@ pub(super) fn settle(
             outcome.events.push(escalate(
                 state,
                 EscalationReason::NotUnderstood,
-                json!({ "repeated": true }),
+                EscalationDetails {
+                    repeated: Some(true),
+                    ..EscalationDetails::default()
+                },
             ));
             escalated = true;
         } else {

@@ -3,7 +3,7 @@
 //! Таиланд"), a departure city without flights, plane tickets or a hotel alone, and a trip
 //! already bought (a manager's matter).
 
-use super::{Context, Step, Talk, escalate, reply, reply_step};
+use super::{Context, Step, Talk, escalate, reply, reply_step, their_words};
 use crate::analysis::{OutOfScope, Slots, folded_words};
 use crate::names;
 use crate::replies as r;
@@ -11,7 +11,6 @@ use crate::search::{SearchFailure, SearchField};
 use crate::state::{DialogState, Need};
 use crate::templates::TemplateError;
 use crate::turn::{EscalationReason, TurnInput};
-use serde_json::json;
 
 /// A value of the message that is not sold, taken out of what is recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,7 +138,7 @@ pub(super) fn out_of_scope(
             outcome.events.push(escalate(
                 state,
                 EscalationReason::ExistingBooking,
-                json!({ "text": input.text }),
+                their_words(input),
             ));
             Ok(Step::Reply(outcome))
         }

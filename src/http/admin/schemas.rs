@@ -29,8 +29,11 @@ pub struct TranscriptLine {
 pub struct Escalation {
     pub id: String,
     pub conversation_id: String,
+    /// Why (`actors::store::EscalationKind`): the dialog's reason (`human_request`,
+    /// `booking_request`, …) or the engine's own (`message_failed`, `undelivered`).
     pub reason: String,
-    /// What the bot knew when it asked (reason-specific).
+    /// What the bot knew when it asked (`dialogs::turn::EscalationDetails`; reason-specific
+    /// keys, absent when empty).
     #[schema(value_type = Object)]
     pub details: Value,
     /// `open`, `claimed` or `resolved`.

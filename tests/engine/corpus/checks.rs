@@ -333,13 +333,17 @@ impl Conversation<'_> {
                 true => Ok(()),
                 false => Err(format!("escalated: {}", reasons(r))),
             },
-            Expect::NoBooking => match r.escalations.iter().any(|e| e.reason.contains("booking")) {
+            Expect::NoBooking => match r
+                .escalations
+                .iter()
+                .any(|e| e.reason.as_str().contains("booking"))
+            {
                 false => Ok(()),
                 true => Err(format!(
                     "booked {}",
                     r.escalations
                         .iter()
-                        .map(|e| e.details["offer"]["hotel"].to_string())
+                        .map(|e| crate::support::stored(&e.details)["offer"]["hotel"].to_string())
                         .collect::<Vec<_>>()
                         .join(", ")
                 )),
@@ -360,7 +364,10 @@ impl Conversation<'_> {
                 let said = words
                     .iter()
                     .any(|w| texts.iter().any(|t| t.contains(&w.to_lowercase())));
-                let passed_on = r.escalations.iter().any(|e| e.reason.contains("question"));
+                let passed_on = r
+                    .escalations
+                    .iter()
+                    .any(|e| e.reason.as_str().contains("question"));
                 match said || passed_on {
                     true => Ok(()),
                     false if r.escalations.is_empty() => {
@@ -539,7 +546,7 @@ impl Conversation<'_> {
         let found: Vec<_> = r
             .escalations
             .iter()
-            .filter(|e| e.reason.contains(reason))
+            .filter(|e| e.reason.as_str().contains(reason))
             .collect();
         if found.is_empty() {
             return Err(if r.escalations.is_empty() {
@@ -566,7 +573,7 @@ impl Conversation<'_> {
         let hotels: Vec<String> = found
             .iter()
             .map(|e| {
-                e.details["offer"]["hotel"]
+                crate::support::stored(&e.details)["offer"]["hotel"]
                     .as_str()
                     .unwrap_or("")
                     .to_owned()

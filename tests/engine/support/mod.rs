@@ -10,6 +10,12 @@ use std::future::Future;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+/// An escalation's details as they are stored: the JSON object the managers' notices and the
+/// admin API show, for assertions by key.
+pub fn stored(details: &dialogs::turn::EscalationDetails) -> serde_json::Value {
+    serde_json::to_value(details).expect("details serialise")
+}
+
 /// A TCP port free on 127.0.0.1 right now, for a child `crystalbay` process to listen on.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

@@ -11,6 +11,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use dialogs::Owner;
 use dialogs::crm::{CrmCommand, LeadSnapshot, NewCrmCommand};
 use dialogs::handover::{Desk, Urgency};
+use dialogs::turn::EscalationDetails;
 use sqlx::types::Json;
 use sqlx::{Acquire, QueryBuilder, Row};
 use std::collections::{HashMap, HashSet};
@@ -569,7 +570,12 @@ async fn outbox_undelivered(
     if given_up.rows_affected() == 0 {
         return Ok(WriteOutcome::AlreadyHandled);
     }
-    let details = serde_json::json!({"outbox_id": r.id, "text": r.text, "error": r.error});
+    let details = EscalationDetails {
+        outbox_id: Some(r.id.to_owned()),
+        text: Some(r.text.to_owned()),
+        error: Some(r.error.to_owned()),
+        ..EscalationDetails::default()
+    };
     let escalated = sqlx::query(INSERT_UNDELIVERED_ESCALATION)
         .bind(r.escalation_id)
         .bind(r.conversation_id)
@@ -685,7 +691,7 @@ async fn write_turns(conn: &mut Conn, turns: &[&TurnCommit]) -> Result<(), Store
         qb.push_values(&escalations, |mut row, (t, e)| {
             row.push_bind(&e.id)
                 .push_bind(&t.conversation.id)
-                .push_bind(&e.reason)
+                .push_bind(e.reason.as_str())
                 .push_bind(Json(&e.details))
                 .push_bind(t.at);
         });
