@@ -173,14 +173,19 @@ pub(crate) struct EscalationRow {
 impl IntoRecord for EscalationRow {
     type Record = EscalationRecord;
     fn record(self) -> Result<EscalationRecord, StoreError> {
+        // Details written by an older version may not fit today's types (an offer's fields
+        // change): such a row still reads, with empty details, rather than making every list
+        // of escalations (and the managers' reminders) fail. The stored JSON is kept as it is.
+        let details = serde_json::from_value(self.details.0).unwrap_or_else(|e| {
+            tracing::warn!(escalation = %self.id, error = %e,
+                "stored escalation details unreadable; shown empty");
+            Default::default()
+        });
         Ok(EscalationRecord {
             id: self.id,
             conversation_id: self.conversation_id,
             reason: EscalationKind::parse(&self.reason),
-            details: serde_json::from_value(self.details.0).map_err(|e| StoreError::Corrupt {
-                table: "escalations",
-                reason: format!("unreadable details: {e}"),
-            })?,
+            details,
             status: named(
                 "escalations",
                 "status",
