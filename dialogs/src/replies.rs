@@ -10,7 +10,7 @@
 //! place names); codes (`meal`, `availability`, `kind`) are words the templates translate.
 
 use crate::state::Need;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// A reply template's context: the struct and the template's name.
 pub trait Template: Serialize {
@@ -256,13 +256,8 @@ pub struct Booking {
     pub again: bool,
 }
 
-/// The party of a search.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PartyView {
-    pub adults: u32,
-    pub children: u32,
-    pub child_ages: Vec<u32>,
-}
+/// The party of a search (kept with the search's values; also in an escalation's details).
+pub use crate::search::PartyView;
 
 /// The customer wants to book but did not say which offer.
 #[derive(Debug, Clone, Serialize)]

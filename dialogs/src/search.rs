@@ -224,3 +224,11 @@ pub enum SearchFailure {
     #[error("tour search unavailable: {cause}")]
     Unavailable { cause: String },
 }
+
+/// The party of a search.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartyView {
+    pub adults: u32,
+    pub children: u32,
+    pub child_ages: Vec<u32>,
+}

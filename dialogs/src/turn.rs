@@ -153,7 +153,7 @@ pub struct EscalationDetails {
     pub query: Option<crate::search::SearchQuery>,
     /// Who travels, as the booking reply told the customer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub party: Option<crate::replies::PartyView>,
+    pub party: Option<crate::search::PartyView>,
     /// What failed: the search, the turn, the delivery.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
