@@ -82,18 +82,7 @@ impl Actor for Router {
                     return Ok(());
                 }
                 let key = message.inbound.key.clone();
-                if !state.live.contains_key(&key) {
-                    let actor = spawn_conversation(&myself, state, &key).await?;
-                    state.live.insert(
-                        key.clone(),
-                        Live {
-                            actor,
-                            pending: VecDeque::new(),
-                            last_active: Instant::now(),
-                        },
-                    );
-                }
-                let live = state.live.get_mut(&key).expect("inserted above");
+                let live = live_conversation(&myself, state, &key).await?;
                 live.pending.push_back(message.clone());
                 live.last_active = Instant::now();
                 // If the actor just died, the message stays pending and is redelivered when
@@ -110,18 +99,7 @@ impl Actor for Router {
                     let _ = reply.send(Err(ManageError::ShuttingDown));
                     return Ok(());
                 }
-                if !state.live.contains_key(&key) {
-                    let actor = spawn_conversation(&myself, state, &key).await?;
-                    state.live.insert(
-                        key.clone(),
-                        Live {
-                            actor,
-                            pending: VecDeque::new(),
-                            last_active: Instant::now(),
-                        },
-                    );
-                }
-                let live = state.live.get_mut(&key).expect("inserted above");
+                let live = live_conversation(&myself, state, &key).await?;
                 live.last_active = Instant::now();
                 let _ = live.actor.cast(ConversationMsg::Manage {
                     action,
@@ -250,6 +228,26 @@ impl Actor for Router {
         state.live.insert(key, live);
         Ok(())
     }
+}
+
+/// The chat's live conversation, spawned (and linked to the router) when it has none.
+async fn live_conversation<'a>(
+    myself: &ActorRef<RouterMsg>,
+    state: &'a mut RouterState,
+    key: &ChatKey,
+) -> Result<&'a mut Live, ActorProcessingErr> {
+    if !state.live.contains_key(key) {
+        let actor = spawn_conversation(myself, state, key).await?;
+        state.live.insert(
+            key.clone(),
+            Live {
+                actor,
+                pending: VecDeque::new(),
+                last_active: Instant::now(),
+            },
+        );
+    }
+    Ok(state.live.get_mut(key).expect("inserted above"))
 }
 
 async fn spawn_conversation(
